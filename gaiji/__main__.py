@@ -1,0 +1,3 @@
+from gaiji.cli import main
+
+main()

@@ -1,0 +1,19 @@
+"""Command-line interface: one thin command per pipeline stage.
+
+Each stage's commands live in their own module here and call one library function.
+"""
+
+from __future__ import annotations
+
+from gaiji.cli.base import cli
+
+# Importing a stage module registers its commands on `cli`.
+from gaiji.cli import reference as _reference  # noqa: F401,E402
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="gaiji")
+
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Set gaiji up on a fresh Debian/Ubuntu machine, idempotently.
+#
+#   bash scripts/setup.sh          # Python package + IPAmj font + MJ table + reference build
+#   bash scripts/setup.sh --test   # … plus what the tests need (fonts to test on, chromium)
+#
+# Sources are verified against the SHA-256 pins in glyph_db/pins.json by `gaiji reference fetch`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[[ "${1:-}" == "--test" ]] && want_test=1
+
+# Debian packages: the reference font, openly licensed fonts the sample and the
+# benchmark are drawn from (never IPAmj itself), and chromium for the browser tests.
+apt_pkgs=(fonts-ipamj-mincho fonts-hanazono fonts-ipafont-mincho fonts-ipafont-gothic
+          fonts-ipaexfont fonts-vlgothic fonts-takao-mincho)
+if (( want_test )); then apt_pkgs+=(chromium chromium-driver); fi
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if (( ${#missing[@]} )); then
+  if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null; then SUDO=sudo; else SUDO=; fi
+  echo "setup: installing Debian packages: ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v npm >/dev/null; then
+  echo "setup: npm is needed to fetch the MJ table (@mandel59/mojidata); apt-get install npm" >&2
+  exit 1
+fi
+
+extras="."
+(( want_test )) && extras=".[test]"
+python3 -m pip install -q --disable-pip-version-check -e "$extras" 2>&1 | grep -v -E "^(WARNING|\s*$)" || true
+
+python3 -m gaiji reference build
