@@ -1,0 +1,158 @@
+"""Where each gaiji stands, folded from the append-only events.
+
+Each reviewer holds at most one *view* per gaiji (their latest decision): the chosen MJ (or
+``None`` for 該当なし) together with the identification class. The auto-accept counts as a
+view held by :data:`AUTO_REVIEWER`. From the views:
+
+* no view                          → ``pending``
+* only the auto-accept             → ``auto-accepted`` (final)
+* views that differ                → ``disputed`` (both shown; settle or let one side agree)
+* one view, two or more holders    → ``checked`` (final: a second person confirmed it)
+* one view, settled by someone     → ``checked``
+* one view, one human holder       → ``decided`` (final only when the two-person rule is off)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+AUTO_REVIEWER = "auto-accept"
+CLASSES = ("字形一致", "デザイン差", "類似", "該当なし")
+NO_MATCH_CLASS = "該当なし"
+STATES = ("pending", "auto-accepted", "decided", "checked", "disputed")
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One reviewer's current view of one gaiji."""
+
+    reviewer: str
+    mj: str | None
+    char: str
+    ucs: str
+    ivs: str
+    identification_class: str
+    comment: str
+    at: str
+    seq: int
+    since_seq: int  # first event at which this reviewer held this same view
+    since_at: str
+    reference_version: str
+
+    @property
+    def view(self) -> tuple[str | None, str]:
+        return (self.mj, self.identification_class)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reviewer": self.reviewer,
+            "mj": self.mj,
+            "char": self.char,
+            "ucs": self.ucs,
+            "ivs": self.ivs,
+            "identification_class": self.identification_class,
+            "comment": self.comment,
+            "at": self.at,
+            "seq": self.seq,
+        }
+
+
+@dataclass
+class ItemState:
+    """Everything the queue and the export need to know about one gaiji."""
+
+    gaiji_id: str
+    proposals: dict[str, Proposal] = field(default_factory=dict)
+    settled_by: str | None = None
+    settled_at: str | None = None
+    last_seq: int = 0
+    events: int = 0
+
+    # -- derived -------------------------------------------------------------------------
+    def ordered(self) -> list[Proposal]:
+        return sorted(self.proposals.values(), key=lambda p: p.since_seq)
+
+    @property
+    def views(self) -> set[tuple[str | None, str]]:
+        return {p.view for p in self.proposals.values()}
+
+    @property
+    def state(self) -> str:
+        if not self.proposals:
+            return "pending"
+        if len(self.views) > 1:
+            return "disputed"
+        if self.settled_by is not None and self.settled_by in self.proposals:
+            return "checked"
+        if set(self.proposals) == {AUTO_REVIEWER}:
+            return "auto-accepted"
+        if len(self.proposals) >= 2:
+            return "checked"
+        return "decided"
+
+    def is_final(self, *, two_person: bool) -> bool:
+        state = self.state
+        return state in ("auto-accepted", "checked") or (state == "decided" and not two_person)
+
+    def agreed(self) -> Proposal | None:
+        """The first holder of the single agreed view (None while pending or disputed)."""
+        if not self.proposals or len(self.views) > 1:
+            return None
+        return self.ordered()[0]
+
+    def checker(self) -> Proposal | None:
+        """Who confirmed the agreed view: the settler, else the second holder."""
+        if self.agreed() is None:
+            return None
+        if self.settled_by is not None and self.settled_by in self.proposals:
+            settler = self.proposals[self.settled_by]
+            if settler.reviewer != self.ordered()[0].reviewer:
+                return settler
+        holders = self.ordered()
+        return holders[1] if len(holders) > 1 else None
+
+    # -- folding -------------------------------------------------------------------------
+    def apply(self, seq: int, at: str, kind: str, reviewer: str, body: dict[str, Any]) -> None:
+        self.last_seq = seq
+        self.events += 1
+        if kind not in ("decision", "auto_accept", "settle"):
+            return
+        mj = body.get("mj")
+        cls = body.get("identification_class", "")
+        old = self.proposals.get(reviewer)
+        same = old is not None and old.view == (mj, cls)
+        proposal = Proposal(
+            reviewer=reviewer,
+            mj=mj,
+            char=body.get("char", ""),
+            ucs=body.get("ucs", ""),
+            ivs=body.get("ivs", ""),
+            identification_class=cls,
+            comment=body.get("comment", ""),
+            at=at,
+            seq=seq,
+            since_seq=old.since_seq if same and old else seq,
+            since_at=old.since_at if same and old else at,
+            reference_version=body.get("reference_version", ""),
+        )
+        if kind == "settle":
+            # the settler's view wins; views that differ from it are set aside
+            kept = {r: p for r, p in self.proposals.items() if p.view == proposal.view and r != reviewer}
+            kept[reviewer] = proposal
+            self.proposals = kept
+            self.settled_by, self.settled_at = reviewer, at
+            return
+        self.proposals[reviewer] = proposal
+
+    def summary(self, *, two_person: bool) -> dict[str, Any]:
+        agreed = self.agreed()
+        return {
+            "gaiji_id": self.gaiji_id,
+            "state": self.state,
+            "final": self.is_final(two_person=two_person),
+            "views": [p.as_dict() for p in self.ordered()],
+            "agreed_mj": agreed.mj if agreed else None,
+            "settled_by": self.settled_by,
+            "last_seq": self.last_seq,
+        }

@@ -1,0 +1,497 @@
+"""Review decisions: an append-only, hash-chained event log in SQLite beside the gaiji set.
+
+``SET/review.sqlite`` runs in WAL mode with ``synchronous=FULL``: when a ``record_*`` call
+returns, the event is on disk (a killed server loses nothing it acknowledged). Writers take
+SQLite's write lock with ``BEGIN IMMEDIATE`` and compute the hash chain inside that
+transaction, so any number of threads or processes append without overwriting one another.
+Rows are never updated or deleted (triggers refuse it); where each gaiji stands is folded from
+the events (:mod:`gaiji.review.state`) and :meth:`ReviewStore.verify_chain` recomputes every hash.
+
+>>> import tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> s = ReviewStore.open(d)
+>>> _ = s.record_decision("g1", "sato", {"mj": "MJ025760", "char": "辻"}, "字形一致")
+>>> s.state("g1").state, s.final_decisions()
+('decided', [])
+>>> _ = s.record_decision("g1", "suzuki", {"mj": "MJ025760", "char": "辻"}, "字形一致")
+>>> [(f.gaiji_id, f.mj, f.decided_by, f.checked_by) for f in s.final_decisions()]
+[('g1', 'MJ025760', 'sato', 'suzuki')]
+>>> s.verify_chain().ok
+True
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from gaiji.errors import GaijiError
+from gaiji.review.chain import GENESIS, ChainReport, canonical_json, event_hash, verify_rows
+from gaiji.review.state import AUTO_REVIEWER, CLASSES, NO_MATCH_CLASS, STATES, ItemState
+
+DB_NAME = "review.sqlite"
+SCHEMA_VERSION = "1"
+MAX_REVIEWER = 80
+MAX_COMMENT = 4000
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS events (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         TEXT NOT NULL,
+    gaiji_id   TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    reviewer   TEXT NOT NULL,
+    request_id TEXT UNIQUE,
+    body       TEXT NOT NULL,
+    prev_hash  TEXT NOT NULL,
+    hash       TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS events_by_gaiji ON events (gaiji_id, seq)",
+    """CREATE TABLE IF NOT EXISTS chain_head (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    seq  INTEGER NOT NULL,
+    hash TEXT NOT NULL
+    )""",
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'review events are append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'review events are append-only'); END""",
+)
+
+
+class ReviewError(GaijiError):
+    """A review action that cannot be recorded as asked (unknown gaiji, bad class, …)."""
+
+
+@dataclass(frozen=True)
+class FinalDecision:
+    """A gaiji whose identification is final (see docs/internal-api.md)."""
+
+    gaiji_id: str
+    mj: str | None
+    char: str
+    ucs: str
+    ivs: str
+    identification_class: str
+    decided_by: str
+    decided_at: str
+    checked_by: str | None
+    checked_at: str | None
+    comment: str
+    reference_version: str
+    auto_accepted: bool
+
+
+@dataclass(frozen=True)
+class Event:
+    """One stored row of the audit trail."""
+
+    seq: int
+    at: str
+    gaiji_id: str
+    kind: str
+    reviewer: str
+    request_id: str | None
+    body: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+def utc_now() -> str:
+    """ISO 8601 UTC with milliseconds, e.g. ``2026-11-26T04:40:00.123Z``."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def read_set_ids(set_dir: Path) -> list[str] | None:
+    """The gaiji ids listed in ``SET/glyphs.csv`` in file order (None when there is none)."""
+    path = set_dir / "glyphs.csv"
+    if not path.is_file():
+        return None
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or "gaiji_id" not in reader.fieldnames:
+            raise ReviewError(f"{path}: no gaiji_id column; regenerate the set with `gaiji extract`")
+        return [row["gaiji_id"] for row in reader if row.get("gaiji_id")]
+
+
+def _clean_reviewer(reviewer: str) -> str:
+    name = (reviewer or "").strip()
+    if not name:
+        raise ReviewError("a reviewer name is required: sign in or pass your name")
+    if len(name) > MAX_REVIEWER:
+        raise ReviewError(f"reviewer name longer than {MAX_REVIEWER} characters")
+    if name == AUTO_REVIEWER:
+        raise ReviewError(f"'{AUTO_REVIEWER}' is reserved for the matcher's automatic acceptance")
+    return name
+
+
+def _choice_fields(choice: Mapping[str, Any] | str | None, identification_class: str) -> dict[str, Any]:
+    """Validate a choice (MJ record fields, an MJ number, or None for 該当なし) + class."""
+    if identification_class not in CLASSES:
+        raise ReviewError(
+            f"identification class {identification_class!r} is not one of {', '.join(CLASSES)}"
+        )
+    if choice is None or (isinstance(choice, Mapping) and not choice.get("mj")):
+        if identification_class != NO_MATCH_CLASS:
+            raise ReviewError(f"no MJ chosen: the class must be {NO_MATCH_CLASS}")
+        return {"mj": None, "char": "", "ucs": "", "ivs": ""}
+    if identification_class == NO_MATCH_CLASS:
+        raise ReviewError(f"class {NO_MATCH_CLASS} means no MJ; choose a class or drop the MJ")
+    fields = {"mj": choice} if isinstance(choice, str) else dict(choice)
+    mj = str(fields.get("mj", "")).strip()
+    if not (len(mj) == 8 and mj.startswith("MJ") and mj[2:].isdigit()):
+        raise ReviewError(f"{mj!r} is not an MJ number like MJ025760")
+    return {
+        "mj": mj,
+        "char": str(fields.get("char") or ""),
+        "ucs": str(fields.get("ucs") or ""),
+        "ivs": str(fields.get("ivs") or ""),
+    }
+
+
+def _shown(shown_candidates: Any) -> list[dict[str, Any]]:
+    keep = ("rank", "mj", "char", "score", "confidence")
+    out = []
+    for cand in shown_candidates or []:
+        item = {k: cand.get(k) for k in keep if cand.get(k) not in (None, "")}
+        for k in ("score", "confidence"):
+            if k in item:
+                try:
+                    item[k] = round(float(item[k]), 6)
+                except (TypeError, ValueError):
+                    item.pop(k)
+        out.append(item)
+    return out
+
+
+class ReviewStore:
+    """The review record of one gaiji set. Thread-safe; one instance per process is enough."""
+
+    def __init__(self, set_dir: Path, path: Path, set_ids: list[str] | None) -> None:
+        self.set_dir = set_dir
+        self.path = path
+        self.set_ids = set_ids
+        self._known = set(set_ids) if set_ids is not None else None
+        self._local = threading.local()
+        self._fold_lock = threading.Lock()
+        self._items: dict[str, ItemState] = {}
+        self._folded_seq = 0
+        self._two_person = True
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, set_dir: str | Path) -> ReviewStore:
+        """Open (creating on first use) ``SET/review.sqlite``."""
+        set_dir = Path(set_dir)
+        if not set_dir.is_dir():
+            raise ReviewError(f"{set_dir}: no such gaiji set folder; run `gaiji extract` first")
+        store = cls(set_dir, set_dir / DB_NAME, read_set_ids(set_dir))
+        conn = store._conn()
+        try:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            raise ReviewError(f"{store.path}: cannot open the review database ({exc})") from exc
+        if str(mode).lower() != "wal":
+            raise ReviewError(f"{store.path}: SQLite refused WAL mode (got {mode}); use a local disk")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return store
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            except sqlite3.OperationalError as exc:
+                raise ReviewError(f"{self.path}: cannot open the review database ({exc})") from exc
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=60000")
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        """Close this thread's connection (others close when their threads end)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- writing -------------------------------------------------------------------------
+    def _append(
+        self, gaiji_id: str, kind: str, reviewer: str, body: dict[str, Any], request_id: str | None
+    ) -> Event:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if request_id is not None:
+                row = conn.execute(
+                    "SELECT seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, hash"
+                    " FROM events WHERE request_id = ?",
+                    (request_id,),
+                ).fetchone()
+                if row is not None:
+                    conn.execute("ROLLBACK")
+                    return self._event(row)
+            head = conn.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
+            prev_seq, prev_hash = head if head else (0, GENESIS)
+            issued = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+            seq = max(prev_seq, issued[0] if issued else 0) + 1
+            fields = {
+                "seq": seq,
+                "at": utc_now(),
+                "gaiji_id": gaiji_id,
+                "kind": kind,
+                "reviewer": reviewer,
+                "request_id": request_id,
+                "body": canonical_json(body),
+            }
+            digest = event_hash(fields, prev_hash)
+            conn.execute(
+                "INSERT INTO events (seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, hash)"
+                " VALUES (:seq, :at, :gaiji_id, :kind, :reviewer, :request_id, :body, :prev, :hash)",
+                {**fields, "prev": prev_hash, "hash": digest},
+            )
+            conn.execute(
+                "INSERT INTO chain_head (id, seq, hash) VALUES (1, ?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+                (seq, digest),
+            )
+            conn.execute("COMMIT")  # synchronous=FULL: durable when this returns
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return Event(seq, fields["at"], gaiji_id, kind, reviewer, request_id, body, prev_hash, digest)
+
+    def _check_gaiji(self, gaiji_id: str) -> str:
+        gid = (gaiji_id or "").strip()
+        if not gid:
+            raise ReviewError("a gaiji_id is required")
+        if self._known is not None and gid not in self._known:
+            raise ReviewError(f"gaiji {gid!r} is not in {self.set_dir / 'glyphs.csv'}")
+        return gid
+
+    def record_decision(
+        self,
+        gaiji_id: str,
+        reviewer: str,
+        choice: Mapping[str, Any] | str | None,
+        identification_class: str,
+        comment: str = "",
+        shown_candidates: Any = (),
+        reference_version: str = "",
+        *,
+        request_id: str | None = None,
+    ) -> Event:
+        """Append one reviewer's decision. *choice* is the chosen MJ record's fields
+        (``mj``, ``char``, ``ucs``, ``ivs``) or None for 該当なし. A repeated *request_id*
+        returns the event already stored instead of adding a duplicate."""
+        gid = self._check_gaiji(gaiji_id)
+        body = _choice_fields(choice, identification_class)
+        body.update(
+            identification_class=identification_class,
+            comment=(comment or "")[:MAX_COMMENT],
+            shown_candidates=_shown(shown_candidates),
+            reference_version=reference_version or "",
+        )
+        return self._append(gid, "decision", _clean_reviewer(reviewer), body, request_id)
+
+    def record_auto_accept(
+        self, gaiji_id: str, candidate_row: Mapping[str, Any], *, reference_version: str
+    ) -> Event | None:
+        """Record the matcher's automatic acceptance of a rank-1 candidate (idempotent:
+        returns None when this gaiji already carries the same auto-accept)."""
+        gid = self._check_gaiji(gaiji_id)
+        cls = str(candidate_row.get("identification_class") or "字形一致")
+        body = _choice_fields(candidate_row, cls)
+        current = self.state(gid).proposals.get(AUTO_REVIEWER)
+        if current is not None and current.mj == body["mj"]:
+            return None
+        body.update(
+            identification_class=cls,
+            comment="",
+            shown_candidates=_shown([candidate_row]),
+            reference_version=reference_version or "",
+        )
+        return self._append(gid, "auto_accept", AUTO_REVIEWER, body, f"auto:{gid}:{body['mj']}")
+
+    def settle(
+        self,
+        gaiji_id: str,
+        reviewer: str,
+        choice: Mapping[str, Any] | str | None,
+        identification_class: str,
+        comment: str = "",
+        reference_version: str = "",
+        *,
+        request_id: str | None = None,
+    ) -> Event:
+        """Settle a disagreement: the settler's choice becomes final. Under the two-person
+        rule the settler must be a third person, not one side of the dispute."""
+        gid = self._check_gaiji(gaiji_id)
+        name = _clean_reviewer(reviewer)
+        item = self.state(gid)
+        if item.state != "disputed":
+            raise ReviewError(f"gaiji {gid} is {item.state}, not disputed: record a decision instead")
+        if self.two_person and name in item.proposals:
+            raise ReviewError(
+                f"{name} is one side of the disagreement on {gid}: change your own decision to "
+                "agree with the other, or ask a third reviewer to settle it"
+            )
+        body = _choice_fields(choice, identification_class)
+        body.update(
+            identification_class=identification_class,
+            comment=(comment or "")[:MAX_COMMENT],
+            disputed_views=[p.as_dict() for p in item.ordered()],
+            reference_version=reference_version or "",
+        )
+        return self._append(gid, "settle", name, body, request_id)
+
+    def set_two_person(self, enabled: bool, reviewer: str) -> Event:
+        """Switch the two-person rule for this set (recorded in the audit trail)."""
+        return self._append("", "setting", _clean_reviewer(reviewer), {"two_person": bool(enabled)}, None)
+
+    # -- reading -------------------------------------------------------------------------
+    @staticmethod
+    def _event(row: tuple[Any, ...]) -> Event:
+        seq, at, gid, kind, reviewer, request_id, body, prev_hash, digest = row
+        return Event(seq, at, gid, kind, reviewer, request_id, json.loads(body), prev_hash, digest)
+
+    def events(self, *, gaiji_id: str | None = None, after: int = 0) -> Iterator[Event]:
+        """Stored events in chain order (optionally of one gaiji, or after a sequence number)."""
+        cols = "seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, hash"
+        conn = self._conn()
+        if gaiji_id is None:
+            cur = conn.execute(f"SELECT {cols} FROM events WHERE seq > ? ORDER BY seq", (after,))
+        else:
+            cur = conn.execute(
+                f"SELECT {cols} FROM events WHERE gaiji_id = ? AND seq > ? ORDER BY seq", (gaiji_id, after)
+            )
+        for row in cur:
+            yield self._event(row)
+
+    def _refresh(self) -> None:
+        """Fold events written since the last call (by any thread or process) into the cache."""
+        with self._fold_lock:
+            for ev in self.events(after=self._folded_seq):
+                if ev.kind == "setting":
+                    self._two_person = bool(ev.body.get("two_person", True))
+                else:
+                    item = self._items.setdefault(ev.gaiji_id, ItemState(ev.gaiji_id))
+                    item.apply(ev.seq, ev.at, ev.kind, ev.reviewer, ev.body)
+                self._folded_seq = ev.seq
+
+    @property
+    def two_person(self) -> bool:
+        """True when a decision needs a second, different reviewer to become final."""
+        self._refresh()
+        return self._two_person
+
+    def state(self, gaiji_id: str) -> ItemState:
+        """Where one gaiji stands (a copy; ``pending`` when nothing was recorded)."""
+        self._refresh()
+        with self._fold_lock:
+            item = self._items.get(gaiji_id)
+            if item is None:
+                return ItemState(gaiji_id)
+            return ItemState(
+                item.gaiji_id, dict(item.proposals), item.settled_by, item.settled_at, item.last_seq, item.events
+            )
+
+    def states(self) -> dict[str, ItemState]:
+        """Every gaiji of the set (set order first, then any only the record knows)."""
+        self._refresh()
+        with self._fold_lock:
+            ids = list(self.set_ids or [])
+            ids += [g for g in self._items if self._known is None or g not in self._known]
+            return {
+                g: (
+                    ItemState(g, dict(it.proposals), it.settled_by, it.settled_at, it.last_seq, it.events)
+                    if (it := self._items.get(g))
+                    else ItemState(g)
+                )
+                for g in ids
+            }
+
+    def counts(self) -> dict[str, int]:
+        """How many gaiji are in each state (keys as in :data:`STATES`)."""
+        out = dict.fromkeys(STATES, 0)
+        for item in self.states().values():
+            out[item.state] += 1
+        return out
+
+    def final_decisions(self) -> list[FinalDecision]:
+        """Gaiji whose identification is final, in set order."""
+        two_person = self.two_person
+        out = []
+        for item in self.states().values():
+            if not item.is_final(two_person=two_person):
+                continue
+            first = item.agreed()
+            assert first is not None
+            checker = item.checker()
+            comments = [p.comment for p in item.ordered() if p.comment]
+            out.append(
+                FinalDecision(
+                    gaiji_id=item.gaiji_id,
+                    mj=first.mj,
+                    char=first.char,
+                    ucs=first.ucs,
+                    ivs=first.ivs,
+                    identification_class=first.identification_class,
+                    decided_by=first.reviewer,
+                    decided_at=first.since_at,
+                    checked_by=checker.reviewer if checker else None,
+                    checked_at=checker.since_at if checker else None,
+                    comment=" / ".join(comments),
+                    reference_version=first.reference_version
+                    or (checker.reference_version if checker else ""),
+                    auto_accepted=first.reviewer == AUTO_REVIEWER,
+                )
+            )
+        return out
+
+    def open_items(self) -> list[dict[str, Any]]:
+        """Gaiji not yet final: pending, decided-awaiting-check and disputed."""
+        two_person = self.two_person
+        return [
+            item.summary(two_person=two_person)
+            for item in self.states().values()
+            if not item.is_final(two_person=two_person)
+        ]
+
+    def verify_chain(self) -> ChainReport:
+        """Recompute every hash; report edited, deleted or reordered events."""
+        conn = self._conn()
+        conn.execute("BEGIN")  # one consistent snapshot of events + head
+        try:
+            cur = conn.execute(
+                "SELECT seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, hash"
+                " FROM events ORDER BY seq"
+            )
+            names = [d[0] for d in cur.description]
+            rows = [dict(zip(names, r)) for r in cur]
+            head = conn.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
+            issued = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+        finally:
+            conn.execute("COMMIT")
+        return verify_rows(
+            rows,
+            recorded_head=(head[0], head[1]) if head else (0, GENESIS),
+            highest_seq_issued=issued[0] if issued else None,
+        )

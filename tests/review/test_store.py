@@ -1,0 +1,316 @@
+"""ReviewStore: the two-person flow, the hash chain, concurrency and crash safety."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from gaiji.review.store import ReviewError, ReviewStore
+
+TSUJI_1 = {"mj": "MJ025760", "char": "辻", "ucs": "U+8FBB", "ivs": ""}
+TSUJI_2 = {"mj": "MJ025761", "char": "辻󠄀", "ucs": "U+8FBB", "ivs": "U+E0100"}
+
+
+def make_set(folder: Path, n: int = 3) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = ["gaiji_id,source,code,width,height,reading,usage_count,note,image"]
+    rows += [f"g{i},t.bdf,U+E{i:03X},16,16,つじ,{i},,glyphs/g{i}.png" for i in range(n)]
+    (folder / "glyphs.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> ReviewStore:
+    return ReviewStore.open(make_set(tmp_path / "set"))
+
+
+def raw(store: ReviewStore) -> sqlite3.Connection:
+    """A plain connection, as someone tampering with the file would have."""
+    conn = sqlite3.connect(store.path, isolation_level=None)
+    conn.execute("DROP TRIGGER events_append_only_update")
+    conn.execute("DROP TRIGGER events_append_only_delete")
+    return conn
+
+
+# -- the two-person flow ------------------------------------------------------------------
+
+
+def test_second_reviewer_confirms(store: ReviewStore) -> None:
+    store.record_decision("g0", "sato", TSUJI_1, "字形一致", comment="点が一つ")
+    assert store.state("g0").state == "decided"
+    assert store.final_decisions() == []
+    assert [i["gaiji_id"] for i in store.open_items()] == ["g0", "g1", "g2"]
+    store.record_decision("g0", "suzuki", TSUJI_1, "字形一致")
+    (final,) = store.final_decisions()
+    assert (final.mj, final.char, final.decided_by, final.checked_by) == ("MJ025760", "辻", "sato", "suzuki")
+    assert final.comment == "点が一つ" and not final.auto_accepted
+    assert final.decided_at <= final.checked_at
+    assert store.counts() == {"pending": 2, "auto-accepted": 0, "decided": 0, "checked": 1, "disputed": 0}
+
+
+def test_same_reviewer_cannot_check_own_decision(store: ReviewStore) -> None:
+    store.record_decision("g0", "sato", TSUJI_1, "字形一致")
+    store.record_decision("g0", "sato", TSUJI_1, "字形一致")
+    assert store.state("g0").state == "decided"
+    assert store.final_decisions() == []
+
+
+def test_disagreement_then_one_side_agrees(store: ReviewStore) -> None:
+    store.record_decision("g1", "sato", TSUJI_1, "字形一致")
+    store.record_decision("g1", "suzuki", TSUJI_2, "デザイン差")
+    item = store.state("g1")
+    assert item.state == "disputed"
+    assert {p.mj for p in item.proposals.values()} == {"MJ025760", "MJ025761"}
+    assert store.counts()["disputed"] == 1
+    store.record_decision("g1", "sato", TSUJI_2, "デザイン差")
+    (final,) = store.final_decisions()
+    assert final.mj == "MJ025761" and final.ivs == "U+E0100"
+    assert (final.decided_by, final.checked_by) == ("suzuki", "sato")
+
+
+def test_class_difference_is_a_disagreement(store: ReviewStore) -> None:
+    store.record_decision("g1", "sato", TSUJI_1, "字形一致")
+    store.record_decision("g1", "suzuki", TSUJI_1, "類似")
+    assert store.state("g1").state == "disputed"
+
+
+def test_settle_needs_a_third_person(store: ReviewStore) -> None:
+    store.record_decision("g2", "sato", TSUJI_1, "字形一致")
+    store.record_decision("g2", "suzuki", None, "該当なし")
+    with pytest.raises(ReviewError, match="one side"):
+        store.settle("g2", "sato", TSUJI_1, "字形一致")
+    store.settle("g2", "tanaka", None, "該当なし", comment="IPAmjに無い")
+    (final,) = store.final_decisions()
+    assert final.mj is None and final.identification_class == "該当なし"
+    assert (final.decided_by, final.checked_by) == ("suzuki", "tanaka")
+    with pytest.raises(ReviewError, match="not disputed"):
+        store.settle("g2", "tanaka", None, "該当なし")
+
+
+def test_two_person_rule_can_be_switched_off(store: ReviewStore) -> None:
+    store.record_decision("g0", "sato", TSUJI_1, "字形一致")
+    assert store.final_decisions() == []
+    store.set_two_person(False, "admin")
+    assert not store.two_person
+    (final,) = store.final_decisions()
+    assert final.checked_by is None
+    reopened = ReviewStore.open(store.set_dir)
+    assert reopened.two_person is False
+    assert [e.kind for e in reopened.events()] == ["decision", "setting"]
+
+
+def test_auto_accept_and_spot_check(store: ReviewStore) -> None:
+    row = {"gaiji_id": "g0", "rank": "1", "mj": "MJ028901", "char": "高", "ucs": "U+9AD8", "ivs": "",
+           "score": "0.97", "confidence": "0.998", "auto_accept": "1"}
+    assert store.record_auto_accept("g0", row, reference_version="ref 1") is not None
+    assert store.record_auto_accept("g0", row, reference_version="ref 1") is None  # idempotent
+    assert store.state("g0").state == "auto-accepted"
+    (final,) = store.final_decisions()
+    assert final.auto_accepted and final.reference_version == "ref 1" and final.checked_by is None
+    store.record_decision("g0", "sato", {"mj": "MJ028901", "char": "高"}, "字形一致")
+    (final,) = store.final_decisions()
+    assert final.auto_accepted and final.checked_by == "sato"
+    store.record_decision("g0", "suzuki", {"mj": "MJ028902", "char": "髙"}, "字形一致")
+    assert store.state("g0").state == "disputed"
+    assert store.final_decisions() == []
+
+
+@pytest.mark.parametrize(
+    ("choice", "cls", "message"),
+    [
+        (TSUJI_1, "似てる", "not one of"),
+        (None, "字形一致", "must be 該当なし"),
+        (TSUJI_1, "該当なし", "means no MJ"),
+        ({"mj": "8FBB"}, "字形一致", "not an MJ number"),
+    ],
+)
+def test_bad_decisions_are_refused(store: ReviewStore, choice: object, cls: str, message: str) -> None:
+    with pytest.raises(ReviewError, match=message):
+        store.record_decision("g0", "sato", choice, cls)  # type: ignore[arg-type]
+    assert list(store.events()) == []
+
+
+def test_unknown_gaiji_and_reserved_reviewer(store: ReviewStore) -> None:
+    with pytest.raises(ReviewError, match="not in"):
+        store.record_decision("nope", "sato", TSUJI_1, "字形一致")
+    with pytest.raises(ReviewError, match="reserved"):
+        store.record_decision("g0", "auto-accept", TSUJI_1, "字形一致")
+    with pytest.raises(ReviewError, match="required"):
+        store.record_decision("g0", "  ", TSUJI_1, "字形一致")
+
+
+def test_request_id_makes_retries_safe(store: ReviewStore) -> None:
+    a = store.record_decision("g0", "sato", TSUJI_1, "字形一致", request_id="r-1")
+    b = store.record_decision("g0", "sato", TSUJI_1, "字形一致", request_id="r-1")
+    assert a.seq == b.seq and a.hash == b.hash
+    assert len(list(store.events())) == 1
+
+
+def test_rows_cannot_be_updated_through_sqlite(store: ReviewStore) -> None:
+    store.record_decision("g0", "sato", TSUJI_1, "字形一致")
+    conn = sqlite3.connect(store.path)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("UPDATE events SET reviewer = 'x'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("DELETE FROM events")
+
+
+# -- the hash chain -----------------------------------------------------------------------
+
+
+def fill(store: ReviewStore) -> None:
+    store.record_decision("g0", "sato", TSUJI_1, "字形一致", comment="first")
+    store.record_decision("g1", "sato", TSUJI_2, "デザイン差")
+    store.record_decision("g0", "suzuki", TSUJI_1, "字形一致")
+    store.record_decision("g2", "suzuki", None, "該当なし")
+
+
+def test_chain_verifies_when_untouched(store: ReviewStore) -> None:
+    fill(store)
+    report = ReviewStore.open(store.set_dir).verify_chain()
+    assert report.ok, report.problems
+    assert report.count == 4 and report.head_seq == 4
+    assert report.head_hash == list(store.events())[-1].hash
+
+
+def test_chain_detects_an_edited_row(store: ReviewStore) -> None:
+    fill(store)
+    raw(store).execute("UPDATE events SET body = replace(body, 'MJ025760', 'MJ025761') WHERE seq = 1")
+    report = store.verify_chain()
+    assert not report.ok
+    assert any("event 1" in p and "edited" in p for p in report.problems)
+
+
+def test_chain_detects_an_edited_reviewer(store: ReviewStore) -> None:
+    fill(store)
+    raw(store).execute("UPDATE events SET reviewer = 'tanaka' WHERE seq = 3")
+    assert any("event 3" in p for p in store.verify_chain().problems)
+
+
+def test_chain_detects_a_deleted_row(store: ReviewStore) -> None:
+    fill(store)
+    raw(store).execute("DELETE FROM events WHERE seq = 2")
+    problems = store.verify_chain().problems
+    assert any("missing" in p for p in problems)
+    assert any("event 3" in p and "link" in p for p in problems)
+
+
+def test_chain_detects_a_deleted_last_row(store: ReviewStore) -> None:
+    fill(store)
+    raw(store).execute("DELETE FROM events WHERE seq = 4")
+    assert any("head" in p for p in store.verify_chain().problems)
+
+
+def test_chain_detects_a_rehashed_forgery_of_the_tail(store: ReviewStore) -> None:
+    """Recomputing one row's hash is not enough: the head and next links disagree."""
+    from gaiji.review.chain import event_hash
+
+    fill(store)
+    conn = raw(store)
+    row = dict(zip(
+        ["seq", "at", "gaiji_id", "kind", "reviewer", "request_id", "body", "prev_hash", "hash"],
+        conn.execute("SELECT * FROM events WHERE seq = 2").fetchone(),
+    ))
+    row["body"] = row["body"].replace("MJ025761", "MJ025760")
+    conn.execute("UPDATE events SET body = ?, hash = ? WHERE seq = 2", (row["body"], event_hash(row, row["prev_hash"])))
+    problems = store.verify_chain().problems
+    assert any("event 3" in p and "link" in p for p in problems)
+
+
+# -- concurrency --------------------------------------------------------------------------
+
+
+def test_threads_never_lose_or_duplicate(tmp_path: Path) -> None:
+    set_dir = make_set(tmp_path / "set", n=40)
+    store = ReviewStore.open(set_dir)
+    reviewers = [f"r{i}" for i in range(5)]
+    errors: list[BaseException] = []
+
+    def work(name: str) -> None:
+        try:
+            for g in range(40):
+                store.record_decision(f"g{g}", name, TSUJI_1, "字形一致", request_id=f"{name}-{g}")
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(r,)) for r in reviewers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    events = list(ReviewStore.open(set_dir).events())
+    assert len(events) == 200
+    assert len({e.request_id for e in events}) == 200
+    assert [e.seq for e in events] == list(range(1, 201))
+    assert store.verify_chain().ok
+    assert store.counts()["checked"] == 40
+
+
+def _process_worker(set_dir: str, name: str, n: int) -> None:
+    store = ReviewStore.open(set_dir)
+    for g in range(n):
+        store.record_decision(f"g{g % 10}", name, TSUJI_2, "デザイン差", request_id=f"{name}-{g}")
+
+
+def test_processes_never_lose_or_duplicate(tmp_path: Path) -> None:
+    set_dir = make_set(tmp_path / "set", n=10)
+    ReviewStore.open(set_dir)
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_process_worker, args=(str(set_dir), f"p{i}", 30)) for i in range(5)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    store = ReviewStore.open(set_dir)
+    events = list(store.events())
+    assert len(events) == 150 and len({e.request_id for e in events}) == 150
+    assert store.verify_chain().ok
+
+
+CRASH_WRITER = """
+import sys
+from gaiji.review.store import ReviewStore
+store = ReviewStore.open(sys.argv[1])
+i = 0
+while True:
+    store.record_decision(f"g{i % 5}", f"r{i % 2}", {"mj": "MJ025760", "char": "辻"}, "字形一致",
+                          request_id=f"req-{i}")
+    print(i, flush=True)   # acknowledged: the decision is durable now
+    i += 1
+"""
+
+
+def test_killed_writer_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    set_dir = make_set(tmp_path / "set", n=5)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CRASH_WRITER, str(set_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    assert proc.stdout is not None
+    acked = []
+    deadline = time.monotonic() + 30
+    while len(acked) < 40 and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        acked.append(int(line))
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert len(acked) >= 40
+    store = ReviewStore.open(set_dir)
+    stored = {e.request_id for e in store.events()}
+    assert {f"req-{i}" for i in acked} <= stored
+    assert store.verify_chain().ok
