@@ -1,0 +1,80 @@
+"""Turn the SOURCE arguments into a list of sources to read.
+
+A file is one source, recognised by content (:mod:`gaiji.extract.detect`). A folder is
+walked (sorted, hidden files skipped): its images together form one image-folder source;
+each font, bitmap font and ``.csv``/``.tsv`` ledger in it is a source of its own; anything
+else is skipped with a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gaiji.errors import InputError
+from gaiji.extract import detect
+
+IMAGE_FOLDER = "images"
+
+
+@dataclass
+class Source:
+    path: Path
+    kind: str  # font | bdf | pcf | images | ledger
+    files: list[Path] = field(default_factory=list)  # image files, for kind == images
+    error: str = ""
+
+
+def _walk(folder: Path) -> list[Path]:
+    out = []
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts) or not p.is_file():
+            continue
+        out.append(p)
+    return out
+
+
+def collect_sources(paths: list[Path]) -> tuple[list[Source], list[str]]:
+    """(sources, warnings). A source that cannot even be recognised comes back with
+    ``error`` set, so the caller reports it and carries on with the rest."""
+    sources: list[Source] = []
+    warnings: list[str] = []
+    for path in paths:
+        try:
+            kind = detect.sniff(path)
+        except InputError as exc:
+            sources.append(Source(path, "unknown", error=str(exc)))
+            continue
+        if kind == detect.IMAGE:
+            sources.append(Source(path, IMAGE_FOLDER, files=[path]))
+        elif kind != detect.FOLDER:
+            sources.append(Source(path, kind))
+        else:
+            sources.extend(_folder_sources(path, warnings))
+    return sources, warnings
+
+
+def _folder_sources(folder: Path, warnings: list[str]) -> list[Source]:
+    images: list[Path] = []
+    others: list[Source] = []
+    for p in _walk(folder):
+        try:
+            kind = detect.sniff(p)
+        except InputError:
+            warnings.append(f"{p}: not a recognised source; skipped")
+            continue
+        if kind == detect.IMAGE:
+            images.append(p)
+        elif kind == detect.LEDGER:
+            if p.suffix.lower() in (".csv", ".tsv"):
+                others.append(Source(p, kind))
+            else:
+                warnings.append(f"{p}: a text file, not a .csv ledger; skipped (name it on the command line to read it as a ledger)")
+        else:
+            others.append(Source(p, kind))
+    out = [Source(folder, IMAGE_FOLDER, files=images)] if images else []
+    out.extend(others)
+    if not out:
+        return [Source(folder, IMAGE_FOLDER, error=f"{folder}: the folder holds no images, fonts or ledgers; nothing to extract")]
+    return out

@@ -1,0 +1,172 @@
+"""The gaiji set on disk (**contract**, see DESIGN.md): ``glyphs.csv``, ``glyphs/<id>.png``,
+``provenance.json``.
+
+``glyphs.csv`` is UTF-8 (no BOM), ``\\n`` line ends, one row per gaiji. Its first nine
+columns are fixed: ``gaiji_id, source, code, width, height, reading, usage_count, note,
+image``; then, added by this version: ``sjis_code`` (F040–F9FC for PUA U+E000–U+E757),
+``charset`` (bitmap fonts: CHARSET_REGISTRY-CHARSET_ENCODING), ``blank`` (1 when the glyph has
+no ink), ``duplicate_of`` (the first gaiji_id with an identical bitmap; duplicates are kept,
+never merged). Readers must ignore columns they do not know.
+
+Other stages read a set with :func:`read_gaiji_set`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+from gaiji.errors import ContractError
+
+GLYPHS_CSV = "glyphs.csv"
+GLYPHS_DIR = "glyphs"
+PROVENANCE_JSON = "provenance.json"
+CONTRACT_COLUMNS = ("gaiji_id", "source", "code", "width", "height", "reading", "usage_count", "note", "image")
+EXTRA_COLUMNS = ("sjis_code", "charset", "blank", "duplicate_of")
+COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
+
+
+@dataclass(frozen=True)
+class GaijiRecord:
+    """One row of ``glyphs.csv``."""
+
+    gaiji_id: str
+    source: str
+    code: str
+    width: int
+    height: int
+    reading: str
+    usage_count: int | None
+    note: str
+    image: str
+    set_dir: Path
+    sjis_code: str = ""
+    charset: str = ""
+    blank: bool = False
+    duplicate_of: str = ""
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def image_path(self) -> Path:
+        return self.set_dir / self.image
+
+    def load_image(self) -> Image.Image:
+        """The glyph bitmap as extracted (its own size and mode)."""
+        from gaiji.errors import InputError
+        from gaiji.render import load_image
+
+        if not self.image_path.is_file():
+            raise ContractError(
+                f"{self.image_path}: image of {self.gaiji_id} is missing; re-run gaiji extract"
+            )
+        try:
+            return load_image(self.image_path)
+        except InputError as exc:
+            raise ContractError(f"{exc}; re-run gaiji extract") from exc
+
+
+@dataclass
+class GaijiSet:
+    path: Path
+    records: list[GaijiRecord]
+    provenance: dict[str, object]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[GaijiRecord]:
+        return iter(self.records)
+
+    def __getitem__(self, gaiji_id: str) -> GaijiRecord:
+        for r in self.records:
+            if r.gaiji_id == gaiji_id:
+                return r
+        raise KeyError(gaiji_id)
+
+    @property
+    def ids(self) -> list[str]:
+        return [r.gaiji_id for r in self.records]
+
+
+def rows_to_csv(rows: list[dict[str, str]]) -> str:
+    """Serialise rows (dicts keyed by :data:`COLUMNS`) to the glyphs.csv text."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n", extrasaction="raise")
+    w.writeheader()
+    for row in rows:
+        w.writerow({c: row.get(c, "") for c in COLUMNS})
+    return buf.getvalue()
+
+
+def _int(value: str, what: str, where: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ContractError(f"{where}: {what} {value!r} is not a whole number") from None
+
+
+def read_gaiji_set(path: str | Path) -> GaijiSet:
+    """Read a gaiji set folder written by ``gaiji extract`` (or by hand, following the
+    contract). Raises :class:`ContractError` saying what is wrong."""
+    root = Path(path)
+    csv_path = root / GLYPHS_CSV
+    if not csv_path.is_file():
+        raise ContractError(f"{root}: not a gaiji set (no {GLYPHS_CSV}); make one with `gaiji extract SOURCE… -o {root}`")
+    try:
+        text = csv_path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ContractError(f"{csv_path}: not UTF-8 (byte {exc.start}); re-save it as UTF-8") from exc
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    missing = [c for c in CONTRACT_COLUMNS if c not in header]
+    if missing:
+        raise ContractError(f"{csv_path}: missing columns {', '.join(missing)}; the contract needs {', '.join(CONTRACT_COLUMNS)}")
+    records: list[GaijiRecord] = []
+    seen: set[str] = set()
+    resolved_root = root.resolve()
+    for lineno, row in enumerate(reader, 2):
+        where = f"{csv_path} line {lineno}"
+        gid = (row.get("gaiji_id") or "").strip()
+        if not gid:
+            raise ContractError(f"{where}: empty gaiji_id")
+        if gid in seen:
+            raise ContractError(f"{where}: gaiji_id {gid!r} appears twice; ids must be unique in a set")
+        seen.add(gid)
+        image = (row.get("image") or "").strip() or f"{GLYPHS_DIR}/{gid}.png"
+        if not (root / image).resolve().is_relative_to(resolved_root):
+            raise ContractError(f"{where}: image path {image!r} points outside the set folder")
+        usage = (row.get("usage_count") or "").strip()
+        extra = {k: v for k, v in row.items() if k not in COLUMNS and k is not None and v is not None}
+        records.append(
+            GaijiRecord(
+                gaiji_id=gid,
+                source=row.get("source") or "",
+                code=row.get("code") or "",
+                width=_int(row.get("width") or "0", "width", where),
+                height=_int(row.get("height") or "0", "height", where),
+                reading=row.get("reading") or "",
+                usage_count=_int(usage, "usage_count", where) if usage else None,
+                note=row.get("note") or "",
+                image=image,
+                set_dir=root,
+                sjis_code=row.get("sjis_code") or "",
+                charset=row.get("charset") or "",
+                blank=(row.get("blank") or "").strip() in ("1", "true", "True"),
+                duplicate_of=row.get("duplicate_of") or "",
+                extra=extra,
+            )
+        )
+    provenance: dict[str, object] = {}
+    prov_path = root / PROVENANCE_JSON
+    if prov_path.is_file():
+        try:
+            provenance = json.loads(prov_path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ContractError(f"{prov_path}: not valid JSON ({exc})") from exc
+    return GaijiSet(root, records, provenance)
