@@ -1,0 +1,76 @@
+"""The columns of the mapping table (the **contract** vendors import), defined once.
+
+``mappings/mapping.schema.json`` and ``mappings/mapping.xsd`` mirror this list (a test checks
+they agree); writers, readers and ``gaiji validate`` all read it from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+IDENTIFICATION_CLASSES = ("字形一致", "デザイン差", "類似", "該当なし")
+"""同定区分: same glyph / design difference only / similar (a different but acceptable
+glyph) / no MJ character corresponds."""
+
+STATUSES = ("final", "pending", "disputed")
+"""Only ``final`` rows are exported unless ``--include-pending``."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # text | bool | datetime | enum
+    description: str
+    pattern: str = ""  # regular expression a non-empty value must match (whole value)
+    required: bool = False  # must be non-empty on every row
+
+
+# Patterns are shared with the JSON Schema and the XSD (XSD patterns are implicitly anchored).
+UCS_PATTERN = r"U\+[0-9A-F]{4,6}"
+IVS_PATTERN = r"U\+E01[0-9A-E][0-9A-F]"
+MJ_PATTERN = r"MJ[0-9]{6}"
+JUKI_PATTERN = r"J\+[0-9A-F]{4,6}"
+KOSEKI_PATTERN = r"[0-9]{6}"
+DATETIME_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+\-][0-9]{2}:[0-9]{2})"
+
+COLUMNS: tuple[Column, ...] = (
+    Column("source", "text", "Where the gaiji came from (source file name as extracted).", required=True),
+    Column("code", "text", "Its code in that source: U+E000 (PUA) or F040 (Shift_JIS user-defined area), "
+           "or the source's own code.", required=True),
+    Column("gaiji_id", "text", "Stable id of the gaiji in the gaiji set.", required=True),
+    Column("mj", "text", "MJ文字図形名 of the identified MJ character (empty for 該当なし).",
+           pattern=MJ_PATTERN),
+    Column("ucs", "text", "Base code point of the MJ character.", pattern=UCS_PATTERN),
+    Column("ivs", "text", "Ideographic variation selector (Moji_Joho collection), empty if none.",
+           pattern=IVS_PATTERN),
+    Column("char", "text", "The character itself: base + selector."),
+    Column("fallback_char", "text", "縮退 character for systems without IVS / MJ support."),
+    Column("fallback_ucs", "text", "Its code point(s), space separated.",
+           pattern=rf"{UCS_PATTERN}( {UCS_PATTERN})*"),
+    Column("fallback_basis", "text", "Why this fallback: the MJ縮退マップ table (and 順位/hops) or "
+           "IVS除去 / 縮退不要."),
+    Column("use_fallback", "bool", "1 when the target font checked at export cannot draw char: "
+           "write fallback_char instead."),
+    Column("juki_code", "text", "住基ネット統一文字コード from the MJ table.", pattern=JUKI_PATTERN),
+    Column("koseki_number", "text", "戸籍統一文字番号 from the MJ table.", pattern=KOSEKI_PATTERN),
+    Column("identification_class", "enum", "同定区分: " + " / ".join(IDENTIFICATION_CLASSES) + "."),
+    Column("decided_by", "text", "Who decided (reviewer, or auto-accept)."),
+    Column("decided_at", "datetime", "When (ISO 8601, UTC).", pattern=DATETIME_PATTERN),
+    Column("checked_by", "text", "Who checked (second reviewer)."),
+    Column("checked_at", "datetime", "When (ISO 8601, UTC).", pattern=DATETIME_PATTERN),
+    Column("auto_accepted", "bool", "1 when the matcher's confidence accepted it without a reviewer."),
+    Column("reference_version", "text", "The MJ reference the decision was made against."),
+    Column("status", "enum", "final, or pending / disputed (only with --include-pending).",
+           required=True),
+)
+
+COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+BY_NAME = {c.name: c for c in COLUMNS}
+ENUMS: dict[str, tuple[str, ...]] = {"identification_class": IDENTIFICATION_CLASSES, "status": STATUSES}
+
+MappingRow = dict[str, str]
+"""One row: every column name → its text value ('' when empty; bools are '1' / '0')."""
+
+
+def empty_row() -> MappingRow:
+    return {name: "" for name in COLUMN_NAMES}

@@ -1,0 +1,122 @@
+"""``gaiji export SET -o mapping.(csv|tsv|json|xml)``: the reviewed mapping table vendors import."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from gaiji import __version__
+from gaiji.errors import ContractError
+from gaiji.export.fontcheck import FontCoverage
+from gaiji.export.readers import ReadRow
+from gaiji.export.tables import MappingBuild, ReportItem, build_mapping_rows, read_glyph_entries
+from gaiji.export.validate import schema_problems
+from gaiji.export.writers import format_of, write_mapping
+from gaiji.fsutil import atomic_write
+from gaiji.progress import Progress, no_progress
+
+REPORT_COLUMNS = ("kind", "gaiji_id", "source", "code", "detail")
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    report_path: Path
+    format: str
+    rows: int
+    final: int
+    build: MappingBuild
+
+    @property
+    def report(self) -> list[ReportItem]:
+        return self.build.report
+
+    def count(self, kind: str) -> int:
+        return self.build.count(kind)
+
+
+def default_report_path(out: str | Path) -> Path:
+    """``mapping.csv`` → ``mapping.report.csv``."""
+    out = Path(out)
+    return out.with_name(out.stem + ".report.csv")
+
+
+def open_review_store(set_dir: Path) -> Any:
+    from gaiji.review.store import ReviewStore  # the review stage; imported when needed
+
+    return ReviewStore.open(set_dir)
+
+
+def export_mapping(
+    set_dir: str | Path,
+    out: str | Path,
+    *,
+    reference: Any,
+    fmt: str | None = None,
+    encoding: str = "utf-8",
+    bom: bool = False,
+    include_pending: bool = False,
+    target_font: str | Path | None = None,
+    report_path: str | Path | None = None,
+    store: Any = None,
+    progress: Progress = no_progress,
+) -> ExportResult:
+    """Export the final decisions of the gaiji set *set_dir* to *out*.
+
+    Pending and disputed gaiji go to the report (``<out>.report.csv``: kind, gaiji_id,
+    source, code, detail) and, with *include_pending*, into the table marked as such.
+    *target_font* checks every character is drawn by that font (see :mod:`.fontcheck`).
+    """
+    set_dir = Path(set_dir)
+    fmt = format_of(out, fmt)
+    progress(0, 4, "export")
+    glyphs = read_glyph_entries(set_dir)
+    if store is None:
+        store = open_review_store(set_dir)
+    decisions = list(store.final_decisions())
+    open_items = list(store.open_items())
+    progress(1, 4, "export")
+    coverage = FontCoverage(target_font) if target_font else None
+    build = build_mapping_rows(
+        glyphs, decisions, open_items, reference,
+        include_pending=include_pending,
+        drawable=coverage.draws if coverage else None,
+        target_font_name=coverage.name if coverage else "",
+    )
+    progress(2, 4, "export")
+    problems = schema_problems([ReadRow(i, f"row {i} ({r['gaiji_id']})", dict(r))
+                                for i, r in enumerate(build.rows, start=1)])
+    if problems:
+        raise ContractError(
+            "the decisions do not make a valid mapping table: "
+            + "; ".join(f"{p.where}: {p.message}" for p in problems[:20])
+            + (f" and {len(problems) - 20} more" if len(problems) > 20 else "")
+        )
+    meta = {
+        "generator": f"gaiji {__version__}",
+        "generated_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "reference_version": str(getattr(reference, "version_label", "")),
+    }
+    path = write_mapping(build.rows, out, fmt=fmt, encoding=encoding, bom=bom, meta=meta)
+    progress(3, 4, "export")
+    report = Path(report_path) if report_path else default_report_path(out)
+    write_report(build.report, report)
+    progress(4, 4, "export")
+    return ExportResult(path=path, report_path=report, format=fmt, rows=len(build.rows),
+                        final=sum(1 for r in build.rows if r["status"] == "final"), build=build)
+
+
+def write_report(items: list[ReportItem], path: str | Path) -> Path:
+    """The export report as UTF-8 CSV (header even when empty, so no stale report lingers)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(REPORT_COLUMNS)
+    for item in items:
+        writer.writerow([item.kind, item.gaiji_id, item.source, item.code, item.detail])
+    with atomic_write(path) as handle:
+        handle.write(buffer.getvalue())
+    return Path(path)

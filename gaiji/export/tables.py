@@ -1,0 +1,236 @@
+"""Mapping-table rows from final review decisions, the gaiji set and the MJ reference.
+
+:func:`build_mapping_rows` is pure (no I/O); :func:`gaiji.export.export_mapping` wires it to the
+review store, the gaiji set folder and the writers.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from gaiji.errors import ContractError
+from gaiji.export.columns import IDENTIFICATION_CLASSES, MappingRow, empty_row
+from gaiji.export.fallback import ChosenFallback, choose_fallback
+
+
+class DecisionLike(Protocol):
+    """What export reads of a :class:`gaiji.review.store.FinalDecision`."""
+
+    gaiji_id: str
+    mj: str | None
+    char: str
+    ucs: str
+    ivs: str
+    identification_class: str
+    decided_by: str
+    decided_at: str
+    checked_by: str
+    checked_at: str
+    reference_version: str
+    auto_accepted: bool
+
+
+@dataclass(frozen=True)
+class GlyphEntry:
+    """The part of a gaiji set's ``glyphs.csv`` row the mapping table carries."""
+
+    gaiji_id: str
+    source: str
+    code: str
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    """A line of the export report: a row left out, marked, or changed for the target font."""
+
+    kind: str  # pending | disputed | font-fallback | font-missing | mj-table-differs
+    gaiji_id: str
+    source: str
+    code: str
+    detail: str
+
+
+@dataclass
+class MappingBuild:
+    rows: list[MappingRow]
+    report: list[ReportItem] = field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        return sum(1 for item in self.report if item.kind == kind)
+
+
+def read_glyph_entries(set_dir: str | Path) -> list[GlyphEntry]:
+    """``gaiji_id``, ``source`` and ``code`` of every row of ``SET/glyphs.csv``."""
+    path = Path(set_dir) / "glyphs.csv"
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"gaiji_id", "source", "code"} - set(reader.fieldnames or [])
+            if missing:
+                raise ContractError(
+                    f"{path} lacks the column(s) {', '.join(sorted(missing))}; "
+                    "is this a gaiji set written by `gaiji extract`?"
+                )
+            entries = [
+                GlyphEntry(r["gaiji_id"] or "", r["source"] or "", r["code"] or "") for r in reader
+            ]
+    except FileNotFoundError as exc:
+        raise ContractError(
+            f"{path} not found: SET must be a gaiji set folder (run `gaiji extract` first)"
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise ContractError(f"{path} is not UTF-8 ({exc}); glyphs.csv is always UTF-8") from exc
+    seen: set[str] = set()
+    for e in entries:
+        if not e.gaiji_id:
+            raise ContractError(f"{path}: a row has an empty gaiji_id")
+        if e.gaiji_id in seen:
+            raise ContractError(f"{path}: gaiji_id {e.gaiji_id!r} occurs twice; ids must be unique")
+        seen.add(e.gaiji_id)
+    return entries
+
+
+_HEX_CODE = re.compile(r"^(?:U\+|0x)?([0-9A-Fa-f]{2,6})$")
+
+
+def code_sort_key(code: str) -> tuple[int, int, str]:
+    """Numeric order for hexadecimal codes (``U+E000``, ``F040``, ``0xF040``), text order after.
+
+    >>> sorted(['U+E00A', 'U+E009', 'x'], key=code_sort_key)
+    ['U+E009', 'U+E00A', 'x']
+    """
+    m = _HEX_CODE.match(code.strip())
+    if m:
+        return (0, int(m.group(1), 16), code)
+    return (1, 0, code)
+
+
+def row_sort_key(row: Mapping[str, str]) -> tuple[Any, ...]:
+    """The stable order of mapping rows: source, then code, then gaiji_id."""
+    return (row["source"], code_sort_key(row["code"]), row["gaiji_id"])
+
+
+def _flag(value: bool) -> str:
+    return "1" if value else "0"
+
+
+def build_mapping_rows(
+    glyphs: Sequence[GlyphEntry],
+    decisions: Iterable[DecisionLike],
+    open_items: Iterable[Mapping[str, Any]],
+    reference: Any,
+    *,
+    include_pending: bool = False,
+    drawable: Callable[[str], bool] | None = None,
+    target_font_name: str = "",
+) -> MappingBuild:
+    """One row per gaiji with a final decision (plus pending/disputed rows when asked).
+
+    *reference* needs ``record(mj)`` (an :class:`~gaiji.reference.MJRecord`) and
+    ``version_label``. *drawable*, when given, says whether the target font draws a text;
+    rows whose character it cannot draw get ``use_fallback=1`` and the best fallback the font
+    does draw. Every gaiji without a final decision is listed in the report.
+    """
+    by_id = {g.gaiji_id: g for g in glyphs}
+    report: list[ReportItem] = []
+    rows: list[MappingRow] = []
+    decided: set[str] = set()
+    for d in decisions:
+        glyph = by_id.get(d.gaiji_id)
+        if glyph is None:
+            raise ContractError(
+                f"the review store has a decision for gaiji {d.gaiji_id!r}, which is not in the "
+                "gaiji set's glyphs.csv; was the set re-extracted after review? Export from the "
+                "set the decisions were made on"
+            )
+        if d.gaiji_id in decided:
+            raise ContractError(f"the review store returned two final decisions for {d.gaiji_id!r}")
+        decided.add(d.gaiji_id)
+        row = _decision_row(glyph, d, reference, report)
+        _apply_fallback(row, glyph, reference, drawable, target_font_name, report)
+        rows.append(row)
+
+    states = {str(item.get("gaiji_id", "")): item for item in open_items}
+    for glyph in glyphs:
+        if glyph.gaiji_id in decided:
+            continue
+        item = states.get(glyph.gaiji_id, {})
+        state = str(item.get("state") or "pending")
+        status = "disputed" if state == "disputed" else "pending"
+        detail = str(item.get("detail") or item.get("comment") or ("" if item else "not reviewed yet"))
+        report.append(ReportItem(status, glyph.gaiji_id, glyph.source, glyph.code, detail))
+        if include_pending:
+            row = empty_row()
+            row.update(source=glyph.source, code=glyph.code, gaiji_id=glyph.gaiji_id,
+                       status=status, auto_accepted="0", use_fallback="0",
+                       reference_version=str(getattr(reference, "version_label", "")))
+            rows.append(row)
+    rows.sort(key=row_sort_key)
+    report.sort(key=lambda r: (r.kind, r.source, code_sort_key(r.code), r.gaiji_id))
+    return MappingBuild(rows, report)
+
+
+def _decision_row(glyph: GlyphEntry, d: DecisionLike, reference: Any, report: list[ReportItem]) -> MappingRow:
+    if d.identification_class not in IDENTIFICATION_CLASSES:
+        raise ContractError(
+            f"decision for {d.gaiji_id!r} has identification class {d.identification_class!r}; "
+            f"expected one of {', '.join(IDENTIFICATION_CLASSES)}"
+        )
+    row = empty_row()
+    row.update(
+        source=glyph.source, code=glyph.code, gaiji_id=glyph.gaiji_id,
+        identification_class=d.identification_class,
+        decided_by=d.decided_by or "", decided_at=d.decided_at or "",
+        checked_by=d.checked_by or "", checked_at=d.checked_at or "",
+        auto_accepted=_flag(bool(d.auto_accepted)), use_fallback="0",
+        reference_version=d.reference_version or str(getattr(reference, "version_label", "")),
+        status="final",
+    )
+    if d.mj:
+        try:
+            rec = reference.record(d.mj)
+        except (KeyError, IndexError, LookupError) as exc:
+            raise ContractError(
+                f"decision for {d.gaiji_id!r} names {d.mj}, which the MJ reference does not have "
+                f"({getattr(reference, 'version_label', '')}); correct it in review"
+            ) from exc
+        row.update(mj=rec.mj, ucs=rec.ucs, ivs=rec.ivs, char=rec.char,
+                   juki_code=rec.juki, koseki_number=rec.koseki)
+        given = (d.char or "", d.ucs or "", d.ivs or "")
+        if any(given) and given != (rec.char, rec.ucs, rec.ivs):
+            report.append(ReportItem(
+                "mj-table-differs", glyph.gaiji_id, glyph.source, glyph.code,
+                f"decision recorded {' '.join(x for x in given if x)} for {rec.mj}; exported the MJ "
+                f"table's {rec.ucs} {rec.ivs}".rstrip(),
+            ))
+    else:
+        # 該当なし: no MJ character; a reviewer may still have named a plain UCS character.
+        row.update(char=d.char or "", ucs=d.ucs or "", ivs=d.ivs or "")
+    return row
+
+
+def _apply_fallback(
+    row: MappingRow, glyph: GlyphEntry, reference: Any, drawable: Callable[[str], bool] | None,
+    font_name: str, report: list[ReportItem],
+) -> None:
+    if not row["mj"]:
+        return
+    rec = reference.record(row["mj"])
+    chosen: ChosenFallback = choose_fallback(rec)
+    if drawable is not None and not drawable(row["char"]):
+        row["use_fallback"] = "1"
+        drawn = choose_fallback(rec, drawable=drawable)
+        what = f"{font_name} does not draw {row['char']} ({row['ucs']} {row['ivs']})".replace(" )", ")")
+        if drawn.is_empty:
+            report.append(ReportItem("font-missing", glyph.gaiji_id, glyph.source, glyph.code,
+                                     f"{what}, nor any of its fallbacks; kept {chosen.char or 'none'}"))
+        else:
+            chosen = drawn
+            report.append(ReportItem("font-fallback", glyph.gaiji_id, glyph.source, glyph.code,
+                                     f"{what}; use fallback {drawn.char} ({drawn.ucs}, {drawn.basis})"))
+    row.update(fallback_char=chosen.char, fallback_ucs=chosen.ucs, fallback_basis=chosen.basis)

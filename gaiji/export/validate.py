@@ -1,0 +1,255 @@
+"""``gaiji validate MAPPING``: check a mapping table from anyone before it is imported.
+
+Checks, each reported with the row it concerns:
+
+* the file: encoding (UTF-8, or CP932 when told), CSV/JSON/XML syntax, the columns;
+* the schema (``mappings/mapping.schema.json``; XML also ``mappings/mapping.xsd``);
+* spreadsheet formula cells (``=`` ``+`` ``-`` ``@`` tab CR at the start of a CSV cell);
+* against the MJ reference: the MJ number exists; ``ucs``, ``ivs`` and ``char`` are the ones
+  the MJ table gives for it; 住基 and 戸籍 numbers agree; the fallback is a real character
+  without selector, written as its ``fallback_ucs`` says;
+* across rows: one target per (source, code); no conflicting duplicate ``gaiji_id``.
+
+Exit codes of the command (for batch jobs):
+
+====  ===========================================================================
+0     valid (warnings may have been printed)
+1     invalid: the problems are listed, one per line, each naming its row
+2     not examined: usage error, file missing or unreadable, unknown format, or no
+      MJ reference to check against
+====  ===========================================================================
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from gaiji.codes import is_pua, is_variation_selector
+from gaiji.export.columns import BY_NAME, COLUMN_NAMES
+from gaiji.export.readers import MappingTable, Problem, ReadRow, read_mapping
+from gaiji.export.schemas import FORMAT_NAME, FORMAT_VERSION, json_schema, xml_schema
+
+EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+
+
+@dataclass
+class ValidationReport:
+    path: Path
+    format: str
+    rows: int
+    problems: list[Problem]
+    reference_version: str = ""
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_VALID if self.valid else EXIT_INVALID
+
+
+def _row_validator() -> jsonschema.Draft202012Validator:
+    schema = json_schema()
+    row_schema = dict(schema["$defs"]["row"])
+    return jsonschema.Draft202012Validator(row_schema)
+
+
+def row_as_json(values: dict[str, Any]) -> dict[str, Any]:
+    """Row values as read (strings, '1'/'0' for flags) → the JSON form the schema checks."""
+    out: dict[str, Any] = {}
+    for k, v in values.items():
+        col = BY_NAME.get(k)
+        if col is not None and col.kind == "bool" and v in ("0", "1"):
+            out[k] = v == "1"
+        else:
+            out[k] = v
+    return out
+
+
+def schema_problems(rows: list[ReadRow]) -> list[Problem]:
+    """Every row checked against the row schema (all formats)."""
+    validator = _row_validator()
+    problems = []
+    for row in rows:
+        for err in sorted(validator.iter_errors(row_as_json(row.values)), key=lambda e: list(e.path)):
+            where = "/".join(str(p) for p in err.path)
+            value = err.instance if err.path else None
+            message = err.message if value is None else f"{where} {value!r}: {_schema_message(err)}"
+            problems.append(Problem("error", row.label, message))
+    return problems
+
+
+def _schema_message(err: jsonschema.ValidationError) -> str:
+    if err.validator == "pattern":
+        return f"does not match {err.validator_value}"
+    if err.validator == "enum":
+        return "must be one of " + ", ".join(repr(v) for v in err.validator_value)
+    if err.validator == "minLength":
+        return "must not be empty here"
+    if err.validator == "type" and err.validator_value == "boolean":
+        return "must be 1 or 0"
+    return err.message
+
+
+def validate_mapping(
+    path: str | Path,
+    reference: Any | None,
+    *,
+    encoding: str = "auto",
+    fmt: str | None = None,
+) -> ValidationReport:
+    """Validate the mapping table at *path*; *reference* (``load_reference()``) enables the MJ
+    checks (``None`` checks file, schema and cross-row rules only).
+
+    Raises :class:`~gaiji.export.readers.MappingUnreadable` when the file cannot be examined.
+    """
+    table = read_mapping(path, encoding=encoding, fmt=fmt)
+    problems = list(table.problems)
+    if not any(p.where in ("file",) and p.severity == "error" for p in table.problems):
+        problems += _document_problems(table)
+        structural_ok = not any(p.severity == "error" and p.where.startswith("line 1") for p in problems)
+        if table.format != "xml" or not any(p.message.startswith("XSD") for p in problems):
+            problems += schema_problems(table.rows) if structural_ok else []
+        if reference is not None:
+            problems += reference_problems(table.rows, reference)
+        problems += cross_row_problems(table.rows)
+    return ValidationReport(
+        path=table.path, format=table.format, rows=len(table.rows), problems=problems,
+        reference_version=str(getattr(reference, "version_label", "")) if reference is not None else "",
+    )
+
+
+def _document_problems(table: MappingTable) -> list[Problem]:
+    out: list[Problem] = []
+    if table.format == "json" and isinstance(table.document, dict):
+        if table.document.get("format") != FORMAT_NAME:
+            out.append(Problem("error", "file", f'"format" must be "{FORMAT_NAME}"'))
+        if table.document.get("format_version") != FORMAT_VERSION:
+            out.append(Problem("error", "file", f'"format_version" must be {FORMAT_VERSION}'))
+        extra = set(table.document) - {"format", "format_version", "generator", "generated_at",
+                                       "reference_version", "rows"}
+        if extra:
+            out.append(Problem("error", "file", f"unknown top-level key(s): {', '.join(sorted(extra))}"))
+    if table.format == "xml" and table.document is not None:
+        schema = xml_schema()
+        if not schema.validate(table.document):
+            for e in list(schema.error_log)[:50]:
+                out.append(Problem("error", f"line {e.line}", f"XSD: {e.message}"))
+    return out
+
+
+def _text(values: dict[str, Any], name: str) -> str:
+    v = values.get(name, "")
+    return v if isinstance(v, str) else ""
+
+
+def _notation(text: str) -> str:
+    return " ".join(f"U+{ord(c):04X}" for c in text)
+
+
+def reference_problems(rows: list[ReadRow], reference: Any) -> list[Problem]:
+    """MJ numbers exist; UCS, IVS, char, 住基, 戸籍 agree with the MJ table; fallbacks are sane."""
+    out: list[Problem] = []
+    for row in rows:
+        v = row.values
+        err: Callable[[str], None] = lambda m, row=row: out.append(Problem("error", row.label, m))  # noqa: E731
+        mj, ucs_, ivs_, char = (_text(v, k) for k in ("mj", "ucs", "ivs", "char"))
+        if char:
+            expect = (_notation(char[0]), _notation(char[1:]) if len(char) == 2 else "")
+            if len(char) > 2 or (len(char) == 2 and not is_variation_selector(char[1])):
+                err(f"char {char!r} ({_notation(char)}) is not one character with an optional selector")
+            elif (ucs_, ivs_) != expect:
+                err(f"char {char!r} is {' '.join(x for x in expect if x)}, but ucs/ivs say "
+                    f"{' '.join(x for x in (ucs_, ivs_) if x) or 'nothing'}")
+            if is_pua(ord(char[0])):
+                err(f"char {_notation(char)} is a private-use code point: it identifies nothing")
+        if mj:
+            try:
+                rec = reference.record(mj)
+            except (KeyError, IndexError, LookupError, ValueError):
+                err(f"{mj} is not in the MJ table ({getattr(reference, 'version_label', '')})")
+                rec = None
+            if rec is not None:
+                if (ucs_, ivs_) != (rec.ucs, rec.ivs):
+                    want = " ".join(x for x in (rec.ucs, rec.ivs) if x) or "no UCS"
+                    got = " ".join(x for x in (ucs_, ivs_) if x) or "nothing"
+                    err(f"{mj} is {want} in the MJ table, but the row says {got}")
+                elif char and char != rec.char:
+                    err(f"{mj} is {rec.char!r} in the MJ table, but char is {char!r}")
+                for name, want_value in (("juki_code", rec.juki), ("koseki_number", rec.koseki)):
+                    got_value = _text(v, name)
+                    if got_value and got_value != want_value:
+                        err(f"{name} {got_value} disagrees with the MJ table's {want_value or 'empty'} for {mj}")
+        fb, fb_ucs = _text(v, "fallback_char"), _text(v, "fallback_ucs")
+        if fb:
+            if any(is_variation_selector(c) for c in fb):
+                err(f"fallback_char {_notation(fb)} carries a variation selector; a fallback is for "
+                    "systems without IVS")
+            if fb_ucs and fb_ucs != _notation(fb):
+                err(f"fallback_char {fb!r} is {_notation(fb)}, but fallback_ucs says {fb_ucs}")
+            if any(is_pua(ord(c)) for c in fb):
+                err(f"fallback_char {_notation(fb)} is a private-use code point")
+    return out
+
+
+def _target(values: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(_text(values, k) for k in ("mj", "char", "fallback_char", "use_fallback"))
+
+
+def cross_row_problems(rows: list[ReadRow]) -> list[Problem]:
+    """One target per (source, code); duplicates of a gaiji_id must agree."""
+    out: list[Problem] = []
+    by_id: dict[str, list[ReadRow]] = defaultdict(list)
+    by_code: dict[tuple[str, str], list[ReadRow]] = defaultdict(list)
+    by_bare_code: dict[str, list[ReadRow]] = defaultdict(list)
+    for row in rows:
+        gid = _text(row.values, "gaiji_id")
+        if gid:
+            by_id[gid].append(row)
+        code = _text(row.values, "code").strip().upper()
+        if code and _text(row.values, "status") in ("final", ""):
+            by_code[(_text(row.values, "source"), code)].append(row)
+            by_bare_code[code].append(row)
+    for gid, group in by_id.items():
+        if len(group) < 2:
+            continue
+        first = group[0]
+        for other in group[1:]:
+            same = all(other.values.get(c) == first.values.get(c) for c in COLUMN_NAMES)
+            if same:
+                out.append(Problem("warning", other.label, f"repeats {first.label} exactly (gaiji_id {gid})"))
+            else:
+                differ = [c for c in COLUMN_NAMES if other.values.get(c) != first.values.get(c)]
+                out.append(Problem("error", other.label, f"gaiji_id {gid} also in {first.label} with a "
+                                                         f"different {', '.join(differ[:5])}"))
+    for (source, code), group in by_code.items():
+        targets = {_target(r.values) for r in group}
+        if len(targets) > 1:
+            listing = "; ".join(f"{r.label} → {_text(r.values, 'mj') or '-'} {_text(r.values, 'char')!r}"
+                                for r in group)
+            out.append(Problem("error", group[0].label,
+                               f"code {code} of source {source!r} maps to {len(targets)} different targets "
+                               f"({listing}); one source code must have one target"))
+    for code, group in by_bare_code.items():
+        sources = {_text(r.values, "source") for r in group}
+        targets = {_target(r.values) for r in group}
+        if len(sources) > 1 and len(targets) > 1:
+            out.append(Problem("warning", group[0].label,
+                               f"code {code} means different characters in sources "
+                               f"{', '.join(sorted(sources))}: `gaiji convert` needs --source to choose"))
+    return out
