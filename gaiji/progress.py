@@ -13,7 +13,7 @@ from collections.abc import Callable
 Progress = Callable[[int, "int | None", str], None]
 
 
-def no_progress(done: int, total: int | None, label: str) -> None:  # noqa: ARG001
+def no_progress(done: int, total: int | None, label: str) -> None:
     """A progress callback that does nothing."""
 
 
