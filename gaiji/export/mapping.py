@@ -15,7 +15,7 @@ from gaiji.export.fontcheck import FontCoverage
 from gaiji.export.readers import ReadRow
 from gaiji.export.tables import MappingBuild, ReportItem, build_mapping_rows, read_glyph_entries
 from gaiji.export.validate import schema_problems
-from gaiji.export.writers import format_of, write_mapping
+from gaiji.export.writers import format_of, neutralise, write_mapping
 from gaiji.fsutil import atomic_write
 from gaiji.progress import Progress, no_progress
 
@@ -116,7 +116,7 @@ def write_report(items: list[ReportItem], path: str | Path) -> Path:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(REPORT_COLUMNS)
     for item in items:
-        writer.writerow([item.kind, item.gaiji_id, item.source, item.code, item.detail])
+        writer.writerow([neutralise(x) for x in (item.kind, item.gaiji_id, item.source, item.code, item.detail)])
     with atomic_write(path) as handle:
         handle.write(buffer.getvalue())
     return Path(path)

@@ -6,7 +6,6 @@ review store, the gaiji set folder and the writers.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,34 +64,10 @@ class MappingBuild:
 
 
 def read_glyph_entries(set_dir: str | Path) -> list[GlyphEntry]:
-    """``gaiji_id``, ``source`` and ``code`` of every row of ``SET/glyphs.csv``."""
-    path = Path(set_dir) / "glyphs.csv"
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = {"gaiji_id", "source", "code"} - set(reader.fieldnames or [])
-            if missing:
-                raise ContractError(
-                    f"{path} lacks the column(s) {', '.join(sorted(missing))}; "
-                    "is this a gaiji set written by `gaiji extract`?"
-                )
-            entries = [
-                GlyphEntry(r["gaiji_id"] or "", r["source"] or "", r["code"] or "") for r in reader
-            ]
-    except FileNotFoundError as exc:
-        raise ContractError(
-            f"{path} not found: SET must be a gaiji set folder (run `gaiji extract` first)"
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise ContractError(f"{path} is not UTF-8 ({exc}); glyphs.csv is always UTF-8") from exc
-    seen: set[str] = set()
-    for e in entries:
-        if not e.gaiji_id:
-            raise ContractError(f"{path}: a row has an empty gaiji_id")
-        if e.gaiji_id in seen:
-            raise ContractError(f"{path}: gaiji_id {e.gaiji_id!r} occurs twice; ids must be unique")
-        seen.add(e.gaiji_id)
-    return entries
+    """``gaiji_id``, ``source`` and ``code`` of every gaiji of the set at *set_dir*."""
+    from gaiji.extract.gaijiset import read_gaiji_set
+
+    return [GlyphEntry(r.gaiji_id, r.source, r.code) for r in read_gaiji_set(set_dir)]
 
 
 _HEX_CODE = re.compile(r"^(?:U\+|0x)?([0-9A-Fa-f]{2,6})$")
@@ -160,19 +135,40 @@ def build_mapping_rows(
         if glyph.gaiji_id in decided:
             continue
         item = states.get(glyph.gaiji_id, {})
-        state = str(item.get("state") or "pending")
-        status = "disputed" if state == "disputed" else "pending"
-        detail = str(item.get("detail") or item.get("comment") or ("" if item else "not reviewed yet"))
-        report.append(ReportItem(status, glyph.gaiji_id, glyph.source, glyph.code, detail))
+        status = "disputed" if item.get("state") == "disputed" else "pending"
+        report.append(ReportItem(status, glyph.gaiji_id, glyph.source, glyph.code, _open_detail(item)))
         if include_pending:
             row = empty_row()
             row.update(source=glyph.source, code=glyph.code, gaiji_id=glyph.gaiji_id,
                        status=status, auto_accepted="0", use_fallback="0",
                        reference_version=str(getattr(reference, "version_label", "")))
+            agreed = item.get("agreed_mj")
+            if agreed:  # one reviewer's choice, awaiting the second: shown, marked pending
+                try:
+                    rec = reference.record(agreed)
+                    row.update(mj=rec.mj, ucs=rec.ucs, ivs=rec.ivs, char=rec.char,
+                               juki_code=rec.juki, koseki_number=rec.koseki)
+                except (KeyError, IndexError, LookupError):
+                    pass
             rows.append(row)
     rows.sort(key=row_sort_key)
     report.sort(key=lambda r: (r.kind, r.source, code_sort_key(r.code), r.gaiji_id))
     return MappingBuild(rows, report)
+
+
+def _open_detail(item: Mapping[str, Any]) -> str:
+    """Say where an open gaiji stands, from a review store ``open_items()`` entry."""
+    if not item:
+        return "not reviewed yet"
+    views = item.get("views") or []
+    def who(v: Mapping[str, Any]) -> str:
+        return f"{v.get('reviewer', '?')}: {v.get('mj') or v.get('identification_class') or '?'}"
+    state = item.get("state", "pending")
+    if state == "disputed":
+        return "reviewers disagree (" + "; ".join(who(v) for v in views) + ")"
+    if state == "decided":
+        return "awaiting a second reviewer (" + "; ".join(who(v) for v in views) + ")"
+    return "not reviewed yet" if not views else "; ".join(who(v) for v in views)
 
 
 def _decision_row(glyph: GlyphEntry, d: DecisionLike, reference: Any, report: list[ReportItem]) -> MappingRow:
@@ -202,7 +198,7 @@ def _decision_row(glyph: GlyphEntry, d: DecisionLike, reference: Any, report: li
         row.update(mj=rec.mj, ucs=rec.ucs, ivs=rec.ivs, char=rec.char,
                    juki_code=rec.juki, koseki_number=rec.koseki)
         given = (d.char or "", d.ucs or "", d.ivs or "")
-        if any(given) and given != (rec.char, rec.ucs, rec.ivs):
+        if any(g and g != want for g, want in zip(given, (rec.char, rec.ucs, rec.ivs))):
             report.append(ReportItem(
                 "mj-table-differs", glyph.gaiji_id, glyph.source, glyph.code,
                 f"decision recorded {' '.join(x for x in given if x)} for {rec.mj}; exported the MJ "
