@@ -1,5 +1,124 @@
-"""`gaiji review` — stage commands (thin: parse options, call one library function)."""
+"""`gaiji review …` — the browser review desk, its audit trail and the paper contact sheet."""
 
 from __future__ import annotations
 
-from gaiji.cli.base import cli  # noqa: F401
+import json
+from pathlib import Path
+
+import click
+
+from gaiji.cli.base import cli, home_option, json_option, quiet_option
+from gaiji.progress import Progress
+
+set_argument = click.argument("set_dir", metavar="SET", type=click.Path(exists=True, file_okay=False, path_type=Path))
+candidates_option = click.option(
+    "--candidates", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+    help="Candidates CSV from `gaiji match` (default: SET/candidates.csv).",
+)
+
+
+@cli.group()
+def review() -> None:
+    """Review candidates in the browser, with two-person checking and an audit trail."""
+
+
+@review.command("serve")
+@set_argument
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but loopback needs reviewer accounts (add-reviewer).")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free one).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
+@candidates_option
+@home_option
+def serve(set_dir: Path, host: str, port: int, no_browser: bool, candidates: Path | None, home: Path | None) -> None:
+    """Start the review desk for SET (decisions go to SET/review.sqlite).
+
+    Every asset is served locally, so it works on a closed network. Stop it with Ctrl+C;
+    every decision the page confirmed is already on disk.
+
+    \b
+    Example:
+        gaiji review serve out/city --no-browser
+        gaiji review add-reviewer out/city sato && gaiji review serve out/city --host 0.0.0.0
+    """
+    from gaiji.reference import load_reference
+    from gaiji.review.server import serve as serve_desk
+
+    def ready(url: str) -> None:
+        click.echo(f"review desk for {set_dir} at {url}  (Ctrl+C stops it)", err=True)
+        if not no_browser:
+            import webbrowser
+
+            webbrowser.open(url)
+
+    serve_desk(set_dir, reference=load_reference(home), host=host, port=port,
+               candidates_path=candidates, on_ready=ready)
+
+
+@review.command("add-reviewer")
+@set_argument
+@click.argument("name")
+@click.password_option(help="The reviewer's password (asked for when not given).")
+def add_reviewer(set_dir: Path, name: str, password: str) -> None:
+    """Create or reset a reviewer account for SET (needed to listen beyond loopback).
+
+    The password is stored only as a salted hash, in SET/reviewers.json.
+
+    \b
+    Example:
+        gaiji review add-reviewer out/city sato
+    """
+    from gaiji.review.accounts import add_reviewer as add
+
+    add(set_dir, name, password)
+    click.echo(f"reviewer {name} can now sign in to the desk of {set_dir}", err=True)
+
+
+@review.command("log")
+@set_argument
+@click.option("--verify", is_flag=True, help="Recompute the hash chain; exit 1 if any record was edited or deleted.")
+@click.option("--gaiji", "gaiji_id", default=None, help="Only the events of this gaiji_id.")
+@json_option
+def log(set_dir: Path, verify: bool, gaiji_id: str | None, as_json: bool) -> None:
+    """Print SET's audit trail (one event per line, oldest first) and optionally verify it.
+
+    Columns: seq, time (UTC), kind, gaiji, reviewer, choice, class, comment, hash prefix.
+
+    \b
+    Example:
+        gaiji review log out/city --verify
+        gaiji review log out/city --gaiji E001 --json
+    """
+    from gaiji.review.log import event_dict, event_line, iter_log, open_existing
+    from gaiji.review.log import verify as verify_chain
+
+    store = open_existing(set_dir)
+    for event in iter_log(store, gaiji_id=gaiji_id):
+        click.echo(json.dumps(event_dict(event), ensure_ascii=False) if as_json else event_line(event))
+    if verify:
+        report = verify_chain(store)
+        click.echo(f"audit chain verified: {report.count} events, head #{report.head_seq} {report.head_hash}", err=True)
+
+
+@review.command("sheet")
+@set_argument
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="sheet.html, or sheet.pdf (printed with headless Chromium).")
+@candidates_option
+@home_option
+@quiet_option
+def sheet(set_dir: Path, output: Path, candidates: Path | None, home: Path | None, progress: Progress) -> None:
+    """Write a printable contact sheet of SET's final decisions for paper sign-off.
+
+    Each row: the gaiji, the chosen MJ glyph, their overlay, class, who decided and checked.
+    The header carries the audit chain's head hash, so the signed paper anchors the record.
+
+    \b
+    Example:
+        gaiji review sheet out/city -o city-sheet.pdf
+    """
+    from gaiji.reference import load_reference
+    from gaiji.review.sheet import write_sheet
+
+    out = write_sheet(set_dir, output, reference=load_reference(home), candidates_path=candidates, progress=progress)
+    click.echo(f"contact sheet written: {out}", err=True)

@@ -1,0 +1,374 @@
+"""The review desk: a Flask application over one gaiji set, its candidates and its record.
+
+Create it with :func:`create_app`; serve it with :func:`gaiji.review.server.serve` (waitress,
+a production WSGI server — never Flask's development server).
+
+Safety: on loopback without accounts a reviewer only types a name; listening anywhere else
+needs accounts (``SET/reviewers.json``). Every POST carries the session's CSRF token; the
+Host header must name this server (no DNS rebinding); every text reaches the page through
+Jinja autoescaping or ``textContent``; only files inside ``SET/glyphs/`` are ever served.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, abort, g, jsonify, redirect, render_template, request, session, url_for
+
+from gaiji.errors import GaijiError
+from gaiji.review.accounts import AccountError, is_loopback, load_accounts, new_token, tokens_match, verify_password
+from gaiji.review.gaijiset import Glyph, load_glyphs
+from gaiji.review.pictures import MJ_PATTERN, Pictures
+from gaiji.review.state import AUTO_REVIEWER, CLASSES, ItemState
+from gaiji.review.store import ReviewError, ReviewStore
+
+CANDIDATES_SHOWN = 9
+SEARCH_LIMIT = 30
+PICTURE_SIZES = (64, 128, 256)
+ORDERS = ("usage", "confidence", "set")
+
+
+def record_auto_accepts(store: ReviewStore, glyphs: dict[str, Glyph], reference_version: str) -> int:
+    """Put the matcher's auto-accepts (rank 1, ``auto_accept`` = 1) into the record, once."""
+    added = 0
+    for glyph in glyphs.values():
+        top = glyph.candidates[0] if glyph.candidates else None
+        if top is None or not top.auto_accept or top.rank != 1:
+            continue
+        if store.record_auto_accept(glyph.gaiji_id, top.as_row(), reference_version=reference_version):
+            added += 1
+    return added
+
+
+def _record_fields(reference: Any, mj: str) -> dict[str, Any]:
+    """What the desk shows about one MJ glyph (empty fields when the reference lacks it)."""
+    try:
+        rec = reference.record(mj)
+    except KeyError:
+        return {"mj": mj, "known": False}
+    return {
+        "mj": rec.mj,
+        "known": True,
+        "char": rec.char,
+        "ucs": rec.ucs,
+        "ivs": rec.ivs,
+        "readings": list(rec.readings)[:8],
+        "radicals": [list(r) for r in rec.radicals],
+        "total_strokes": rec.total_strokes,
+        "juki": rec.juki,
+        "koseki": rec.koseki,
+        "has_glyph": rec.has_glyph,
+    }
+
+
+def _item_row(glyph: Glyph, item: ItemState, reviewer: str, two_person: bool) -> dict[str, Any]:
+    top = glyph.candidates[0] if glyph.candidates else None
+    state = item.state
+    mine = reviewer in item.proposals
+    return {
+        "id": glyph.gaiji_id,
+        "state": state,
+        "final": item.is_final(two_person=two_person),
+        "usage": glyph.usage_count,
+        "confidence": glyph.confidence,
+        "reading": glyph.reading,
+        "code": glyph.code,
+        "top": top.char if top else "",
+        "mine": mine,
+        "todo": state == "pending"
+        or state == "disputed"
+        or (state == "decided" and not mine and two_person),
+    }
+
+
+def _sort_rows(rows: list[dict[str, Any]], order: str, glyphs: dict[str, Glyph]) -> list[dict[str, Any]]:
+    if order == "usage":
+        return sorted(rows, key=lambda r: (-r["usage"], glyphs[r["id"]].order))
+    if order == "confidence":
+        return sorted(
+            rows,
+            key=lambda r: (-1.0 if r["confidence"] is None else r["confidence"], glyphs[r["id"]].order),
+        )
+    return sorted(rows, key=lambda r: glyphs[r["id"]].order)
+
+
+def create_app(
+    set_dir: str | Path,
+    *,
+    reference: Any,
+    candidates_path: str | Path | None = None,
+    host: str = "127.0.0.1",
+    secret_key: str | None = None,
+) -> Flask:
+    """Build the review desk for *set_dir*. *reference* is a loaded
+    :class:`gaiji.reference.Reference`. Raises :class:`AccountError` when *host* is not
+    loopback and the set has no reviewer accounts."""
+    set_dir = Path(set_dir)
+    glyphs = load_glyphs(set_dir, Path(candidates_path) if candidates_path else None)
+    store = ReviewStore.open(set_dir)
+    accounts = load_accounts(set_dir)
+    loopback = is_loopback(host)
+    if not loopback and not accounts:
+        raise AccountError(
+            f"listening on {host} lets other machines reach the desk, so reviewers must sign in: "
+            f"create accounts first with `gaiji review add-reviewer {set_dir} NAME`, "
+            "or keep the default --host 127.0.0.1"
+        )
+    reference_version = str(getattr(reference, "version_label", ""))
+    record_auto_accepts(store, glyphs, reference_version)
+    pictures = Pictures(set_dir, reference)
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key or secrets.token_hex(32),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        MAX_CONTENT_LENGTH=64 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["gaiji_review"] = {"store": store, "glyphs": glyphs, "reference": reference}
+    allowed_hosts = {"127.0.0.1", "localhost", "::1", host.strip("[]")}
+
+    # -- request guards ------------------------------------------------------------------
+    @app.before_request
+    def guard() -> Any:
+        if loopback:
+            hostname = (request.host.rsplit(":", 1)[0] if not request.host.startswith("[")
+                        else request.host[1:].split("]", 1)[0])
+            if hostname not in allowed_hosts:
+                abort(400, description="unexpected Host header")  # DNS-rebinding guard
+        if "csrf" not in session:
+            session["csrf"] = new_token()
+        g.reviewer = session.get("reviewer")
+        if request.method == "POST":
+            given = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
+            if not tokens_match(session.get("csrf"), given):
+                return _error(403, "missing or wrong CSRF token: reload the page")
+        if request.endpoint in ("login", "static", "favicon") or g.reviewer:
+            return None
+        if request.path.startswith("/api/"):
+            return _error(401, "sign in first")
+        return redirect(url_for("login"))
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Frame-Options"] = "DENY"
+        return response
+
+    def _error(status: int, message: str) -> Response:
+        response = jsonify({"error": message})
+        response.status_code = status
+        return response
+
+    @app.errorhandler(GaijiError)
+    def gaiji_error(exc: GaijiError) -> Response:
+        return _error(409 if isinstance(exc, ReviewError) else 400, str(exc))
+
+    # -- pages ---------------------------------------------------------------------------
+    @app.route("/login", methods=["GET", "POST"])
+    def login() -> Any:
+        message = ""
+        if request.method == "POST":
+            name = (request.form.get("name") or "").strip()
+            password = request.form.get("password") or ""
+            if not name or len(name) > 80 or name == AUTO_REVIEWER:
+                message = "Enter your name (1–80 characters)."
+            elif accounts and not verify_password(accounts, name, password):
+                message = "Unknown reviewer or wrong password."
+            else:
+                session.clear()
+                session["reviewer"] = name
+                session["csrf"] = new_token()
+                return redirect(url_for("desk"))
+        return render_template(
+            "login.html", message=message, need_password=bool(accounts), csrf=session["csrf"],
+            set_name=set_dir.name,
+        ), (401 if message else 200)
+
+    @app.post("/logout")
+    def logout() -> Any:
+        session.clear()
+        return redirect(url_for("login"))
+
+    @app.get("/")
+    def desk() -> str:
+        return render_template(
+            "desk.html",
+            reviewer=g.reviewer,
+            csrf=session["csrf"],
+            set_name=set_dir.name,
+            reference_version=reference_version,
+            classes=CLASSES,
+        )
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        return Response(status=204)
+
+    # -- JSON API ------------------------------------------------------------------------
+    def _queue_payload(state: str, order: str) -> dict[str, Any]:
+        two_person = store.two_person
+        states = store.states()
+        rows = [_item_row(gl, states.get(gid) or ItemState(gid), g.reviewer, two_person) for gid, gl in glyphs.items()]
+        counts = dict.fromkeys(("pending", "auto-accepted", "decided", "checked", "disputed"), 0)
+        for row in rows:
+            counts[row["state"]] += 1
+        counts["todo"] = sum(1 for r in rows if r["todo"])
+        if state == "todo":
+            rows = [r for r in rows if r["todo"]]
+        elif state in counts:
+            rows = [r for r in rows if r["state"] == state]
+        return {"items": _sort_rows(rows, order if order in ORDERS else "usage", glyphs),
+                "counts": counts, "two_person": two_person, "total": len(glyphs)}
+
+    @app.get("/api/queue")
+    def queue() -> Response:
+        return jsonify(_queue_payload(request.args.get("state", "todo"), request.args.get("order", "usage")))
+
+    def _glyph(gid: str) -> Glyph:
+        glyph = glyphs.get(gid)
+        if glyph is None:
+            abort(404)
+        return glyph
+
+    def _candidate_view(gid: str, fields: dict[str, Any]) -> dict[str, Any]:
+        mj = fields["mj"]
+        if fields.get("known") and fields.get("has_glyph", True):
+            fields["image_url"] = url_for("mj_picture", mj=mj, px=128)
+            fields["overlay_url"] = url_for("overlay_picture", gid=gid, mj=mj)
+        return fields
+
+    @app.get("/api/item/<gid>")
+    def item(gid: str) -> Response:
+        glyph = _glyph(gid)
+        state = store.state(gid)
+        candidates = []
+        for cand in glyph.candidates[:CANDIDATES_SHOWN]:
+            fields = _record_fields(reference, cand.mj)
+            fields.setdefault("char", cand.char)
+            fields.update(rank=cand.rank, score=cand.score, confidence=cand.confidence,
+                          auto_accept=cand.auto_accept, evidence=cand.evidence)
+            candidates.append(_candidate_view(gid, fields))
+        views = []
+        for p in state.ordered():
+            view = p.as_dict()
+            if p.mj:
+                view["image_url"] = url_for("mj_picture", mj=p.mj, px=128)
+                view["overlay_url"] = url_for("overlay_picture", gid=gid, mj=p.mj)
+            views.append(view)
+        return jsonify({
+            "id": gid,
+            "glyph": {k: getattr(glyph, k) for k in ("source", "code", "width", "height", "reading",
+                                                     "usage_count", "note")},
+            "image_url": url_for("gaiji_picture", gid=gid),
+            "candidates": candidates,
+            "state": state.state,
+            "final": state.is_final(two_person=store.two_person),
+            "views": views,
+            "settled_by": state.settled_by,
+            "mine": g.reviewer in state.proposals,
+        })
+
+    @app.get("/api/search")
+    def search() -> Response:
+        query = (request.args.get("q") or "").strip()[:100]
+        gid = request.args.get("gaiji_id", "")
+        if not query:
+            return jsonify({"query": query, "results": []})
+        try:
+            records = reference.search(query, limit=SEARCH_LIMIT)
+        except ValueError as exc:
+            return _error(400, f"cannot search for {query!r}: {exc}")
+        results = []
+        for rec in records:
+            fields = _record_fields(reference, rec.mj)
+            results.append(_candidate_view(gid, fields) if gid in glyphs else fields)
+        return jsonify({"query": query, "results": results})
+
+    @app.post("/api/decide")
+    def decide() -> Response:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            return _error(400, "send the decision as a JSON object")
+        gid = str(data.get("gaiji_id", ""))
+        glyph = _glyph(gid)
+        mj = data.get("mj")
+        cls = str(data.get("class", ""))
+        choice = None
+        if mj:
+            mj = str(mj)
+            fields = _record_fields(reference, mj) if MJ_PATTERN.match(mj) else {"known": False}
+            if not fields.get("known"):
+                return _error(400, f"{mj} is not in the reference ({reference_version})")
+            choice = {k: fields[k] for k in ("mj", "char", "ucs", "ivs")}
+        comment = str(data.get("comment") or "")
+        request_id = str(data["request_id"])[:100] if data.get("request_id") else None
+        current = store.state(gid)
+        settle = current.state == "disputed" and (g.reviewer not in current.proposals or not store.two_person)
+        if settle:
+            event = store.settle(gid, g.reviewer, choice, cls, comment, reference_version, request_id=request_id)
+        else:
+            event = store.record_decision(
+                gid, g.reviewer, choice, cls, comment,
+                shown_candidates=[c.as_row() for c in glyph.candidates[:CANDIDATES_SHOWN]],
+                reference_version=reference_version, request_id=request_id,
+            )
+        # the event is durable (synchronous=FULL commit) before this response is sent
+        after = store.state(gid)
+        two_person = store.two_person
+        return jsonify({
+            "event": {"seq": event.seq, "at": event.at, "hash": event.hash, "kind": event.kind},
+            "item": _item_row(glyph, after, g.reviewer, two_person),
+        })
+
+    @app.post("/api/settings")
+    def settings() -> Response:
+        data = request.get_json(silent=True) or {}
+        if "two_person" not in data:
+            return _error(400, "nothing to change: send {\"two_person\": true|false}")
+        store.set_two_person(bool(data["two_person"]), g.reviewer)
+        return jsonify({"two_person": store.two_person})
+
+    # -- pictures ------------------------------------------------------------------------
+    def _png(make: Callable[[], bytes]) -> Response:
+        try:
+            data = make()
+        except KeyError:
+            abort(404)
+        response = Response(data, mimetype="image/png")
+        response.headers["Cache-Control"] = "private, max-age=3600"
+        return response
+
+    @app.get("/glyph/<gid>.png")
+    def gaiji_picture(gid: str) -> Response:
+        glyph = _glyph(gid)
+        return _png(lambda: pictures.cache.get(("gaiji", glyph.image), lambda: _gaiji_png(glyph)))
+
+    def _gaiji_png(glyph: Glyph) -> bytes:
+        from gaiji.review.pictures import png_bytes
+
+        return png_bytes(pictures.gaiji_picture(glyph.image))
+
+    @app.get("/mj/<mj>.png")
+    def mj_picture(mj: str) -> Response:
+        px = request.args.get("px", 128, type=int)
+        if px not in PICTURE_SIZES:
+            abort(404)
+        return _png(lambda: pictures.candidate_png(mj, px))
+
+    @app.get("/overlay/<gid>/<mj>.png")
+    def overlay_picture(gid: str, mj: str) -> Response:
+        glyph = _glyph(gid)
+        return _png(lambda: pictures.overlay_png(glyph.image, mj))
+
+    return app

@@ -1,0 +1,144 @@
+"""Read what the review desk shows: the gaiji set (``glyphs.csv`` + ``glyphs/``) and the
+match stage's candidates CSV (see DESIGN.md, "Contract: gaiji set" and "candidates CSV")."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gaiji.errors import ContractError
+
+GLYPH_COLUMNS = ("gaiji_id", "source", "code", "width", "height", "reading", "usage_count", "note", "image")
+CANDIDATE_COLUMNS = ("gaiji_id", "rank", "mj", "ucs", "ivs", "char", "score", "confidence", "auto_accept")
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(float(value)) if value not in (None, "") else 0
+    except ValueError:
+        return 0
+
+
+@dataclass
+class Candidate:
+    """One candidates-CSV row; ``evidence`` holds every column beyond the contract's own."""
+
+    rank: int
+    mj: str
+    ucs: str
+    ivs: str
+    char: str
+    score: float | None
+    confidence: float | None
+    auto_accept: bool
+    evidence: dict[str, str] = field(default_factory=dict)
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "mj": self.mj,
+            "ucs": self.ucs,
+            "ivs": self.ivs,
+            "char": self.char,
+            "score": self.score,
+            "confidence": self.confidence,
+            "auto_accept": "1" if self.auto_accept else "0",
+        }
+
+
+@dataclass
+class Glyph:
+    """One gaiji of the set, with its candidates best first."""
+
+    gaiji_id: str
+    source: str
+    code: str
+    width: int
+    height: int
+    reading: str
+    usage_count: int
+    note: str
+    image: str
+    order: int
+    candidates: list[Candidate] = field(default_factory=list)
+
+    @property
+    def confidence(self) -> float | None:
+        """The rank-1 candidate's calibrated confidence (None without candidates)."""
+        return self.candidates[0].confidence if self.candidates else None
+
+
+def _open_csv(path: Path, required: tuple[str, ...], what: str) -> list[dict[str, str]]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in required if c not in (reader.fieldnames or [])]
+            if missing:
+                raise ContractError(
+                    f"{path}: {what} lacks column(s) {', '.join(missing)}; "
+                    "regenerate it with the gaiji pipeline (see DESIGN.md for the contract)"
+                )
+            return list(reader)
+    except UnicodeDecodeError as exc:
+        raise ContractError(f"{path}: not UTF-8 ({exc}); save it as UTF-8") from exc
+
+
+def load_glyphs(set_dir: Path, candidates_path: Path | None = None) -> dict[str, Glyph]:
+    """The set's gaiji keyed by id (file order kept), with candidates attached.
+
+    *candidates_path* defaults to ``SET/candidates.csv``; when that default is absent the
+    gaiji are shown without candidates (search still works).
+    """
+    glyphs_csv = set_dir / "glyphs.csv"
+    if not glyphs_csv.is_file():
+        raise ContractError(f"{set_dir}: no glyphs.csv — is this a gaiji set? Create one with `gaiji extract`")
+    glyphs: dict[str, Glyph] = {}
+    for order, row in enumerate(_open_csv(glyphs_csv, ("gaiji_id",), "glyphs.csv")):
+        gid = row["gaiji_id"]
+        if gid in glyphs:
+            raise ContractError(f"{glyphs_csv}: gaiji_id {gid!r} appears twice; ids must be unique")
+        glyphs[gid] = Glyph(
+            gaiji_id=gid,
+            source=row.get("source", "") or "",
+            code=row.get("code", "") or "",
+            width=_int(row.get("width")),
+            height=_int(row.get("height")),
+            reading=row.get("reading", "") or "",
+            usage_count=_int(row.get("usage_count")),
+            note=row.get("note", "") or "",
+            image=row.get("image", "") or f"glyphs/{gid}.png",
+            order=order,
+        )
+    path = candidates_path or set_dir / "candidates.csv"
+    if candidates_path is not None and not path.is_file():
+        raise ContractError(f"{path}: no such candidates file; run `gaiji match` first")
+    if path.is_file():
+        for row in _open_csv(path, CANDIDATE_COLUMNS[:3], "the candidates CSV"):
+            glyph = glyphs.get(row["gaiji_id"])
+            if glyph is None:
+                continue
+            glyph.candidates.append(
+                Candidate(
+                    rank=_int(row.get("rank")),
+                    mj=row.get("mj", ""),
+                    ucs=row.get("ucs", "") or "",
+                    ivs=row.get("ivs", "") or "",
+                    char=row.get("char", "") or "",
+                    score=_float(row.get("score")),
+                    confidence=_float(row.get("confidence")),
+                    auto_accept=(row.get("auto_accept") or "").strip() in ("1", "true", "True"),
+                    evidence={k: v for k, v in row.items() if k and k not in CANDIDATE_COLUMNS and v not in (None, "")},
+                )
+            )
+        for glyph in glyphs.values():
+            glyph.candidates.sort(key=lambda c: c.rank)
+    return glyphs

@@ -1,0 +1,73 @@
+"""Read the audit trail: one line (or JSON object) per event, and the chain's verification."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from gaiji.errors import GaijiError
+from gaiji.review.chain import ChainReport
+from gaiji.review.store import DB_NAME, Event, ReviewStore
+
+
+class ChainBroken(GaijiError):
+    """The audit trail's hash chain does not verify: a record was edited or deleted."""
+
+
+def open_existing(set_dir: str | Path) -> ReviewStore:
+    """The set's review record; an error (not a new empty record) when there is none."""
+    path = Path(set_dir) / DB_NAME
+    if not path.is_file():
+        raise GaijiError(f"{path}: no review record yet; start reviewing with `gaiji review serve {set_dir}`")
+    return ReviewStore.open(set_dir)
+
+
+def event_dict(event: Event) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "at": event.at,
+        "kind": event.kind,
+        "gaiji_id": event.gaiji_id,
+        "reviewer": event.reviewer,
+        **event.body,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def event_line(event: Event) -> str:
+    """One readable, tab-separated line.
+
+    >>> e = Event(3, "2026-11-26T05:00:00.000Z", "g1", "decision", "sato", None,
+    ...           {"mj": "MJ025760", "char": "辻", "identification_class": "字形一致", "comment": "ok"},
+    ...           "0" * 64, "ab" * 32)
+    >>> event_line(e)
+    '3\\t2026-11-26T05:00:00.000Z\\tdecision\\tg1\\tsato\\tMJ025760 辻\\t字形一致\\tok\\tabababababab'
+    """
+    body = event.body
+    if event.kind == "setting":
+        what, cls = f"two_person={body.get('two_person')}", ""
+    else:
+        what = f"{body.get('mj')} {body.get('char', '')}".strip() if body.get("mj") else "—"
+        cls = body.get("identification_class", "")
+    comment = (body.get("comment") or "").replace("\t", " ").replace("\n", " ")
+    return "\t".join([str(event.seq), event.at, event.kind, event.gaiji_id or "-", event.reviewer,
+                      what, cls, comment, event.hash[:12]])
+
+
+def iter_log(store: ReviewStore, *, gaiji_id: str | None = None) -> Iterator[Event]:
+    return store.events(gaiji_id=gaiji_id)
+
+
+def verify(store: ReviewStore) -> ChainReport:
+    """The chain's verification; raises :class:`ChainBroken` listing what is wrong."""
+    report = store.verify_chain()
+    if not report.ok:
+        raise ChainBroken(
+            f"{store.path}: the audit trail does not verify — "
+            + "; ".join(report.problems[:20])
+            + (f" (and {len(report.problems) - 20} more)" if len(report.problems) > 20 else "")
+            + ". Restore the review record from a backup and compare."
+        )
+    return report

@@ -1,0 +1,226 @@
+"""The review desk through Flask's test client: sign-in, CSRF, escaping, file access, the
+decision API and the pictures — against the real MJ reference."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gaiji.review.accounts import AccountError, add_reviewer
+from gaiji.review.app import create_app
+from gaiji.review.pictures import CANDIDATE_ONLY, GAIJI_ONLY
+from gaiji.review.store import ReviewStore
+
+pytestmark = pytest.mark.reference
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'(?:data-csrf|name="csrf_token" value)="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def signed_in(app, name: str = "sato", password: str | None = None):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    token = csrf_of(client.get("/login").text)
+    data = {"name": name, "csrf_token": token}
+    if password is not None:
+        data["password"] = password
+    response = client.post("/login", data=data)
+    assert response.status_code == 302, response.text
+    client.csrf = csrf_of(client.get("/").text)  # type: ignore[attr-defined]
+    return client
+
+
+def decide(client, gid: str, mj: str | None, cls: str, **extra):  # type: ignore[no-untyped-def]
+    return client.post("/api/decide", json={"gaiji_id": gid, "mj": mj, "class": cls, **extra},
+                       headers={"X-CSRF-Token": client.csrf})
+
+
+@pytest.fixture()
+def app(gaiji_set: Path, reference):  # type: ignore[no-untyped-def]
+    return create_app(gaiji_set, reference=reference)
+
+
+# -- sign-in and request safety -----------------------------------------------------------
+
+
+def test_pages_and_api_need_a_reviewer(app) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    assert client.get("/").status_code == 302
+    assert client.get("/api/queue").status_code == 401
+    assert client.get("/glyph/E001.png").status_code == 302
+
+
+def test_posts_without_the_csrf_token_are_refused(app) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(app)
+    body = {"gaiji_id": "E001", "mj": "MJ025760", "class": "字形一致"}
+    assert client.post("/api/decide", json=body).status_code == 403
+    assert client.post("/api/decide", json=body, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert client.post("/logout").status_code == 403
+    fresh = app.test_client()
+    fresh.get("/login")
+    assert fresh.post("/login", data={"name": "mallory"}).status_code == 403
+    assert decide(client, "E001", "MJ025760", "字形一致").status_code == 200
+    assert len(list(ReviewStore.open(app.extensions["gaiji_review"]["store"].set_dir).events(gaiji_id="E001"))) == 1
+
+
+def test_foreign_host_header_is_refused_on_loopback(app) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    assert client.get("/login", headers={"Host": "evil.example:8765"}).status_code == 400
+    assert client.get("/login", headers={"Host": "localhost:8765"}).status_code == 200
+
+
+def test_other_hosts_need_accounts(gaiji_set: Path, reference) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(AccountError, match="add-reviewer"):
+        create_app(gaiji_set, reference=reference, host="0.0.0.0")
+    add_reviewer(gaiji_set, "sato", "correct horse")
+    assert oct((gaiji_set / "reviewers.json").stat().st_mode & 0o777) == "0o600"
+    assert "correct horse" not in (gaiji_set / "reviewers.json").read_text()
+    app = create_app(gaiji_set, reference=reference, host="0.0.0.0")
+    client = app.test_client()
+    token = csrf_of(client.get("/login", headers={"Host": "10.0.0.5"}).text)
+    bad = client.post("/login", data={"name": "sato", "password": "wrong password", "csrf_token": token},
+                      headers={"Host": "10.0.0.5"})
+    assert bad.status_code == 401
+    assert client.get("/api/queue", headers={"Host": "10.0.0.5"}).status_code == 401
+    good = client.post("/login", data={"name": "sato", "password": "correct horse", "csrf_token": token},
+                       headers={"Host": "10.0.0.5"})
+    assert good.status_code == 302
+    assert client.get("/api/queue", headers={"Host": "10.0.0.5"}).status_code == 200
+
+
+def test_user_text_is_escaped(app, gaiji_set: Path) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(app, name='<script>alert("x")</script>')
+    page = client.get("/").text
+    assert '<script>alert("x")</script>' not in page
+    assert "&lt;script&gt;alert(" in page
+    assert ".innerHTML" not in (Path(app.static_folder) / "desk.js").read_text()
+    # JSON carries the note as data; the page puts it in with textContent
+    item = client.get("/api/item/E005").get_json()
+    assert item["glyph"]["note"] == '<b>note</b> & "quotes"'
+    response = client.get("/")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+# -- files --------------------------------------------------------------------------------
+
+
+def test_only_files_inside_glyphs_are_served(gaiji_set: Path, reference) -> None:  # type: ignore[no-untyped-def]
+    secret = gaiji_set.parent / "secret.png"
+    Image.new("L", (8, 8), 0).save(secret)
+    (gaiji_set / "glyphs" / "link.png").symlink_to(secret)
+    rows = (gaiji_set / "glyphs.csv").read_text(encoding="utf-8").splitlines()
+    rows += [
+        "X1,a,U+E100,8,8,,0,,../secret.png",
+        "X2,a,U+E101,8,8,,0,,/etc/passwd",
+        "X3,a,U+E102,8,8,,0,,glyphs/link.png",
+        "X4,a,U+E103,8,8,,0,,glyphs.csv",
+    ]
+    (gaiji_set / "glyphs.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    client = signed_in(create_app(gaiji_set, reference=reference))
+    assert client.get("/glyph/E001.png").status_code == 200
+    for gid in ("X1", "X2", "X3", "X4"):
+        assert client.get(f"/glyph/{gid}.png").status_code == 404, gid
+    for path in ("/glyph/..%2Fsecret.png", "/glyph/../secret.png", "/static/../review.sqlite",
+                 "/static/..%2F..%2Freview.sqlite", "/review.sqlite", "/glyphs.csv",
+                 "/mj/..%2F..%2Fetc%2Fpasswd.png", "/overlay/E001/..%2Fx.png", "/mj/MJ999999.png"):
+        response = client.get(path)
+        assert response.status_code in (404, 400), path
+        assert b"gaiji_id" not in response.data and b"SQLite" not in response.data
+
+
+def test_pictures(app) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(app)
+    gaiji = Image.open(io.BytesIO(client.get("/glyph/E003.png").data))
+    assert gaiji.size == (16, 16)  # true pixels, not resampled
+    mj = Image.open(io.BytesIO(client.get("/mj/MJ028902.png?px=128").data))
+    assert mj.size == (128, 128)
+    assert client.get("/mj/MJ028902.png?px=5000").status_code == 404
+
+    def differing(gid: str, mj: str) -> int:
+        arr = np.asarray(Image.open(io.BytesIO(client.get(f"/overlay/{gid}/{mj}.png").data)).convert("RGB"))
+        return int((arr == GAIJI_ONLY).all(axis=2).sum() + (arr == CANDIDATE_ONLY).all(axis=2).sum())
+
+    # the 32-px 高 differs from 髙 (MJ028902) in more pixels than from 高 (MJ028901)
+    assert differing("E002", "MJ028901") < differing("E002", "MJ028902")
+
+
+# -- queue, search and decisions ----------------------------------------------------------
+
+
+def test_auto_accepts_enter_the_record_once(gaiji_set: Path, reference) -> None:  # type: ignore[no-untyped-def]
+    create_app(gaiji_set, reference=reference)
+    create_app(gaiji_set, reference=reference)
+    events = list(ReviewStore.open(gaiji_set).events())
+    assert [(e.kind, e.gaiji_id, e.body["mj"]) for e in events] == [("auto_accept", "E002", "MJ028901")]
+    assert events[0].body["reference_version"] == reference.version_label
+
+
+def test_queue_counts_filters_and_orders(app) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(app)
+    data = client.get("/api/queue?state=all&order=usage").get_json()
+    assert data["counts"]["pending"] == 4 and data["counts"]["auto-accepted"] == 1
+    assert [r["id"] for r in data["items"]] == ["E002", "E001", "E004", "E003", "E005"]
+    low_first = client.get("/api/queue?state=all&order=confidence").get_json()["items"]
+    assert [r["id"] for r in low_first] == ["E005", "E004", "E001", "E003", "E002"]
+    todo = client.get("/api/queue?state=todo").get_json()["items"]
+    assert "E002" not in [r["id"] for r in todo]
+
+
+def test_search_finds_by_mj_code_and_reading(app) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(app)
+    by_mj = client.get("/api/search?q=MJ028902&gaiji_id=E003").get_json()["results"]
+    assert [r["mj"] for r in by_mj] == ["MJ028902"] and by_mj[0]["overlay_url"]
+    by_code = client.get("/api/search?q=U%2B9AD9").get_json()["results"]
+    assert "MJ028902" in [r["mj"] for r in by_code]
+    by_reading = client.get("/api/search?q=" + "ツジ").get_json()["results"]
+    assert {"MJ025760", "MJ025761"} <= {r["mj"] for r in by_reading}
+
+
+def test_two_reviewers_and_a_disagreement(app) -> None:  # type: ignore[no-untyped-def]
+    sato, suzuki, tanaka = signed_in(app, "sato"), signed_in(app, "suzuki"), signed_in(app, "tanaka")
+    first = decide(sato, "E003", "MJ028902", "字形一致", comment="はしご高", request_id="a1").get_json()
+    assert first["item"]["state"] == "decided"
+    again = decide(sato, "E003", "MJ028902", "字形一致", request_id="a1").get_json()
+    assert again["event"]["seq"] == first["event"]["seq"]  # a retried request is not a second decision
+    assert decide(suzuki, "E003", "MJ028902", "字形一致").get_json()["item"]["state"] == "checked"
+    decide(sato, "E001", "MJ025760", "字形一致")
+    assert decide(suzuki, "E001", "MJ025761", "デザイン差").get_json()["item"]["state"] == "disputed"
+    item = tanaka.get("/api/item/E001").get_json()
+    assert [(v["reviewer"], v["mj"]) for v in item["views"]] == [("sato", "MJ025760"), ("suzuki", "MJ025761")]
+    settled = decide(tanaka, "E001", "MJ025761", "デザイン差", comment="点二つ").get_json()
+    assert settled["event"]["kind"] == "settle" and settled["item"]["state"] == "checked"
+    assert decide(sato, "E005", None, "該当なし").status_code == 200
+    refused = decide(sato, "E004", "MJ999999", "字形一致")
+    assert refused.status_code == 400
+    assert decide(sato, "E004", None, "類似").status_code == 409
+    store: ReviewStore = app.extensions["gaiji_review"]["store"]
+    finals = {f.gaiji_id: f for f in store.final_decisions()}
+    assert finals["E003"].char == "髙" and finals["E003"].checked_by == "suzuki"
+    assert finals["E001"].ivs == "U+E0103" and finals["E001"].checked_by == "tanaka"
+    assert store.verify_chain().ok
+
+
+def test_two_person_switch(app) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(app)
+    decide(client, "E004", "MJ013049", "字形一致")
+    assert client.get("/api/item/E004").get_json()["final"] is False
+    response = client.post("/api/settings", json={"two_person": False}, headers={"X-CSRF-Token": client.csrf})
+    assert response.get_json() == {"two_person": False}
+    assert client.get("/api/item/E004").get_json()["final"] is True
+
+
+def test_create_app_reports_a_broken_set(tmp_path: Path, reference) -> None:  # type: ignore[no-untyped-def]
+    from gaiji.errors import ContractError
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ContractError, match="glyphs.csv"):
+        create_app(tmp_path / "empty", reference=reference)
+    assert not (tmp_path / "empty" / "review.sqlite").exists()
