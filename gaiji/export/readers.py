@@ -42,6 +42,7 @@ class ReadRow:
     number: int  # 1-based data row
     label: str  # how messages name the row
     values: dict[str, Any]  # column → value as read (strings; JSON may hold other types)
+    line: int = 0  # where the row starts in the file (CSV/TSV/XML), 0 when unknown
 
 
 @dataclass
@@ -165,7 +166,7 @@ def _read_delimited(table: MappingTable, data: bytes, delimiter: str, encoding: 
                 table.error(label, f"{name} {raw!r} starts with {raw[0]!r}: a spreadsheet would run it "
                                    "as a formula; prefix the cell with an apostrophe (') or remove it")
             values[name] = unneutralise(raw)
-        table.rows.append(ReadRow(number, label, values))
+        table.rows.append(ReadRow(number, label, values, line))
 
 
 def _check_header(table: MappingTable, names: list[str], where: str) -> None:
@@ -232,4 +233,5 @@ def _read_xml(table: MappingTable, data: bytes) -> None:
                 if BY_NAME.get(name) is not None and BY_NAME[name].kind == "bool":
                     text = {"true": "1", "false": "0"}.get(text.strip(), text.strip())
                 values[name] = text
-        table.rows.append(ReadRow(number, _label(number, values.get("gaiji_id"), el.sourceline), values))
+        table.rows.append(ReadRow(number, _label(number, values.get("gaiji_id"), el.sourceline), values,
+                                  el.sourceline or 0))

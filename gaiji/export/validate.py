@@ -22,6 +22,7 @@ Exit codes of the command (for batch jobs):
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -148,8 +149,11 @@ def _document_problems(table: MappingTable) -> list[Problem]:
     if table.format == "xml" and table.document is not None:
         schema = xml_schema()
         if not schema.validate(table.document):
+            starts = [r.line for r in table.rows]
             for e in list(schema.error_log)[:50]:
-                out.append(Problem("error", f"line {e.line}", f"XSD: {e.message}"))
+                at = bisect.bisect_right(starts, e.line) - 1
+                where = table.rows[at].label if at >= 0 and starts[at] else f"line {e.line}"
+                out.append(Problem("error", where, f"XSD (line {e.line}): {e.message}"))
     return out
 
 
