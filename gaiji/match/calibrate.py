@@ -1,0 +1,62 @@
+"""Fit the confidence calibration on labelled queries from the calibration fonts.
+
+The calibration fonts (:data:`gaiji.match.projection.CALIBRATION_FONTS`) are neither
+learned from by the projection nor tested on by the benchmark; their characters are drawn
+from the one-glyph characters not used to train the projection.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gaiji.match.confidence import Calibration, fit_calibration
+from gaiji.match.index import MatchIndex
+from gaiji.match.projection import CALIBRATION_FONTS, installed, render_variations
+from gaiji.match.synth import FontSpec
+from gaiji.progress import Progress, no_progress
+
+
+def calibrate_index(
+    index: MatchIndex, chars: list[str], *, seed: int, progress: Progress = no_progress
+) -> tuple[Calibration | None, dict[str, Any]]:
+    """Render ``chars`` in the calibration fonts, rank them, fit :class:`Calibration`.
+
+    Falls back to the reference font itself (degraded) when no calibration font is installed;
+    that calibration is optimistic and the returned info says so.
+    """
+    from gaiji.match.ranking import rank_rasters
+
+    fonts = installed(CALIBRATION_FONTS)
+    note = ""
+    if not fonts:
+        ref_font = index.meta.get("reference_font")
+        if ref_font:
+            fonts = [FontSpec("IPAmj (fallback)", Path(ref_font), "mincho")]
+        note = "no calibration font installed: calibrated on the reference font (optimistic)"
+    if not fonts:
+        return None, {"note": "no calibration font installed; confidence not calibrated"}
+    rasters, labels, kinds = render_variations(
+        fonts, chars, per_font=1, seed=seed + 1, progress=progress, label="rendering calibration glyphs"
+    )
+    row_of = {row.base_char: i for i, row in enumerate(index.rows)}
+    answer = np.array([row_of.get(chars[c], -1) for c in labels])
+    keep = answer >= 0
+    rasters, answer = rasters[keep], answer[keep]
+    kinds = [k for k, ok in zip(kinds, keep) if ok]
+    ranked = rank_rasters(index, rasters, top_k=2)
+    correct = ranked.rows[:, 0] == answer
+    calibration = fit_calibration(ranked.score[:, 0], ranked.gap[:, 0], correct)
+    info = {
+        "fonts": [f.name for f in fonts],
+        "queries": int(len(answer)),
+        "top1": round(float(correct.mean()), 4),
+        "kinds": {k: kinds.count(k) for k in sorted(set(kinds))},
+        "accept_rate": round(calibration.calibration_accept_rate, 4),
+        "precision_accepted": round(calibration.calibration_precision, 4),
+    }
+    if note:
+        info["note"] = note
+    return calibration, info

@@ -1,0 +1,173 @@
+"""Match a whole gaiji set: read it, normalise every glyph, rank in vectorised batches.
+
+>>> # doctest: +SKIP
+>>> from gaiji.match import match_gaiji_set, write_candidates
+>>> result = match_gaiji_set("city-set/", top_k=10)
+>>> write_candidates(result, "candidates.csv")
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gaiji.errors import ContractError, InputError
+from gaiji.match.fuse import ledger_readings
+from gaiji.match.index import MatchIndex, load_match_index
+from gaiji.match.prepare import query_raster
+from gaiji.match.ranking import QueryHints, RankedBatch, rank_rasters
+from gaiji.progress import Progress, no_progress
+
+BATCH = 2048
+PARALLEL_MIN = 4000  # below this, one process prepares images faster than starting workers
+
+
+@dataclass
+class MatchResult:
+    """Candidates for every gaiji of a set (blank glyphs have none)."""
+
+    gaiji_ids: list[str]  # gaiji with candidates, in set order
+    ranked: RankedBatch
+    index: MatchIndex
+    blank_ids: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def reference_version(self) -> str:
+        return self.index.reference_version
+
+
+def _int_or_none(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def hints_for(reading: str, extra: dict[str, str]) -> QueryHints:
+    """Ledger hints of one gaiji: reading plus optional ``radical`` / ``strokes`` columns."""
+    radical = _int_or_none(extra.get("radical") or extra.get("部首"))
+    strokes = _int_or_none(extra.get("strokes") or extra.get("画数"))
+    return QueryHints(readings=tuple(ledger_readings(reading)), radical=radical, strokes=strokes)
+
+
+def _prepare_one(path: str) -> np.ndarray:
+    from gaiji.render import load_image
+
+    return query_raster(load_image(path))
+
+
+def prepare_rasters(paths: list[str], *, progress: Progress = no_progress, workers: int | None = None) -> np.ndarray:
+    """Load and normalise glyph images (in parallel processes for large sets)."""
+    n = len(paths)
+    out = np.zeros((n, 64, 64), np.uint8)
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if n >= PARALLEL_MIN and workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for i, raster in enumerate(pool.map(_prepare_one, paths, chunksize=256)):
+                out[i] = raster
+                if i % 1000 == 0:
+                    progress(i, n, "reading glyphs")
+    else:
+        for i, p in enumerate(paths):
+            out[i] = _prepare_one(p)
+            if i % 1000 == 0:
+                progress(i, n, "reading glyphs")
+    progress(n, n, "reading glyphs")
+    return out
+
+
+def match_rasters(
+    index: MatchIndex,
+    rasters: np.ndarray,
+    hints: list[QueryHints] | None = None,
+    *,
+    top_k: int = 10,
+    progress: Progress = no_progress,
+) -> RankedBatch:
+    """Rank in batches of :data:`BATCH` and stitch the results."""
+    parts: list[RankedBatch] = []
+    n = len(rasters)
+    for i in range(0, n, BATCH):
+        parts.append(
+            rank_rasters(index, rasters[i : i + BATCH], None if hints is None else hints[i : i + BATCH], top_k=top_k)
+        )
+        progress(min(i + BATCH, n), n, "matching")
+    if not parts:
+        return _empty(top_k)
+    return concat_batches(parts)
+
+
+def _empty(top_k: int) -> RankedBatch:
+    z = np.zeros((0, top_k))
+    return RankedBatch(
+        rows=z.astype(np.int64), score=z, image_score=z, rerank_score=z, reading_score=z,
+        radical_strokes_score=z, gap=z, confidence=z, auto_accept=np.zeros(0, bool), reading_matched=[],
+    )
+
+
+def concat_batches(parts: list[RankedBatch]) -> RankedBatch:
+    cat = lambda name: np.concatenate([getattr(p, name) for p in parts])  # noqa: E731
+    return RankedBatch(
+        rows=cat("rows"), score=cat("score"), image_score=cat("image_score"),
+        rerank_score=cat("rerank_score"), reading_score=cat("reading_score"),
+        radical_strokes_score=cat("radical_strokes_score"), gap=cat("gap"),
+        confidence=cat("confidence"), auto_accept=cat("auto_accept"),
+        reading_matched=[m for p in parts for m in p.reading_matched],
+    )
+
+
+def match_gaiji_set(
+    set_dir: str | Path,
+    reference: Any = None,
+    *,
+    top_k: int = 10,
+    progress: Progress = no_progress,
+    rebuild_index: bool = False,
+    use_readings: bool = True,
+) -> MatchResult:
+    """Rank MJ candidates for every gaiji in the set folder ``set_dir``.
+
+    ``reference`` defaults to :func:`gaiji.reference.load_reference`. The match index is
+    built on first use (a few minutes) and cached beside the reference.
+    """
+    from gaiji.extract.gaijiset import read_gaiji_set
+
+    if top_k < 1 or top_k > 100:
+        raise InputError(f"--top {top_k}: choose between 1 and 100 candidates per gaiji")
+    if reference is None:
+        from gaiji.reference import load_reference
+
+        reference = load_reference()
+    timings: dict[str, float] = {}
+    t0 = time.monotonic()
+    index = load_match_index(reference, rebuild=rebuild_index, progress=progress)
+    timings["index_load"] = time.monotonic() - t0
+    gset = read_gaiji_set(set_dir)
+    if len(gset) == 0:
+        raise ContractError(f"{set_dir}: the gaiji set has no glyphs; run `gaiji extract` on your sources first")
+    records = [r for r in gset.records if not r.blank]
+    blank_ids = [r.gaiji_id for r in gset.records if r.blank]
+    t1 = time.monotonic()
+    for r in records:
+        if not r.image_path.is_file():
+            raise ContractError(f"{r.image_path}: image of {r.gaiji_id} is missing; re-run gaiji extract")
+    rasters = prepare_rasters([str(r.image_path) for r in records], progress=progress)
+    empty = rasters.reshape(len(rasters), -1).max(axis=1) == 0 if len(rasters) else np.zeros(0, bool)
+    if empty.any():
+        blank_ids += [r.gaiji_id for r, e in zip(records, empty) if e]
+        records = [r for r, e in zip(records, empty) if not e]
+        rasters = rasters[~empty]
+    timings["prepare"] = time.monotonic() - t1
+    hints = [hints_for(r.reading, r.extra) for r in records] if use_readings else None
+    t2 = time.monotonic()
+    ranked = match_rasters(index, rasters, hints, top_k=top_k, progress=progress)
+    timings["rank"] = time.monotonic() - t2
+    return MatchResult(
+        gaiji_ids=[r.gaiji_id for r in records], ranked=ranked, index=index,
+        blank_ids=blank_ids, seconds=timings,
+    )
