@@ -1,9 +1,10 @@
 """Match a whole gaiji set: read it, normalise every glyph, rank in vectorised batches.
 
->>> # doctest: +SKIP
->>> from gaiji.match import match_gaiji_set, write_candidates
->>> result = match_gaiji_set("city-set/", top_k=10)
->>> write_candidates(result, "candidates.csv")
+Usage::
+
+    from gaiji.match import match_gaiji_set, write_candidates
+    result = match_gaiji_set("city-set/", top_k=10)
+    write_candidates(result, "candidates.csv")
 """
 
 from __future__ import annotations
