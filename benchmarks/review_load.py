@@ -26,7 +26,6 @@ import json
 import os
 import random
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,10 +36,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from PIL import Image, ImageDraw, ImageFont  # noqa: E402
+from PIL import Image, ImageDraw, ImageFont
 
-from gaiji.reference import load_reference  # noqa: E402
-from gaiji.review.store import ReviewStore  # noqa: E402
+from gaiji.reference import load_reference
+from gaiji.review.store import ReviewStore
 
 HANAZONO = "/usr/share/fonts/truetype/hanazono/HanaMinA.ttf"
 
@@ -129,7 +128,7 @@ def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))]
 
 
 def run_load(port: int, ids: list[str], reviewers: int, decisions: int, seconds: float, tag: str) -> dict:
@@ -183,7 +182,7 @@ def run_load(port: int, ids: list[str], reviewers: int, decisions: int, seconds:
 
 
 def report(label: str, res: dict) -> None:
-    ms = lambda xs, q: 1000 * pct(xs, q)  # noqa: E731
+    ms = lambda xs, q: 1000 * pct(xs, q)
     print(f"{label}: {len(res['acked'])} decisions in {res['wall']:.1f} s "
           f"({len(res['acked']) / res['wall']:.1f}/s), errors {len(res['errors'])}")
     print(f"  next gaiji shown (item JSON)             p50 {ms(res['item_json'], 50):7.1f} ms   p95 {ms(res['item_json'], 95):7.1f} ms")

@@ -16,10 +16,28 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, abort, g, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from gaiji.errors import GaijiError
-from gaiji.review.accounts import AccountError, is_loopback, load_accounts, new_token, tokens_match, verify_password
+from gaiji.review.accounts import (
+    AccountError,
+    is_loopback,
+    load_accounts,
+    new_token,
+    tokens_match,
+    verify_password,
+)
 from gaiji.review.gaijiset import Glyph, load_glyphs
 from gaiji.review.pictures import MJ_PATTERN, Pictures
 from gaiji.review.state import AUTO_REVIEWER, CLASSES, ItemState

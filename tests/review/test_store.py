@@ -8,8 +8,8 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -233,21 +233,14 @@ def test_threads_never_lose_or_duplicate(tmp_path: Path) -> None:
     set_dir = make_set(tmp_path / "set", n=40)
     store = ReviewStore.open(set_dir)
     reviewers = [f"r{i}" for i in range(5)]
-    errors: list[BaseException] = []
 
     def work(name: str) -> None:
-        try:
-            for g in range(40):
-                store.record_decision(f"g{g}", name, TSUJI_1, "字形一致", request_id=f"{name}-{g}")
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
+        for g in range(40):
+            store.record_decision(f"g{g}", name, TSUJI_1, "字形一致", request_id=f"{name}-{g}")
 
-    threads = [threading.Thread(target=work, args=(r,)) for r in reviewers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        for future in [pool.submit(work, r) for r in reviewers]:
+            future.result()  # re-raises a worker's error here
     events = list(ReviewStore.open(set_dir).events())
     assert len(events) == 200
     assert len({e.request_id for e in events}) == 200
