@@ -63,16 +63,15 @@ class DemoResult:
         return sum(t.seconds for t in self.timings)
 
     def next_steps(self) -> list[tuple[str, str]]:
-        """(command or path, what it is for)."""
-        steps = [(str(self.html_report), "open in a browser: each gaiji beside its MJ match")]
+        """(what for, command or path)."""
+        steps = [("look at the matches", f"open {self.html_report} in a browser")]
         if self.counts.get("open", 0):
-            steps.append((f"gaiji review serve {self.set_dir}",
-                          f"review the {self.counts['open']} gaiji the matcher left to people"))
+            steps.append((f"review the {self.counts['open']} open gaiji", f"gaiji review serve {self.set_dir}"))
         steps += [
-            (f"gaiji export {self.set_dir} -o {self.mapping}", "re-export after review"),
-            (f"gaiji validate {self.mapping}", "what a vendor runs before importing"),
-            (f"gaiji convert {self.residents} --mapping {self.mapping} --source {self.eudc_source or 'EUDC.TTE'} "
-             f"-o {self.converted}", "migrate data with the mapping"),
+            ("re-export after review", f"gaiji export {self.set_dir} -o {self.mapping}"),
+            ("check it as a vendor would", f"gaiji validate {self.mapping}"),
+            ("migrate data with it", f"gaiji convert {self.residents} --mapping {self.mapping} "
+                                     f"--source {self.eudc_source or 'EUDC.TTE'} -o {self.converted}"),
         ]
         return steps
 
@@ -159,12 +158,14 @@ def _extract(set_dir: Path, out_dir: Path, progress: Progress) -> tuple[Any, str
 
 
 def _match(set_dir: Path, candidates: Path, reference: Any, progress: Progress) -> tuple[list[dict[str, str]], str]:
-    from gaiji.match import match_gaiji_set
+    from gaiji.match import match_gaiji_set, write_candidates
 
-    match_gaiji_set(set_dir, candidates, reference=reference, progress=progress)
+    result = match_gaiji_set(set_dir, reference, progress=progress)
+    write_candidates(result, candidates)
     rows = read_candidates(candidates)
     gaiji = len({r["gaiji_id"] for r in rows})
-    return rows, f"{gaiji} gaiji, {len(rows)} candidate rows"
+    blank = f", {len(result.blank_ids)} blank skipped" if result.blank_ids else ""
+    return rows, f"{gaiji} gaiji ranked, top {len(rows) // max(gaiji, 1)} candidates each{blank}"
 
 
 def read_candidates(path: Path) -> list[dict[str, str]]:
@@ -212,10 +213,10 @@ def _auto_accept(set_dir: Path, best: dict[str, dict[str, str]], reference: Any)
     return {"auto_accepted": new + already, "open": open_items, **{f"state:{k}": v for k, v in counts.items()}}, note
 
 
-def _export(set_dir: Path, mapping: Path, reference: Any, progress: Progress) -> tuple[Any, str]:
+def _export(set_dir: Path, mapping: Path, reference: Any) -> tuple[Any, str]:
     from gaiji.export.mapping import export_mapping
 
-    result = export_mapping(set_dir, mapping, reference=reference, progress=progress)
+    result = export_mapping(set_dir, mapping, reference=reference)
     return result, f"{result.final} rows final; {result.count('pending') + result.count('disputed')} in the report"
 
 
@@ -312,8 +313,9 @@ def _html(result: DemoResult, gset: Any, best: dict[str, dict[str, str]], refere
         )],
         timings=[(t.stage, t.seconds, t.note) for t in result.timings],
         cards=cards,
-        links=[("mapping table", f"{MAPPING_NAME}"), ("export report", result.mapping_report.name),
-               ("candidates", f"{SET_NAME}/{CANDIDATES_NAME}")],
+        links=[("mapping table", MAPPING_NAME), ("export report", result.mapping_report.name),
+               ("candidates", f"{SET_NAME}/{CANDIDATES_NAME}"), ("converted residents", CONVERTED_NAME)]
+        + ([("unconverted gaiji", result.unmapped_report.name)] if result.unmapped_report else []),
     )
     if answers is not None:
         judged = [card for card in cards if card.status == "auto-accepted" and card.answer is not None]
@@ -349,7 +351,7 @@ def run_demo(out_dir: str | Path = "demo-out", *, home: Path | None = None,
     best = best_candidates(rows)
     accept_counts = clock.run("auto-accept", lambda: _auto_accept(set_dir, best, reference))
     mapping = out / MAPPING_NAME
-    exported = clock.run("export", lambda: _export(set_dir, mapping, reference, progress))
+    exported = clock.run("export", lambda: _export(set_dir, mapping, reference))
     converted = clock.run("convert", lambda: _convert(out, gset, mapping))
 
     result = DemoResult(

@@ -56,6 +56,7 @@ def demo_command(out_dir: Path, home: Path | None, progress: Progress) -> None:
     click.echo(f"  report:        {result.html_report}")
     click.echo("")
     click.echo("Next:")
-    width = max(len(cmd) for cmd, _ in result.next_steps())
-    for cmd, why in result.next_steps():
-        click.echo(f"  {cmd.ljust(width)}  # {why}")
+    steps = result.next_steps()
+    width = max(len(why) for why, _ in steps) + 1
+    for why, cmd in steps:
+        click.echo(f"  {(why + ':').ljust(width)}  {cmd}")

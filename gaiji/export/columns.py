@@ -48,7 +48,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("fallback_ucs", "text", "Its code point(s), space separated.",
            pattern=rf"{UCS_PATTERN}( {UCS_PATTERN})*"),
     Column("fallback_basis", "text", "Why this fallback: the MJ縮退マップ table (and 順位/hops) or "
-           "IVS除去 / 縮退不要."),
+           "IVS除去 / 同一文字."),
     Column("use_fallback", "bool", "1 when the target font checked at export cannot draw char: "
            "write fallback_char instead."),
     Column("juki_code", "text", "住基ネット統一文字コード from the MJ table.", pattern=JUKI_PATTERN),

@@ -20,8 +20,9 @@ identity change), then to one in JIS X 0213 plane 1 (which includes JIS X 0208, 
 legacy systems and CP932 carry it), then to the lower code point (deterministic output).
 
 When the MJ縮退マップ has nothing for a record, the fallback is the base character with its
-selector removed (``IVS除去``) — or the character itself when it has no selector
-(``縮退不要``: nothing to fall back from).
+selector removed (``IVS除去``) — or, when it has no selector, the character itself
+(``同一文字``: the MJ縮退マップ names nothing simpler; a target without the character needs
+its own arrangement, which ``--target-font`` reveals).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ BASIS_ORDER: tuple[str, ...] = (
     "読み字形による類推",
 )
 BASIS_SELECTOR_REMOVED = "IVS除去"
-BASIS_NOT_NEEDED = "縮退不要"
+BASIS_SAME_CHARACTER = "同一文字"
 
 
 class FallbackLike(Protocol):
@@ -133,6 +134,6 @@ def choose_fallback(
             return ChosenFallback(f.char, _ucs_of(f.char), basis_label(f))
     base = record.base_char
     if base and (drawable is None or drawable(base)):
-        basis = BASIS_NOT_NEEDED if record.char == base else BASIS_SELECTOR_REMOVED
+        basis = BASIS_SAME_CHARACTER if record.char == base else BASIS_SELECTOR_REMOVED
         return ChosenFallback(base, _ucs_of(base), basis)
     return NO_FALLBACK
