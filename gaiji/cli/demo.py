@@ -26,6 +26,7 @@ def demo_command(out_dir: Path, home: Path | None, progress: Progress) -> None:
 
     Example:
 
+    \b
         gaiji demo
         gaiji demo -o /tmp/demo && xdg-open /tmp/demo/report.html
     """

@@ -50,6 +50,7 @@ def export_command(set_dir: Path, output: Path, fmt: str | None, encoding: str, 
 
     Example:
 
+    \b
         gaiji export demo-out/set -o mapping.csv --bom
         gaiji export demo-out/set -o mapping.xml --target-font /usr/share/fonts/opentype/ipafont-mincho/ipam.ttf
     """
@@ -98,6 +99,7 @@ def validate_command(mapping: Path, fmt: str | None, encoding: str, schema_only:
 
     Example:
 
+    \b
         gaiji validate mapping.csv && echo "safe to import"
         gaiji validate vendor.tsv --encoding cp932
     """
@@ -159,6 +161,7 @@ def convert_command(data: tuple[Path, ...], mapping: Path, output: Path | None, 
 
     Example:
 
+    \b
         gaiji convert residents.csv --mapping mapping.csv -o residents.utf8.csv
         gaiji convert data/*.txt --mapping mapping.json --out-dir converted/ --fallback
     """
