@@ -1,0 +1,78 @@
+"""Image files in every format and mode: id = stem, pixels kept exactly, bombs refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gaiji.errors import InputError
+from gaiji.extract.glyph import Glyph, Problem
+from gaiji.extract.images import read_image, read_images
+
+
+def _glyph_array(h: int = 24, w: int = 20) -> np.ndarray:
+    a = np.full((h, w), 255, np.uint8)
+    a[3:20, 5:8] = 0
+    a[10:13, 2:18] = 0
+    return a
+
+
+MODES_AND_FORMATS = [
+    ("1", "png"), ("1", "bmp"), ("1", "tiff"), ("1", "gif"),
+    ("L", "png"), ("L", "bmp"), ("L", "tiff"), ("L", "gif"),
+    ("RGB", "png"), ("RGB", "bmp"), ("RGB", "tiff"),
+    ("RGBA", "png"), ("P", "gif"), ("P", "png"),
+]
+
+
+@pytest.mark.parametrize("mode,fmt", MODES_AND_FORMATS)
+def test_every_mode_round_trips_pixels(tmp_path, mode, fmt):
+    base = Image.fromarray(_glyph_array())
+    image = base.convert(mode) if mode != "RGB" else Image.merge("RGB", [base, base.point(lambda v: v // 2), base])
+    path = tmp_path / f"佐藤-{mode}.{fmt}"
+    image.save(path)
+    glyph = read_image(path)
+    assert glyph.gaiji_id == f"佐藤-{mode}" and glyph.code == "" and glyph.source == path.name
+    assert glyph.image.size == (20, 24)
+    with Image.open(path) as original:
+        want = np.asarray(original.convert("RGBA"))
+    assert np.array_equal(np.asarray(glyph.image.convert("RGBA")), want)
+
+
+def test_16_bit_grey_becomes_8_bit_keeping_order(tmp_path):
+    a = (_glyph_array().astype(np.uint16) * 257)
+    path = tmp_path / "deep.tiff"
+    Image.fromarray(a).save(path)
+    glyph = read_image(path)
+    assert glyph.image.mode == "L"
+    assert np.array_equal(np.asarray(glyph.image) < 128, _glyph_array() < 128)
+
+
+def test_large_scan_is_kept_at_its_own_resolution(tmp_path):
+    big = Image.fromarray(np.kron(_glyph_array(), np.ones((20, 20), np.uint8)))
+    path = tmp_path / "scan.png"
+    big.save(path)
+    assert read_image(path).image.size == (400, 480)
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_image_bomb_is_a_problem_naming_the_file_others_kept(tmp_path):
+    good = tmp_path / "good.png"
+    Image.fromarray(_glyph_array()).save(good)
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (6000, 6000), 1).save(bomb)  # 36 Mpx: small file, huge image
+    items = list(read_images([bomb, good]))
+    assert [i.gaiji_id for i in items if isinstance(i, Glyph)] == ["good"]
+    problems = [i for i in items if isinstance(i, Problem)]
+    assert len(problems) == 1 and problems[0].path.endswith("bomb.png") and "too large" in problems[0].message
+
+
+def test_corrupt_image_raises_input_error(tmp_path):
+    path = tmp_path / "broken.png"
+    data = bytearray()
+    Image.fromarray(_glyph_array()).save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match="broken.png"):
+        read_image(path)

@@ -1,0 +1,74 @@
+"""Ledger CSVs in each encoding and column naming, joined on id or code."""
+
+from __future__ import annotations
+
+import pytest
+
+from gaiji.errors import InputError
+from gaiji.extract.ledger import code_number, parse_usage, read_ledger
+
+JP = "外字コード,よみ,使用件数,備考\r\nF040,つじ・ツジ,\"1,234\",旧字体\r\nF041,ﾀｶ/たか,１２,\r\n"
+EN = "ID,Reading,Usage,Note\nEUDC-E000,tsuji,3,old form\n"
+
+
+@pytest.mark.parametrize("encoding,data", [
+    ("utf-8", JP.encode("utf-8")),
+    ("utf-8-sig", b"\xef\xbb\xbf" + JP.encode("utf-8")),
+    ("cp932", JP.encode("cp932")),
+])
+def test_encodings_are_detected(tmp_path, encoding, data):
+    path = tmp_path / "ledger.csv"
+    path.write_bytes(data)
+    ledger = read_ledger(path)
+    assert ledger.encoding == encoding
+    assert [(r.code, r.reading, r.usage_count, r.note) for r in ledger.rows] == [
+        ("F040", "つじ・ツジ", "1234", "旧字体"),
+        ("F041", "ﾀｶ/たか", "12", ""),
+    ]
+    assert ledger.columns == {"code": "外字コード", "reading": "よみ", "usage_count": "使用件数", "note": "備考"}
+
+
+def test_english_columns_and_forced_encoding(tmp_path):
+    path = tmp_path / "l.csv"
+    path.write_bytes(EN.encode("utf-8"))
+    ledger = read_ledger(path, encoding="utf-8")
+    assert ledger.rows[0].gaiji_id == "EUDC-E000" and ledger.rows[0].note == "old form"
+
+
+def test_undecodable_text_asks_for_encoding(tmp_path):
+    path = tmp_path / "odd.csv"
+    # 0x81 0x20: a CP932 lead byte with an impossible trail byte, and not UTF-8 either
+    path.write_bytes(b"code,reading\nF040," + b"\x81\x20\n")
+    with pytest.raises(InputError, match=r"odd\.csv.*--encoding"):
+        read_ledger(path)
+    assert read_ledger(path, encoding="latin-1").rows[0].code == "F040"
+
+
+def test_wrong_forced_encoding_is_clear(tmp_path):
+    path = tmp_path / "l.csv"
+    path.write_bytes(JP.encode("cp932"))
+    with pytest.raises(InputError, match="not valid utf-8.*--encoding=cp932"):
+        read_ledger(path, encoding="utf-8")
+    with pytest.raises(InputError, match="not an encoding"):
+        read_ledger(path, encoding="no-such-codec")
+
+
+def test_unjoinable_ledger_lists_its_columns(tmp_path):
+    path = tmp_path / "l.csv"
+    path.write_text("name,よみ\n辻,つじ\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"no id or code column among \['name', 'よみ'\]"):
+        read_ledger(path)
+
+
+def test_tab_separated_and_bad_usage_warns(tmp_path):
+    path = tmp_path / "l.tsv"
+    path.write_text("コード\tよみ\t使用件数\nE000\tつじ\tたくさん\n", encoding="utf-8")
+    ledger = read_ledger(path)
+    assert ledger.rows[0].usage_count == "" and "たくさん" in ledger.warnings[0]
+
+
+def test_code_and_usage_parsing():
+    assert code_number("f9fc") == 0xF9FC and code_number("&#xE001;") == 0xE001 and code_number("") is None
+    assert parse_usage("0") == 0
+    with pytest.raises(ValueError):
+        parse_usage("-3")
