@@ -26,9 +26,9 @@ from pathlib import Path
 from gaiji.codes import sjis_to_pua
 from gaiji.export.convert import CHUNK_SIZE, ConversionTable, convert_files
 
-SURNAMES = "山田 佐藤 鈴木 高橋 田中 渡辺 伊藤 中村 小林 加藤 吉田 山本 斎藤 松本 井上 木村 林 清水".split()
-GIVEN = "太郎 花子 一郎 次郎 恵子 洋子 誠 健 翔 陽菜 結衣 大翔 蓮 美咲 和子".split()
-TOWNS = "本町 栄町 旭町 緑町 中央 東町 西町 南町 北町 桜台 若葉".split()
+SURNAMES = ["山田", "佐藤", "鈴木", "高橋", "田中", "渡辺", "伊藤", "中村", "小林", "加藤", "吉田", "山本", "斎藤", "松本", "井上", "木村", "林", "清水"]
+GIVEN = ["太郎", "花子", "一郎", "次郎", "恵子", "洋子", "誠", "健", "翔", "陽菜", "結衣", "大翔", "蓮", "美咲", "和子"]
+TOWNS = ["本町", "栄町", "旭町", "緑町", "中央", "東町", "西町", "南町", "北町", "桜台", "若葉"]
 
 
 def uda_codes() -> list[int]:

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from gaiji.codes import char as code_char
 from gaiji.codes import pua_to_sjis
 from gaiji.errors import ContractError, ReferenceMissing
 from gaiji.progress import Progress, no_progress
@@ -70,8 +71,8 @@ class DemoResult:
         steps += [
             ("re-export after review", f"gaiji export {self.set_dir} -o {self.mapping}"),
             ("check it as a vendor would", f"gaiji validate {self.mapping}"),
-            ("migrate data with it", f"gaiji convert {self.residents} --mapping {self.mapping} "
-                                     f"--source {self.eudc_source or 'EUDC.TTE'} -o {self.converted}"),
+            ("migrate data with it", (f"gaiji convert {self.residents} --mapping {self.mapping} "
+                                      f"--source {self.eudc_source or 'EUDC.TTE'} -o {self.converted}")),
         ]
         return steps
 
@@ -82,7 +83,7 @@ StageCallback = Callable[[str, "StageTiming | None"], None]
 STAGES = ("reference", "extract", "match", "auto-accept", "export", "convert", "report")
 
 
-def _no_stage(stage: str, timing: StageTiming | None) -> None:  # noqa: ARG001
+def _no_stage(stage: str, timing: StageTiming | None) -> None:
     """A stage callback that does nothing."""
 
 
@@ -229,7 +230,7 @@ def write_residents(path: Path, codes: list[str], readings: dict[str, str]) -> i
     given = ["太郎", "花子", "一", "恵", "誠"]
     lines = ["番号,氏名,よみ\r\n"]
     for i, code in enumerate(codes, start=1):
-        gaiji = chr(int(code[2:], 16))
+        gaiji = code_char(code)
         lines.append(f"{i:05d},{surnames[i % 5]}{gaiji} {given[i % 5]},{readings.get(code, '')}\r\n")
     with atomic_write(path, "wb") as handle:
         handle.write("".join(lines).encode("cp932"))
@@ -253,7 +254,7 @@ def _convert(out_dir: Path, gset: Any, mapping: Path) -> tuple[Any, str]:
 
 def _in_uda(code: str) -> bool:
     try:
-        pua_to_sjis(int(code[2:], 16))
+        pua_to_sjis(ord(code_char(code)))
         return True
     except ValueError:
         return False

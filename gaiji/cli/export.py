@@ -68,7 +68,8 @@ def export_command(set_dir: Path, output: Path, fmt: str | None, encoding: str, 
             counts.append(f"{n} {kind}" + (" (in the table, marked)" if include_pending else " (left out)"))
     for kind, what in (("font-fallback", "use a fallback for the target font"),
                        ("font-missing", "cannot be drawn by the target font at all"),
-                       ("mj-table-differs", "differ from the MJ table (exported the table's)")):
+                       ("mj-table-differs", "differ from the MJ table (exported the table's)"),
+                       ("reference-changed", "were decided against another reference version")):
         n = result.count(kind)
         if n:
             counts.append(f"{n} {what}")

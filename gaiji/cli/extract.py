@@ -39,11 +39,11 @@ def extract(sources: tuple[Path, ...], output: Path, codes: str, px: int | None,
     named and left out; the others are still written and the exit status is 1
     (--strict: nothing is written).
 
+    \b
     Example:
-
         gaiji extract EUDC.TTE 外字台帳.csv -o city-set
-
         gaiji extract scans/ vendor16.pcf.gz --codes all -o city-set --json
+        gaiji extract "$(python -c 'import gaiji.sample as s; print(s.sample_dir())')" -o sample-set
     """
     options = ExtractOptions(code_ranges=parse_code_ranges(codes), px=px, encoding=encoding, strict=strict)
     summary = extract_gaiji_set(list(sources), output, options=options, progress=progress)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from gaiji.codes import PUA_FIRST, UDA_PUA_LAST, pua_to_sjis, sjis_to_pua
+from gaiji.codes import char as code_char
 from gaiji.errors import ContractError, InputError
 from gaiji.export.readers import read_mapping
 from gaiji.export.validate import cross_row_problems, schema_problems
@@ -85,11 +86,10 @@ def code_to_pua(code: str) -> int | None:
     upper = text.upper()
     if upper.startswith("U+"):
         try:
-            return int(upper[2:], 16)
+            return ord(code_char(upper))
         except ValueError:
             return None
-    if upper.startswith("0X"):
-        upper = upper[2:]
+    upper = upper.removeprefix("0X")
     if len(upper) == 4:
         try:
             value = int(upper, 16)

@@ -59,9 +59,7 @@ class FontCoverage:
             nxt = text[i + 1] if i + 1 < len(text) else ""
             if nxt and is_variation_selector(nxt):
                 sel = ord(nxt)
-                if (cp, sel) in self._nondefault_uvs:
-                    pass
-                elif (cp, sel) in self._default_uvs and cp in self._glyph_of:
+                if (cp, sel) in self._nondefault_uvs or (cp, sel) in self._default_uvs and cp in self._glyph_of:
                     pass
                 else:
                     return False

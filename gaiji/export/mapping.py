@@ -75,10 +75,15 @@ def export_mapping(
     fmt = format_of(out, fmt)
     progress(0, 4, "export")
     glyphs = read_glyph_entries(set_dir)
-    if store is None:
+    own_store = store is None
+    if own_store:
         store = open_review_store(set_dir)
-    decisions = list(store.final_decisions())
-    open_items = list(store.open_items())
+    try:
+        decisions = list(store.final_decisions())
+        open_items = list(store.open_items())
+    finally:
+        if own_store and hasattr(store, "close"):
+            store.close()
     progress(1, 4, "export")
     coverage = FontCoverage(target_font) if target_font else None
     build = build_mapping_rows(

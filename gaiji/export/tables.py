@@ -47,7 +47,7 @@ class GlyphEntry:
 class ReportItem:
     """A line of the export report: a row left out, marked, or changed for the target font."""
 
-    kind: str  # pending | disputed | font-fallback | font-missing | mj-table-differs
+    kind: str  # pending | disputed | font-fallback | font-missing | mj-table-differs | reference-changed
     gaiji_id: str
     source: str
     code: str
@@ -127,6 +127,12 @@ def build_mapping_rows(
             raise ContractError(f"the review store returned two final decisions for {d.gaiji_id!r}")
         decided.add(d.gaiji_id)
         row = _decision_row(glyph, d, reference, report)
+        current = str(getattr(reference, "version_label", ""))
+        if d.reference_version and current and d.reference_version != current:
+            report.append(ReportItem(
+                "reference-changed", glyph.gaiji_id, glyph.source, glyph.code,
+                f"decided against {d.reference_version}; exported with {current} (check the MJ row still fits)",
+            ))
         _apply_fallback(row, glyph, reference, drawable, target_font_name, report)
         rows.append(row)
 

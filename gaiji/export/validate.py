@@ -171,7 +171,7 @@ def reference_problems(rows: list[ReadRow], reference: Any) -> list[Problem]:
     out: list[Problem] = []
     for row in rows:
         v = row.values
-        err: Callable[[str], None] = lambda m, row=row: out.append(Problem("error", row.label, m))  # noqa: E731
+        err: Callable[[str], None] = lambda m, row=row: out.append(Problem("error", row.label, m))
         mj, ucs_, ivs_, char = (_text(v, k) for k in ("mj", "ucs", "ivs", "char"))
         if char:
             expect = (_notation(char[0]), _notation(char[1:]) if len(char) == 2 else "")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import codecs
 import io
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -13,9 +12,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gaiji.cli import cli
+from gaiji.codes import char as code_char
 from gaiji.codes import sjis_to_pua
 from gaiji.errors import ContractError, InputError
-from gaiji.export.convert import ConversionTable, convert_files, convert_stream, load_conversion_table
+from gaiji.export.convert import (
+    ConversionTable,
+    convert_files,
+    convert_stream,
+    load_conversion_table,
+)
 from gaiji.export.mapping import export_mapping
 from tests.export.conftest import read_csv_rows
 
@@ -124,7 +129,7 @@ def test_chunk_boundaries_inside_multibyte_sequences(encoding) -> None:
 
 
 def test_bytes_that_are_not_cp932() -> None:
-    out, found = _convert_bytes("a\ue000".encode("cp932") + b"\xa0\n\x80", "cp932", 3)
+    _out, found = _convert_bytes("a\ue000".encode("cp932") + b"\xa0\n\x80", "cp932", 3)
     assert [(o.code, o.line, o.column) for o in found] == [("byte A0", 1, 3), ("byte 80", 2, 1)]
     with pytest.raises(InputError, match=r"line 2, column 3: bytes 85 .* not valid CP932"):
         _convert_bytes(b"ok\r\nxy\x85\x7f", "cp932", 2)
@@ -194,7 +199,7 @@ def test_random_bytes_never_crash_or_drop_a_gaiji(data: bytes, encoding: str, ch
     original = data.decode(encoding)
     for o in found:  # every report points at the code point it names, in the input
         line = original.split("\n")[o.line - 1]
-        assert line[o.column - 1] == chr(int(o.unicode[2:], 16))
+        assert line[o.column - 1] == code_char(o.unicode)
 
 
 def test_incremental_decoder_reports_offsets_within_joined_buffers() -> None:

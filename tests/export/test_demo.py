@@ -50,7 +50,7 @@ def test_demo_runs_and_reruns_keeping_reviews(reference, tmp_path: Path) -> None
     assert html.count("class='card") == len(gaiji)
 
     # a review between runs: two reviewers settle one open gaiji; the rerun keeps it
-    open_gid = sorted(set(best) - accepted)[0]
+    open_gid = min(set(best) - accepted)
     store = ReviewStore.open(out / "set")
     choice = {"mj": best[open_gid]["mj"]}
     store.record_decision(open_gid, "sato", choice, "字形一致")

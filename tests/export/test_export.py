@@ -189,3 +189,19 @@ def test_export_cli_summary_and_errors(decided_set, tmp_path) -> None:
     assert res.exit_code == 1 and "name it .csv, .tsv, .json or .xml" in res.output
     res = runner.invoke(cli, ["export", str(decided_set.path), "-o", str(tmp_path / "m.csv"), "--encoding", "cp932"])
     assert res.exit_code == 1 and "CP932 cannot encode" in res.output
+
+
+def test_decisions_against_another_reference_version_are_reported(tmp_path, reference) -> None:
+    from gaiji.review.store import ReviewStore
+    from tests.export.conftest import write_set
+
+    folder = write_set(tmp_path / "set", [("r1", "EUDC.TTE", "U+E000", ("none",))])
+    store = ReviewStore.open(folder)
+    for who in ("sato", "suzuki"):
+        store.record_decision("r1", who, {"mj": "MJ000078"}, "字形一致", reference_version="IPAmj明朝 004.01")
+    store.close()
+    result = export_mapping(folder, tmp_path / "m.csv", reference=reference)
+    assert [(i.kind, i.gaiji_id) for i in result.report] == [("reference-changed", "r1")]
+    assert "IPAmj明朝 004.01" in result.report[0].detail
+    # the row records the version it was decided against
+    assert read_csv_rows(tmp_path / "m.csv")[0]["reference_version"] == "IPAmj明朝 004.01"
