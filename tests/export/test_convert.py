@@ -209,3 +209,25 @@ def test_incremental_decoder_reports_offsets_within_joined_buffers() -> None:
     with pytest.raises(UnicodeDecodeError) as info:
         dec.decode(b"\x7f")
     assert info.value.object == b"\x82\x7f" and info.value.start == 0
+
+
+@pytest.mark.slow
+def test_memory_stays_flat_on_a_large_file(tmp_path) -> None:
+    import tracemalloc
+
+    line = "00001,山田\ue000太郎,東京都千代田区霞が関一丁目二番三号,備考なし,\ue003\r\n".encode("cp932")
+    src = tmp_path / "big.csv"
+    with open(src, "wb") as handle:
+        for _ in range(40):
+            handle.write(line * 5_000)  # ~14 MB in all
+    size = src.stat().st_size
+    tracemalloc.start()
+    try:
+        result = convert_files([src], TABLE, output=tmp_path / "out.csv", encoding="cp932",
+                               chunk_size=256 * 1024, keep_first=5)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.converted == 200_000 and result.unmapped == 200_000
+    assert len(result.first_unmapped) == 5
+    assert peak < size / 3, f"peak {peak / 1e6:.1f} MB for a {size / 1e6:.0f} MB file"
