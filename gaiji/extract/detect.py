@@ -47,10 +47,11 @@ def sniff_bytes(head: bytes) -> str | None:
 
 
 def _gunzip_head(path: Path, size: int = 64) -> bytes:
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
     try:
-        with gzip.open(path, "rb") as fh:
-            return fh.read(size)
-    except (OSError, EOFError, zlib.error) as exc:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, size)
+    except zlib.error as exc:
         raise InputError(f"{path}: a damaged gzip file ({exc}); re-copy it from the source system") from exc
 
 

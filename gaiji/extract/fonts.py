@@ -79,7 +79,8 @@ def _read_cmap(path: Path) -> tuple[dict[int, int], bool, int, int, int]:
     from fontTools.ttLib import TTFont
 
     try:
-        with TTFont(str(path), lazy=True, fontNumber=0) as font:
+        # open the file here: TTFont leaks its handle when its constructor fails
+        with open(path, "rb") as fh, TTFont(fh, lazy=True, fontNumber=0) as font:
             cmap = font.getBestCmap()
             if cmap is None and "cmap" in font:
                 cmap = {}

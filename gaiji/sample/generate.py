@@ -107,15 +107,21 @@ def sha256(path: Path) -> str:
 
 
 def default_moji_db() -> Path:
+    """``$GAIJI_MOJI_DB``, else the copy `gaiji reference fetch` keeps in the cache (never
+    downloads), else where `npm pack @mandel59/mojidata` unpacks in /tmp."""
     env = os.environ.get("GAIJI_MOJI_DB")
     if env:
         return Path(env)
     try:
-        from gaiji.reference.fetch import find_moji_db
+        from gaiji.paths import gaiji_cache
+        from gaiji.reference.fetch import load_pins
 
-        return Path(find_moji_db().path)
-    except Exception:  # noqa: BLE001 — the reference package may not be built yet
-        return Path("/tmp/npmpack/package/dist/moji.db")
+        cached = gaiji_cache() / f"mojidata-{load_pins()['mojidata']['version']}" / "moji.db"
+        if cached.is_file():
+            return cached
+    except (ImportError, OSError, KeyError, ValueError):
+        pass
+    return Path("/tmp/npmpack/package/dist/moji.db")
 
 
 class Hanazono:
