@@ -15,19 +15,43 @@ from gaiji.progress import Progress
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to write the gaiji set to (replaced atomically if it is already a set).")
-@click.option("--codes", default="pua", show_default=True,
-              help="Fonts: code points to extract, e.g. E000-E757,F0000-FFFFD; 'pua' or 'all'.")
-@click.option("--px", type=click.IntRange(4, 1024), default=None,
-              help="Fonts: pixels per em to render outlines at (default 64), or the bitmap strike to use.")
-@click.option("--encoding", default=None,
-              help="Ledger CSV encoding (default: detect UTF-8, UTF-8 with BOM, CP932).")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the gaiji set to (replaced atomically if it is already a set).",
+)
+@click.option(
+    "--codes",
+    default="pua",
+    show_default=True,
+    help="Fonts: code points to extract, e.g. E000-E757,F0000-FFFFD; 'pua' or 'all'.",
+)
+@click.option(
+    "--px",
+    type=click.IntRange(4, 1024),
+    default=None,
+    help="Fonts: pixels per em to render outlines at (default 64), or the bitmap strike to use.",
+)
+@click.option(
+    "--encoding",
+    default=None,
+    help="Ledger CSV encoding (default: detect UTF-8, UTF-8 with BOM, CP932).",
+)
 @click.option("--strict", is_flag=True, help="Write nothing if any file or glyph cannot be read.")
 @json_option
 @quiet_option
-def extract(sources: tuple[Path, ...], output: Path, codes: str, px: int | None, encoding: str | None,
-            strict: bool, as_json: bool, progress: Progress) -> None:
+def extract(
+    sources: tuple[Path, ...],
+    output: Path,
+    codes: str,
+    px: int | None,
+    encoding: str | None,
+    strict: bool,
+    as_json: bool,
+    progress: Progress,
+) -> None:
     """Read gaiji SOURCES into one gaiji set (glyphs.csv + glyphs/*.png + provenance.json).
 
     Each SOURCE is a TrueType/OpenType font or Windows EUDC.TTE, a BDF/PCF bitmap font
@@ -45,7 +69,9 @@ def extract(sources: tuple[Path, ...], output: Path, codes: str, px: int | None,
         gaiji extract scans/ vendor16.pcf.gz --codes all -o city-set --json
         gaiji extract "$(python -c 'import gaiji.sample as s; print(s.sample_dir())')" -o sample-set
     """
-    options = ExtractOptions(code_ranges=parse_code_ranges(codes), px=px, encoding=encoding, strict=strict)
+    options = ExtractOptions(
+        code_ranges=parse_code_ranges(codes), px=px, encoding=encoding, strict=strict
+    )
     summary = extract_gaiji_set(list(sources), output, options=options, progress=progress)
     click.echo(summary.format_text(), err=True)
     if as_json:

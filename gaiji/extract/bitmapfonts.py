@@ -72,15 +72,15 @@ def parse_bdf(data: bytes, name: str = "<bdf>") -> BitmapFont:
     text = data.decode("latin-1")
     lines = text.splitlines()
     font = BitmapFont()
-    i, n = 0, len(lines)
-    while i < n and not lines[i].strip():
-        i += 1
-    if i >= n or not lines[i].lstrip("\ufeff\xef\xbb\xbf").startswith("STARTFONT"):
+    first, n = 0, len(lines)
+    while first < n and not lines[first].strip():
+        first += 1
+    if first >= n or not lines[first].lstrip("\ufeff\xef\xbb\xbf").startswith("STARTFONT"):
         raise InputError(f"{name}: not a BDF font (no STARTFONT line)")
     in_props = False
     cur: dict[str, object] | None = None
     bitmap_rows: list[str] | None = None
-    for i in range(i + 1, n):
+    for i in range(first + 1, n):
         line = lines[i].strip()
         where = f"{name} line {i + 1}"
         if not line:
@@ -99,7 +99,9 @@ def parse_bdf(data: bytes, name: str = "<bdf>") -> BitmapFont:
                 in_props = False
             else:
                 if rest.startswith('"'):
-                    font.properties[key] = rest[1:-1].replace('""', '"') if rest.endswith('"') else rest[1:]
+                    font.properties[key] = (
+                        rest[1:-1].replace('""', '"') if rest.endswith('"') else rest[1:]
+                    )
                 else:
                     try:
                         font.properties[key] = int(rest)
@@ -256,14 +258,29 @@ def parse_pcf(data: bytes, name: str = "<pcf>") -> BitmapFont:
         name_g = names[g] if g < len(names) else f"glyph{g}"
         enc = encoding_of.get(g, -1)
         if w < 0 or h < 0 or w > 4096 or h > 4096:
-            font.chars.append(BitmapChar(name_g, enc, adv, (0, 0, 0, 0), None, f"glyph {g} has corrupt metrics"))
+            font.chars.append(
+                BitmapChar(name_g, enc, adv, (0, 0, 0, 0), None, f"glyph {g} has corrupt metrics")
+            )
             continue
         stride = ((w + 7) // 8 + pad - 1) // pad * pad
         off = offsets[g]
         if off < 0 or off + stride * h > bitmap.size:
-            font.chars.append(BitmapChar(name_g, enc, adv, (w, h, lsb, -desc), None, f"glyph {g} points outside the bitmap data"))
+            font.chars.append(
+                BitmapChar(
+                    name_g,
+                    enc,
+                    adv,
+                    (w, h, lsb, -desc),
+                    None,
+                    f"glyph {g} points outside the bitmap data",
+                )
+            )
             continue
-        rows = bitmap[off : off + stride * h].reshape(h, stride) if h else np.zeros((0, stride), np.uint8)
+        rows = (
+            bitmap[off : off + stride * h].reshape(h, stride)
+            if h
+            else np.zeros((0, stride), np.uint8)
+        )
         ink = np.unpackbits(rows, axis=1)[:, :w].astype(bool) if h else np.zeros((0, w), bool)
         font.chars.append(BitmapChar(name_g, enc, adv, (w, h, lsb, -desc), ink))
     return font
@@ -340,7 +357,9 @@ def format_code(encoding: int, unicode: bool) -> str:
     return f"U+{encoding:04X}" if unicode else f"0x{encoding:04X}"
 
 
-def read_bitmap_font(path: str | Path, kind: str, *, progress: Progress = no_progress) -> Iterator[Glyph | Problem]:
+def read_bitmap_font(
+    path: str | Path, kind: str, *, progress: Progress = no_progress
+) -> Iterator[Glyph | Problem]:
     """Yield one :class:`Glyph` per encoded glyph of a BDF or PCF font (gzip allowed).
 
     Ids are ``<file stem>-<code hex>`` (``vendor16-7521``); unencoded glyphs (``ENCODING -1``)
@@ -356,7 +375,9 @@ def read_bitmap_font(path: str | Path, kind: str, *, progress: Progress = no_pro
         raise InputError(f"{p}: the font holds no glyphs")
     cell = _cell(font)
     if (cell[1] - cell[0]) * (cell[2] + cell[3]) > 4096 * 4096:
-        raise InputError(f"{p}: glyph metrics describe an implausibly large cell; the font is corrupt")
+        raise InputError(
+            f"{p}: glyph metrics describe an implausibly large cell; the font is corrupt"
+        )
     stem = safe_id(source_stem(p))
     charset = font.charset
     total = len(font.chars)

@@ -65,9 +65,13 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _glyphs_of(src: Source, options: ExtractOptions, progress: Progress) -> Iterator[Glyph | Problem]:
+def _glyphs_of(
+    src: Source, options: ExtractOptions, progress: Progress
+) -> Iterator[Glyph | Problem]:
     if src.kind == "font":
-        return read_font(src.path, code_ranges=options.code_ranges, px=options.px, progress=progress)
+        return read_font(
+            src.path, code_ranges=options.code_ranges, px=options.px, progress=progress
+        )
     if src.kind in ("bdf", "pcf"):
         return read_bitmap_font(src.path, src.kind, progress=progress)
     if src.kind == IMAGE_FOLDER:
@@ -93,7 +97,9 @@ def _check_output(output: Path, sources: Sequence[Path]) -> None:
     for s in sources:
         sr = s.resolve()
         if sr == out_resolved or sr.is_relative_to(out_resolved):
-            raise InputError(f"{s}: the source lies inside the output folder {output}; write the set elsewhere")
+            raise InputError(
+                f"{s}: the source lies inside the output folder {output}; write the set elsewhere"
+            )
 
 
 def extract_gaiji_set(
@@ -138,7 +144,9 @@ def extract_gaiji_set(
                 ledgers.append(ledger)
                 report.ledger_rows, report.encoding = len(ledger.rows), ledger.encoding
                 summary.warnings.extend(ledger.warnings)
-                provenance_sources.append(_file_provenance(src.path, "ledger", encoding=ledger.encoding))
+                provenance_sources.append(
+                    _file_provenance(src.path, "ledger", encoding=ledger.encoding)
+                )
                 continue
             written: list[Path] = []
             new_rows: list[dict[str, str]] = []
@@ -196,9 +204,14 @@ def extract_gaiji_set(
         summary.glyph_count = len(rows)
 
         if not rows:
-            raise InputError("no glyphs could be read, so no gaiji set was written:\n" + summary.format_text())
+            raise InputError(
+                "no glyphs could be read, so no gaiji set was written:\n" + summary.format_text()
+            )
         if options.strict and not summary.ok:
-            raise InputError("--strict: some input could not be read, so no gaiji set was written:\n" + summary.format_text())
+            raise InputError(
+                "--strict: some input could not be read, so no gaiji set was written:\n"
+                + summary.format_text()
+            )
         (tmp / GLYPHS_CSV).write_text(rows_to_csv(rows), encoding="utf-8", newline="")
         provenance = {
             "stage": "extract",
@@ -257,7 +270,12 @@ def _source_provenance(src: Source, glyphs: int) -> dict[str, object]:
             "name": src.path.name,
             "kind": IMAGE_FOLDER,
             "glyphs": glyphs,
-            "files": [{"name": str(f.relative_to(src.path)) if f != src.path else f.name,
-                       "sha256": sha256_file(f)} for f in src.files],
+            "files": [
+                {
+                    "name": str(f.relative_to(src.path)) if f != src.path else f.name,
+                    "sha256": sha256_file(f),
+                }
+                for f in src.files
+            ],
         }
     return _file_provenance(src.path, src.kind, glyphs=glyphs)

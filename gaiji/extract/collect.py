@@ -70,11 +70,19 @@ def _folder_sources(folder: Path, warnings: list[str]) -> list[Source]:
             if p.suffix.lower() in (".csv", ".tsv"):
                 others.append(Source(p, kind))
             else:
-                warnings.append(f"{p}: a text file, not a .csv ledger; skipped (name it on the command line to read it as a ledger)")
+                warnings.append(
+                    f"{p}: a text file, not a .csv ledger; skipped (name it on the command line to read it as a ledger)"
+                )
         else:
             others.append(Source(p, kind))
     out = [Source(folder, IMAGE_FOLDER, files=images)] if images else []
     out.extend(others)
     if not out:
-        return [Source(folder, IMAGE_FOLDER, error=f"{folder}: the folder holds no images, fonts or ledgers; nothing to extract")]
+        return [
+            Source(
+                folder,
+                IMAGE_FOLDER,
+                error=f"{folder}: the folder holds no images, fonts or ledgers; nothing to extract",
+            )
+        ]
     return out

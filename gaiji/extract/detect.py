@@ -52,7 +52,9 @@ def _gunzip_head(path: Path, size: int = 64) -> bytes:
     try:
         return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, size)
     except zlib.error as exc:
-        raise InputError(f"{path}: a damaged gzip file ({exc}); re-copy it from the source system") from exc
+        raise InputError(
+            f"{path}: a damaged gzip file ({exc}); re-copy it from the source system"
+        ) from exc
 
 
 def read_maybe_gzipped(path: Path) -> bytes:
@@ -79,7 +81,9 @@ def sniff(path: str | Path) -> str:
         with open(p, "rb") as fh:
             head = fh.read(64)
     except OSError as exc:
-        raise InputError(f"{p}: cannot be read ({exc.strerror}); check the path and permissions") from exc
+        raise InputError(
+            f"{p}: cannot be read ({exc.strerror}); check the path and permissions"
+        ) from exc
     if not head:
         raise InputError(f"{p}: the file is empty; nothing to extract")
     kind = sniff_bytes(head)

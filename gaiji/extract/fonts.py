@@ -28,9 +28,15 @@ from gaiji.progress import Progress, no_progress
 log = logging.getLogger(__name__)
 
 DEFAULT_PX = 64
-PUA_RANGES: tuple[tuple[int, int], ...] = ((0xE000, 0xF8FF), (0xF0000, 0xFFFFD), (0x100000, 0x10FFFD))
+PUA_RANGES: tuple[tuple[int, int], ...] = (
+    (0xE000, 0xF8FF),
+    (0xF0000, 0xFFFFD),
+    (0x100000, 0x10FFFD),
+)
 ALL_RANGES: tuple[tuple[int, int], ...] = ((0x0, 0x10FFFF),)
-_RANGE_RE = re.compile(r"^(?:U\+|0x)?([0-9A-Fa-f]{1,6})(?:\s*[-–]\s*(?:U\+|0x)?([0-9A-Fa-f]{1,6}))?$")
+_RANGE_RE = re.compile(
+    r"^(?:U\+|0x)?([0-9A-Fa-f]{1,6})(?:\s*[-–]\s*(?:U\+|0x)?([0-9A-Fa-f]{1,6}))?$"
+)
 
 
 def parse_code_ranges(text: str | None) -> tuple[tuple[int, int], ...]:
@@ -104,7 +110,7 @@ def _read_cmap(path: Path) -> tuple[dict[int, int], bool, int, int, int]:
             return by_code, outlines, asc, desc, upem
     except InputError:
         raise
-    except Exception as exc:  # noqa: BLE001 — any parser failure on a bad font becomes a clear error
+    except Exception as exc:  # any parser failure on a bad font becomes a clear error
         raise InputError(
             f"{path}: not a readable TrueType/OpenType font ({type(exc).__name__}: {exc}); "
             f"it may be truncated or corrupt — copy it again from the source system"
@@ -117,7 +123,9 @@ def _open_face(path: Path, px: int | None, outlines: bool) -> tuple[object, int]
     try:
         face = freetype.Face(str(path))
     except freetype.FT_Exception as exc:
-        raise InputError(f"{path}: FreeType cannot open the font ({exc}); it may be corrupt") from exc
+        raise InputError(
+            f"{path}: FreeType cannot open the font ({exc}); it may be corrupt"
+        ) from exc
     sizes = [s.y_ppem // 64 or s.height for s in face.available_sizes]
     try:
         if not outlines:
@@ -133,7 +141,9 @@ def _open_face(path: Path, px: int | None, outlines: bool) -> tuple[object, int]
         face.set_pixel_sizes(0, size)
         return face, size
     except freetype.FT_Exception as exc:
-        raise InputError(f"{path}: FreeType cannot size the font ({exc}); it may be corrupt") from exc
+        raise InputError(
+            f"{path}: FreeType cannot size the font ({exc}); it may be corrupt"
+        ) from exc
 
 
 def _render(face: object, gid: int, px: int, baseline: int) -> Image.Image:

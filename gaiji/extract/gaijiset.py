@@ -27,7 +27,17 @@ from gaiji.errors import ContractError
 GLYPHS_CSV = "glyphs.csv"
 GLYPHS_DIR = "glyphs"
 PROVENANCE_JSON = "provenance.json"
-CONTRACT_COLUMNS = ("gaiji_id", "source", "code", "width", "height", "reading", "usage_count", "note", "image")
+CONTRACT_COLUMNS = (
+    "gaiji_id",
+    "source",
+    "code",
+    "width",
+    "height",
+    "reading",
+    "usage_count",
+    "note",
+    "image",
+)
 EXTRA_COLUMNS = ("sjis_code", "charset", "blank", "duplicate_of")
 COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
 
@@ -117,16 +127,22 @@ def read_gaiji_set(path: str | Path) -> GaijiSet:
     root = Path(path)
     csv_path = root / GLYPHS_CSV
     if not csv_path.is_file():
-        raise ContractError(f"{root}: not a gaiji set (no {GLYPHS_CSV}); make one with `gaiji extract SOURCE… -o {root}`")
+        raise ContractError(
+            f"{root}: not a gaiji set (no {GLYPHS_CSV}); make one with `gaiji extract SOURCE… -o {root}`"
+        )
     try:
         text = csv_path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ContractError(f"{csv_path}: not UTF-8 (byte {exc.start}); re-save it as UTF-8") from exc
+        raise ContractError(
+            f"{csv_path}: not UTF-8 (byte {exc.start}); re-save it as UTF-8"
+        ) from exc
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = reader.fieldnames or []
     missing = [c for c in CONTRACT_COLUMNS if c not in header]
     if missing:
-        raise ContractError(f"{csv_path}: missing columns {', '.join(missing)}; the contract needs {', '.join(CONTRACT_COLUMNS)}")
+        raise ContractError(
+            f"{csv_path}: missing columns {', '.join(missing)}; the contract needs {', '.join(CONTRACT_COLUMNS)}"
+        )
     records: list[GaijiRecord] = []
     seen: set[str] = set()
     resolved_root = root.resolve()
@@ -136,13 +152,17 @@ def read_gaiji_set(path: str | Path) -> GaijiSet:
         if not gid:
             raise ContractError(f"{where}: empty gaiji_id")
         if gid in seen:
-            raise ContractError(f"{where}: gaiji_id {gid!r} appears twice; ids must be unique in a set")
+            raise ContractError(
+                f"{where}: gaiji_id {gid!r} appears twice; ids must be unique in a set"
+            )
         seen.add(gid)
         image = (row.get("image") or "").strip() or f"{GLYPHS_DIR}/{gid}.png"
         if not (root / image).resolve().is_relative_to(resolved_root):
             raise ContractError(f"{where}: image path {image!r} points outside the set folder")
         usage = (row.get("usage_count") or "").strip()
-        extra = {k: v for k, v in row.items() if k not in COLUMNS and k is not None and v is not None}
+        extra = {
+            k: v for k, v in row.items() if k not in COLUMNS and k is not None and v is not None
+        }
         records.append(
             GaijiRecord(
                 gaiji_id=gid,

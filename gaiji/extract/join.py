@@ -21,7 +21,9 @@ def _number(code: str) -> int | None:
     return code_number(code) if code else None
 
 
-def join_ledgers(rows: list[dict[str, str]], ledgers: list[Ledger], summary: ExtractSummary) -> dict[str, int]:
+def join_ledgers(
+    rows: list[dict[str, str]], ledgers: list[Ledger], summary: ExtractSummary
+) -> dict[str, int]:
     """Fill reading/usage_count/note of *rows* in place; record unmatched rows and glyphs in
     *summary*. Returns joined-row counts per ledger path."""
     by_id = {r["gaiji_id"]: i for i, r in enumerate(rows)}
@@ -48,7 +50,9 @@ def join_ledgers(rows: list[dict[str, str]], ledgers: list[Ledger], summary: Ext
             count += 1
             if len(targets) > 1:
                 names = ", ".join(rows[t]["gaiji_id"] for t in targets)
-                summary.warnings.append(f"{where}: code {row.code} matches {len(targets)} glyphs ({names}); filled all")
+                summary.warnings.append(
+                    f"{where}: code {row.code} matches {len(targets)} glyphs ({names}); filled all"
+                )
             for t in targets:
                 if t in filled_by:
                     summary.warnings.append(
@@ -61,7 +65,9 @@ def join_ledgers(rows: list[dict[str, str]], ledgers: list[Ledger], summary: Ext
                     if value and not rows[t][field]:
                         rows[t][field] = value
         joined[str(ledger.path)] = count
-    summary.glyphs_without_ledger = [r["gaiji_id"] for i, r in enumerate(rows) if i not in filled_by]
+    summary.glyphs_without_ledger = [
+        r["gaiji_id"] for i, r in enumerate(rows) if i not in filled_by
+    ]
     return joined
 
 

@@ -33,9 +33,30 @@ from gaiji.errors import InputError
 
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "gaiji_id": ("gaiji_id", "id", "外字id", "外字番号", "外字名"),
-    "code": ("code", "コード", "文字コード", "外字コード", "sjis", "sjisコード", "シフトjis",
-             "shift_jis", "ucs", "unicode", "pua"),
-    "reading": ("reading", "readings", "よみ", "読み", "よみがな", "読み仮名", "ふりがな", "フリガナ", "カナ"),
+    "code": (
+        "code",
+        "コード",
+        "文字コード",
+        "外字コード",
+        "sjis",
+        "sjisコード",
+        "シフトjis",
+        "shift_jis",
+        "ucs",
+        "unicode",
+        "pua",
+    ),
+    "reading": (
+        "reading",
+        "readings",
+        "よみ",
+        "読み",
+        "よみがな",
+        "読み仮名",
+        "ふりがな",
+        "フリガナ",
+        "カナ",
+    ),
     "usage_count": ("usage_count", "usage", "使用件数", "使用数", "件数", "使用回数"),
     "note": ("note", "notes", "備考", "メモ", "摘要", "コメント"),
 }
@@ -72,7 +93,9 @@ def decode_ledger(data: bytes, path: Path, encoding: str | None = None) -> tuple
         try:
             return data.decode(encoding), encoding
         except LookupError:
-            raise InputError(f"--encoding {encoding!r} is not an encoding Python knows; try cp932 or utf-8") from None
+            raise InputError(
+                f"--encoding {encoding!r} is not an encoding Python knows; try cp932 or utf-8"
+            ) from None
         except UnicodeDecodeError as exc:
             raise InputError(
                 f"{path}: not valid {encoding} (byte {exc.start}); try --encoding=cp932 or --encoding=utf-8"
@@ -81,8 +104,10 @@ def decode_ledger(data: bytes, path: Path, encoding: str | None = None) -> tuple
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as exc:
-            raise InputError(f"{path}: starts with a UTF-8 mark but is not UTF-8 (byte {exc.start}); "
-                             f"re-save it or pass --encoding") from exc
+            raise InputError(
+                f"{path}: starts with a UTF-8 mark but is not UTF-8 (byte {exc.start}); "
+                f"re-save it or pass --encoding"
+            ) from exc
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "utf-16"
@@ -158,7 +183,13 @@ def read_ledger(path: str | Path, *, encoding: str | None = None) -> Ledger:
             f"so the ledger can be joined to the glyphs"
         )
     code_header = header[cols["code"]] if "code" in cols else ""
-    code_kind = "sjis" if _SJIS_HEADER.search(code_header) else "ucs" if _UCS_HEADER.search(code_header) else "auto"
+    code_kind = (
+        "sjis"
+        if _SJIS_HEADER.search(code_header)
+        else "ucs"
+        if _UCS_HEADER.search(code_header)
+        else "auto"
+    )
     rows: list[LedgerRow] = []
     warnings: list[str] = []
     for lineno, rec in enumerate(records[1:], 2):
@@ -176,7 +207,9 @@ def read_ledger(path: str | Path, *, encoding: str | None = None) -> Ledger:
         except ValueError:
             warnings.append(f"{p} line {lineno}: usage count {usage!r} is not a number; left empty")
             usage = ""
-        row = LedgerRow(lineno, cell("gaiji_id"), cell("code"), cell("reading"), usage, cell("note"))
+        row = LedgerRow(
+            lineno, cell("gaiji_id"), cell("code"), cell("reading"), usage, cell("note")
+        )
         if not row.gaiji_id and not row.code:
             warnings.append(f"{p} line {lineno}: no id and no code; the row cannot be joined")
         rows.append(row)

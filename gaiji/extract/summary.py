@@ -51,26 +51,40 @@ class ExtractSummary:
             shown = ", ".join(items[:limit])
             return shown + (f", … (+{len(items) - limit})" if len(items) > limit else "")
 
-        lines = [f"gaiji set {self.output}: {self.glyph_count} glyphs" + ("" if self.written else " (NOT written)")]
+        lines = [
+            f"gaiji set {self.output}: {self.glyph_count} glyphs"
+            + ("" if self.written else " (NOT written)")
+        ]
         width = max([len(s.path) for s in self.sources] + [10])
         for s in self.sources:
             if s.error:
                 lines.append(f"  {s.path:<{width}}  {s.kind:<7} FAILED (see below)")
             elif s.kind == "ledger":
-                lines.append(f"  {s.path:<{width}}  {s.kind:<7} {s.ledger_rows} rows ({s.encoding}), {s.ledger_joined} joined")
+                lines.append(
+                    f"  {s.path:<{width}}  {s.kind:<7} {s.ledger_rows} rows ({s.encoding}), {s.ledger_joined} joined"
+                )
             else:
-                lines.append(f"  {s.path:<{width}}  {s.kind:<7} {s.glyphs} glyphs" + (f", {s.blank} blank" if s.blank else ""))
-        lines.append(f"blank glyphs: {len(self.blank)}" + (f" ({some(self.blank)})" if self.blank else ""))
+                lines.append(
+                    f"  {s.path:<{width}}  {s.kind:<7} {s.glyphs} glyphs"
+                    + (f", {s.blank} blank" if s.blank else "")
+                )
+        lines.append(
+            f"blank glyphs: {len(self.blank)}" + (f" ({some(self.blank)})" if self.blank else "")
+        )
         dup_ids = [f"{'='.join(g)}" for g in self.duplicates]
         lines.append(
             f"identical glyphs under different codes: {sum(len(g) - 1 for g in self.duplicates)}"
             + (f" (kept, marked duplicate_of: {some(dup_ids)})" if dup_ids else "")
         )
         if self.ledger_given:
-            lines.append(f"ledger rows with no glyph: {len(self.ledger_without_glyph)}"
-                         + (f" ({some(self.ledger_without_glyph)})" if self.ledger_without_glyph else ""))
-            lines.append(f"glyphs with no ledger row: {len(self.glyphs_without_ledger)}"
-                         + (f" ({some(self.glyphs_without_ledger)})" if self.glyphs_without_ledger else ""))
+            lines.append(
+                f"ledger rows with no glyph: {len(self.ledger_without_glyph)}"
+                + (f" ({some(self.ledger_without_glyph)})" if self.ledger_without_glyph else "")
+            )
+            lines.append(
+                f"glyphs with no ledger row: {len(self.glyphs_without_ledger)}"
+                + (f" ({some(self.glyphs_without_ledger)})" if self.glyphs_without_ledger else "")
+            )
         else:
             lines.append("no ledger given: readings, usage counts and notes are empty")
         for w in self.warnings[: limit * 2]:

@@ -73,8 +73,17 @@ NAME_EXT_B = "\U00020bb7\U0002123d\U0002550e\U00028e09\U00029e3d\U0002000b\U0002
 
 N_PLAIN, N_IVS, N_EXT_B, N_BDF, N_EDITED = 110, 45, 35, 30, 5
 # Edited glyphs (no MJ equivalent): the first N_EDITED whose source character is in the set.
-EDITS = (("辻", "mirror"), ("﨑", "mirror"), ("髙", "turn"), ("齋", "turn"), ("藤", "mirror"),
-         ("鷗", "mirror"), ("邊", "turn"), ("渡", "mirror"), ("濱", "mirror"))
+EDITS = (
+    ("辻", "mirror"),
+    ("﨑", "mirror"),
+    ("髙", "turn"),
+    ("齋", "turn"),
+    ("藤", "mirror"),
+    ("鷗", "mirror"),
+    ("邊", "turn"),
+    ("渡", "mirror"),
+    ("濱", "mirror"),
+)
 IVS_PER_CHAR = 3
 NO_LEDGER_ROW = 3  # glyphs deliberately left out of the ledger
 LEDGER_ONLY_CODES = ("F9FB", "F9FC")  # ledger rows for gaiji that were deleted from the font
@@ -181,7 +190,9 @@ class MJTable:
             if impl and 0x20000 <= ord(impl) <= 0x2A6DF:
                 self.ext_b.append(impl)
         self._readings: dict[str, list[str]] = {}
-        for name, reading in db.execute("select MJ文字図形名, 読み from mji_reading order by rowid"):
+        for name, reading in db.execute(
+            "select MJ文字図形名, 読み from mji_reading order by rowid"
+        ):
             self._readings.setdefault(name, []).append(reading)
         db.close()
 
@@ -230,7 +241,18 @@ def choose(hz: Hanazono, mj: MJTable) -> tuple[list[Item], list[Item], list[Item
         if not is_compat and len(plain) >= N_PLAIN:
             continue
         used_glyphs.add((font, glyph))
-        target.append(Item("", 0, "compat" if is_compat else "plain", c, answer, font, glyph, mj.readings(answer)))
+        target.append(
+            Item(
+                "",
+                0,
+                "compat" if is_compat else "plain",
+                c,
+                answer,
+                font,
+                glyph,
+                mj.readings(answer),
+            )
+        )
 
     ivs: list[Item] = []
     for c in dict.fromkeys(NAME_CHARS):
@@ -336,8 +358,14 @@ def build_eudc(items: list[Item], hz: Hanazono, path: Path) -> None:
             "version": "Version 1.0 (gaiji sample municipality)",
         }
     )
-    fb.setupOS2(sTypoAscender=ASCENT, sTypoDescender=DESCENT, usWinAscent=ASCENT, usWinDescent=-DESCENT,
-                fsType=0, achVendID="GAIJ")
+    fb.setupOS2(
+        sTypoAscender=ASCENT,
+        sTypoDescender=DESCENT,
+        usWinAscent=ASCENT,
+        usWinDescent=-DESCENT,
+        fsType=0,
+        achVendID="GAIJ",
+    )
     fb.setupPost()
     head = fb.font["head"]
     head.created = head.modified = FIXED_TIMESTAMP
@@ -401,7 +429,14 @@ def build_ledger(items: list[Item], path: Path, rng: random.Random) -> tuple[int
         if it.gaiji_id in skip:
             continue
         usage = int(rng.paretovariate(1.2)) if rng.random() < 0.9 else 0
-        w.writerow([f"{pua_to_sjis(it.code):04X}", _reading_cell(it.readings, i), f"{usage:,}", NOTES[i % len(NOTES)]])
+        w.writerow(
+            [
+                f"{pua_to_sjis(it.code):04X}",
+                _reading_cell(it.readings, i),
+                f"{usage:,}",
+                NOTES[i % len(NOTES)],
+            ]
+        )
         rows += 1
     for code in LEDGER_ONLY_CODES:
         w.writerow([code, "", "0", "削除済み"])
@@ -431,7 +466,10 @@ def build_bdf(items: list[Item], hz: Hanazono, path: Path, size: int = 16) -> li
             faces[it.font] = face
         face = faces[it.font]
         gid = hz.fonts[it.font].getGlyphID(it.glyph)
-        face.load_glyph(gid, freetype.FT_LOAD_RENDER | freetype.FT_LOAD_TARGET_MONO | freetype.FT_LOAD_MONOCHROME)
+        face.load_glyph(
+            gid,
+            freetype.FT_LOAD_RENDER | freetype.FT_LOAD_TARGET_MONO | freetype.FT_LOAD_MONOCHROME,
+        )
         bm = face.glyph.bitmap
         if bm.rows == 0:
             continue
@@ -443,7 +481,18 @@ def build_bdf(items: list[Item], hz: Hanazono, path: Path, size: int = 16) -> li
         seen.add(key)
         xo, yo = face.glyph.bitmap_left, face.glyph.bitmap_top - bm.rows
         chars.append((f"gaiji{code:04X}", code, ink, xo, yo))
-        out_items.append(Item(f"vendor16-{code:04X}", code, it.kind, it.char, it.mj, it.font, it.glyph, it.readings))
+        out_items.append(
+            Item(
+                f"vendor16-{code:04X}",
+                code,
+                it.kind,
+                it.char,
+                it.mj,
+                it.font,
+                it.glyph,
+                it.readings,
+            )
+        )
         code += 1
     lines = [
         "STARTFONT 2.1",
@@ -464,8 +513,14 @@ def build_bdf(items: list[Item], hz: Hanazono, path: Path, size: int = 16) -> li
     ]
     for name, enc, ink, xo, yo in chars:
         h, w = ink.shape
-        lines += [f"STARTCHAR {name}", f"ENCODING {enc}", "SWIDTH 1000 0", f"DWIDTH {size} 0",
-                  f"BBX {w} {h} {xo} {yo}", "BITMAP"]
+        lines += [
+            f"STARTCHAR {name}",
+            f"ENCODING {enc}",
+            "SWIDTH 1000 0",
+            f"DWIDTH {size} 0",
+            f"BBX {w} {h} {xo} {yo}",
+            "BITMAP",
+        ]
         packed = np.packbits(ink.astype(np.uint8), axis=1)
         lines += [row.tobytes().hex().upper() for row in packed]
         lines.append("ENDCHAR")
@@ -488,8 +543,20 @@ def generate(out: Path, moji_db: Path, hanazono: Path) -> dict[str, object]:
     font_items = plain + ivs + ext_b + edited
     rng.shuffle(font_items)
     by_char = {it.char: it for it in plain}
-    dups = [Item("", 0, "duplicate", c, by_char[c].mj, by_char[c].font, by_char[c].glyph, by_char[c].readings)
-            for c in DUPLICATE_OF if c in by_char]
+    dups = [
+        Item(
+            "",
+            0,
+            "duplicate",
+            c,
+            by_char[c].mj,
+            by_char[c].font,
+            by_char[c].glyph,
+            by_char[c].readings,
+        )
+        for c in DUPLICATE_OF
+        if c in by_char
+    ]
     for d in dups:
         font_items.insert(rng.randrange(len(font_items) // 2, len(font_items)), d)
     for k, it in enumerate(font_items):
@@ -501,22 +568,27 @@ def generate(out: Path, moji_db: Path, hanazono: Path) -> dict[str, object]:
     eudc, ledger, bdf = src_dir / "EUDC.TTE", src_dir / "gaiji_ledger.csv", src_dir / "vendor16.bdf"
     build_eudc(font_items, hz, eudc)
     ledger_rows, no_row = build_ledger(font_items, ledger, rng)
-    bdf_items = build_bdf([it for it in plain + ext_b if it.kind in ("plain", "extb")][::3] + plain[1::3], hz, bdf)
+    bdf_items = build_bdf(
+        [it for it in plain + ext_b if it.kind in ("plain", "extb")][::3] + plain[1::3], hz, bdf
+    )
 
     with open(out / "answers.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["gaiji_id", "mj", "ucs", "ivs", "char", "kind", "source_glyph"])
         for it in font_items + bdf_items:
             base, sel = split_ivs(it.char)
-            w.writerow([
-                it.gaiji_id,
-                it.mj,
-                f"U+{ord(base):04X}" if it.mj else "",
-                f"U+{ord(sel):04X}" if (it.mj and sel) else "",
-                it.char if it.mj else "",
-                it.kind + (f":{it.transform}" if it.transform else ""),
-                f"HanaMin{it.font}:{it.glyph}" + (f" ({ivs_notation(it.char)})" if it.kind == "ivs" else ""),
-            ])
+            w.writerow(
+                [
+                    it.gaiji_id,
+                    it.mj,
+                    f"U+{ord(base):04X}" if it.mj else "",
+                    f"U+{ord(sel):04X}" if (it.mj and sel) else "",
+                    it.char if it.mj else "",
+                    it.kind + (f":{it.transform}" if it.transform else ""),
+                    f"HanaMin{it.font}:{it.glyph}"
+                    + (f" ({ivs_notation(it.char)})" if it.kind == "ivs" else ""),
+                ]
+            )
 
     kinds: dict[str, int] = {}
     for it in font_items:
@@ -544,15 +616,29 @@ def generate(out: Path, moji_db: Path, hanazono: Path) -> dict[str, object]:
             "no_mj_equivalent": sum(1 for it in font_items + bdf_items if not it.mj),
         },
     }
-    (out / "record.json").write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out / "record.json").write_text(
+        json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     return record
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--moji-db", type=Path, default=None, help="mojidata moji.db (default: $GAIJI_MOJI_DB or the cache)")
-    ap.add_argument("--hanazono", type=Path, default=HANAZONO_DIR, help="folder with HanaMinA.ttf and HanaMinB.ttf")
-    ap.add_argument("--out", type=Path, default=HERE, help="where to write (default: this package folder)")
+    ap.add_argument(
+        "--moji-db",
+        type=Path,
+        default=None,
+        help="mojidata moji.db (default: $GAIJI_MOJI_DB or the cache)",
+    )
+    ap.add_argument(
+        "--hanazono",
+        type=Path,
+        default=HANAZONO_DIR,
+        help="folder with HanaMinA.ttf and HanaMinB.ttf",
+    )
+    ap.add_argument(
+        "--out", type=Path, default=HERE, help="where to write (default: this package folder)"
+    )
     args = ap.parse_args()
     record = generate(args.out, args.moji_db or default_moji_db(), args.hanazono)
     print(json.dumps(record["expected_extract"], ensure_ascii=False, indent=2))

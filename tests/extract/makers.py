@@ -58,14 +58,23 @@ def build_font(
     fb.setupHorizontalMetrics({n: (upem, lsb[n]) for n in names})
     fb.setupHorizontalHeader(ascent=ascent, descent=descent)
     fb.setupNameTable({"familyName": family, "styleName": "Regular"})
-    fb.setupOS2(sTypoAscender=ascent, sTypoDescender=descent, usWinAscent=ascent, usWinDescent=-descent)
+    fb.setupOS2(
+        sTypoAscender=ascent, sTypoDescender=descent, usWinAscent=ascent, usWinDescent=-descent
+    )
     fb.setupPost()
     fb.save(str(path))
     return path
 
 
-def expected_font_bitmap(outer: list[Rect], holes: list[Rect], *, px: int, upem: int = 1000, ascent: int = 800,
-                         descent: int = -200) -> np.ndarray:
+def expected_font_bitmap(
+    outer: list[Rect],
+    holes: list[Rect],
+    *,
+    px: int,
+    upem: int = 1000,
+    ascent: int = 800,
+    descent: int = -200,
+) -> np.ndarray:
     """Ink mask (True = ink) a pixel-aligned rectangle glyph must render to."""
     unit = upem // px
     baseline = round(px * ascent / (ascent - descent))
@@ -78,8 +87,16 @@ def expected_font_bitmap(outer: list[Rect], holes: list[Rect], *, px: int, upem:
 
 # ------------------------------------------------------------------ BDF
 
-def bdf_text(chars: list[tuple[str, int, np.ndarray, tuple[int, int]]], *, registry: str = "ISO10646",
-             encoding: str = "1", ascent: int = 14, descent: int = 2, size: int = 16) -> str:
+
+def bdf_text(
+    chars: list[tuple[str, int, np.ndarray, tuple[int, int]]],
+    *,
+    registry: str = "ISO10646",
+    encoding: str = "1",
+    ascent: int = 14,
+    descent: int = 2,
+    size: int = 16,
+) -> str:
     """chars: (name, ENCODING, ink mask (h, w), (xoff, yoff))."""
     lines = [
         "STARTFONT 2.1",
@@ -96,8 +113,14 @@ def bdf_text(chars: list[tuple[str, int, np.ndarray, tuple[int, int]]], *, regis
     ]
     for name, enc, ink, (xo, yo) in chars:
         h, w = ink.shape
-        lines += [f"STARTCHAR {name}", f"ENCODING {enc}", f"SWIDTH 1000 0", f"DWIDTH {size} 0",
-                  f"BBX {w} {h} {xo} {yo}", "BITMAP"]
+        lines += [
+            f"STARTCHAR {name}",
+            f"ENCODING {enc}",
+            "SWIDTH 1000 0",
+            f"DWIDTH {size} 0",
+            f"BBX {w} {h} {xo} {yo}",
+            "BITMAP",
+        ]
         packed = np.packbits(ink.astype(np.uint8), axis=1) if w else np.zeros((h, 0), np.uint8)
         lines += [row.tobytes().hex().upper() for row in packed]
         lines.append("ENDCHAR")
@@ -107,10 +130,21 @@ def bdf_text(chars: list[tuple[str, int, np.ndarray, tuple[int, int]]], *, regis
 
 # ------------------------------------------------------------------ PCF
 
-def pcf_bytes(chars: list[tuple[str, int, np.ndarray, tuple[int, int]]], *, registry: str = "ISO10646",
-              encoding: str = "1", ascent: int = 14, descent: int = 2, size: int = 16,
-              msb_bytes: bool = True, msb_bits: bool = True, pad: int = 4, scan_unit: int = 1,
-              compressed: bool = True) -> bytes:
+
+def pcf_bytes(
+    chars: list[tuple[str, int, np.ndarray, tuple[int, int]]],
+    *,
+    registry: str = "ISO10646",
+    encoding: str = "1",
+    ascent: int = 14,
+    descent: int = 2,
+    size: int = 16,
+    msb_bytes: bool = True,
+    msb_bits: bool = True,
+    pad: int = 4,
+    scan_unit: int = 1,
+    compressed: bool = True,
+) -> bytes:
     """A PCF font (properties, metrics, bitmaps, encodings) written from the layout in
     the X.Org PCF documentation, in any byte order, bit order, padding and scan unit."""
     e = ">" if msb_bytes else "<"
@@ -119,8 +153,13 @@ def pcf_bytes(chars: list[tuple[str, int, np.ndarray, tuple[int, int]]], *, regi
     fmt_base = (4 if msb_bytes else 0) | (8 if msb_bits else 0)
 
     # properties
-    props = [("CHARSET_REGISTRY", registry), ("CHARSET_ENCODING", encoding), ("FONT_ASCENT", ascent),
-             ("FONT_DESCENT", descent), ("PIXEL_SIZE", size)]
+    props = [
+        ("CHARSET_REGISTRY", registry),
+        ("CHARSET_ENCODING", encoding),
+        ("FONT_ASCENT", ascent),
+        ("FONT_DESCENT", descent),
+        ("PIXEL_SIZE", size),
+    ]
     strings = b""
     offs: dict[str, int] = {}
 

@@ -82,8 +82,18 @@ def test_pcf_any_layout_matches_bdf(tmp_path, msb_bytes, msb_bits, pad, scan_uni
     bdf = tmp_path / "f.bdf"
     bdf.write_text(bdf_text(chars, registry="JISX0208.1983", encoding="0"))
     pcf = tmp_path / "f.pcf"
-    pcf.write_bytes(pcf_bytes(chars, registry="JISX0208.1983", encoding="0", msb_bytes=msb_bytes,
-                              msb_bits=msb_bits, pad=pad, scan_unit=scan_unit, compressed=compressed))
+    pcf.write_bytes(
+        pcf_bytes(
+            chars,
+            registry="JISX0208.1983",
+            encoding="0",
+            msb_bytes=msb_bytes,
+            msb_bits=msb_bits,
+            pad=pad,
+            scan_unit=scan_unit,
+            compressed=compressed,
+        )
+    )
     a, b = _glyphs(read_bitmap_font(bdf, "bdf")), _glyphs(read_bitmap_font(pcf, "pcf"))
     assert [g.code for g in a] == [g.code for g in b]
     assert [g.charset for g in b] == ["JISX0208.1983-0"] * len(chars)
@@ -91,11 +101,21 @@ def test_pcf_any_layout_matches_bdf(tmp_path, msb_bytes, msb_bits, pad, scan_uni
         assert np.array_equal(np.asarray(x.image), np.asarray(y.image))
 
 
-@pytest.mark.skipif(shutil.which("bdftopcf") is None, reason="bdftopcf (Debian xfonts-utils) not installed")
+@pytest.mark.skipif(
+    shutil.which("bdftopcf") is None, reason="bdftopcf (Debian xfonts-utils) not installed"
+)
 # bit order and byte order alike, as X servers write them (bdftopcf's output for mixed orders
 # such as -m -L does not even keep the ink count, so it is no reference to test against)
-@pytest.mark.parametrize("flags", [[], ["-p1", "-u1"], ["-l", "-L", "-p4", "-u4"], ["-m", "-M", "-p2", "-u2"],
-                                   ["-l", "-L", "-p2", "-u1"]])
+@pytest.mark.parametrize(
+    "flags",
+    [
+        [],
+        ["-p1", "-u1"],
+        ["-l", "-L", "-p4", "-u4"],
+        ["-m", "-M", "-p2", "-u2"],
+        ["-l", "-L", "-p2", "-u1"],
+    ],
+)
 def test_pcf_from_xorg_bdftopcf_gz_matches_bdf(tmp_path, flags):
     chars = _chars(seed=3, n=10)
     bdf = tmp_path / "x.bdf"
@@ -105,7 +125,7 @@ def test_pcf_from_xorg_bdftopcf_gz_matches_bdf(tmp_path, flags):
     pcf_gz.write_bytes(gzip.compress(raw, mtime=0))
     a, b = _glyphs(read_bitmap_font(bdf, "bdf")), _glyphs(read_bitmap_font(pcf_gz, "pcf"))
     assert [g.code for g in a] == [g.code for g in b] and len(b) == 10
-    assert [g.gaiji_id for g in b][0] == "x-7521"  # .pcf.gz stem
+    assert b[0].gaiji_id == "x-7521"  # .pcf.gz stem
     for x, y in zip(a, b):
         assert np.array_equal(np.asarray(x.image), np.asarray(y.image))
 

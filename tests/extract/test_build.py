@@ -32,7 +32,9 @@ def sources(tmp_path):
     build_font(src / "EUDC.TTE", SHAPES)
     ink = np.zeros((8, 8), bool)
     ink[2:6, 2:6] = True
-    (src / "v16.bdf").write_text(bdf_text([("a", 0x7521, ink, (0, 0))], registry="JISX0208.1983", encoding="0"))
+    (src / "v16.bdf").write_text(
+        bdf_text([("a", 0x7521, ink, (0, 0))], registry="JISX0208.1983", encoding="0")
+    )
     imgs = src / "scans"
     imgs.mkdir()
     a = np.full((30, 30), 255, np.uint8)
@@ -40,7 +42,9 @@ def sources(tmp_path):
     Image.fromarray(a).save(imgs / "渡邊-1.png")
     Image.fromarray(a).convert("1").save(imgs / "渡邊-2.bmp")
     (src / "ledger.csv").write_bytes(
-        "外字コード,よみ,使用件数,備考\r\nF040,つじ・ﾂｼﾞ,12,旧字\r\nU+E001,たか,3,\r\nF9FC,,0,削除\r\n".encode("cp932")
+        "外字コード,よみ,使用件数,備考\r\nF040,つじ・ﾂｼﾞ,12,旧字\r\nU+E001,たか,3,\r\nF9FC,,0,削除\r\n".encode(
+            "cp932"
+        )
     )
     (src / "ids.csv").write_text("gaiji_id,reading\n渡邊-1,わたなべ\n", encoding="utf-8")
     return src
@@ -49,25 +53,49 @@ def sources(tmp_path):
 def test_contract_columns_rows_and_summary(sources, tmp_path):
     s = sources
     out = tmp_path / "set"
-    summary = extract_gaiji_set([s / "EUDC.TTE", s / "v16.bdf", s / "scans", s / "ledger.csv", s / "ids.csv"], out, options=PX)
+    summary = extract_gaiji_set(
+        [s / "EUDC.TTE", s / "v16.bdf", s / "scans", s / "ledger.csv", s / "ids.csv"],
+        out,
+        options=PX,
+    )
     with open(out / "glyphs.csv", encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     header = (out / "glyphs.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
     assert tuple(header[:9]) == CONTRACT_COLUMNS
     ids = [r["gaiji_id"] for r in rows]
-    assert ids == ["EUDC-E000", "EUDC-E001", "EUDC-E002", "EUDC-E003", "v16-7521", "渡邊-1", "渡邊-2"]
+    assert ids == [
+        "EUDC-E000",
+        "EUDC-E001",
+        "EUDC-E002",
+        "EUDC-E003",
+        "v16-7521",
+        "渡邊-1",
+        "渡邊-2",
+    ]
     by = {r["gaiji_id"]: r for r in rows}
-    assert (by["EUDC-E000"]["reading"], by["EUDC-E000"]["usage_count"], by["EUDC-E000"]["note"]) == ("つじ・ﾂｼﾞ", "12", "旧字")
+    assert (
+        by["EUDC-E000"]["reading"],
+        by["EUDC-E000"]["usage_count"],
+        by["EUDC-E000"]["note"],
+    ) == ("つじ・ﾂｼﾞ", "12", "旧字")
     assert by["EUDC-E001"]["reading"] == "たか" and by["渡邊-1"]["reading"] == "わたなべ"
-    assert by["EUDC-E002"]["duplicate_of"] == "EUDC-E000" and by["渡邊-2"]["duplicate_of"] == "渡邊-1"
+    assert (
+        by["EUDC-E002"]["duplicate_of"] == "EUDC-E000" and by["渡邊-2"]["duplicate_of"] == "渡邊-1"
+    )
     assert by["EUDC-E003"]["blank"] == "1" and by["EUDC-E000"]["blank"] == ""
     assert by["v16-7521"]["code"] == "0x7521" and by["v16-7521"]["charset"] == "JISX0208.1983-0"
-    assert by["渡邊-1"]["code"] == "" and (by["渡邊-1"]["width"], by["渡邊-1"]["height"]) == ("30", "30")
+    assert by["渡邊-1"]["code"] == "" and (by["渡邊-1"]["width"], by["渡邊-1"]["height"]) == (
+        "30",
+        "30",
+    )
     for r in rows:
         assert (out / r["image"]).is_file()
     assert summary.ok and summary.written and summary.glyph_count == 7
     assert summary.blank == ["EUDC-E003"]
-    assert sorted(map(sorted, summary.duplicates)) == [["EUDC-E000", "EUDC-E002"], ["渡邊-1", "渡邊-2"]]
+    assert sorted(map(sorted, summary.duplicates)) == [
+        ["EUDC-E000", "EUDC-E002"],
+        ["渡邊-1", "渡邊-2"],
+    ]
     assert summary.ledger_without_glyph == ["ledger.csv line 4: F9FC"]
     assert set(summary.glyphs_without_ledger) == {"EUDC-E002", "EUDC-E003", "v16-7521", "渡邊-2"}
 
@@ -108,7 +136,10 @@ def test_one_bad_file_loses_nothing_else(sources, tmp_path):
     out = tmp_path / "set"
     summary = extract_gaiji_set([bad, sources / "EUDC.TTE", sources / "v16.bdf"], out, options=PX)
     assert summary.written and not summary.ok and summary.glyph_count == 5
-    assert summary.failed_sources[0].path.endswith("broken.ttf") and "broken.ttf" in summary.failed_sources[0].error
+    assert (
+        summary.failed_sources[0].path.endswith("broken.ttf")
+        and "broken.ttf" in summary.failed_sources[0].error
+    )
     assert "broken.ttf" in summary.format_text()
 
 
@@ -119,7 +150,9 @@ def test_strict_writes_nothing_and_keeps_the_old_set(sources, tmp_path):
     bad = sources / "broken.bdf"
     bad.write_text("STARTFONT 2.1\nSTARTCHAR a\nENCODING 1\n")
     with pytest.raises(InputError, match="broken.bdf"):
-        extract_gaiji_set([sources / "v16.bdf", bad], out, options=ExtractOptions(px=10, strict=True))
+        extract_gaiji_set(
+            [sources / "v16.bdf", bad], out, options=ExtractOptions(px=10, strict=True)
+        )
     assert (out / "glyphs.csv").read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".set")]
 
@@ -128,7 +161,9 @@ def test_duplicate_ids_across_sources_are_reported_not_merged(sources, tmp_path)
     other = tmp_path / "other"
     other.mkdir()
     build_font(other / "EUDC.TTE", {0xE000: ([(0, 0, 1000, 800)], [])})
-    summary = extract_gaiji_set([sources / "EUDC.TTE", other / "EUDC.TTE"], tmp_path / "set", options=PX)
+    summary = extract_gaiji_set(
+        [sources / "EUDC.TTE", other / "EUDC.TTE"], tmp_path / "set", options=PX
+    )
     assert not summary.ok
     assert any("EUDC-E000" in p and "already used" in p and "rename" in p for p in summary.problems)
     gs = read_gaiji_set(tmp_path / "set")
@@ -160,9 +195,13 @@ def test_contract_errors_when_reading(tmp_path):
     with pytest.raises(ContractError, match="missing columns"):
         read_gaiji_set(tmp_path)
     header = ",".join(CONTRACT_COLUMNS)
-    (tmp_path / "glyphs.csv").write_text(f"{header}\na,s,,1,1,,,,../../etc/passwd\n", encoding="utf-8")
+    (tmp_path / "glyphs.csv").write_text(
+        f"{header}\na,s,,1,1,,,,../../etc/passwd\n", encoding="utf-8"
+    )
     with pytest.raises(ContractError, match="outside"):
         read_gaiji_set(tmp_path)
-    (tmp_path / "glyphs.csv").write_text(f"{header}\na,s,,1,1,,,,\na,s,,1,1,,,,\n", encoding="utf-8")
+    (tmp_path / "glyphs.csv").write_text(
+        f"{header}\na,s,,1,1,,,,\na,s,,1,1,,,,\n", encoding="utf-8"
+    )
     with pytest.raises(ContractError, match="twice"):
         read_gaiji_set(tmp_path)

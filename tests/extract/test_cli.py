@@ -12,14 +12,31 @@ from .makers import build_font
 
 
 def test_extract_prints_summary_and_json(tmp_path):
-    font = build_font(tmp_path / "EUDC.TTE", {0xE000: ([(100, 0, 500, 400)], []), 0xE001: ([(0, 0, 900, 700)], [])})
+    font = build_font(
+        tmp_path / "EUDC.TTE",
+        {0xE000: ([(100, 0, 500, 400)], []), 0xE001: ([(0, 0, 900, 700)], [])},
+    )
     ledger = tmp_path / "l.csv"
     ledger.write_text("code,reading,usage\nF040,つじ,2\n", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["extract", str(font), str(ledger), "-o", str(tmp_path / "set"), "--px", "16",
-                                      "--json", "-q"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "extract",
+            str(font),
+            str(ledger),
+            "-o",
+            str(tmp_path / "set"),
+            "--px",
+            "16",
+            "--json",
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["glyph_count"] == 2 and data["ok"] and data["glyphs_without_ledger"] == ["EUDC-E001"]
+    assert (
+        data["glyph_count"] == 2 and data["ok"] and data["glyphs_without_ledger"] == ["EUDC-E001"]
+    )
     assert "2 glyphs" in result.stderr
     assert (tmp_path / "set" / "glyphs" / "EUDC-E000.png").is_file()
 
@@ -28,7 +45,9 @@ def test_bad_source_exit_status_1_but_set_written(tmp_path):
     font = build_font(tmp_path / "EUDC.TTE", {0xE000: ([(100, 0, 500, 400)], [])})
     junk = tmp_path / "junk.ttf"
     junk.write_bytes(b"\x00\x01\x00\x00" + b"\xff" * 50)
-    result = CliRunner().invoke(cli, ["extract", str(junk), str(font), "-o", str(tmp_path / "set"), "-q"])
+    result = CliRunner().invoke(
+        cli, ["extract", str(junk), str(font), "-o", str(tmp_path / "set"), "-q"]
+    )
     assert result.exit_code == 1
     assert "junk.ttf" in result.stderr and "holds everything else" in result.stderr
     assert (tmp_path / "set" / "glyphs.csv").read_text(encoding="utf-8").count("\n") == 2
@@ -37,12 +56,18 @@ def test_bad_source_exit_status_1_but_set_written(tmp_path):
 def test_strict_and_bad_codes_are_clean_errors(tmp_path):
     junk = tmp_path / "junk.ttf"
     junk.write_bytes(b"\x00\x01\x00\x00")
-    result = CliRunner().invoke(cli, ["extract", str(junk), "-o", str(tmp_path / "set"), "--strict"])
+    result = CliRunner().invoke(
+        cli, ["extract", str(junk), "-o", str(tmp_path / "set"), "--strict"]
+    )
     assert result.exit_code == 1 and "Error:" in result.output and "Traceback" not in result.output
-    result = CliRunner().invoke(cli, ["extract", str(junk), "-o", str(tmp_path / "set"), "--codes", "zz"])
+    result = CliRunner().invoke(
+        cli, ["extract", str(junk), "-o", str(tmp_path / "set"), "--codes", "zz"]
+    )
     assert result.exit_code == 1 and "code range" in result.output
 
 
 def test_help_has_example():
     result = CliRunner().invoke(cli, ["extract", "--help"])
-    assert result.exit_code == 0 and "Example:" in result.output and "gaiji extract" in result.output
+    assert (
+        result.exit_code == 0 and "Example:" in result.output and "gaiji extract" in result.output
+    )

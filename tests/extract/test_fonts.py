@@ -7,7 +7,7 @@ import pytest
 
 from gaiji.errors import InputError
 from gaiji.extract.fonts import parse_code_ranges, read_font
-from gaiji.extract.glyph import Glyph, Problem
+from gaiji.extract.glyph import Glyph
 
 from .makers import build_font, expected_font_bitmap
 
@@ -16,7 +16,10 @@ SHAPES = {
     0xE000: ([(100, 0, 500, 400)], []),
     0xE001: ([(0, -200, 1000, 800)], [(200, 0, 800, 600)]),  # a square with a hole
     0xE002: ([(100, -200, 300, 800), (500, 100, 900, 300)], []),
-    0xE0BB: ([(0, 0, 1000, 100)], [], ),
+    0xE0BB: (
+        [(0, 0, 1000, 100)],
+        [],
+    ),
     0xE757: ([(400, 200, 600, 700)], [(400, 400, 600, 500)]),  # hole cuts it in two
     0xE758: ([(100, 100, 200, 200)], []),  # PUA but beyond the Shift_JIS user area
     0x4E00: ([(0, 300, 1000, 400)], []),  # not PUA: ignored by default
@@ -58,7 +61,9 @@ def test_default_px_is_64_and_px_scales(eudc):
     g20 = _glyphs(read_font(eudc, px=20))[0]
     assert g64.image.size == (64, 64) and g20.image.size == (20, 20)
     ink20 = np.asarray(g20.image) < 128
-    assert (ink20 == np.kron(expected_font_bitmap(*SHAPES[0xE000], px=10), np.ones((2, 2), bool))).all()
+    assert (
+        ink20 == np.kron(expected_font_bitmap(*SHAPES[0xE000], px=10), np.ones((2, 2), bool))
+    ).all()
 
 
 def test_code_ranges_select_glyphs(eudc):

@@ -22,7 +22,13 @@ from .makers import bdf_text, build_font, pcf_bytes
 _rng = np.random.default_rng(5)
 _CHARS = [(f"c{i}", 0x7521 + i, _rng.random((10, 9)) > 0.5, (1, 0)) for i in range(4)]
 _WORK = Path(tempfile.mkdtemp(prefix="gaiji-fuzz-"))
-_FONT = build_font(_WORK / "seed.ttf", {0xE000 + i: ([(100 * i, 0, 100 * i + 300, 500)], [(100 * i + 100, 100, 100 * i + 200, 200)]) for i in range(4)}).read_bytes()
+_FONT = build_font(
+    _WORK / "seed.ttf",
+    {
+        0xE000 + i: ([(100 * i, 0, 100 * i + 300, 500)], [(100 * i + 100, 100, 100 * i + 200, 200)])
+        for i in range(4)
+    },
+).read_bytes()
 _BDF = bdf_text(_CHARS, registry="JISX0208.1983", encoding="0").encode()
 _PCF = pcf_bytes(_CHARS, registry="JISX0208.1983", encoding="0")
 _CSV = "外字コード,よみ,使用件数,備考\r\nF040,つじ,3,x\r\n".encode("cp932")
@@ -36,8 +42,14 @@ def _png() -> bytes:
     return buf.getvalue()
 
 
-_SEEDS = {"seed.ttf": _FONT, "seed.bdf": _BDF, "seed.pcf": _PCF, "seed.pcf.gz": gzip.compress(_PCF, mtime=0),
-          "seed.csv": _CSV, "seed.png": _png()}
+_SEEDS = {
+    "seed.ttf": _FONT,
+    "seed.bdf": _BDF,
+    "seed.pcf": _PCF,
+    "seed.pcf.gz": gzip.compress(_PCF, mtime=0),
+    "seed.csv": _CSV,
+    "seed.png": _png(),
+}
 
 
 @st.composite
@@ -69,7 +81,10 @@ def test_damaged_sources_give_gaiji_errors_only(case):
     path = folder / name
     path.write_bytes(data)
     try:
-        summary = extract_gaiji_set([path], folder / "set", )
+        summary = extract_gaiji_set(
+            [path],
+            folder / "set",
+        )
     except GaijiError as exc:
         assert str(exc)
         return
@@ -83,7 +98,10 @@ def test_damaged_sources_give_gaiji_errors_only(case):
 @SETTINGS
 @given(st.binary(max_size=300))
 def test_random_bytes_in_each_parser(data):
-    for parse in (lambda d: parse_bdf(b"STARTFONT 2.1\n" + d, "r.bdf"), lambda d: parse_pcf(b"\x01fcp" + d, "r.pcf")):
+    for parse in (
+        lambda d: parse_bdf(b"STARTFONT 2.1\n" + d, "r.bdf"),
+        lambda d: parse_pcf(b"\x01fcp" + d, "r.pcf"),
+    ):
         try:
             parse(data)
         except GaijiError:

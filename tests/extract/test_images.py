@@ -19,17 +19,31 @@ def _glyph_array(h: int = 24, w: int = 20) -> np.ndarray:
 
 
 MODES_AND_FORMATS = [
-    ("1", "png"), ("1", "bmp"), ("1", "tiff"), ("1", "gif"),
-    ("L", "png"), ("L", "bmp"), ("L", "tiff"), ("L", "gif"),
-    ("RGB", "png"), ("RGB", "bmp"), ("RGB", "tiff"),
-    ("RGBA", "png"), ("P", "gif"), ("P", "png"),
+    ("1", "png"),
+    ("1", "bmp"),
+    ("1", "tiff"),
+    ("1", "gif"),
+    ("L", "png"),
+    ("L", "bmp"),
+    ("L", "tiff"),
+    ("L", "gif"),
+    ("RGB", "png"),
+    ("RGB", "bmp"),
+    ("RGB", "tiff"),
+    ("RGBA", "png"),
+    ("P", "gif"),
+    ("P", "png"),
 ]
 
 
 @pytest.mark.parametrize("mode,fmt", MODES_AND_FORMATS)
 def test_every_mode_round_trips_pixels(tmp_path, mode, fmt):
     base = Image.fromarray(_glyph_array())
-    image = base.convert(mode) if mode != "RGB" else Image.merge("RGB", [base, base.point(lambda v: v // 2), base])
+    image = (
+        base.convert(mode)
+        if mode != "RGB"
+        else Image.merge("RGB", [base, base.point(lambda v: v // 2), base])
+    )
     path = tmp_path / f"佐藤-{mode}.{fmt}"
     image.save(path)
     glyph = read_image(path)
@@ -41,7 +55,7 @@ def test_every_mode_round_trips_pixels(tmp_path, mode, fmt):
 
 
 def test_16_bit_grey_becomes_8_bit_keeping_order(tmp_path):
-    a = (_glyph_array().astype(np.uint16) * 257)
+    a = _glyph_array().astype(np.uint16) * 257
     path = tmp_path / "deep.tiff"
     Image.fromarray(a).save(path)
     glyph = read_image(path)
@@ -65,7 +79,11 @@ def test_image_bomb_is_a_problem_naming_the_file_others_kept(tmp_path):
     items = list(read_images([bomb, good]))
     assert [i.gaiji_id for i in items if isinstance(i, Glyph)] == ["good"]
     problems = [i for i in items if isinstance(i, Problem)]
-    assert len(problems) == 1 and problems[0].path.endswith("bomb.png") and "too large" in problems[0].message
+    assert (
+        len(problems) == 1
+        and problems[0].path.endswith("bomb.png")
+        and "too large" in problems[0].message
+    )
 
 
 def test_corrupt_image_raises_input_error(tmp_path):

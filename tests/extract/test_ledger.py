@@ -7,15 +7,18 @@ import pytest
 from gaiji.errors import InputError
 from gaiji.extract.ledger import code_number, parse_usage, read_ledger
 
-JP = "外字コード,よみ,使用件数,備考\r\nF040,つじ・ツジ,\"1,234\",旧字体\r\nF041,ﾀｶ/たか,１２,\r\n"
+JP = '外字コード,よみ,使用件数,備考\r\nF040,つじ・ツジ,"1,234",旧字体\r\nF041,ﾀｶ/たか,１２,\r\n'
 EN = "ID,Reading,Usage,Note\nEUDC-E000,tsuji,3,old form\n"
 
 
-@pytest.mark.parametrize("encoding,data", [
-    ("utf-8", JP.encode("utf-8")),
-    ("utf-8-sig", b"\xef\xbb\xbf" + JP.encode("utf-8")),
-    ("cp932", JP.encode("cp932")),
-])
+@pytest.mark.parametrize(
+    "encoding,data",
+    [
+        ("utf-8", JP.encode("utf-8")),
+        ("utf-8-sig", b"\xef\xbb\xbf" + JP.encode("utf-8")),
+        ("cp932", JP.encode("cp932")),
+    ],
+)
 def test_encodings_are_detected(tmp_path, encoding, data):
     path = tmp_path / "ledger.csv"
     path.write_bytes(data)
@@ -25,7 +28,12 @@ def test_encodings_are_detected(tmp_path, encoding, data):
         ("F040", "つじ・ツジ", "1234", "旧字体"),
         ("F041", "ﾀｶ/たか", "12", ""),
     ]
-    assert ledger.columns == {"code": "外字コード", "reading": "よみ", "usage_count": "使用件数", "note": "備考"}
+    assert ledger.columns == {
+        "code": "外字コード",
+        "reading": "よみ",
+        "usage_count": "使用件数",
+        "note": "備考",
+    }
 
 
 def test_english_columns_and_forced_encoding(tmp_path):
@@ -68,7 +76,11 @@ def test_tab_separated_and_bad_usage_warns(tmp_path):
 
 
 def test_code_and_usage_parsing():
-    assert code_number("f9fc") == 0xF9FC and code_number("&#xE001;") == 0xE001 and code_number("") is None
+    assert (
+        code_number("f9fc") == 0xF9FC
+        and code_number("&#xE001;") == 0xE001
+        and code_number("") is None
+    )
     assert parse_usage("0") == 0
     with pytest.raises(ValueError):
         parse_usage("-3")
