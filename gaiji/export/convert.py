@@ -5,7 +5,8 @@ quoting and line ends stay as they were.
 
 * **CP932** data carries gaiji as Shift_JIS user-defined-area bytes F040–F9FC. Python's
   ``cp932`` codec decodes those to U+E000–U+E757 by exactly the Windows rule of
-  :func:`gaiji.codes.sjis_to_pua` (the tests check all 1,880 codes), so the bulk decoding runs in
+  `gaiji.codes.sjis_to_pua` (checked for all 1,880 codes once per process by
+  :func:`check_cp932_codec`, and by the tests), so the bulk decoding runs in
   C and the gaiji are then found as code points. The codec also turns the bytes 0x80, 0xA0
   and 0xFD–0xFF — which are no character in CP932 — into U+0080 and U+F8F0–U+F8F3; those are
   reported like unmapped gaiji rather than passed on silently.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -192,6 +194,19 @@ class ConvertResult:
         return sum(f.converted for f in self.files)
 
 
+@functools.cache
+def check_cp932_codec() -> None:
+    """Make sure this Python's cp932 codec decodes the user-defined area by the Windows rule
+    (:func:`gaiji.codes.sjis_to_pua`), which convert relies on; checked once per process."""
+    uda = bytes(b for code in range(0xF040, 0xF9FD) if 0x40 <= code & 0xFF <= 0xFC and code & 0xFF != 0x7F
+                for b in (code >> 8, code & 0xFF))
+    got = uda.decode("cp932")
+    want = "".join(chr(sjis_to_pua((uda[i] << 8) | uda[i + 1])) for i in range(0, len(uda), 2))
+    if got != want:  # pragma: no cover - would mean a different codec table
+        raise RuntimeError("this Python's cp932 codec does not map Shift_JIS F040–F9FC to U+E000–U+E757; "
+                           "gaiji convert cannot trust it")
+
+
 def _sniff_is_utf8(chunk: bytes, final: bool) -> bool:
     try:
         codecs.getincrementaldecoder("utf-8")().decode(chunk, final)
@@ -303,6 +318,7 @@ def convert_stream(
         raise InputError(f"unknown encoding {encoding!r}: use auto, cp932 or utf-8")
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be positive, got {chunk_size}")
+    check_cp932_codec()
     conv = _Converter(name, table, encoding, report)
     stats = FileStats(Path(name), Path(name), encoding)
     chunk = src.read(max(chunk_size, 3))
