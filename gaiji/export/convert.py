@@ -5,7 +5,7 @@ quoting and line ends stay as they were.
 
 * **CP932** data carries gaiji as Shift_JIS user-defined-area bytes F040–F9FC. Python's
   ``cp932`` codec decodes those to U+E000–U+E757 by exactly the Windows rule of
-  `gaiji.codes.sjis_to_pua` (checked for all 1,880 codes once per process by
+  :func:`gaiji.codes.sjis_to_pua` (checked for all 1,880 codes once per process by
   :func:`check_cp932_codec`, and by the tests), so the bulk decoding runs in
   C and the gaiji are then found as code points. The codec also turns the bytes 0x80, 0xA0
   and 0xFD–0xFF — which are no character in CP932 — into U+0080 and U+F8F0–U+F8F3; those are
