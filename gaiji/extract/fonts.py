@@ -146,14 +146,14 @@ def _open_face(path: Path, px: int | None, outlines: bool) -> tuple[object, int]
         ) from exc
 
 
-def _render(face: object, gid: int, px: int, baseline: int) -> Image.Image:
+def _render(face: object, gid: int, px: int, cell_h: int, baseline: int) -> Image.Image:
     import freetype
 
     face.load_glyph(gid, freetype.FT_LOAD_RENDER | freetype.FT_LOAD_NO_HINTING)  # type: ignore[attr-defined]
     slot = face.glyph  # type: ignore[attr-defined]
     bm = slot.bitmap
     rows, width, pitch = bm.rows, bm.width, bm.pitch
-    canvas_h, canvas_w = px, px
+    canvas_h, canvas_w = cell_h, px
     if rows == 0 or width == 0:
         return Image.new("L", (canvas_w, canvas_h), 255)
     buf = np.frombuffer(bytes(bm.buffer), dtype=np.uint8)
@@ -208,7 +208,13 @@ def read_font(
             f"({len(by_code)} characters elsewhere); choose a range with --codes (e.g. --codes all)"
         )
     face, size = _open_face(p, px, outlines)
-    baseline = round(size * asc / (asc - desc))
+    baseline, cell_h = round(size * asc / (asc - desc)), size
+    if not outlines:
+        # a bitmap strike brings its own line metrics (EBLC sbitLineMetrics)
+        metrics = face.size  # type: ignore[attr-defined]
+        strike_asc, strike_desc = metrics.ascender >> 6, metrics.descender >> 6
+        if strike_asc - strike_desc > 0:
+            baseline, cell_h = strike_asc, strike_asc - strike_desc
     stem = safe_id(source_stem(p))
     import freetype
 
@@ -216,7 +222,7 @@ def read_font(
     for n, cp in enumerate(codes, 1):
         code = f"U+{cp:04X}"
         try:
-            image = _render(face, by_code[cp], size, baseline)
+            image = _render(face, by_code[cp], size, cell_h, baseline)
         except (freetype.FT_Exception, ValueError) as exc:
             yield Problem(str(p), f"{code}: the glyph cannot be rendered ({exc})")
             continue

@@ -239,3 +239,70 @@ def pcf_bytes(
         body += blob
         offset += len(blob)
     return out + toc + body
+
+
+# ------------------------------------------------------------------ EBLC/EBDT bitmap strikes
+
+
+def _line_metrics(direction: str, ascent: int, descent: int, width: int) -> str:
+    return (
+        f'<sbitLineMetrics direction="{direction}"><ascender value="{ascent}"/>'
+        f'<descender value="{descent}"/><widthMax value="{width}"/><caretSlopeNumerator value="0"/>'
+        '<caretSlopeDenominator value="0"/><caretOffset value="0"/><minOriginSB value="0"/>'
+        f'<minAdvanceSB value="0"/><maxBeforeBL value="{ascent}"/><minAfterBL value="{descent}"/>'
+        '<pad1 value="0"/><pad2 value="0"/></sbitLineMetrics>'
+    )
+
+
+def add_bitmap_strikes(
+    font_path: Path,
+    out_path: Path,
+    strikes: dict[int, dict[str, np.ndarray]],
+    *,
+    descent: int = 1,
+    drop_outlines: bool = True,
+) -> Path:
+    """Add EBLC/EBDT strikes (ppem → glyph name → ppem×ppem ink mask) to a font built by
+    :func:`build_font`; optionally drop glyf/loca to make a bitmap-only font."""
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(font_path))
+    order = font.getGlyphOrder()
+    ebdt, eblc = [], []
+    for k, (ppem, bitmaps) in enumerate(sorted(strikes.items())):
+        names = sorted(bitmaps, key=order.index)
+        ascent = ppem - descent
+        glyph_xml = "".join(
+            f'<ebdt_bitmap_format_1 name="{n}"><SmallGlyphMetrics><height value="{ppem}"/>'
+            f'<width value="{ppem}"/><BearingX value="0"/><BearingY value="{ascent}"/>'
+            f'<Advance value="{ppem}"/></SmallGlyphMetrics><rawimagedata>'
+            f"{np.packbits(bitmaps[n].astype(np.uint8), axis=1).tobytes().hex()}</rawimagedata>"
+            "</ebdt_bitmap_format_1>"
+            for n in names
+        )
+        ebdt.append(f'<strikedata index="{k}">{glyph_xml}</strikedata>')
+        first, last = order.index(names[0]), order.index(names[-1])
+        assert last - first + 1 == len(names), "strike glyphs must be consecutive"
+        eblc.append(
+            f'<strike index="{k}"><bitmapSizeTable>'
+            f"{_line_metrics('hori', ascent, -descent, ppem)}{_line_metrics('vert', ascent, -descent, ppem)}"
+            f'<colorRef value="0"/><startGlyphIndex value="{first}"/><endGlyphIndex value="{last}"/>'
+            f'<ppemX value="{ppem}"/><ppemY value="{ppem}"/><bitDepth value="1"/><flags value="1"/>'
+            f'</bitmapSizeTable><eblc_index_sub_table_1 imageFormat="1" firstGlyphIndex="{first}" '
+            f'lastGlyphIndex="{last}">'
+            + "".join(f'<glyphLoc name="{n}"/>' for n in names)
+            + "</eblc_index_sub_table_1></strike>"
+        )
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?><ttFont sfntVersion="\\x00\\x01\\x00\\x00" ttLibVersion="4.0">'
+        f'<EBDT><header version="2.0"/>{"".join(ebdt)}</EBDT>'
+        f'<EBLC><header version="2.0"/>{"".join(eblc)}</EBLC></ttFont>'
+    )
+    font.importXML(io.StringIO(xml))
+    if drop_outlines:
+        del font["glyf"]
+        del font["loca"]
+    font.save(str(out_path))
+    return out_path

@@ -9,7 +9,7 @@ from gaiji.errors import InputError
 from gaiji.extract.fonts import parse_code_ranges, read_font
 from gaiji.extract.glyph import Glyph
 
-from .makers import build_font, expected_font_bitmap
+from .makers import add_bitmap_strikes, build_font, expected_font_bitmap
 
 # pixel-aligned at px=10, upem=1000 (one pixel = 100 units)
 SHAPES = {
@@ -105,3 +105,39 @@ def test_bad_code_range_text():
         parse_code_ranges("E000-XYZ")
     with pytest.raises(InputError, match="empty"):
         parse_code_ranges("E100-E000")
+
+
+def _strike(ppem: int, seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {f"g{cp:05X}": rng.random((ppem, ppem)) > 0.5 for cp in (0xE000, 0xE001)}
+
+
+def test_bitmap_only_font_gives_its_strike_exactly(tmp_path):
+    outline = build_font(tmp_path / "o.ttf", {0xE000: SHAPES[0xE000], 0xE001: SHAPES[0xE001]})
+    strikes = {12: _strike(12, 1), 16: _strike(16, 2)}
+    font = add_bitmap_strikes(outline, tmp_path / "EUDC16.TTE", strikes)
+    default = _glyphs(read_font(font))  # no --px: the largest strike
+    assert [g.image.size for g in default] == [(16, 16), (16, 16)]
+    for g, name in zip(default, ("g0E000", "g0E001")):
+        assert np.array_equal(np.asarray(g.image) < 128, strikes[16][name])
+    small = _glyphs(read_font(font, px=12))
+    assert np.array_equal(np.asarray(small[1].image) < 128, strikes[12]["g0E001"])
+
+
+def test_strike_matching_px_is_preferred_over_outlines(tmp_path):
+    outline = build_font(tmp_path / "o.ttf", {0xE000: SHAPES[0xE000], 0xE001: SHAPES[0xE001]})
+    strikes = {10: _strike(10, 3)}
+    # strike metrics agree with the outlines' (ascent 800/1000 → 8 of 10 px)
+    font = add_bitmap_strikes(
+        outline, tmp_path / "both.ttf", strikes, descent=2, drop_outlines=False
+    )
+    at10 = _glyphs(read_font(font, px=10))
+    assert np.array_equal(np.asarray(at10[0].image) < 128, strikes[10]["g0E000"])
+    at20 = _glyphs(read_font(font, px=20))  # no 20 px strike: the outline is rendered
+    ink20 = np.asarray(at20[0].image) < 128
+    assert (
+        ink20.shape == (20, 20)
+        and (
+            ink20 == np.kron(expected_font_bitmap(*SHAPES[0xE000], px=10), np.ones((2, 2), bool))
+        ).all()
+    )
