@@ -234,7 +234,7 @@ def create_app(
         return Response(status=204)
 
     # -- JSON API ------------------------------------------------------------------------
-    def _queue_payload(state: str, order: str) -> dict[str, Any]:
+    def _rows() -> tuple[list[dict[str, Any]], dict[str, int], bool]:
         two_person = store.two_person
         states = store.states()
         rows = [_item_row(gl, states.get(gid) or ItemState(gid), g.reviewer, two_person) for gid, gl in glyphs.items()]
@@ -242,16 +242,24 @@ def create_app(
         for row in rows:
             counts[row["state"]] += 1
         counts["todo"] = sum(1 for r in rows if r["todo"])
+        return rows, counts, two_person
+
+    @app.get("/api/queue")
+    def queue() -> Response:
+        """The queue, filtered (``state``: todo, all or one state) and ordered (``order``)."""
+        state, order = request.args.get("state", "todo"), request.args.get("order", "usage")
+        rows, counts, two_person = _rows()
         if state == "todo":
             rows = [r for r in rows if r["todo"]]
         elif state in counts:
             rows = [r for r in rows if r["state"] == state]
-        return {"items": _sort_rows(rows, order if order in ORDERS else "usage", glyphs),
-                "counts": counts, "two_person": two_person, "total": len(glyphs)}
+        return jsonify({"items": _sort_rows(rows, order if order in ORDERS else "usage", glyphs),
+                        "counts": counts, "two_person": two_person, "total": len(glyphs)})
 
-    @app.get("/api/queue")
-    def queue() -> Response:
-        return jsonify(_queue_payload(request.args.get("state", "todo"), request.args.get("order", "usage")))
+    @app.get("/api/counts")
+    def counts() -> Response:
+        _, counts, two_person = _rows()
+        return jsonify({"counts": counts, "two_person": two_person, "total": len(glyphs)})
 
     def _glyph(gid: str) -> Glyph:
         glyph = glyphs.get(gid)

@@ -4,6 +4,7 @@ match stage's candidates CSV (see DESIGN.md, "Contract: gaiji set" and "candidat
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from gaiji.errors import ContractError
 
 GLYPH_COLUMNS = ("gaiji_id", "source", "code", "width", "height", "reading", "usage_count", "note", "image")
 CANDIDATE_COLUMNS = ("gaiji_id", "rank", "mj", "ucs", "ivs", "char", "score", "confidence", "auto_accept")
+NOT_EVIDENCE = (*CANDIDATE_COLUMNS, "reference_version")
 
 
 def _float(value: str | None) -> float | None:
@@ -92,11 +94,28 @@ def _open_csv(path: Path, required: tuple[str, ...], what: str) -> list[dict[str
         raise ContractError(f"{path}: not UTF-8 ({exc}); save it as UTF-8") from exc
 
 
+def _read_jsonl(path: Path) -> list[dict[str, str]]:
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except ValueError as exc:
+                raise ContractError(f"{path}:{number}: not a JSON object ({exc}); regenerate it with `gaiji match`") from exc
+            if not isinstance(data, dict) or "gaiji_id" not in data or "mj" not in data:
+                raise ContractError(f"{path}:{number}: a candidate needs gaiji_id and mj")
+            rows.append({k: "" if v is None else str(v) for k, v in data.items()})
+    return rows
+
+
 def load_glyphs(set_dir: Path, candidates_path: Path | None = None) -> dict[str, Glyph]:
     """The set's gaiji keyed by id (file order kept), with candidates attached.
 
-    *candidates_path* defaults to ``SET/candidates.csv``; when that default is absent the
-    gaiji are shown without candidates (search still works).
+    *candidates_path* (CSV, or JSON Lines by its ``.jsonl`` suffix) defaults to
+    ``SET/candidates.csv``; when that default is absent the gaiji are shown without
+    candidates (search still works).
     """
     glyphs_csv = set_dir / "glyphs.csv"
     if not glyphs_csv.is_file():
@@ -122,7 +141,9 @@ def load_glyphs(set_dir: Path, candidates_path: Path | None = None) -> dict[str,
     if candidates_path is not None and not path.is_file():
         raise ContractError(f"{path}: no such candidates file; run `gaiji match` first")
     if path.is_file():
-        for row in _open_csv(path, CANDIDATE_COLUMNS[:3], "the candidates CSV"):
+        rows = (_read_jsonl(path) if path.suffix.lower() == ".jsonl"
+                else _open_csv(path, CANDIDATE_COLUMNS[:3], "the candidates CSV"))
+        for row in rows:
             glyph = glyphs.get(row["gaiji_id"])
             if glyph is None:
                 continue
@@ -136,7 +157,7 @@ def load_glyphs(set_dir: Path, candidates_path: Path | None = None) -> dict[str,
                     score=_float(row.get("score")),
                     confidence=_float(row.get("confidence")),
                     auto_accept=(row.get("auto_accept") or "").strip() in ("1", "true", "True"),
-                    evidence={k: v for k, v in row.items() if k and k not in CANDIDATE_COLUMNS and v not in (None, "")},
+                    evidence={k: v for k, v in row.items() if k and k not in NOT_EVIDENCE and v not in (None, "")},
                 )
             )
         for glyph in glyphs.values():

@@ -172,6 +172,11 @@ def test_queue_counts_filters_and_orders(app) -> None:  # type: ignore[no-untype
     assert [r["id"] for r in low_first] == ["E005", "E004", "E001", "E003", "E002"]
     todo = client.get("/api/queue?state=todo").get_json()["items"]
     assert "E002" not in [r["id"] for r in todo]
+    decide(client, "E001", "MJ025760", "字形一致")
+    counts = client.get("/api/counts").get_json()["counts"]
+    assert (counts["decided"], counts["pending"], counts["todo"]) == (1, 3, 3)
+    # for a second reviewer the decided gaiji is still to do (it needs their check)
+    assert signed_in(app, "suzuki").get("/api/counts").get_json()["counts"]["todo"] == 4
 
 
 def test_search_finds_by_mj_code_and_reading(app) -> None:  # type: ignore[no-untyped-def]

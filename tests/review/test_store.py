@@ -13,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gaiji.review.store import ReviewError, ReviewStore
 
@@ -306,4 +308,47 @@ def test_killed_writer_loses_nothing_acknowledged(tmp_path: Path) -> None:
     store = ReviewStore.open(set_dir)
     stored = {e.request_id for e in store.events()}
     assert {f"req-{i}" for i in acked} <= stored
+    assert store.verify_chain().ok
+
+
+# -- the fold against an independent model -------------------------------------------------
+
+CHOICES = {"t1": (TSUJI_1, "字形一致"), "t2": (TSUJI_2, "デザイン差"), "none": (None, "該当なし")}
+actions = st.lists(
+    st.tuples(st.sampled_from(["sato", "suzuki", "tanaka"]), st.sampled_from(["g0", "g1"]),
+              st.sampled_from(sorted(CHOICES))),
+    max_size=10,
+)
+
+
+def expected_state(latest: dict[str, str]) -> str:
+    """Reference model: each reviewer's latest choice counts; agreement of two people checks."""
+    if not latest:
+        return "pending"
+    if len(set(latest.values())) > 1:
+        return "disputed"
+    return "checked" if len(latest) >= 2 else "decided"
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=actions)
+def test_states_match_an_independent_model(tmp_path_factory: pytest.TempPathFactory, steps: list) -> None:
+    store = ReviewStore.open(make_set(tmp_path_factory.mktemp("set"), n=2))
+    latest: dict[str, dict[str, str]] = {"g0": {}, "g1": {}}
+    for reviewer, gid, key in steps:
+        choice, cls = CHOICES[key]
+        store.record_decision(gid, reviewer, choice, cls)
+        latest[gid][reviewer] = key
+    fresh = ReviewStore.open(store.set_dir)  # a full fold must equal the incremental one
+    finals = {f.gaiji_id: f for f in store.final_decisions()}
+    for gid in ("g0", "g1"):
+        assert store.state(gid).state == expected_state(latest[gid])
+        assert fresh.state(gid).state == store.state(gid).state
+        if expected_state(latest[gid]) == "checked":
+            final = finals[gid]
+            assert final.decided_by != final.checked_by
+            agreed = CHOICES[next(iter(latest[gid].values()))][0]
+            assert final.mj == (agreed["mj"] if agreed else None)
+        else:
+            assert gid not in finals
     assert store.verify_chain().ok

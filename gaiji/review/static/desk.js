@@ -21,6 +21,7 @@
     zoom: 8,
     cache: new Map(),   // id -> item JSON (preloaded)
     busy: false,
+    touched: false,     // the reviewer chose something on this gaiji
   };
 
   // ---------- helpers ----------
@@ -164,7 +165,8 @@
       return;
     }
     if (state.current !== id) return;
-    if (!cached || JSON.stringify(cached) !== JSON.stringify(fresh)) render(fresh);
+    if (!cached) render(fresh);
+    else if (JSON.stringify(cached) !== JSON.stringify(fresh)) rerenderKeepingChoice(fresh);
     const i = indexOfCurrent();
     if (i >= 0 && i + 1 < state.items.length) prefetch(state.items[i + 1].id);
     if (i > 0) prefetch(state.items[i - 1].id);
@@ -207,6 +209,27 @@
     state.mode = "candidates";
     setCards(candidateCards(item), "Candidates");
     preselect(item);
+    state.touched = false;
+  }
+
+  function rerenderKeepingChoice(item) {
+    // newer data arrived (another reviewer decided meanwhile): show it, but keep what this
+    // reviewer already chose, typed or searched for
+    const chosen = state.cards[state.selected];
+    const touched = state.touched;
+    const cls = currentClass();
+    const comment = $("comment").value;
+    const mode = state.mode;
+    const searchCards = state.cards;
+    const title = $("cards-title").textContent;
+    render(item);
+    if (!touched) return;
+    if (mode === "search") { setCards(searchCards, title); state.mode = "search"; }
+    const i = chosen ? state.cards.findIndex((c) => c.mj === chosen.mj) : -1;
+    if (i >= 0) select(i);
+    setClass(cls);
+    $("comment").value = comment;
+    state.touched = true;
   }
 
   function candidateCards(item) {
@@ -257,7 +280,7 @@
     $("cards-title").textContent = title;
     const nodes = cards.map((c, i) => {
       const evidence = Object.entries(c.evidence || {}).map(([k, v]) => el("li", {}, `${k}: ${v}`));
-      return el("article", { class: "card", dataset: { index: i, mj: c.mj }, onclick: () => select(i) },
+      return el("article", { class: "card", dataset: { index: i, mj: c.mj }, onclick: () => { select(i); state.touched = true; } },
         el("div", { class: "key" }, i < 9 ? String(i + 1) : ""),
         el("div", { class: "pics" },
           c.image_url ? el("img", { src: c.image_url, alt: c.char || c.mj, width: 128, height: 128, class: "cand" })
@@ -321,34 +344,39 @@
   async function decide(mj, cls) {
     if (!state.item || state.busy) return;
     const id = state.item.id;
-    state.busy = true;
+    state.busy = true;  // only while the decision is in flight: no double submissions
+    let result;
     try {
-      const result = await api("/api/decide", {
+      result = await api("/api/decide", {
         gaiji_id: id, mj: mj, class: cls, comment: $("comment").value, request_id: requestId(),
       });
-      toast(`Saved ${id}: ${mj || "該当なし"} ${cls} → ${result.item.state} (#${result.event.seq})`);
-      state.cache.delete(id);
-      const i = indexOfCurrent();
-      const row = result.item;
-      const keep = state.filter === "all" || (state.filter === "todo" ? row.todo : row.state === state.filter);
-      let nextId = null;
-      if (i >= 0) {
-        if (keep) { state.items[i] = row; nextId = state.items[i + 1] ? state.items[i + 1].id : null; }
-        else { state.items.splice(i, 1); nextId = state.items[i] ? state.items[i].id : null; }
-      }
-      renderQueue();
-      if (nextId) await show(nextId); else { await loadQueue({ showFirst: false }); if (state.items.length) await show(state.items[0].id); else showEmpty(); }
-      refreshCounts();
     } catch (e) {
       toast(e.message, true);
+      return;
     } finally {
       state.busy = false;
     }
+    toast(`Saved ${id}: ${mj || "該当なし"} ${cls} → ${result.item.state} (#${result.event.seq})`);
+    state.cache.delete(id);
+    const i = state.items.findIndex((r) => r.id === id);
+    const row = result.item;
+    const keep = state.filter === "all" || (state.filter === "todo" ? row.todo : row.state === state.filter);
+    let nextId = null;
+    if (i >= 0) {
+      if (keep) { state.items[i] = row; nextId = state.items[i + 1] ? state.items[i + 1].id : null; }
+      else { state.items.splice(i, 1); nextId = state.items[i] ? state.items[i].id : null; }
+    }
+    renderQueue();
+    refreshCounts();
+    if (state.current !== id) return;  // the reviewer already moved on
+    if (nextId) await show(nextId);
+    else { await loadQueue({ showFirst: true }); }
   }
 
   async function refreshCounts() {
     try {
-      const data = await api(`/api/queue?state=${encodeURIComponent(state.filter)}&order=${encodeURIComponent(state.order)}`);
+      const data = await api("/api/counts");
+      $("two-person").checked = data.two_person;
       for (const [k, v] of Object.entries(data.counts)) {
         const node = $(`count-${k}`);
         if (node) node.textContent = v;
@@ -368,6 +396,7 @@
       const gid = state.item ? state.item.id : "";
       const data = await api(`/api/search?q=${encodeURIComponent(q)}&gaiji_id=${encodeURIComponent(gid)}`);
       state.mode = "search";
+      state.touched = true;
       setCards(data.results, data.results.length ? `Search results for “${data.query}” (Esc: back)` : `No MJ glyph for “${data.query}”`);
       $("search").blur();
     } catch (e) { toast(e.message, true); }
@@ -390,16 +419,16 @@
     }
     if (typing || ev.ctrlKey || ev.metaKey || ev.altKey) return;
     const k = ev.key;
-    if (/^[1-9]$/.test(k)) { const i = Number(k) - 1; if (i < state.cards.length) select(i); }
+    if (/^[1-9]$/.test(k)) { const i = Number(k) - 1; if (i < state.cards.length) { select(i); state.touched = true; } }
     else if (k === "a") accept();
     else if (k === "n") decide(null, "該当なし");
     else if (k === "/") { $("search").focus(); $("search").select(); }
     else if (k === "j") move(1);
     else if (k === "k") move(-1);
     else if (k === "c") $("comment").focus();
-    else if (k === "g") setClass("字形一致");
-    else if (k === "d") setClass("デザイン差");
-    else if (k === "s") setClass("類似");
+    else if (k === "g") { setClass("字形一致"); state.touched = true; }
+    else if (k === "d") { setClass("デザイン差"); state.touched = true; }
+    else if (k === "s") { setClass("類似"); state.touched = true; }
     else if (k === "+" || k === "=") zoomBy(2);
     else if (k === "-") zoomBy(0.5);
     else if (k === "0") zoomBy(0);
@@ -407,6 +436,8 @@
     ev.preventDefault();
   });
 
+  $("comment").addEventListener("input", () => { state.touched = true; });
+  for (const r of document.querySelectorAll('input[name="cls"]')) r.addEventListener("change", () => { state.touched = true; });
   $("search-form").addEventListener("submit", (ev) => { ev.preventDefault(); search($("search").value); });
   $("accept").addEventListener("click", accept);
   $("nomatch").addEventListener("click", () => decide(null, "該当なし"));
