@@ -133,7 +133,7 @@ def load_conversion_table(
             sources = sorted({str(r.values.get("source")) for r in table.rows})
             raise ContractError(f"no rows of source {source!r} in {mapping}; it has: {', '.join(sources)}")
     out = ConversionTable(fallback=fallback)
-    chosen_by: dict[int, str] = {}
+    seen: dict[int, tuple[str, str, str, str]] = {}  # cp → (text, reason, source, row label)
     for row in rows:
         v = row.values
         code = str(v.get("code", ""))
@@ -141,31 +141,39 @@ def load_conversion_table(
         if cp is None:
             out.not_addressable.append(code)
             continue
-        status = v.get("status", "")
-        if status != "final":
-            reason, text = f"mapping row {v.get('gaiji_id')} is {status}, not final", ""
-        elif fallback:
-            text = str(v.get("fallback_char", ""))
-            reason = "" if text else f"mapping row {v.get('gaiji_id')} has no fallback_char"
-        else:
-            use_fb = v.get("use_fallback") == "1"
-            text = str(v.get("fallback_char" if use_fb else "char", ""))
-            reason = "" if text else (
-                f"mapping row {v.get('gaiji_id')} is {v.get('identification_class') or 'unidentified'}: no character"
-            )
-        if not text:
-            out.unusable.setdefault(cp, reason)
-            continue
-        previous = out.targets.get(cp)
-        if previous is not None and previous != text:
+        text, reason = _row_target(v, fallback=fallback)
+        source = str(v.get("source", ""))
+        previous = seen.get(cp)
+        if previous is not None and previous[0] != text:
+            def said(t: str, r: str) -> str:
+                return repr(t) if t else f"nothing usable ({r})"
             raise ContractError(
-                f"code {code} maps to {previous!r} ({chosen_by[cp]}) and to {text!r} ({row.label}) in "
-                f"{mapping}: the sources disagree; choose one with --source"
+                f"code {code} means {said(previous[0], previous[1])} in {previous[3]} (source "
+                f"{previous[2]!r}) but {said(text, reason)} in {row.label} (source {source!r}) of "
+                f"{mapping}; choose one source with --source"
             )
-        out.targets[cp] = text
-        chosen_by[cp] = row.label
-        out.unusable.pop(cp, None)
+        seen.setdefault(cp, (text, reason, source, row.label))
+        if text:
+            out.targets[cp] = text
+        else:
+            out.unusable.setdefault(cp, reason)
     return out
+
+
+def _row_target(v: dict[str, Any], *, fallback: bool) -> tuple[str, str]:
+    """(replacement text, '') for a usable row, else ('', why not)."""
+    gid = v.get("gaiji_id")
+    status = v.get("status", "")
+    if status != "final":
+        return "", f"mapping row {gid} is {status}, not final"
+    if fallback:
+        text = str(v.get("fallback_char", ""))
+        return (text, "") if text else ("", f"mapping row {gid} has no fallback_char")
+    use_fb = v.get("use_fallback") == "1"
+    text = str(v.get("fallback_char" if use_fb else "char", ""))
+    if text:
+        return text, ""
+    return "", f"mapping row {gid} is {v.get('identification_class') or 'unidentified'}: no character"
 
 
 @dataclass

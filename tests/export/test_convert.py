@@ -77,8 +77,20 @@ def test_sources_that_disagree_on_a_code_need_source(decided_set, reference, tmp
     mapping = tmp_path / "m.csv"
     export_mapping(decided_set.path, mapping, reference=reference)
     # EUDC.TTE U+E000 and gaiji.bdf 0xF040 are both PUA U+E000, but different characters
-    with pytest.raises(ContractError, match="choose one with --source"):
+    with pytest.raises(ContractError, match="choose one source with --source"):
         load_conversion_table(mapping)
+    # one source says 該当なし where another has a character: just as ambiguous
+    rows = read_csv_rows(mapping)
+    g3 = next(r for r in rows if r["gaiji_id"] == "g3")  # EUDC.TTE U+E002, 該当なし
+    extra = dict(next(r for r in rows if r["gaiji_id"] == "g8"), gaiji_id="g9", code="F042")
+    import csv as _csv
+    with open(tmp_path / "m2.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = _csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows([g3, extra])
+    with pytest.raises(ContractError, match=r"nothing usable \(mapping row g3 is 該当なし"):
+        load_conversion_table(tmp_path / "m2.csv")
+    assert load_conversion_table(tmp_path / "m2.csv", source="gaiji.bdf").targets == {0xE002: "㑨"}
     bdf = load_conversion_table(mapping, source="gaiji.bdf")
     assert bdf.targets == {0xE000: "㑨"}
     with pytest.raises(ContractError, match="no rows of source 'nope'"):
