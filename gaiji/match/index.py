@@ -71,6 +71,14 @@ class MatchIndex:
     def reference_version(self) -> str:
         return str(self.meta.get("reference_version", ""))
 
+    def learned_chars(self) -> set[str]:
+        """Characters the projection and calibration were fitted on (keep them out of tests)."""
+        path = self.path / "training_chars.txt"
+        if not path.is_file():
+            return set()
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return {c for line in lines if not line.startswith("#") for c in line}
+
     @property
     def searcher(self):  # type: ignore[no-untyped-def]
         if self._searcher is None:
@@ -122,10 +130,11 @@ def open_match_index(folder: Path) -> MatchIndex:
     try:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         n = int(meta["rows"])
-        features = np.memmap(folder / "features.f32", np.float32, "r", shape=(n, FEATURE_DIM))
+        # plain ndarray views of the memory maps: fancy indexing on np.memmap is slow
+        features = np.asarray(np.memmap(folder / "features.f32", np.float32, "r", shape=(n, FEATURE_DIM)))
         projection = Projection.load(folder / "projection.npz")
         dim = projection.matrix.shape[1]
-        projected = np.memmap(folder / "projected.f32", np.float32, "r", shape=(n, dim))
+        projected = np.asarray(np.memmap(folder / "projected.f32", np.float32, "r", shape=(n, dim)))
         rows_raw = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError) as exc:
         raise ReferenceMissing(
@@ -234,6 +243,11 @@ def build_match_index(
         mp.flush()
         del mm, mp
         projection.save(tmp / "projection.npz")
+        (tmp / "training_chars.txt").write_text(
+            "# characters the projection learned from, then those the calibration was fitted on\n"
+            + "".join(train_chars) + "\n" + "".join(calib_chars) + "\n",
+            encoding="utf-8",
+        )
         (tmp / "rows.json").write_text(
             json.dumps(
                 [[r.mj, r.char, r.ucs, r.ivs, r.base_char, list(r.readings),

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from gaiji.errors import ContractError, InputError
+from gaiji.match.features import FEATURE_DIM, glyph_features
 from gaiji.match.fuse import ledger_readings
 from gaiji.match.index import MatchIndex, load_match_index
 from gaiji.match.prepare import query_raster
@@ -26,7 +27,8 @@ from gaiji.match.ranking import QueryHints, RankedBatch, rank_rasters
 from gaiji.progress import Progress, no_progress
 
 BATCH = 2048
-PARALLEL_MIN = 4000  # below this, one process prepares images faster than starting workers
+CHUNK = 512  # images per worker task
+PARALLEL_MIN = 2000  # below this, one process prepares images faster than starting workers
 
 
 @dataclass
@@ -62,24 +64,45 @@ def _prepare_one(path: str) -> np.ndarray:
     return query_raster(load_image(path))
 
 
-def prepare_rasters(paths: list[str], *, progress: Progress = no_progress, workers: int | None = None) -> np.ndarray:
-    """Load and normalise glyph images (in parallel processes for large sets)."""
+def _prepare_chunk(paths: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    rasters = np.stack([_prepare_one(p) for p in paths])
+    return rasters, glyph_features(rasters)
+
+
+def prepare_queries(
+    paths: list[str], *, progress: Progress = no_progress, workers: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Load, normalise and describe glyph images: ``(rasters (N,64,64) uint8, features (N,512))``.
+
+    Large sets are spread over worker processes (one per core), each doing whole chunks.
+    """
     n = len(paths)
-    out = np.zeros((n, 64, 64), np.uint8)
     workers = workers if workers is not None else (os.cpu_count() or 1)
+    chunks = [paths[i : i + CHUNK] for i in range(0, n, CHUNK)]
+    rasters = np.zeros((n, 64, 64), np.uint8)
+    feats = np.zeros((n, FEATURE_DIM), np.float32)
+    done = 0
     if n >= PARALLEL_MIN and workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            for i, raster in enumerate(pool.map(_prepare_one, paths, chunksize=256)):
-                out[i] = raster
-                if i % 1000 == 0:
-                    progress(i, n, "reading glyphs")
+            results = pool.map(_prepare_chunk, chunks)
+            for chunk_rasters, chunk_feats in results:
+                rasters[done : done + len(chunk_rasters)] = chunk_rasters
+                feats[done : done + len(chunk_rasters)] = chunk_feats
+                done += len(chunk_rasters)
+                progress(done, n, "reading glyphs")
     else:
-        for i, p in enumerate(paths):
-            out[i] = _prepare_one(p)
-            if i % 1000 == 0:
-                progress(i, n, "reading glyphs")
-    progress(n, n, "reading glyphs")
-    return out
+        for chunk in chunks:
+            chunk_rasters, chunk_feats = _prepare_chunk(chunk)
+            rasters[done : done + len(chunk)] = chunk_rasters
+            feats[done : done + len(chunk)] = chunk_feats
+            done += len(chunk)
+            progress(done, n, "reading glyphs")
+    return rasters, feats
+
+
+def prepare_rasters(paths: list[str], *, progress: Progress = no_progress, workers: int | None = None) -> np.ndarray:
+    """Load and normalise glyph images to canonical rasters."""
+    return prepare_queries(paths, progress=progress, workers=workers)[0]
 
 
 def match_rasters(
@@ -88,6 +111,7 @@ def match_rasters(
     hints: list[QueryHints] | None = None,
     *,
     top_k: int = 10,
+    features: np.ndarray | None = None,
     progress: Progress = no_progress,
 ) -> RankedBatch:
     """Rank in batches of :data:`BATCH` and stitch the results."""
@@ -95,7 +119,10 @@ def match_rasters(
     n = len(rasters)
     for i in range(0, n, BATCH):
         parts.append(
-            rank_rasters(index, rasters[i : i + BATCH], None if hints is None else hints[i : i + BATCH], top_k=top_k)
+            rank_rasters(
+                index, rasters[i : i + BATCH], None if hints is None else hints[i : i + BATCH], top_k=top_k,
+                features=None if features is None else features[i : i + BATCH],
+            )
         )
         progress(min(i + BATCH, n), n, "matching")
     if not parts:
@@ -157,16 +184,16 @@ def match_gaiji_set(
     for r in records:
         if not r.image_path.is_file():
             raise ContractError(f"{r.image_path}: image of {r.gaiji_id} is missing; re-run gaiji extract")
-    rasters = prepare_rasters([str(r.image_path) for r in records], progress=progress)
+    rasters, feats = prepare_queries([str(r.image_path) for r in records], progress=progress)
     empty = rasters.reshape(len(rasters), -1).max(axis=1) == 0 if len(rasters) else np.zeros(0, bool)
     if empty.any():
         blank_ids += [r.gaiji_id for r, e in zip(records, empty) if e]
         records = [r for r, e in zip(records, empty) if not e]
-        rasters = rasters[~empty]
+        rasters, feats = rasters[~empty], feats[~empty]
     timings["prepare"] = time.monotonic() - t1
     hints = [hints_for(r.reading, r.extra) for r in records] if use_readings else None
     t2 = time.monotonic()
-    ranked = match_rasters(index, rasters, hints, top_k=top_k, progress=progress)
+    ranked = match_rasters(index, rasters, hints, top_k=top_k, features=feats, progress=progress)
     timings["rank"] = time.monotonic() - t2
     return MatchResult(
         gaiji_ids=[r.gaiji_id for r in records], ranked=ranked, index=index,

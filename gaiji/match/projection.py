@@ -95,19 +95,48 @@ def render_variations(
     seed: int,
     progress: Progress = no_progress,
     label: str = "rendering training glyphs",
+    workers: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Render each char in each font ``per_font`` times with random query kinds.
 
     Returns ``(rasters (M, 64, 64) uint8, class index per raster (M,), kind per raster)``.
-    Characters a font lacks are skipped for that font.
+    Characters a font lacks are skipped for that font. Each character draws from its own
+    generator (``seed``, character number), so the result does not depend on ``workers``.
     """
-    rng = np.random.default_rng(seed)
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    chunk = 100
+    jobs = [(fonts, chars[i : i + chunk], i, per_font, seed) for i in range(0, len(chars), chunk)]
+    results: list[tuple[list[np.ndarray], list[int], list[str]]] = []
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for done, res in enumerate(pool.map(_render_chunk, jobs), 1):
+                results.append(res)
+                progress(min(done * chunk, len(chars)), len(chars), label)
+    else:
+        for done, job in enumerate(jobs, 1):
+            results.append(_render_chunk(job))
+            progress(min(done * chunk, len(chars)), len(chars), label)
+    rasters = [r for res in results for r in res[0]]
+    labels = [lab for res in results for lab in res[1]]
+    kinds = [k for res in results for k in res[2]]
+    if not rasters:
+        return np.zeros((0, 64, 64), np.uint8), np.zeros(0, np.int64), []
+    return np.stack(rasters), np.asarray(labels, np.int64), kinds
+
+
+def _render_chunk(
+    job: tuple[list[FontSpec], list[str], int, int, int],
+) -> tuple[list[np.ndarray], list[int], list[str]]:
+    fonts, chars, offset, per_font, seed = job
     renderers = [FontRenderer(f) for f in fonts]
     rasters: list[np.ndarray] = []
     labels: list[int] = []
     kinds_out: list[str] = []
-    total = len(chars)
-    for ci, char in enumerate(chars):
+    for ci, char in enumerate(chars, offset):
+        rng = np.random.default_rng([seed, ci])
         for renderer in renderers:
             if not renderer.has(char):
                 continue
@@ -118,11 +147,7 @@ def render_variations(
                 rasters.append(canonical_uint8(img))
                 labels.append(ci)
                 kinds_out.append(kind)
-        if ci % 50 == 0 or ci == total - 1:
-            progress(ci + 1, total, label)
-    if not rasters:
-        return np.zeros((0, 64, 64), np.uint8), np.zeros(0, np.int64), []
-    return np.stack(rasters), np.asarray(labels, np.int64), kinds_out
+    return rasters, labels, kinds_out
 
 
 def fit_lda(

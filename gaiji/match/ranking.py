@@ -57,12 +57,17 @@ def rank_rasters(
     *,
     top_k: int = 10,
     shortlist: int = SHORTLIST,
+    features: np.ndarray | None = None,
 ) -> RankedBatch:
-    """Rank MJ glyphs for each canonical raster (``(Q, 64, 64)`` uint8)."""
+    """Rank MJ glyphs for each canonical raster (``(Q, 64, 64)`` uint8).
+
+    ``features``: the rasters' :func:`glyph_features` when already computed (e.g. in worker
+    processes).
+    """
     if top_k < 1:
         raise ValueError(f"top_k must be at least 1, got {top_k}")
     q = len(rasters)
-    raw = glyph_features(rasters)
+    raw = glyph_features(rasters) if features is None else np.asarray(features, np.float32)
     projected = index.projection.project(raw)
     s1, rows1 = index.searcher.search(projected, max(shortlist, top_k + 1))
     short = rerank(raw, s1, rows1, index.features)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SHORTLIST = 64
+SHORTLIST = 32
 RAW_WEIGHT = 0.5  # share of the unprojected similarity in the re-rank score
 
 

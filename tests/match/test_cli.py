@@ -1,0 +1,101 @@
+"""`gaiji match` and `gaiji bench match` through the CLI (in-process)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from gaiji.cli import cli
+from gaiji.match.writer import COLUMNS
+
+CONTRACT_HEAD = ["gaiji_id", "rank", "mj", "ucs", "ivs", "char", "score", "confidence", "auto_accept"]
+
+
+@pytest.fixture()
+def tiny_set(tmp_path: Path, hanazono, match_index) -> Path:
+    """Three gaiji as a gaiji set written by hand per the contract; one blank."""
+    set_dir = tmp_path / "set"
+    (set_dir / "glyphs").mkdir(parents=True)
+    rows = []
+    for gid, char, px, reading in [("a", "辻\U000E0103", 64, "つじ"), ("b", "髙", 24, "たか"), ("c", None, 16, "")]:
+        if char is None:
+            img = Image.new("L", (px, px), 255)
+        else:
+            ink = hanazono.render(char, px, antialias=px > 32)
+            img = Image.fromarray(255 - ink)
+        img.save(set_dir / "glyphs" / f"{gid}.png")
+        rows.append([gid, "test", "", img.width, img.height, reading, "", "", f"glyphs/{gid}.png"])
+    with open(set_dir / "glyphs.csv", "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["gaiji_id", "source", "code", "width", "height", "reading", "usage_count", "note", "image"])
+        w.writerows(rows)
+    return set_dir
+
+
+def test_match_writes_the_contract_columns(tiny_set: Path, tmp_path: Path):
+    out = tmp_path / "candidates.csv"
+    result = CliRunner().invoke(cli, ["match", str(tiny_set), "-o", str(out), "--top", "3", "-q"])
+    assert result.exit_code == 0, result.output
+    with open(out, encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        header = reader.fieldnames
+        rows = list(reader)
+    assert header[: len(CONTRACT_HEAD)] == CONTRACT_HEAD and tuple(header) == COLUMNS
+    assert [r["gaiji_id"] for r in rows] == ["a"] * 3 + ["b"] * 3  # the blank glyph has no candidates
+    assert [r["rank"] for r in rows[:3]] == ["1", "2", "3"]
+    first = rows[0]
+    assert first["mj"] == "MJ025761" and first["ucs"] == "U+8FBB" and first["ivs"] == "U+E0103"
+    assert first["char"] == "辻\U000E0103"
+    assert first["reading_matched"] == "つじ"
+    assert rows[3]["mj"] == "MJ028902"
+    for r in rows:
+        assert 0.0 <= float(r["confidence"]) <= 1.0
+        assert r["auto_accept"] in ("0", "1")
+        if r["rank"] != "1":
+            assert r["auto_accept"] == "0"
+    assert float(rows[0]["score"]) >= float(rows[1]["score"]) >= float(rows[2]["score"])
+    assert "matched 2 gaiji (1 blank skipped)" in result.stderr
+
+
+def test_match_jsonl_and_summary(tiny_set: Path, tmp_path: Path):
+    out = tmp_path / "c.jsonl"
+    result = CliRunner().invoke(cli, ["match", str(tiny_set), "-o", str(out), "--format", "jsonl", "-k", "2",
+                                      "--json", "-q"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 4 and list(lines[0]) == list(COLUMNS)
+    assert isinstance(lines[0]["score"], float) and lines[0]["rank"] == 1
+    summary = json.loads(result.stdout[result.stdout.index("{"):])
+    assert summary["gaiji"] == 2 and summary["blank"] == 1 and summary["rows"] == 4
+
+
+def test_match_refuses_a_folder_that_is_not_a_set(tmp_path: Path, reference):
+    result = CliRunner().invoke(cli, ["match", str(tmp_path), "-o", str(tmp_path / "x.csv"), "-q"])
+    assert result.exit_code == 1
+    assert "not a gaiji set" in result.output and "gaiji extract" in result.output
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_help_has_examples():
+    for args in (["match", "--help"], ["bench", "match", "--help"], ["bench", "--help"]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0 and "Example:" in result.output
+
+
+@pytest.mark.slow
+def test_bench_match_small_runs_and_reports_every_subset(match_index, tmp_path: Path):
+    result = CliRunner().invoke(cli, ["bench", "match", "--per-subset", "12", "--json", "-q",
+                                      "--keep", str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout[result.stdout.index("{"):])
+    names = [s["name"] for s in report["subsets"]]
+    assert names == ["outline_mincho", "outline_gothic", "ivs", "bitmap_16_32", "bitmap_12", "scan", "hand"]
+    assert report["overall"]["n"] == sum(s["n"] for s in report["subsets"])
+    assert report["overall"]["top1"] > report["overall"]["baseline_top1"]  # beats brute-force pixels
+    assert (tmp_path / "b" / "set" / "answers.csv").is_file()
+    assert report["speed"]["gaiji_per_s"] > 0

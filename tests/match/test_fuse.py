@@ -1,0 +1,56 @@
+"""Reading and radical/strokes fusion."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gaiji.match.fuse import ledger_readings, radical_strokes_agreement, reading_agreement
+from gaiji.match.ranking import QueryHints, rank_rasters
+
+
+def test_reading_agreement_kinds():
+    assert reading_agreement(ledger_readings("ツジ"), ["しん", "つじ"]) == (1.0, "つじ")
+    assert reading_agreement(ledger_readings("ﾂｼﾞ"), ["つじ"]) == (1.0, "つじ")
+    assert reading_agreement(["たか"], ["たかい"]) == (0.9, "たかい")
+    assert reading_agreement(["やま"], ["かわ"]) == (0.0, "")
+    assert reading_agreement([], ["つじ"]) == (0.0, "")
+    # one kana in common is not agreement
+    assert reading_agreement(["か"], ["たか"])[0] == 0.0
+
+
+def test_radical_strokes_agreement():
+    assert radical_strokes_agreement(162, None, [(162, 2)], 6) == 1.0
+    assert radical_strokes_agreement(9, None, [(162, 2)], 6) == 0.0
+    assert radical_strokes_agreement(None, 6, [], 6) == 1.0
+    assert radical_strokes_agreement(None, 8, [], 6) == 0.0
+    assert radical_strokes_agreement(None, None, [(1, 1)], 1) == 0.0
+
+
+def _blend(reference, a: str, b: str) -> np.ndarray:
+    """A glyph half-way between two look-alike characters: the picture cannot decide."""
+    ra = reference.rasters[reference.index_of(reference.by_char(a)[0].mj)].astype(np.float32)
+    rb = reference.rasters[reference.index_of(reference.by_char(b)[0].mj)].astype(np.float32)
+    return np.round((ra + rb) / 2).astype(np.uint8)[None]
+
+
+def test_reading_lifts_the_right_candidate(reference, match_index):
+    query = _blend(reference, "末", "未")
+    rows = match_index.rows
+    bases = lambda batch: [rows[int(r)].base_char for r in batch.rows[0]]  # noqa: E731
+    plain = rank_rasters(match_index, query, top_k=5)
+    assert {"末", "未"} <= set(bases(plain)[:2])
+    sue = rank_rasters(match_index, query, [QueryHints(readings=("すえ",))], top_k=5)
+    mi = rank_rasters(match_index, query, [QueryHints(readings=("ひつじ",))], top_k=5)
+    assert bases(sue)[0] == "末" and sue.reading_matched[0][0] == "すえ" and sue.reading_score[0, 0] == 1.0
+    assert bases(mi)[0] == "未" and mi.reading_score[0, 0] == 1.0
+    # the evidence is carried: image scores are untouched, only the fused score moves
+    assert np.isclose(sue.score[0, 0], sue.rerank_score[0, 0] + 0.06)
+
+
+def test_strokes_hint_breaks_a_tie(reference, match_index):
+    query = _blend(reference, "土", "士")
+    rows = match_index.rows
+    for hint_strokes in (3,):
+        batch = rank_rasters(match_index, query, [QueryHints(radical=32, strokes=hint_strokes)], top_k=5)
+        assert rows[int(batch.rows[0, 0])].base_char == "土"  # radical 32 is 土
+        assert batch.radical_strokes_score[0, 0] == 1.0
