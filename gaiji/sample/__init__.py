@@ -24,7 +24,9 @@ def sample_dir() -> Path:
 
 
 def answers_path() -> Path:
-    """CSV of true answers: gaiji_id, mj (empty = no MJ equivalent), ucs, ivs, char, kind."""
+    """CSV of true answers: gaiji_id, mj (empty = no MJ equivalent), ucs, ivs, char (the MJ
+    glyph's identity, base + selector when the MJ table gives an IVS), kind, drawn_as,
+    source_glyph."""
     return SAMPLE_PACKAGE_DIR / "answers.csv"
 
 

@@ -19,7 +19,9 @@ Outputs (in ``gaiji/sample/``):
   glyphs have no row and two rows have no glyph, as in real ledgers;
 * ``municipality/vendor16.bdf`` — 16 px bitmaps of 30 characters on a vendor code
   (JIS X 0208 row 85, ``0x7521``…, the area vendors used for gaiji);
-* ``answers.csv`` — gaiji_id → true MJ文字図形名 (empty: no MJ equivalent), ucs, ivs, char;
+* ``answers.csv`` — gaiji_id → true MJ文字図形名 (empty: no MJ equivalent) and that MJ glyph's
+  identity (ucs, ivs, char: base + selector when the MJ table gives an IVS, as the reference
+  reports it), kind, drawn_as (the sequence drawn from Hanazono), source_glyph;
 * ``record.json`` — what was built: counts ``gaiji extract`` must report, SHA-256 of
   inputs and outputs.
 
@@ -182,11 +184,15 @@ class MJTable:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         self.by_base: dict[str, list[tuple[str, str | None, str | None]]] = {}
         self.ext_b: list[str] = []
+        self.identity: dict[str, str] = {}
+        """MJ文字図形名 → its identity: the Moji_Joho IVS when the table gives one, else the UCS."""
         for name, impl, ivs in db.execute(
             "select MJ文字図形名, 実装したUCS, 実装したMoji_JohoコレクションIVS from mji order by MJ文字図形名"
         ):
             for base in {impl, ivs[0] if ivs else None} - {None}:
                 self.by_base.setdefault(base, []).append((name, impl, ivs))
+            if ivs or impl:
+                self.identity[name] = ivs or impl
             if impl and 0x20000 <= ord(impl) <= 0x2A6DF:
                 self.ext_b.append(impl)
         self._readings: dict[str, list[str]] = {}
@@ -574,19 +580,20 @@ def generate(out: Path, moji_db: Path, hanazono: Path) -> dict[str, object]:
 
     with open(out / "answers.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["gaiji_id", "mj", "ucs", "ivs", "char", "kind", "source_glyph"])
+        w.writerow(["gaiji_id", "mj", "ucs", "ivs", "char", "kind", "drawn_as", "source_glyph"])
         for it in font_items + bdf_items:
-            base, sel = split_ivs(it.char)
+            identity = mj.identity[it.mj] if it.mj else ""
+            base, sel = split_ivs(identity) if identity else ("", "")
             w.writerow(
                 [
                     it.gaiji_id,
                     it.mj,
-                    f"U+{ord(base):04X}" if it.mj else "",
-                    f"U+{ord(sel):04X}" if (it.mj and sel) else "",
-                    it.char if it.mj else "",
+                    f"U+{ord(base):04X}" if base else "",
+                    f"U+{ord(sel):04X}" if sel else "",
+                    identity,
                     it.kind + (f":{it.transform}" if it.transform else ""),
-                    f"HanaMin{it.font}:{it.glyph}"
-                    + (f" ({ivs_notation(it.char)})" if it.kind == "ivs" else ""),
+                    ivs_notation(it.char),
+                    f"HanaMin{it.font}:{it.glyph}",
                 ]
             )
 

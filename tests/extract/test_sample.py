@@ -71,3 +71,13 @@ def test_generator_reproduces_the_sample(tmp_path):
         pytest.skip("needs fonts-hanazono and mojidata's moji.db (scripts/setup.sh installs both)")
     record = generate.generate(tmp_path, moji_db, generate.HANAZONO_DIR)
     assert record["outputs"] == sample_record()["outputs"]
+
+
+@pytest.mark.reference
+def test_answers_agree_with_the_reference(reference):
+    with open(answers_path(), encoding="utf-8", newline="") as fh:
+        answers = [a for a in csv.DictReader(fh) if a["mj"]]
+    for a in answers:
+        rec = reference.record(a["mj"])
+        assert (rec.char, rec.ucs, rec.ivs) == (a["char"], a["ucs"], a["ivs"]), a["gaiji_id"]
+        assert rec.has_glyph, a["gaiji_id"]
