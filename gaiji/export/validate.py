@@ -126,6 +126,7 @@ def validate_mapping(
         structural_ok = not any(p.severity == "error" and p.where.startswith("line 1") for p in problems)
         if table.format != "xml" or not any(p.message.startswith("XSD") for p in problems):
             problems += schema_problems(table.rows) if structural_ok else []
+        problems += row_rule_problems(table.rows)
         if reference is not None:
             problems += reference_problems(table.rows, reference)
         problems += cross_row_problems(table.rows)
@@ -208,6 +209,18 @@ def reference_problems(rows: list[ReadRow], reference: Any) -> list[Problem]:
                 err(f"fallback_char {fb!r} is {_notation(fb)}, but fallback_ucs says {fb_ucs}")
             if any(is_pua(ord(c)) for c in fb):
                 err(f"fallback_char {_notation(fb)} is a private-use code point")
+    return out
+
+
+def row_rule_problems(rows: list[ReadRow]) -> list[Problem]:
+    """Rules within a row that the schema cannot say."""
+    out: list[Problem] = []
+    for row in rows:
+        v = row.values
+        if _text(v, "identification_class") == "該当なし" and _text(v, "mj"):
+            out.append(Problem("error", row.label, f"identification_class is 該当なし but mj is {_text(v, 'mj')}"))
+        if _text(v, "status") == "final" and not _text(v, "decided_by"):
+            out.append(Problem("warning", row.label, "final, but decided_by is empty: who decided?"))
     return out
 
 
