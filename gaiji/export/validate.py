@@ -8,6 +8,7 @@ Checks, each reported with the row it concerns:
 * against the MJ reference: the MJ number exists; ``ucs``, ``ivs`` and ``char`` are the ones
   the MJ table gives for it; 住基 and 戸籍 numbers agree; the fallback is a real character
   without selector, written as its ``fallback_ucs`` says;
+* within a row: 該当なし names no MJ number; a final row says who decided (warning);
 * across rows: one target per (source, code); no conflicting duplicate ``gaiji_id``.
 
 Exit codes of the command (for batch jobs):
