@@ -75,7 +75,7 @@ def _glyphs_of(
     if src.kind in ("bdf", "pcf"):
         return read_bitmap_font(src.path, src.kind, progress=progress)
     if src.kind == IMAGE_FOLDER:
-        return read_images(src.files, max_pixels=options.max_image_pixels)
+        return read_images(src.files, max_pixels=options.max_image_pixels, progress=progress)
     raise InputError(f"{src.path}: cannot read sources of kind {src.kind!r}")
 
 
@@ -120,7 +120,7 @@ def extract_gaiji_set(
     out = Path(output)
     paths = [Path(s) for s in sources]
     _check_output(out, paths)
-    collected, warnings = collect_sources(paths)
+    collected, warnings = collect_sources(paths, exclude=out)
     summary = ExtractSummary(output=str(out), warnings=list(warnings))
     provenance_sources: list[dict[str, object]] = []
     rows: list[dict[str, str]] = []

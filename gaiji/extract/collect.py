@@ -25,19 +25,25 @@ class Source:
     error: str = ""
 
 
-def _walk(folder: Path) -> list[Path]:
+def _walk(folder: Path, exclude: Path | None) -> list[Path]:
     out = []
+    excluded = exclude.resolve() if exclude is not None else None
     for p in sorted(folder.rglob("*")):
         rel = p.relative_to(folder)
         if any(part.startswith(".") for part in rel.parts) or not p.is_file():
             continue
+        if excluded is not None and p.resolve().is_relative_to(excluded):
+            continue  # the set being written (or an earlier run of it) is not a source
         out.append(p)
     return out
 
 
-def collect_sources(paths: list[Path]) -> tuple[list[Source], list[str]]:
+def collect_sources(
+    paths: list[Path], *, exclude: Path | None = None
+) -> tuple[list[Source], list[str]]:
     """(sources, warnings). A source that cannot even be recognised comes back with
-    ``error`` set, so the caller reports it and carries on with the rest."""
+    ``error`` set, so the caller reports it and carries on with the rest. Files under
+    *exclude* (the output folder) are never sources."""
     sources: list[Source] = []
     warnings: list[str] = []
     for path in paths:
@@ -51,14 +57,14 @@ def collect_sources(paths: list[Path]) -> tuple[list[Source], list[str]]:
         elif kind != detect.FOLDER:
             sources.append(Source(path, kind))
         else:
-            sources.extend(_folder_sources(path, warnings))
+            sources.extend(_folder_sources(path, warnings, exclude))
     return sources, warnings
 
 
-def _folder_sources(folder: Path, warnings: list[str]) -> list[Source]:
+def _folder_sources(folder: Path, warnings: list[str], exclude: Path | None) -> list[Source]:
     images: list[Path] = []
     others: list[Source] = []
-    for p in _walk(folder):
+    for p in _walk(folder, exclude):
         try:
             kind = detect.sniff(p)
         except InputError:

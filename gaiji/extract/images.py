@@ -16,6 +16,7 @@ from PIL import Image
 
 from gaiji.errors import InputError
 from gaiji.extract.glyph import Glyph, Problem, safe_id
+from gaiji.progress import Progress, no_progress
 from gaiji.render import load_image
 
 PNG_MODES = {"1", "L", "LA", "RGB", "RGBA", "P"}
@@ -44,10 +45,15 @@ def read_image(path: str | Path, *, max_pixels: int = 25_000_000) -> Glyph:
     return Glyph(safe_id(p.stem), p.name, "", to_png_mode(image))
 
 
-def read_images(paths: list[Path], *, max_pixels: int = 25_000_000) -> Iterator[Glyph | Problem]:
+def read_images(
+    paths: list[Path], *, max_pixels: int = 25_000_000, progress: Progress = no_progress
+) -> Iterator[Glyph | Problem]:
     """Read several image files; an unreadable one becomes a :class:`Problem` naming it."""
-    for p in paths:
+    total = len(paths)
+    for n, p in enumerate(paths, 1):
         try:
             yield read_image(p, max_pixels=max_pixels)
         except InputError as exc:
             yield Problem(str(p), str(exc).removeprefix(f"{p}: "))
+        if n % 256 == 0 or n == total:
+            progress(n, total, p.parent.name or str(p.parent))

@@ -205,3 +205,11 @@ def test_contract_errors_when_reading(tmp_path):
     )
     with pytest.raises(ContractError, match="twice"):
         read_gaiji_set(tmp_path)
+
+
+def test_set_written_inside_a_source_folder_is_not_read_back(sources):
+    out = sources / "scans" / "set"
+    first = extract_gaiji_set([sources / "scans"], out)
+    again = extract_gaiji_set([sources / "scans"], out)
+    assert first.glyph_count == again.glyph_count == 2
+    assert (out / "glyphs.csv").read_bytes().count(b"\n") == 3
