@@ -192,12 +192,58 @@ def report(label: str, res: dict) -> None:
         print("  error:", e)
 
 
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+SHOWN_JS = """gid => {
+  const id = document.getElementById('f-id').textContent;
+  if (!id || id === gid) return false;
+  const imgs = [document.getElementById('gaiji-img'), ...document.querySelectorAll('#cards img')];
+  return imgs.every(i => i.complete && i.naturalWidth > 0);
+}"""
+
+
+def browser_reviewer(port: int, decisions: int, seconds: float) -> dict:
+    """One reviewer in headless Chromium deciding by keyboard: keypress → next gaiji on
+    screen with all its pictures, and keypress → the page confirming the decision."""
+    from playwright.sync_api import sync_playwright
+
+    shown, acked = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"http://127.0.0.1:{port}/login")
+        page.fill("#name", "browser")
+        page.click("#signin")
+        page.wait_for_selector("#cards .card.selected")
+        page.wait_for_timeout(300)
+        deadline = time.monotonic() + seconds
+        for _ in range(decisions):
+            if time.monotonic() > deadline:
+                break
+            gid = page.text_content("#f-id")
+            page.wait_for_timeout(150)  # let the preload of the next gaiji run, as a reviewer's glance would
+            t0 = time.perf_counter()
+            page.keyboard.press("a")
+            page.wait_for_function("gid => document.getElementById('toast').textContent.startsWith('Saved ' + gid)",
+                                   arg=gid)
+            t1 = time.perf_counter()
+            page.wait_for_function(SHOWN_JS, arg=gid)
+            t2 = time.perf_counter()
+            acked.append(t1 - t0)
+            shown.append(t2 - t0)
+        browser.close()
+    return {"shown": shown, "acked": acked}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--gaiji", type=int, default=600)
     parser.add_argument("--reviewers", type=int, default=5)
     parser.add_argument("--decisions", type=int, default=120, help="per reviewer (bounded)")
     parser.add_argument("--seconds", type=float, default=90, help="time bound per phase")
+    parser.add_argument("--browser-decisions", type=int, default=40, help="decisions made in headless Chromium")
+    parser.add_argument("--no-browser", action="store_true", help="skip the headless-Chromium phase")
     args = parser.parse_args()
 
     ref = load_reference()
@@ -238,6 +284,24 @@ def main() -> int:
             report("baseline, 1 reviewer", single)
             multi = run_load(port, ids, args.reviewers, args.decisions, args.seconds, "many")
             report(f"{args.reviewers} concurrent reviewers", multi)
+
+            if not args.no_browser:
+                # 4 HTTP reviewers keep the server busy while one works in a real browser
+                bg: dict = {}
+                bg_thread = threading.Thread(target=lambda: bg.update(
+                    run_load(port, list(reversed(ids)), args.reviewers - 1, args.decisions, args.seconds, "bg")))
+                bg_thread.start()
+                page = browser_reviewer(port, args.browser_decisions, args.seconds)
+                bg_thread.join()
+                ms = lambda xs, q: 1000 * pct(xs, q)  # noqa: E731
+                print(f"browser reviewer + {args.reviewers - 1} HTTP reviewers: {len(page['shown'])} decisions by keyboard")
+                print(f"  keypress → decision confirmed on the page p50 {ms(page['acked'], 50):7.1f} ms   p95 {ms(page['acked'], 95):7.1f} ms")
+                print(f"  keypress → next gaiji shown with pictures p50 {ms(page['shown'], 50):7.1f} ms   p95 {ms(page['shown'], 95):7.1f} ms")
+                multi["acked"] += bg["acked"]
+                multi["errors"] += bg["errors"]
+                browser_decisions = len(page["acked"])
+            else:
+                browser_decisions = 0
         finally:
             proc.terminate()
             proc.wait(10)
@@ -253,10 +317,11 @@ def main() -> int:
         lost = [rid for rid, h in sent if stored.get(rid) != [h]]
         duplicated = [rid for rid, hs in stored.items() if len(hs) > 1]
         chain = store.verify_chain()
-        print(f"decisions acknowledged {len(sent)}, stored {decisions}, lost {len(lost)}, "
+        print(f"decisions acknowledged {len(sent) + browser_decisions} ({browser_decisions} from the browser), "
+              f"stored {decisions}, lost {len(lost)}, "
               f"duplicated {len(duplicated)}; chain {'verified' if chain.ok else 'BROKEN'} "
               f"({chain.count} events); states {store.counts()}")
-        ok = not lost and not duplicated and decisions == len(sent) and chain.ok
+        ok = not lost and not duplicated and decisions == len(sent) + browser_decisions and chain.ok
         return 0 if ok and not (single["errors"] or multi["errors"]) else 1
 
 

@@ -205,6 +205,9 @@
     badge.textContent = item.state + (item.final ? " (final)" : "");
     badge.className = `state badge ${item.state}`;
     renderViews(item);
+    // a third reviewer's choice on a disagreement settles it; a party's choice revises theirs
+    const settles = item.state === "disputed" && (!item.mine || !state.twoPerson);
+    $("accept-verb").textContent = settles ? "Settle with" : (item.state === "decided" && !item.mine ? "Confirm / choose" : "Accept");
     $("comment").value = "";
     state.mode = "candidates";
     setCards(candidateCards(item), "Candidates");
