@@ -41,8 +41,13 @@ def serve(set_dir: Path, host: str, port: int, no_browser: bool, candidates: Pat
         gaiji review serve out/city --no-browser
         gaiji review add-reviewer out/city sato && gaiji review serve out/city --host 0.0.0.0
     """
+    import logging
+
     from gaiji.reference import load_reference
     from gaiji.review.server import serve as serve_desk
+
+    # a page loads ~20 pictures at once; waitress queues them briefly and would warn each time
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
     def ready(url: str) -> None:
         click.echo(f"review desk for {set_dir} at {url}  (Ctrl+C stops it)", err=True)
