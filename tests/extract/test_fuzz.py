@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -34,11 +35,13 @@ _PCF = pcf_bytes(_CHARS, registry="JISX0208.1983", encoding="0")
 _CSV = "外字コード,よみ,使用件数,備考\r\nF040,つじ,3,x\r\n".encode("cp932")
 
 
-def _png() -> bytes:
+def _image(fmt: str, mode: str = "L") -> bytes:
     import io
 
     buf = io.BytesIO()
-    Image.fromarray((_rng.random((12, 12)) > 0.5).astype(np.uint8) * 255).save(buf, format="PNG")
+    Image.fromarray((_rng.random((12, 12)) > 0.5).astype(np.uint8) * 255).convert(mode).save(
+        buf, format=fmt
+    )
     return buf.getvalue()
 
 
@@ -48,7 +51,10 @@ _SEEDS = {
     "seed.pcf": _PCF,
     "seed.pcf.gz": gzip.compress(_PCF, mtime=0),
     "seed.csv": _CSV,
-    "seed.png": _png(),
+    "seed.png": _image("PNG"),
+    "seed.tif": _image("TIFF", "1"),
+    "seed.gif": _image("GIF"),
+    "seed.bmp": _image("BMP", "RGB"),
 }
 
 
@@ -73,6 +79,9 @@ def damaged(draw):
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.filterwarnings(
+    "ignore:.*(EXIF|Tag data|tag).*:UserWarning"
+)  # Pillow on damaged TIFF tags
 @SETTINGS
 @given(damaged())
 def test_damaged_sources_give_gaiji_errors_only(case):
