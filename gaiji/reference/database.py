@@ -188,19 +188,22 @@ class Reference:
 
 @lru_cache(maxsize=4096)
 def _render_picture(font_path: str, glyph_name: str, px: int) -> Image.Image:
-    face = _face(font_path, px)
     import freetype
 
-    face.load_glyph(face.get_name_index(glyph_name.encode("ascii")), freetype.FT_LOAD_RENDER)
-    bm = face.glyph.bitmap
     canvas = Image.new("L", (px, px), 255)
-    if bm.rows and bm.width:
-        ink = np.array(bm.buffer, dtype=np.uint8).reshape(bm.rows, bm.pitch)[:, : bm.width]
-        glyph = Image.fromarray(255 - ink)
+    face = _face(font_path, px)
+    with _FACE_LOCK:  # a FreeType face is not thread-safe: load and copy under the lock
+        face.load_glyph(face.get_name_index(glyph_name.encode("ascii")), freetype.FT_LOAD_RENDER)
+        bm = face.glyph.bitmap
+        rows, width = bm.rows, bm.width
+        ink = (np.array(bm.buffer, dtype=np.uint8).reshape(rows, bm.pitch)[:, :width].copy()
+               if rows and width else None)
+        left, top = face.glyph.bitmap_left, face.glyph.bitmap_top
         ascender = face.size.ascender >> 6
-        x = max(0, min(px - bm.width, face.glyph.bitmap_left))
-        y = max(0, min(px - bm.rows, ascender - face.glyph.bitmap_top))
-        canvas.paste(glyph, (x, y))
+    if ink is not None:
+        x = max(0, min(px - width, left))
+        y = max(0, min(px - rows, ascender - top))
+        canvas.paste(Image.fromarray(255 - ink), (x, y))
     return canvas
 
 
