@@ -12,6 +12,7 @@ Codes in U+E000–U+E757 are also reported as their Shift_JIS user-defined code 
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import re
 from collections.abc import Iterator
@@ -156,7 +157,8 @@ def _render(face: object, gid: int, px: int, cell_h: int, baseline: int) -> Imag
     canvas_h, canvas_w = cell_h, px
     if rows == 0 or width == 0:
         return Image.new("L", (canvas_w, canvas_h), 255)
-    buf = np.frombuffer(bytes(bm.buffer), dtype=np.uint8)
+    # read FreeType's buffer in one copy (freetype-py's .buffer builds a Python list)
+    buf = np.frombuffer(ctypes.string_at(bm._FT_Bitmap.buffer, rows * abs(pitch)), dtype=np.uint8)
     if bm.pixel_mode == freetype.FT_PIXEL_MODE_MONO:
         bits = np.unpackbits(buf.reshape(rows, abs(pitch)), axis=1)[:, :width]
         ink = bits.astype(np.uint8) * 255
