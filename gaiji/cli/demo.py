@@ -50,6 +50,9 @@ def demo_command(out_dir: Path, home: Path | None, progress: Progress) -> None:
     click.echo(f"gaiji demo — done in {time.monotonic() - started:.1f} s ({result.reference_version})")
     click.echo(f"  {c['gaiji']} gaiji extracted, {c['matched']} matched, {c['auto_accepted']} auto-accepted, "
                f"{c['open']} left for review")
+    if "auto_accepted_right" in c:
+        click.echo(f"  answer key:    {c['auto_accepted_right']} of {c['auto_accepted']} auto-accepts agree with the "
+                   "sample's known answers (no stage reads them)")
     click.echo(f"  mapping table: {result.mapping} ({c['final']} final rows; open ones in "
                f"{result.mapping_report.name})")
     click.echo(f"  converted:     {result.converted} ({c['converted']} gaiji converted, {c['unmapped']} "
