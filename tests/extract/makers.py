@@ -306,3 +306,44 @@ def add_bitmap_strikes(
         del font["loca"]
     font.save(str(out_path))
     return out_path
+
+
+def build_otf(
+    path: Path,
+    glyphs: dict[int, list[Rect]],
+    *,
+    upem: int = 1000,
+    ascent: int = 800,
+    descent: int = -200,
+) -> Path:
+    """An OpenType (CFF outlines) font of rectangle glyphs."""
+    from fontTools.pens.t2CharStringPen import T2CharStringPen
+
+    names = [".notdef"] + [f"g{cp:05X}" for cp in sorted(glyphs)]
+    fb = FontBuilder(upem, isTTF=False)
+    fb.setupGlyphOrder(names)
+    fb.setupCharacterMap({cp: f"g{cp:05X}" for cp in glyphs})
+    charstrings = {}
+    for name in names:
+        pen = T2CharStringPen(upem, None)
+        cp = int(name[1:], 16) if name != ".notdef" else None
+        for x0, y0, x1, y1 in glyphs.get(cp, []) if cp is not None else []:
+            pen.moveTo((x0, y0))
+            pen.lineTo((x0, y1))
+            pen.lineTo((x1, y1))
+            pen.lineTo((x1, y0))
+            pen.closePath()
+        charstrings[name] = pen.getCharString()
+    fb.setupCFF("TestOTF", {"FullName": "TestOTF"}, charstrings, {})
+    lsb = {n: 0 for n in names}
+    for cp, rects in glyphs.items():
+        lsb[f"g{cp:05X}"] = min((r[0] for r in rects), default=0)
+    fb.setupHorizontalMetrics({n: (upem, lsb[n]) for n in names})
+    fb.setupHorizontalHeader(ascent=ascent, descent=descent)
+    fb.setupNameTable({"familyName": "TestOTF", "styleName": "Regular"})
+    fb.setupOS2(
+        sTypoAscender=ascent, sTypoDescender=descent, usWinAscent=ascent, usWinDescent=-descent
+    )
+    fb.setupPost()
+    fb.save(str(path))
+    return path

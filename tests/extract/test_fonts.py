@@ -9,7 +9,7 @@ from gaiji.errors import InputError
 from gaiji.extract.fonts import parse_code_ranges, read_font
 from gaiji.extract.glyph import Glyph
 
-from .makers import add_bitmap_strikes, build_font, expected_font_bitmap
+from .makers import add_bitmap_strikes, build_font, build_otf, expected_font_bitmap
 
 # pixel-aligned at px=10, upem=1000 (one pixel = 100 units)
 SHAPES = {
@@ -141,3 +141,11 @@ def test_strike_matching_px_is_preferred_over_outlines(tmp_path):
             ink20 == np.kron(expected_font_bitmap(*SHAPES[0xE000], px=10), np.ones((2, 2), bool))
         ).all()
     )
+
+
+def test_opentype_cff_font_in_a_chosen_range(tmp_path):
+    rects = [(100, 0, 500, 400)]
+    font = build_otf(tmp_path / "vendor.otf", {0xF0001: rects, 0x4E00: rects})
+    glyphs = _glyphs(read_font(font, px=10, code_ranges=parse_code_ranges("F0000-FFFFD")))
+    assert [(g.gaiji_id, g.code, g.sjis_code) for g in glyphs] == [("vendor-F0001", "U+F0001", "")]
+    assert ((np.asarray(glyphs[0].image) < 128) == expected_font_bitmap(rects, [], px=10)).all()
