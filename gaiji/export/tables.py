@@ -155,7 +155,8 @@ def build_mapping_rows(
                     row.update(mj=rec.mj, ucs=rec.ucs, ivs=rec.ivs, char=rec.char,
                                juki_code=rec.juki, koseki_number=rec.koseki)
                 except (KeyError, IndexError, LookupError):
-                    pass
+                    report[-1] = ReportItem(status, glyph.gaiji_id, glyph.source, glyph.code,
+                                            f"{report[-1].detail}; {agreed} is not in the MJ reference")
             rows.append(row)
     rows.sort(key=row_sort_key)
     report.sort(key=lambda r: (r.kind, r.source, code_sort_key(r.code), r.gaiji_id))
