@@ -44,6 +44,8 @@ class BitmapChar:
 class BitmapFont:
     properties: dict[str, str | int] = field(default_factory=dict)
     chars: list[BitmapChar] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    """Font-level damage (truncation, glyph count mismatch); the glyphs read are kept."""
 
     @property
     def charset(self) -> str:
@@ -67,8 +69,13 @@ def _int(text: str, where: str) -> int:
 
 
 def parse_bdf(data: bytes, name: str = "<bdf>") -> BitmapFont:
-    """Parse BDF text. Raises :class:`InputError` naming the line when the structure is
-    broken; a glyph whose bitmap alone is malformed is kept with ``problem`` set."""
+    """Parse BDF text.
+
+    Raises :class:`InputError` only when no glyph can be read at all. A damaged glyph (bad
+    ENCODING/BBX, wrong number of bitmap rows, no ENDCHAR) is kept with ``problem`` set, and
+    a font cut short keeps the glyphs read before the cut (``problems`` says so) — nothing
+    is dropped silently.
+    """
     text = data.decode("latin-1")
     lines = text.splitlines()
     font = BitmapFont()
@@ -78,71 +85,111 @@ def parse_bdf(data: bytes, name: str = "<bdf>") -> BitmapFont:
     if first >= n or not lines[first].lstrip("\ufeff\xef\xbb\xbf").startswith("STARTFONT"):
         raise InputError(f"{name}: not a BDF font (no STARTFONT line)")
     in_props = False
+    declared: int | None = None
+    ended = False
     cur: dict[str, object] | None = None
     bitmap_rows: list[str] | None = None
+
+    def close(where: str, problem: str = "") -> None:
+        nonlocal cur, bitmap_rows
+        if cur is not None:
+            if problem and not cur.get("problem"):
+                cur["problem"] = problem
+            font.chars.append(_bdf_char(cur, bitmap_rows or [], where))
+        cur, bitmap_rows = None, None
+
     for i in range(first + 1, n):
         line = lines[i].strip()
-        where = f"{name} line {i + 1}"
+        where = f"line {i + 1}"
         if not line:
-            continue
-        if bitmap_rows is not None:
-            if line == "ENDCHAR":
-                font.chars.append(_bdf_char(cur or {}, bitmap_rows, where))
-                cur, bitmap_rows = None, None
-            else:
-                bitmap_rows.append(line)
             continue
         key, _, rest = line.partition(" ")
         rest = rest.strip()
+        if bitmap_rows is not None:
+            if key == "ENDCHAR":
+                close(where)
+                continue
+            if key not in ("STARTCHAR", "ENDFONT"):
+                bitmap_rows.append(line)
+                continue
         if in_props:
             if key == "ENDPROPERTIES":
                 in_props = False
+            elif rest.startswith('"'):
+                font.properties[key] = (
+                    rest[1:-1].replace('""', '"') if rest.endswith('"') else rest[1:]
+                )
             else:
-                if rest.startswith('"'):
-                    font.properties[key] = (
-                        rest[1:-1].replace('""', '"') if rest.endswith('"') else rest[1:]
-                    )
-                else:
-                    try:
-                        font.properties[key] = int(rest)
-                    except ValueError:
-                        font.properties[key] = rest
+                try:
+                    font.properties[key] = int(rest)
+                except ValueError:
+                    font.properties[key] = rest
             continue
         if key == "STARTPROPERTIES":
             in_props = True
+        elif key == "CHARS":
+            try:
+                declared = int(rest.split()[0])
+            except (ValueError, IndexError):
+                font.problems.append(f"{name} {where}: CHARS {rest!r} is not a number")
         elif key == "STARTCHAR":
-            cur = {"name": rest, "encoding": -1, "dwidth": None, "bbx": None}
-        elif cur is not None and key == "ENCODING":
-            parts = rest.split()
-            if not parts:
-                raise InputError(f"{where}: ENCODING without a number")
-            cur["encoding"] = _int(parts[0], where)
-        elif cur is not None and key == "DWIDTH":
-            parts = rest.split()
-            cur["dwidth"] = _int(parts[0], where) if parts else 0
-        elif cur is not None and key == "BBX":
-            parts = rest.split()
-            if len(parts) != 4:
-                raise InputError(f"{where}: BBX needs four numbers (width height xoff yoff)")
-            w, h, xo, yo = (_int(x, where) for x in parts)
-            if w < 0 or h < 0 or w > 4096 or h > 4096:
-                raise InputError(f"{where}: BBX size {w}×{h} is not a plausible glyph")
-            cur["bbx"] = (w, h, xo, yo)
+            close(where, f"glyph has no ENDCHAR (next glyph starts at {where})")
+            cur = {"name": rest, "encoding": -1, "dwidth": None, "bbx": None, "problem": ""}
+        elif cur is not None and key in ("ENCODING", "DWIDTH", "BBX"):
+            _bdf_field(cur, key, rest, where)
         elif cur is not None and key == "BITMAP":
             bitmap_rows = []
+        elif cur is not None and key == "ENDCHAR":
+            close(where, "glyph has no BITMAP")
         elif key == "ENDFONT":
+            close(where, f"glyph has no ENDCHAR (ENDFONT at {where})")
+            ended = True
             break
-    if cur is not None or bitmap_rows is not None or in_props:
-        raise InputError(f"{name}: the BDF font is truncated (a glyph or the properties never end)")
+    if cur is not None:
+        close("end of file", "the file ends inside this glyph (truncated)")
+    if in_props and not font.chars:
+        raise InputError(
+            f"{name}: the BDF font is truncated inside its properties; no glyph can be read"
+        )
+    if not ended:
+        font.problems.append(
+            f"{name}: the BDF font is truncated (no ENDFONT); {len(font.chars)} glyphs read before the cut"
+        )
+    if declared is not None and declared != len(font.chars):
+        font.problems.append(
+            f"{name}: CHARS says {declared} glyphs but {len(font.chars)} were found"
+        )
     return font
+
+
+def _bdf_field(cur: dict[str, object], key: str, rest: str, where: str) -> None:
+    """Store ENCODING / DWIDTH / BBX of the current glyph, or note why it is damaged."""
+    parts = rest.split()
+    try:
+        if key == "ENCODING":
+            cur["encoding"] = int(parts[0])
+        elif key == "DWIDTH":
+            cur["dwidth"] = int(parts[0]) if parts else 0
+        else:
+            if len(parts) != 4:
+                raise ValueError("BBX needs four numbers (width height xoff yoff)")
+            w, h, xo, yo = (int(x) for x in parts)
+            if not (0 <= w <= 4096 and 0 <= h <= 4096):
+                raise ValueError(f"BBX size {w}×{h} is not a plausible glyph")
+            cur["bbx"] = (w, h, xo, yo)
+    except (ValueError, IndexError) as exc:
+        cur["problem"] = cur.get("problem") or f"{where}: bad {key} line {rest!r} ({exc})"
 
 
 def _bdf_char(cur: dict[str, object], rows: list[str], where: str) -> BitmapChar:
     name = str(cur.get("name", ""))
     enc = int(cur.get("encoding", -1))  # type: ignore[call-overload]
+    label = f"glyph {name!r} (ENCODING {enc})"
+    if cur.get("problem"):
+        return BitmapChar(name, enc, 0, (0, 0, 0, 0), None, f"{label}: {cur['problem']}")
     bbx = cur.get("bbx")
     if bbx is None:
-        raise InputError(f"{where}: glyph {name!r} has no BBX line")
+        return BitmapChar(name, enc, 0, (0, 0, 0, 0), None, f"{label} has no BBX line")
     w, h, xo, yo = bbx  # type: ignore[misc]
     dwidth = cur.get("dwidth")
     width = int(dwidth) if dwidth is not None else w + max(0, xo)  # type: ignore[call-overload]
@@ -150,14 +197,14 @@ def _bdf_char(cur: dict[str, object], rows: list[str], where: str) -> BitmapChar
     problem = ""
     ink: np.ndarray | None = None
     if len(rows) != h:
-        problem = f"glyph {name!r} (ENCODING {enc}) has {len(rows)} bitmap rows, BBX says {h}"
+        problem = f"{label} has {len(rows)} bitmap rows, BBX says {h}"
     else:
         try:
             raw = b"".join(bytes.fromhex(r)[:row_bytes].ljust(row_bytes, b"\0") for r in rows)
             bits = np.unpackbits(np.frombuffer(raw, np.uint8).reshape(h, row_bytes), axis=1)
             ink = bits[:, :w].astype(bool)
         except ValueError:
-            problem = f"glyph {name!r} (ENCODING {enc}) has a bitmap row that is not hexadecimal"
+            problem = f"{label} has a bitmap row that is not hexadecimal"
     return BitmapChar(name, enc, width, (w, h, xo, yo), ink, problem)
 
 
@@ -371,8 +418,13 @@ def read_bitmap_font(
     except OSError as exc:
         raise InputError(f"{p}: cannot be read ({exc.strerror})") from exc
     font = parse_bdf(data, str(p)) if kind == "bdf" else parse_pcf(data, str(p))
-    if not font.chars:
-        raise InputError(f"{p}: the font holds no glyphs")
+    if not any(c.ink is not None for c in font.chars):
+        detail = "; ".join(font.problems + [c.problem for c in font.chars][:3])
+        raise InputError(
+            f"{p}: no glyph of the font can be read" + (f" ({detail})" if detail else "")
+        )
+    for problem in font.problems:
+        yield Problem(str(p), problem.removeprefix(f"{p}: "))
     cell = _cell(font)
     if (cell[1] - cell[0]) * (cell[2] + cell[3]) > 4096 * 4096:
         raise InputError(

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from gaiji.errors import InputError
-from gaiji.extract.bitmapfonts import parse_bdf, parse_pcf, read_bitmap_font
+from gaiji.extract.bitmapfonts import parse_pcf, read_bitmap_font
 from gaiji.extract.glyph import Glyph, Problem
 
 from .makers import bdf_text, pcf_bytes
@@ -145,15 +145,47 @@ def test_bdf_glyph_with_bad_rows_is_a_problem_others_kept(tmp_path):
     assert "c1" in problems[0].message and "bad.bdf" in problems[0].path
 
 
-@pytest.mark.parametrize("cut", [0.3, 0.6, 0.9])
-def test_truncated_fonts_raise_input_error(tmp_path, cut):
-    chars = _chars()
+@pytest.mark.parametrize("cut", [0.5, 0.7, 0.9])
+def test_truncated_bdf_keeps_the_glyphs_before_the_cut(tmp_path, cut):
+    chars = _chars(n=8)
     data = bdf_text(chars).encode()
-    with pytest.raises(InputError, match="truncated|BBX|STARTFONT"):
-        parse_bdf(data[: int(len(data) * cut)], "t.bdf")
-    pcf = pcf_bytes(chars)
+    path = tmp_path / "cut.bdf"
+    path.write_bytes(data[: int(len(data) * cut)])
+    items = list(read_bitmap_font(path, "bdf"))
+    glyphs, problems = _glyphs(items), [i for i in items if isinstance(i, Problem)]
+    assert 0 < len(glyphs) < 8
+    assert [g.code for g in glyphs] == [f"U+{c[1]:04X}" for c in chars[: len(glyphs)]]
+    assert any("truncated" in p.message for p in problems)
+    assert all(p.path.endswith("cut.bdf") for p in problems)
+
+
+@pytest.mark.parametrize("cut", [0.3, 0.6, 0.9])
+def test_truncated_pcf_raises_input_error(cut):
+    pcf = pcf_bytes(_chars())
     with pytest.raises(InputError, match="t.pcf"):
         parse_pcf(pcf[: int(len(pcf) * cut)], "t.pcf")
+
+
+def test_bdf_cut_before_any_glyph_is_an_error(tmp_path):
+    path = tmp_path / "head.bdf"
+    path.write_text("STARTFONT 2.1\nSIZE 16 75 75\nSTARTPROPERTIES 2\n")
+    with pytest.raises(InputError, match="head.bdf"):
+        list(read_bitmap_font(path, "bdf"))
+
+
+def test_glyph_without_endchar_is_reported_next_one_kept(tmp_path):
+    chars = _chars(n=3)
+    lines = bdf_text(chars).splitlines()
+    first_end = lines.index("ENDCHAR")
+    del lines[first_end]
+    path = tmp_path / "noend.bdf"
+    path.write_text("\n".join(lines) + "\n")
+    items = list(read_bitmap_font(path, "bdf"))
+    assert [g.code for g in _glyphs(items)] == [f"U+{c[1]:04X}" for c in chars[1:]]
+    problems = [i.message for i in items if isinstance(i, Problem)]
+    assert any("c0" in m and "ENDCHAR" in m for m in problems)
+    # the damaged glyph is still counted as found, so CHARS agrees
+    assert not any("CHARS says" in m for m in problems)
 
 
 def test_damaged_gzip_is_named(tmp_path):
