@@ -7,7 +7,7 @@ import pytest
 
 from gaiji.errors import InputError
 from gaiji.extract.fonts import parse_code_ranges, read_font
-from gaiji.extract.glyph import Glyph
+from gaiji.extract.glyph import Glyph, Problem
 
 from .makers import add_bitmap_strikes, build_font, build_otf, expected_font_bitmap
 
@@ -149,3 +149,27 @@ def test_opentype_cff_font_in_a_chosen_range(tmp_path):
     glyphs = _glyphs(read_font(font, px=10, code_ranges=parse_code_ranges("F0000-FFFFD")))
     assert [(g.gaiji_id, g.code, g.sjis_code) for g in glyphs] == [("vendor-F0001", "U+F0001", "")]
     assert ((np.asarray(glyphs[0].image) < 128) == expected_font_bitmap(rects, [], px=10)).all()
+
+
+def test_one_corrupt_glyph_is_a_problem_the_others_are_read(tmp_path):
+    from fontTools.ttLib import TTFont
+
+    font = build_font(tmp_path / "EUDC.TTE", {cp: SHAPES[cp] for cp in (0xE000, 0xE001, 0xE002)})
+    tt = TTFont(str(font))
+    gid = tt.getGlyphID("g0E001")
+    start, end = tt["loca"][gid], tt["loca"][gid + 1]
+    offset = tt.reader.tables["glyf"].offset
+    tt.close()
+    data = bytearray(font.read_bytes())
+    data[offset + start : offset + end] = b"\x00\x01" + b"\xff" * (
+        end - start - 2
+    )  # garbage outline
+    font.write_bytes(bytes(data))
+    items = list(read_font(font, px=10))
+    assert [g.code for g in _glyphs(items)] == ["U+E000", "U+E002"]
+    problems = [i for i in items if isinstance(i, Problem)]
+    assert (
+        len(problems) == 1
+        and problems[0].message.startswith("U+E001")
+        and problems[0].path.endswith("EUDC.TTE")
+    )
