@@ -84,3 +84,16 @@ def test_code_and_usage_parsing():
     assert parse_usage("0") == 0
     with pytest.raises(ValueError):
         parse_usage("-3")
+
+
+def test_excel_unicode_text_export_utf16_tsv(tmp_path):
+    path = (
+        tmp_path / "外字台帳.txt"
+    )  # Excel's "Unicode テキスト": UTF-16 LE with BOM, tab-separated
+    path.write_bytes("コード\tよみ\t使用件数\r\nF040\tつじ\t5\r\n".encode("utf-16"))
+    ledger = read_ledger(path)
+    assert (
+        ledger.encoding == "utf-16"
+        and ledger.rows[0].reading == "つじ"
+        and ledger.rows[0].usage_count == "5"
+    )
