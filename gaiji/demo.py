@@ -195,23 +195,25 @@ def best_candidates(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
 def _auto_accept(set_dir: Path, best: dict[str, dict[str, str]], reference: Any) -> tuple[dict[str, int], str]:
     from gaiji.review.store import ReviewStore
 
+    proposed = {gid: row for gid, row in best.items() if str(row.get("auto_accept", "")).strip() == "1"}
     store = ReviewStore.open(set_dir)
     try:
-        new = already = 0
-        for gid, row in best.items():
-            if str(row.get("auto_accept", "")).strip() != "1":
-                continue
-            event = store.record_auto_accept(gid, row, reference_version=reference.version_label)
-            if event is None:
-                already += 1
-            else:
+        new = 0
+        for gid, row in proposed.items():
+            if store.record_auto_accept(gid, row, reference_version=reference.version_label) is not None:
                 new += 1
-        counts = store.counts() if hasattr(store, "counts") else {}
+        in_store = {d.gaiji_id for d in store.final_decisions() if d.auto_accepted}
         open_items = len(store.open_items())
     finally:
         store.close()
-    note = f"{new + already} accepted by the matcher ({new} new)" + f", {open_items} left for review"
-    return {"auto_accepted": new + already, "open": open_items, **{f"state:{k}": v for k, v in counts.items()}}, note
+    stale = in_store - set(proposed)
+    note = f"{len(proposed)} proposed by the matcher ({new} newly recorded)"
+    if stale:
+        note += (f"; {len(stale)} accepted by an earlier run are no longer proposed — still final in the "
+                 "review store, check them at the desk")
+    note += f"; {open_items} left for review"
+    return {"auto_accepted": len(in_store), "proposed": len(proposed), "newly_accepted": new,
+            "stale_auto_accepts": len(stale), "open": open_items}, note
 
 
 def _export(set_dir: Path, mapping: Path, reference: Any) -> tuple[Any, str]:
@@ -368,6 +370,7 @@ def run_demo(out_dir: str | Path = "demo-out", *, home: Path | None = None,
         "gaiji": len(gset),
         "matched": len(best),
         "auto_accepted": accept_counts["auto_accepted"],
+        "stale_auto_accepts": accept_counts["stale_auto_accepts"],
         "final": exported.final,
         "open": accept_counts["open"],
         "converted": converted[0].converted if converted else 0,

@@ -50,6 +50,9 @@ def demo_command(out_dir: Path, home: Path | None, progress: Progress) -> None:
     click.echo(f"gaiji demo — done in {time.monotonic() - started:.1f} s ({result.reference_version})")
     click.echo(f"  {c['gaiji']} gaiji extracted, {c['matched']} matched, {c['auto_accepted']} auto-accepted, "
                f"{c['open']} left for review")
+    if c.get("stale_auto_accepts"):
+        click.echo(f"  note:          {c['stale_auto_accepts']} of them come from an earlier run and are no longer "
+                   "proposed by the matcher; check them at the review desk")
     if "auto_accepted_right" in c:
         click.echo(f"  answer key:    {c['auto_accepted_right']} of {c['auto_accepted']} auto-accepts agree with the "
                    "sample's known answers (no stage reads them)")

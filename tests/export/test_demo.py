@@ -60,7 +60,8 @@ def test_demo_runs_and_reruns_keeping_reviews(reference, tmp_path: Path) -> None
     extract_note = next(t.note for t in result.timings if t.stage == "extract")
     assert extract_note.startswith("reused")
     assert result.counts["auto_accepted"] == len(accepted)
-    assert "(0 new)" in next(t.note for t in result.timings if t.stage == "auto-accept")
+    assert "(0 newly recorded)" in next(t.note for t in result.timings if t.stage == "auto-accept")
+    assert result.counts["stale_auto_accepts"] == 0
     rows = {r["gaiji_id"]: r for r in read_csv_rows(out / "mapping.csv")}
     assert set(rows) == accepted | {open_gid}
     assert rows[open_gid]["checked_by"] == "suzuki" and rows[open_gid]["auto_accepted"] == "0"
