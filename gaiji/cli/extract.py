@@ -39,6 +39,11 @@ from gaiji.progress import Progress
     default=None,
     help="Ledger CSV encoding (default: detect UTF-8, UTF-8 with BOM, CP932).",
 )
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Replace an existing set even if later stages left files in it (review.sqlite, candidates).",
+)
 @click.option("--strict", is_flag=True, help="Write nothing if any file or glyph cannot be read.")
 @json_option
 @quiet_option
@@ -49,6 +54,7 @@ def extract(
     px: int | None,
     encoding: str | None,
     strict: bool,
+    replace: bool,
     as_json: bool,
     progress: Progress,
 ) -> None:
@@ -70,7 +76,11 @@ def extract(
         gaiji extract "$(python -c 'import gaiji.sample as s; print(s.sample_dir())')" -o sample-set
     """
     options = ExtractOptions(
-        code_ranges=parse_code_ranges(codes), px=px, encoding=encoding, strict=strict
+        replace_later_stages=replace,
+        code_ranges=parse_code_ranges(codes),
+        px=px,
+        encoding=encoding,
+        strict=strict,
     )
     summary = extract_gaiji_set(list(sources), output, options=options, progress=progress)
     click.echo(summary.format_text(), err=True)

@@ -55,6 +55,9 @@ class ExtractOptions:
     strict: bool = False
     """Write nothing when any file or glyph could not be read."""
     max_image_pixels: int = 25_000_000
+    replace_later_stages: bool = False
+    """Replace an existing set even if later stages left files in it (review.sqlite,
+    candidates.csv …); by default that is refused, so no review record is lost by accident."""
 
 
 def sha256_file(path: Path) -> str:
@@ -85,13 +88,27 @@ def _pixel_digest(glyph: Glyph) -> str:
     return hashlib.sha256(f"{arr.shape}".encode() + arr.tobytes()).hexdigest()
 
 
-def _check_output(output: Path, sources: Sequence[Path]) -> None:
+_OWN_FILES = {GLYPHS_CSV, GLYPHS_DIR, PROVENANCE_JSON}
+
+
+def _check_output(output: Path, sources: Sequence[Path], replace_later_stages: bool) -> None:
     if output.exists():
         if not output.is_dir():
             raise InputError(f"{output}: exists and is not a folder; choose another -o")
         if any(output.iterdir()) and not (output / GLYPHS_CSV).is_file():
             raise InputError(
                 f"{output}: exists and is not a gaiji set; refusing to replace it — choose an empty or new -o folder"
+            )
+        later = sorted(
+            p.name
+            for p in output.iterdir()
+            if p.name not in _OWN_FILES and not p.name.startswith(".")
+        )
+        if later and not replace_later_stages:
+            raise InputError(
+                f"{output}: the set also holds {', '.join(later)} from later stages (review decisions, "
+                f"candidates); re-extracting would discard them — write to a new -o folder, or pass "
+                f"--replace to discard them"
             )
     out_resolved = output.resolve()
     for s in sources:
@@ -119,7 +136,7 @@ def extract_gaiji_set(
         raise InputError("no SOURCE given; name a font, bitmap font, image folder or ledger CSV")
     out = Path(output)
     paths = [Path(s) for s in sources]
-    _check_output(out, paths)
+    _check_output(out, paths, options.replace_later_stages)
     collected, warnings = collect_sources(paths, exclude=out)
     summary = ExtractSummary(output=str(out), warnings=list(warnings))
     provenance_sources: list[dict[str, object]] = []

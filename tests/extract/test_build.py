@@ -213,3 +213,16 @@ def test_set_written_inside_a_source_folder_is_not_read_back(sources):
     again = extract_gaiji_set([sources / "scans"], out)
     assert first.glyph_count == again.glyph_count == 2
     assert (out / "glyphs.csv").read_bytes().count(b"\n") == 3
+
+
+def test_later_stages_files_are_not_discarded_without_replace(sources, tmp_path):
+    out = tmp_path / "set"
+    extract_gaiji_set([sources / "EUDC.TTE"], out, options=PX)
+    (out / "review.sqlite").write_bytes(b"decisions")
+    with pytest.raises(InputError, match=r"review\.sqlite.*--replace"):
+        extract_gaiji_set([sources / "EUDC.TTE"], out, options=PX)
+    assert (out / "review.sqlite").read_bytes() == b"decisions"
+    extract_gaiji_set(
+        [sources / "EUDC.TTE"], out, options=ExtractOptions(px=10, replace_later_stages=True)
+    )
+    assert not (out / "review.sqlite").exists() and (out / "glyphs.csv").is_file()
