@@ -25,13 +25,14 @@ import codecs
 import csv
 import functools
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from gaiji.codes import PUA_FIRST, UDA_PUA_LAST, pua_to_sjis, sjis_to_pua
+from gaiji.codes import PUA_FIRST, UDA_PUA_LAST, is_pua, pua_to_sjis, sjis_to_pua
 from gaiji.codes import char as code_char
 from gaiji.errors import ContractError, InputError
 from gaiji.export.readers import read_mapping
@@ -142,6 +143,14 @@ def load_conversion_table(
             out.not_addressable.append(code)
             continue
         text, reason = _row_target(v, fallback=fallback)
+        unsafe = [c for c in text if ord(c) < 0x80 or unicodedata.category(c) in ("Cc", "Zl", "Zp")
+                  or is_pua(ord(c))]
+        if unsafe:
+            raise ContractError(
+                f"{mapping} {row.label}: target {text!r} contains {', '.join(f'U+{ord(c):04X}' for c in unsafe)}, "
+                "which would change the structure of the data (delimiters, quotes, line breaks) or is "
+                "itself private use; run `gaiji validate` and correct the table"
+            )
         source = str(v.get("source", ""))
         previous = seen.get(cp)
         if previous is not None and previous[0] != text:

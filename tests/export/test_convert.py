@@ -241,3 +241,13 @@ def test_memory_stays_flat_on_a_large_file(tmp_path) -> None:
     assert result.converted == 200_000 and result.unmapped == 200_000
     assert len(result.first_unmapped) == 5
     assert peak < size / 3, f"peak {peak / 1e6:.1f} MB for a {size / 1e6:.0f} MB file"
+
+
+def test_targets_that_would_break_the_data_are_refused(decided_set, reference, tmp_path) -> None:
+    mapping = tmp_path / "m.csv"
+    export_mapping(decided_set.path, mapping, reference=reference)
+    text = mapping.read_bytes().decode("utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(text.replace(",劎,", ',"劎,""",', 1).encode("utf-8"))
+    with pytest.raises(ContractError, match=r"U\+002C, U\+0022.*structure of the data"):
+        load_conversion_table(bad, source="EUDC.TTE")
