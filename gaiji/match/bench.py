@@ -383,7 +383,7 @@ def run_match_bench(
     import tempfile
 
     from gaiji.match.index import load_match_index
-    from gaiji.match.matcher import match_gaiji_set, prepare_rasters
+    from gaiji.match.matcher import match_gaiji_set, prepare_queries
 
     if reference is None:
         from gaiji.reference import load_reference
@@ -391,6 +391,7 @@ def run_match_bench(
         reference = load_reference()
     t0 = time.monotonic()
     index = load_match_index(reference, rebuild=rebuild_index, progress=progress)
+    index.searcher, index.small_searcher  # noqa: B018 - load the search structures before timing
     built_now_seconds = time.monotonic() - t0
     cleanup = None
     if work_dir is None:
@@ -417,11 +418,11 @@ def run_match_bench(
         base_top = baseline_rank(ref_vecs, baseline_vectors(base_rasters))
         baseline_seconds = time.monotonic() - t3
         # ranking alone (features + search + fusion on prepared rasters)
-        rasters = prepare_rasters(paths)
+        rasters, _, sides = prepare_queries(paths)
         from gaiji.match.matcher import match_rasters
 
         t4 = time.monotonic()
-        match_rasters(index, rasters, top_k=TOP_K)
+        match_rasters(index, rasters, top_k=TOP_K, sides=sides)
         rank_seconds = time.monotonic() - t4
     finally:
         if cleanup is not None:

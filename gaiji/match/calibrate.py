@@ -21,13 +21,15 @@ from gaiji.progress import Progress, no_progress
 
 def calibrate_index(
     index: MatchIndex, chars: list[str], *, seed: int, progress: Progress = no_progress
-) -> tuple[Calibration | None, dict[str, Any]]:
-    """Render ``chars`` in the calibration fonts, rank them, fit :class:`Calibration`.
+) -> tuple[Calibration | None, Calibration | None, dict[str, Any]]:
+    """Render ``chars`` in the calibration fonts, rank them, fit :class:`Calibration` — one
+    for ordinary queries and one for 12–16 px bitmaps (searched with their own projection,
+    so their scores are on another scale).
 
     Falls back to the reference font itself (degraded) when no calibration font is installed;
     that calibration is optimistic and the returned info says so.
     """
-    from gaiji.match.ranking import rank_rasters
+    from gaiji.match.ranking import SMALL_SIDE, rank_rasters
 
     fonts = installed(CALIBRATION_FONTS)
     note = ""
@@ -37,26 +39,34 @@ def calibrate_index(
             fonts = [FontSpec("IPAmj (fallback)", Path(ref_font), "mincho")]
         note = "no calibration font installed: calibrated on the reference font (optimistic)"
     if not fonts:
-        return None, {"note": "no calibration font installed; confidence not calibrated"}
-    rasters, labels, kinds = render_variations(
-        fonts, chars, per_font=1, seed=seed + 1, progress=progress, label="rendering calibration glyphs"
+        return None, None, {"note": "no calibration font installed; confidence not calibrated"}
+    rasters, labels, kinds, sides = render_variations(
+        fonts, chars, per_font=3, seed=seed + 1, progress=progress, label="rendering calibration glyphs"
     )
     row_of = {row.base_char: i for i, row in enumerate(index.rows)}
     answer = np.array([row_of.get(chars[c], -1) for c in labels])
     keep = answer >= 0
-    rasters, answer = rasters[keep], answer[keep]
+    rasters, answer, sides = rasters[keep], answer[keep], sides[keep]
     kinds = [k for k, ok in zip(kinds, keep) if ok]
-    ranked = rank_rasters(index, rasters, top_k=2)
+    ranked = rank_rasters(index, rasters, top_k=2, sides=sides)
     correct = ranked.rows[:, 0] == answer
-    calibration = fit_calibration(ranked.score[:, 0], ranked.gap[:, 0], correct)
+    small = (sides > 0) & (sides <= SMALL_SIDE)
+    calibration = fit_calibration(ranked.score[~small, 0], ranked.gap[~small, 0], correct[~small])
+    small_calibration = None
+    if small.sum() >= 200 and 0 < correct[small].sum() < small.sum():
+        small_calibration = fit_calibration(ranked.score[small, 0], ranked.gap[small, 0], correct[small])
     info = {
         "fonts": [f.name for f in fonts],
         "queries": int(len(answer)),
+        "small_queries": int(small.sum()),
         "top1": round(float(correct.mean()), 4),
         "kinds": {k: kinds.count(k) for k in sorted(set(kinds))},
         "accept_rate": round(calibration.calibration_accept_rate, 4),
         "precision_accepted": round(calibration.calibration_precision, 4),
     }
+    if small_calibration is not None:
+        info["small_accept_rate"] = round(small_calibration.calibration_accept_rate, 4)
+        info["small_precision_accepted"] = round(small_calibration.calibration_precision, 4)
     if note:
         info["note"] = note
-    return calibration, info
+    return calibration, small_calibration, info

@@ -7,6 +7,7 @@ never seen) the first time it is needed, or on demand with ``rebuild=True``.
 
 Files: ``meta.json`` (key, versions, build times, training fonts, calibration),
 ``features.f32`` (N×512 unprojected), ``projected.f32`` (N×256), ``projection.npz``,
+``projected_small.f32`` / ``projection_small.npz`` (the projection for 12–16 px bitmaps),
 ``rows.json`` (per row: MJ, char, UCS, IVS, readings, radicals, strokes).
 """
 
@@ -64,8 +65,12 @@ class MatchIndex:
     projection: Projection
     rows: list[RowInfo]
     searchable: np.ndarray  # row numbers that have a glyph
+    small_projection: Projection | None = None  # for queries of at most SMALL_SIDE px
+    small_projected: np.ndarray | None = None
     calibration: Calibration | None = None
+    small_calibration: Calibration | None = None
     _searcher: Any = field(default=None, repr=False)
+    _small_searcher: Any = field(default=None, repr=False)
 
     @property
     def reference_version(self) -> str:
@@ -82,10 +87,20 @@ class MatchIndex:
     @property
     def searcher(self):  # type: ignore[no-untyped-def]
         if self._searcher is None:
-            from gaiji.match.search import FlatSearcher
+            from gaiji.match.search import FlatSearcher, truncated
 
-            self._searcher = FlatSearcher(self.projected[self.searchable], self.searchable)
+            self._searcher = FlatSearcher(truncated(self.projected[self.searchable]), self.searchable)
         return self._searcher
+
+    @property
+    def small_searcher(self):  # type: ignore[no-untyped-def]
+        if self.small_projected is None:
+            return self.searcher
+        if self._small_searcher is None:
+            from gaiji.match.search import FlatSearcher, truncated
+
+            self._small_searcher = FlatSearcher(truncated(self.small_projected[self.searchable]), self.searchable)
+        return self._small_searcher
 
 
 def index_key(reference: Any) -> str:
@@ -122,7 +137,14 @@ def load_match_index(
             stale = True
     if stale:
         build_match_index(reference, folder, key=key, progress=progress)
-    return open_match_index(folder)
+        _LOADED.pop(folder, None)
+    cached = _LOADED.get(folder)
+    if cached is None or cached.meta.get("key") != key:
+        cached = _LOADED[folder] = open_match_index(folder)
+    return cached
+
+
+_LOADED: dict[Path, MatchIndex] = {}
 
 
 def open_match_index(folder: Path) -> MatchIndex:
@@ -135,6 +157,10 @@ def open_match_index(folder: Path) -> MatchIndex:
         projection = Projection.load(folder / "projection.npz")
         dim = projection.matrix.shape[1]
         projected = np.asarray(np.memmap(folder / "projected.f32", np.float32, "r", shape=(n, dim)))
+        small_projection = Projection.load(folder / "projection_small.npz")
+        small_projected = np.asarray(
+            np.memmap(folder / "projected_small.f32", np.float32, "r", shape=(n, small_projection.matrix.shape[1]))
+        )
         rows_raw = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError) as exc:
         raise ReferenceMissing(
@@ -156,7 +182,10 @@ def open_match_index(folder: Path) -> MatchIndex:
         projection=projection,
         rows=rows,
         searchable=np.asarray(meta["searchable"], np.int64) if "searchable" in meta else np.arange(n),
+        small_projection=small_projection,
+        small_projected=small_projected,
         calibration=Calibration.from_dict(cal) if cal else None,
+        small_calibration=Calibration.from_dict(meta["calibration_small"]) if meta.get("calibration_small") else None,
     )
 
 
@@ -196,7 +225,7 @@ def build_match_index(
     reference: Any, folder: Path, *, key: str | None = None, progress: Progress = no_progress
 ) -> dict[str, Any]:
     """Compute everything the matcher needs and write it atomically to ``folder``."""
-    from gaiji.match.projection import build_projection
+    from gaiji.match.projection import SMALL_KIND_WEIGHTS, build_projection
 
     started = time.monotonic()
     key = key or index_key(reference)
@@ -232,6 +261,12 @@ def build_match_index(
     )
     projected = projection.project(features)
     projected[~has_glyph] = 0
+    small_projection, small_info = build_projection(
+        train_chars, reference_font=getattr(reference, "font_path", None), seed=SEED + 2,
+        weights=SMALL_KIND_WEIGHTS, progress=progress,
+    )
+    small_projected = small_projection.project(features)
+    small_projected[~has_glyph] = 0
     searchable = np.flatnonzero(has_glyph)
 
     with atomic_directory(folder) as tmp:
@@ -241,8 +276,12 @@ def build_match_index(
         mp = np.memmap(tmp / "projected.f32", np.float32, "w+", shape=projected.shape)
         mp[:] = projected
         mp.flush()
-        del mm, mp
+        ms = np.memmap(tmp / "projected_small.f32", np.float32, "w+", shape=small_projected.shape)
+        ms[:] = small_projected
+        ms.flush()
+        del mm, mp, ms
         projection.save(tmp / "projection.npz")
+        small_projection.save(tmp / "projection_small.npz")
         (tmp / "training_chars.txt").write_text(
             "# characters the projection learned from, then those the calibration was fitted on\n"
             + "".join(train_chars) + "\n" + "".join(calib_chars) + "\n",
@@ -267,6 +306,7 @@ def build_match_index(
             "rows": n,
             "searchable": searchable.tolist(),
             "projection": projection_info,
+            "projection_small": small_info,
             "feature_seconds": round(feature_seconds, 1),
         }
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
@@ -274,8 +314,9 @@ def build_match_index(
         partial = open_match_index(tmp)
         from gaiji.match.calibrate import calibrate_index
 
-        calibration, cal_info = calibrate_index(partial, calib_chars, seed=SEED, progress=progress)
+        calibration, small_cal, cal_info = calibrate_index(partial, calib_chars, seed=SEED, progress=progress)
         meta["calibration"] = calibration.to_dict() if calibration else None
+        meta["calibration_small"] = small_cal.to_dict() if small_cal else None
         meta["calibration_info"] = cal_info
         meta["build_seconds"] = round(time.monotonic() - started, 1)
         meta["built_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

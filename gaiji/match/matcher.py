@@ -22,7 +22,7 @@ from gaiji.errors import ContractError, InputError
 from gaiji.match.features import FEATURE_DIM, glyph_features
 from gaiji.match.fuse import ledger_readings
 from gaiji.match.index import MatchIndex, load_match_index
-from gaiji.match.prepare import query_raster
+from gaiji.match.prepare import query_raster_and_side
 from gaiji.match.ranking import QueryHints, RankedBatch, rank_rasters
 from gaiji.progress import Progress, no_progress
 
@@ -58,21 +58,23 @@ def hints_for(reading: str, extra: dict[str, str]) -> QueryHints:
     return QueryHints(readings=tuple(ledger_readings(reading)), radical=radical, strokes=strokes)
 
 
-def _prepare_one(path: str) -> np.ndarray:
+def _prepare_one(path: str) -> tuple[np.ndarray, int]:
     from gaiji.render import load_image
 
-    return query_raster(load_image(path))
+    return query_raster_and_side(load_image(path))
 
 
-def _prepare_chunk(paths: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    rasters = np.stack([_prepare_one(p) for p in paths])
-    return rasters, glyph_features(rasters)
+def _prepare_chunk(paths: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    done = [_prepare_one(p) for p in paths]
+    rasters = np.stack([d[0] for d in done])
+    return rasters, glyph_features(rasters), np.array([d[1] for d in done], np.int64)
 
 
 def prepare_queries(
     paths: list[str], *, progress: Progress = no_progress, workers: int | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Load, normalise and describe glyph images: ``(rasters (N,64,64) uint8, features (N,512))``.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Load, normalise and describe glyph images:
+    ``(rasters (N,64,64) uint8, features (N,512), ink side in source pixels (N,))``.
 
     Large sets are spread over worker processes (one per core), each doing whole chunks.
     """
@@ -81,23 +83,26 @@ def prepare_queries(
     chunks = [paths[i : i + CHUNK] for i in range(0, n, CHUNK)]
     rasters = np.zeros((n, 64, 64), np.uint8)
     feats = np.zeros((n, FEATURE_DIM), np.float32)
+    sides = np.zeros(n, np.int64)
     done = 0
     if n >= PARALLEL_MIN and workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = pool.map(_prepare_chunk, chunks)
-            for chunk_rasters, chunk_feats in results:
+            for chunk_rasters, chunk_feats, chunk_sides in results:
                 rasters[done : done + len(chunk_rasters)] = chunk_rasters
                 feats[done : done + len(chunk_rasters)] = chunk_feats
+                sides[done : done + len(chunk_rasters)] = chunk_sides
                 done += len(chunk_rasters)
                 progress(done, n, "reading glyphs")
     else:
         for chunk in chunks:
-            chunk_rasters, chunk_feats = _prepare_chunk(chunk)
+            chunk_rasters, chunk_feats, chunk_sides = _prepare_chunk(chunk)
             rasters[done : done + len(chunk)] = chunk_rasters
             feats[done : done + len(chunk)] = chunk_feats
+            sides[done : done + len(chunk)] = chunk_sides
             done += len(chunk)
             progress(done, n, "reading glyphs")
-    return rasters, feats
+    return rasters, feats, sides
 
 
 def prepare_rasters(paths: list[str], *, progress: Progress = no_progress, workers: int | None = None) -> np.ndarray:
@@ -112,6 +117,7 @@ def match_rasters(
     *,
     top_k: int = 10,
     features: np.ndarray | None = None,
+    sides: np.ndarray | None = None,
     progress: Progress = no_progress,
 ) -> RankedBatch:
     """Rank in batches of :data:`BATCH` and stitch the results."""
@@ -122,6 +128,7 @@ def match_rasters(
             rank_rasters(
                 index, rasters[i : i + BATCH], None if hints is None else hints[i : i + BATCH], top_k=top_k,
                 features=None if features is None else features[i : i + BATCH],
+                sides=None if sides is None else sides[i : i + BATCH],
             )
         )
         progress(min(i + BATCH, n), n, "matching")
@@ -184,16 +191,16 @@ def match_gaiji_set(
     for r in records:
         if not r.image_path.is_file():
             raise ContractError(f"{r.image_path}: image of {r.gaiji_id} is missing; re-run gaiji extract")
-    rasters, feats = prepare_queries([str(r.image_path) for r in records], progress=progress)
+    rasters, feats, sides = prepare_queries([str(r.image_path) for r in records], progress=progress)
     empty = rasters.reshape(len(rasters), -1).max(axis=1) == 0 if len(rasters) else np.zeros(0, bool)
     if empty.any():
         blank_ids += [r.gaiji_id for r, e in zip(records, empty) if e]
         records = [r for r, e in zip(records, empty) if not e]
-        rasters, feats = rasters[~empty], feats[~empty]
+        rasters, feats, sides = rasters[~empty], feats[~empty], sides[~empty]
     timings["prepare"] = time.monotonic() - t1
     hints = [hints_for(r.reading, r.extra) for r in records] if use_readings else None
     t2 = time.monotonic()
-    ranked = match_rasters(index, rasters, hints, top_k=top_k, features=feats, progress=progress)
+    ranked = match_rasters(index, rasters, hints, top_k=top_k, features=feats, sides=sides, progress=progress)
     timings["rank"] = time.monotonic() - t2
     return MatchResult(
         gaiji_ids=[r.gaiji_id for r in records], ranked=ranked, index=index,

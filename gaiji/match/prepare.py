@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from gaiji.render import canonical_raster, ink_intensity, otsu_threshold, to_uint8
+from gaiji.render import canonical_raster, ink_bbox, ink_intensity, otsu_threshold, to_uint8
 
 MIN_SIDE = 40
 SPECK_FRACTION = 0.0004  # components smaller than this share of the image area are specks
@@ -51,5 +51,16 @@ def remove_specks(ink: np.ndarray, *, min_side: int = MIN_SIDE, fraction: float 
 
 def query_raster(image: Image.Image | np.ndarray) -> np.ndarray:
     """A gaiji image (any mode, either polarity) → uint8 ``(64, 64)`` canonical raster."""
-    ink = ink_intensity(image)
-    return to_uint8(canonical_raster(remove_specks(ink)))
+    return query_raster_and_side(image)[0]
+
+
+def query_raster_and_side(image: Image.Image | np.ndarray) -> tuple[np.ndarray, int]:
+    """The canonical raster and the longer side of the ink box in source pixels (0 if blank).
+
+    The side tells the matcher how much resolution the source had: 12–16 px bitmaps are
+    searched with the projection learned for small bitmaps.
+    """
+    ink = remove_specks(ink_intensity(image))
+    box = ink_bbox(ink)
+    side = 0 if box is None else max(box[2] - box[0], box[3] - box[1])
+    return to_uint8(canonical_raster(ink)), side

@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from gaiji.match.features import FEATURE_DIM, glyph_features, l2_normalize
-from gaiji.match.synth import QUERY_KINDS, FontRenderer, FontSpec, canonical_uint8, render_query
+from gaiji.match.synth import QUERY_KINDS, FontRenderer, FontSpec, render_query
 from gaiji.progress import Progress, no_progress
 
-PROJECTION_VERSION = "1"
+PROJECTION_VERSION = "2"
 PROJECTED_DIM = 256
 
 _FONTS = Path("/usr/share/fonts")
@@ -58,6 +58,11 @@ KIND_WEIGHTS: dict[str, float] = {
 }
 
 
+#: the projection for small bitmaps (ink ≤ SMALL_SIDE px): learned mostly from 12–16 px
+#: renderings against clean outlines, so it models what low resolution does to a glyph
+SMALL_KIND_WEIGHTS: dict[str, float] = {"small_bitmap": 0.5, "bitmap": 0.3, "outline": 0.2}
+
+
 def installed(fonts: tuple[FontSpec, ...]) -> list[FontSpec]:
     return [f for f in fonts if f.path.is_file()]
 
@@ -81,9 +86,10 @@ class Projection:
             return cls(matrix=data["matrix"].astype(np.float32), mean=data["mean"].astype(np.float32))
 
 
-def sample_kinds(rng: np.random.Generator, n: int) -> list[str]:
-    kinds = list(KIND_WEIGHTS)
-    p = np.array([KIND_WEIGHTS[k] for k in kinds])
+def sample_kinds(rng: np.random.Generator, n: int, weights: dict[str, float] | None = None) -> list[str]:
+    weights = KIND_WEIGHTS if weights is None else weights
+    kinds = list(weights)
+    p = np.array([weights[k] for k in kinds])
     return [kinds[i] for i in rng.choice(len(kinds), n, p=p / p.sum())]
 
 
@@ -96,10 +102,12 @@ def render_variations(
     progress: Progress = no_progress,
     label: str = "rendering training glyphs",
     workers: int | None = None,
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    weights: dict[str, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
     """Render each char in each font ``per_font`` times with random query kinds.
 
-    Returns ``(rasters (M, 64, 64) uint8, class index per raster (M,), kind per raster)``.
+    Returns ``(rasters (M, 64, 64) uint8, class index per raster (M,), kind per raster,
+    native ink size per raster (M,): the longer side of the ink box in rendered pixels)``.
     Characters a font lacks are skipped for that font. Each character draws from its own
     generator (``seed``, character number), so the result does not depend on ``workers``.
     """
@@ -108,8 +116,8 @@ def render_variations(
 
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     chunk = 100
-    jobs = [(fonts, chars[i : i + chunk], i, per_font, seed) for i in range(0, len(chars), chunk)]
-    results: list[tuple[list[np.ndarray], list[int], list[str]]] = []
+    jobs = [(fonts, chars[i : i + chunk], i, per_font, seed, weights) for i in range(0, len(chars), chunk)]
+    results: list[tuple[list[np.ndarray], list[int], list[str], list[int]]] = []
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for done, res in enumerate(pool.map(_render_chunk, jobs), 1):
@@ -122,32 +130,38 @@ def render_variations(
     rasters = [r for res in results for r in res[0]]
     labels = [lab for res in results for lab in res[1]]
     kinds = [k for res in results for k in res[2]]
+    sides = [s for res in results for s in res[3]]
     if not rasters:
-        return np.zeros((0, 64, 64), np.uint8), np.zeros(0, np.int64), []
-    return np.stack(rasters), np.asarray(labels, np.int64), kinds
+        return np.zeros((0, 64, 64), np.uint8), np.zeros(0, np.int64), [], np.zeros(0, np.int64)
+    return np.stack(rasters), np.asarray(labels, np.int64), kinds, np.asarray(sides, np.int64)
 
 
 def _render_chunk(
-    job: tuple[list[FontSpec], list[str], int, int, int],
-) -> tuple[list[np.ndarray], list[int], list[str]]:
-    fonts, chars, offset, per_font, seed = job
+    job: tuple[list[FontSpec], list[str], int, int, int, dict[str, float] | None],
+) -> tuple[list[np.ndarray], list[int], list[str], list[int]]:
+    from gaiji.match.prepare import query_raster_and_side
+
+    fonts, chars, offset, per_font, seed, weights = job
     renderers = [FontRenderer(f) for f in fonts]
     rasters: list[np.ndarray] = []
     labels: list[int] = []
     kinds_out: list[str] = []
+    sides: list[int] = []
     for ci, char in enumerate(chars, offset):
         rng = np.random.default_rng([seed, ci])
         for renderer in renderers:
             if not renderer.has(char):
                 continue
-            for kind in sample_kinds(rng, per_font):
+            for kind in sample_kinds(rng, per_font, weights):
                 img = render_query(renderer, char, kind, rng)
                 if img is None or img.max() == 0:
                     continue
-                rasters.append(canonical_uint8(img))
+                raster, side = query_raster_and_side(img)
+                rasters.append(raster)
                 labels.append(ci)
                 kinds_out.append(kind)
-    return rasters, labels, kinds_out
+                sides.append(side)
+    return rasters, labels, kinds_out, sides
 
 
 def fit_lda(
@@ -191,6 +205,7 @@ def build_projection(
     reference_font: Path | None,
     seed: int = 20240501,
     per_font: int = 4,
+    weights: dict[str, float] | None = None,
     progress: Progress = no_progress,
 ) -> tuple[Projection, dict[str, object]]:
     """Render ``chars`` in the installed training fonts (+ the reference font) and fit LDA.
@@ -204,8 +219,9 @@ def build_projection(
         fonts.append(FontSpec("IPAmjMincho", Path(reference_font), "mincho"))
     if len(fonts) < 2:
         raise RuntimeError("need at least two training fonts to learn a projection")
-    rasters, labels, _ = render_variations(
-        fonts, chars, per_font=per_font, seed=seed, progress=progress
+    weights = KIND_WEIGHTS if weights is None else weights
+    rasters, labels, _, _ = render_variations(
+        fonts, chars, per_font=per_font, seed=seed, progress=progress, weights=weights
     )
     features = glyph_features(rasters)
     projection = fit_lda(features, labels)
@@ -215,7 +231,7 @@ def build_projection(
         "fonts": [f.name for f in fonts],
         "classes": len(set(labels.tolist())),
         "samples": int(len(labels)),
-        "kinds": KIND_WEIGHTS,
+        "kinds": weights,
         "seed": seed,
         "seconds": round(time.monotonic() - started, 1),
     }

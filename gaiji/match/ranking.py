@@ -15,7 +15,10 @@ from gaiji.match.fuse import (
     reading_agreement,
 )
 from gaiji.match.index import MatchIndex
-from gaiji.match.search import SHORTLIST, rerank
+from gaiji.match.search import RAW_WEIGHT, SHORTLIST, rerank, shortlist_similarity, truncated
+
+SMALL_SIDE = 16  # ink box of at most this many source pixels: a 12–16 px bitmap
+SMALL_RAW_WEIGHT = 0.25  # tuned on the calibration fonts' 12 px renderings
 
 
 @dataclass(frozen=True)
@@ -58,19 +61,33 @@ def rank_rasters(
     top_k: int = 10,
     shortlist: int = SHORTLIST,
     features: np.ndarray | None = None,
+    sides: np.ndarray | None = None,
 ) -> RankedBatch:
     """Rank MJ glyphs for each canonical raster (``(Q, 64, 64)`` uint8).
 
     ``features``: the rasters' :func:`glyph_features` when already computed (e.g. in worker
-    processes).
+    processes). ``sides``: the longer side of each source image's ink box in pixels; queries
+    of at most :data:`SMALL_SIDE` px are searched with the small-bitmap projection.
     """
     if top_k < 1:
         raise ValueError(f"top_k must be at least 1, got {top_k}")
     q = len(rasters)
     raw = glyph_features(rasters) if features is None else np.asarray(features, np.float32)
-    projected = index.projection.project(raw)
-    s1, rows1 = index.searcher.search(projected, max(shortlist, top_k + 1))
-    short = rerank(raw, s1, rows1, index.features)
+    k1 = max(shortlist, top_k + 1)
+    small = np.zeros(q, bool) if sides is None else (np.asarray(sides) > 0) & (np.asarray(sides) <= SMALL_SIDE)
+    s1 = np.zeros((q, k1), np.float32)
+    rows1 = np.zeros((q, k1), np.int64)
+    weights = np.where(small, SMALL_RAW_WEIGHT, RAW_WEIGHT)[:, None]
+    for mask, proj, searcher, projected_refs in (
+        (~small, index.projection, index.searcher, index.projected),
+        (small, index.small_projection or index.projection, index.small_searcher,
+         index.small_projected if index.small_projection is not None else index.projected),
+    ):
+        if mask.any():
+            queries = proj.project(raw[mask])
+            _, rows1[mask] = searcher.search(truncated(queries), k1)
+            s1[mask] = shortlist_similarity(queries, rows1[mask], projected_refs)
+    short = rerank(raw, s1, rows1, index.features, raw_weight=weights)
     score = short.rerank_score.copy()
     k_all = score.shape[1]
     reading = np.zeros_like(score)
@@ -96,13 +113,12 @@ def rank_rasters(
     # gap: rank 1 against rank 2; every other rank against rank 1
     best_other = np.where(np.arange(top.shape[1])[None, :] == 0, full_sorted[:, 1:2], full_sorted[:, 0:1])
     gap = top - best_other
-    cal = index.calibration
-    if cal is not None:
-        confidence = cal.confidence(top, gap)
-        auto = cal.accept(confidence[:, 0])
-    else:
-        confidence = np.full(top.shape, np.nan)
-        auto = np.zeros(q, bool)
+    confidence = np.full(top.shape, np.nan)
+    auto = np.zeros(q, bool)
+    for mask, cal in ((~small, index.calibration), (small, index.small_calibration or index.calibration)):
+        if cal is not None and mask.any():
+            confidence[mask] = cal.confidence(top[mask], gap[mask])
+            auto[mask] = cal.accept(confidence[mask, 0])
     return RankedBatch(
         rows=take(short.rows),
         score=top,

@@ -5,13 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gaiji.match.prepare import query_raster, remove_specks
+from gaiji.match.prepare import query_raster_and_side, remove_specks
 from gaiji.match.ranking import rank_rasters
 
 
 def ranked_mjs(match_index, images, **kw):
-    rasters = np.stack([query_raster(img) for img in images])
-    batch = rank_rasters(match_index, rasters, top_k=10, **kw)
+    prepared = [query_raster_and_side(img) for img in images]
+    rasters = np.stack([p[0] for p in prepared])
+    sides = np.array([p[1] for p in prepared])
+    batch = rank_rasters(match_index, rasters, top_k=10, sides=sides, **kw)
     return [[match_index.rows[int(r)].mj for r in row] for row in batch.rows], batch
 
 
@@ -43,11 +45,24 @@ def test_yoshi_tsuchi_beats_yoshi(match_index):
 
 
 def test_bitmap_and_outline_agree(match_index, hanazono):
-    """The same character as a 24 px 1-bit bitmap and a 96 px outline finds the same MJ."""
-    (outline, bitmap), _ = ranked_mjs(
-        match_index, [hanazono.render("鴎", 96), hanazono.render("鴎", 24, antialias=False)]
-    )
-    assert outline[0] == bitmap[0]
+    """The same character as a 96 px outline and a 24 px 1-bit bitmap finds the same MJ; a
+    14 px bitmap (searched through the small-bitmap projection) keeps it in the top 5 — at
+    14 px 鴎 and its look-alike 𪀘 are a few pixels apart."""
+    images = [hanazono.render("鴎", 96), hanazono.render("鴎", 24, antialias=False),
+              hanazono.render("鴎", 14, antialias=False)]
+    (outline, bitmap, small), _ = ranked_mjs(match_index, images)
+    assert outline[0] == bitmap[0] == "MJ029458"
+    assert "MJ029458" in small[:5]
+
+
+def test_small_bitmaps_use_their_own_projection(match_index, hanazono):
+    from gaiji.match.prepare import query_raster_and_side
+
+    raster, side = query_raster_and_side(hanazono.render("樋", 12, antialias=False))
+    assert 8 <= side <= 12
+    with_side = rank_rasters(match_index, raster[None], sides=np.array([side]))
+    without = rank_rasters(match_index, raster[None])
+    assert not np.allclose(with_side.image_score, without.image_score)
 
 
 def test_polarity_does_not_matter(match_index, hanazono):
