@@ -24,6 +24,7 @@ Exit codes of the command (for batch jobs):
 from __future__ import annotations
 
 import bisect
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -220,6 +221,11 @@ def row_rule_problems(rows: list[ReadRow]) -> list[Problem]:
         v = row.values
         if _text(v, "identification_class") == "該当なし" and _text(v, "mj"):
             out.append(Problem("error", row.label, f"identification_class is 該当なし but mj is {_text(v, 'mj')}"))
+        for name in ("char", "fallback_char"):
+            bad = [c for c in _text(v, name) if ord(c) < 0x80 or unicodedata.category(c) in ("Cc", "Zl", "Zp")]
+            if bad:
+                out.append(Problem("error", row.label, f"{name} contains {', '.join(f'U+{ord(c):04X}' for c in bad)}: "
+                                   "a control or ASCII character is no identified character"))
         if _text(v, "status") == "final" and not _text(v, "decided_by"):
             out.append(Problem("warning", row.label, "final, but decided_by is empty: who decided?"))
     return out

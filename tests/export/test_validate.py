@@ -186,7 +186,9 @@ def test_rules_within_a_row(good_csv, tmp_path) -> None:
     def change(rows):
         row(rows, "g3").update(mj="MJ000078", ucs="U+3468", char="㑨")
         row(rows, "g2").update(decided_by="")
+        row(rows, "g8").update(fallback_char="\t")
     res = run(str(rewrite(good_csv, tmp_path / "bad.csv", change)))
     assert res.exit_code == 1
     assert "g3): identification_class is 該当なし but mj is MJ000078" in res.output
     assert "warning: row 3 (line 4, g2): final, but decided_by is empty" in res.output
+    assert "g8): fallback_char contains U+0009" in res.output
