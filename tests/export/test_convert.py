@@ -251,3 +251,21 @@ def test_targets_that_would_break_the_data_are_refused(decided_set, reference, t
     bad.write_bytes(text.replace(",劎,", ',"劎,""",', 1).encode("utf-8"))
     with pytest.raises(ContractError, match=r"U\+002C, U\+0022.*structure of the data"):
         load_conversion_table(bad, source="EUDC.TTE")
+
+
+def test_cli_out_dir_and_usage_errors(decided_set, reference, tmp_path) -> None:
+    mapping = tmp_path / "m.xml"
+    export_mapping(decided_set.path, mapping, reference=reference)
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_bytes("x\ue000\n".encode("cp932"))
+    b.write_bytes("y\ue001\n".encode("utf-8"))
+    runner = CliRunner()
+    res = runner.invoke(cli, ["convert", str(a), str(b), "-m", str(mapping), "--source", "EUDC.TTE",
+                              "--out-dir", str(tmp_path / "out"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "out" / "b.csv").read_bytes().decode("utf-8") == "y" + decided_set.expected["g2"] + "\n"
+    res = runner.invoke(cli, ["convert", str(a), "-m", str(mapping)])
+    assert res.exit_code == 2 and "either -o OUTPUT" in res.output
+    res = runner.invoke(cli, ["convert", str(a), str(b), "-m", str(mapping), "--source", "EUDC.TTE",
+                              "-o", str(tmp_path / "x.csv")])
+    assert res.exit_code == 1 and "-o takes one input file" in res.output

@@ -192,3 +192,15 @@ def test_rules_within_a_row(good_csv, tmp_path) -> None:
     assert "g3): identification_class is 該当なし but mj is MJ000078" in res.output
     assert "warning: row 3 (line 4, g2): final, but decided_by is empty" in res.output
     assert "g8): fallback_char contains U+0009" in res.output
+
+
+def test_json_output_for_batch_jobs(good_csv, tmp_path) -> None:
+    import json as _json
+
+    bad = rewrite(good_csv, tmp_path / "bad.csv", lambda rows: row(rows, "g8").update(mj="MJ999999"))
+    res = CliRunner().invoke(cli, ["validate", str(bad), "--json"])
+    assert res.exit_code == 1
+    doc = _json.loads(res.stdout)
+    assert doc["valid"] is False and doc["rows"] == 5
+    assert any(p["severity"] == "error" and "g8" in p["where"] and "MJ999999" in p["message"]
+               for p in doc["problems"])
