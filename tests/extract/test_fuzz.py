@@ -3,7 +3,9 @@ never another exception."""
 
 from __future__ import annotations
 
+import atexit
 import gzip
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from .makers import bdf_text, build_font, pcf_bytes
 _rng = np.random.default_rng(5)
 _CHARS = [(f"c{i}", 0x7521 + i, _rng.random((10, 9)) > 0.5, (1, 0)) for i in range(4)]
 _WORK = Path(tempfile.mkdtemp(prefix="gaiji-fuzz-"))
+atexit.register(shutil.rmtree, _WORK, True)
 _FONT = build_font(
     _WORK / "seed.ttf",
     {
