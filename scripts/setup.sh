@@ -15,7 +15,8 @@ want_test=0
 # benchmark are drawn from (never IPAmj itself), and chromium for the browser tests.
 apt_pkgs=(fonts-ipamj-mincho fonts-hanazono fonts-ipafont-mincho fonts-ipafont-gothic
           fonts-ipaexfont fonts-vlgothic fonts-takao-mincho)
-if (( want_test )); then apt_pkgs+=(chromium chromium-driver); fi
+# xfonts-utils: bdftopcf, to test PCF reading against the X.org converter
+if (( want_test )); then apt_pkgs+=(chromium chromium-driver xfonts-utils); fi
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
