@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from gaiji.match.ranking import QueryHints, RankedBatch, rank_rasters
 from gaiji.progress import Progress, no_progress
 
 BATCH = 2048
+BLOCK = 50_000  # gaiji prepared before ranking; bounds memory (~200 MB per block)
 CHUNK = 512  # images per worker task
 PARALLEL_MIN = 2000  # below this, one process prepares images faster than starting workers
 
@@ -70,38 +72,41 @@ def _prepare_chunk(paths: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return rasters, glyph_features(rasters), np.array([d[1] for d in done], np.int64)
 
 
+def prepared_chunks(
+    paths: list[str], *, workers: int | None = None
+) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+    """Yield ``(start, rasters, features, sides)`` per chunk of :data:`CHUNK` images, in order.
+
+    Large sets are spread over worker processes (one per core).
+    """
+    n = len(paths)
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    starts = list(range(0, n, CHUNK))
+    chunks = [paths[i : i + CHUNK] for i in starts]
+    if n >= PARALLEL_MIN and workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for start, (r, f, sd) in zip(starts, pool.map(_prepare_chunk, chunks)):
+                yield start, r, f, sd
+    else:
+        for start, chunk in zip(starts, chunks):
+            r, f, sd = _prepare_chunk(chunk)
+            yield start, r, f, sd
+
+
 def prepare_queries(
     paths: list[str], *, progress: Progress = no_progress, workers: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Load, normalise and describe glyph images:
-    ``(rasters (N,64,64) uint8, features (N,512), ink side in source pixels (N,))``.
-
-    Large sets are spread over worker processes (one per core), each doing whole chunks.
-    """
+    ``(rasters (N,64,64) uint8, features (N,512), ink side in source pixels (N,))``."""
     n = len(paths)
-    workers = workers if workers is not None else (os.cpu_count() or 1)
-    chunks = [paths[i : i + CHUNK] for i in range(0, n, CHUNK)]
     rasters = np.zeros((n, 64, 64), np.uint8)
     feats = np.zeros((n, FEATURE_DIM), np.float32)
     sides = np.zeros(n, np.int64)
-    done = 0
-    if n >= PARALLEL_MIN and workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = pool.map(_prepare_chunk, chunks)
-            for chunk_rasters, chunk_feats, chunk_sides in results:
-                rasters[done : done + len(chunk_rasters)] = chunk_rasters
-                feats[done : done + len(chunk_rasters)] = chunk_feats
-                sides[done : done + len(chunk_rasters)] = chunk_sides
-                done += len(chunk_rasters)
-                progress(done, n, "reading glyphs")
-    else:
-        for chunk in chunks:
-            chunk_rasters, chunk_feats, chunk_sides = _prepare_chunk(chunk)
-            rasters[done : done + len(chunk)] = chunk_rasters
-            feats[done : done + len(chunk)] = chunk_feats
-            sides[done : done + len(chunk)] = chunk_sides
-            done += len(chunk)
-            progress(done, n, "reading glyphs")
+    for start, r, f, sd in prepared_chunks(paths, workers=workers):
+        rasters[start : start + len(r)] = r
+        feats[start : start + len(r)] = f
+        sides[start : start + len(r)] = sd
+        progress(start + len(r), n, "reading glyphs")
     return rasters, feats, sides
 
 
@@ -191,18 +196,28 @@ def match_gaiji_set(
     for r in records:
         if not r.image_path.is_file():
             raise ContractError(f"{r.image_path}: image of {r.gaiji_id} is missing; re-run gaiji extract")
-    rasters, feats, sides = prepare_queries([str(r.image_path) for r in records], progress=progress)
-    empty = rasters.reshape(len(rasters), -1).max(axis=1) == 0 if len(rasters) else np.zeros(0, bool)
-    if empty.any():
-        blank_ids += [r.gaiji_id for r, e in zip(records, empty) if e]
-        records = [r for r, e in zip(records, empty) if not e]
-        rasters, feats, sides = rasters[~empty], feats[~empty], sides[~empty]
-    timings["prepare"] = time.monotonic() - t1
     hints = [hints_for(r.reading, r.extra) for r in records] if use_readings else None
-    t2 = time.monotonic()
-    ranked = match_rasters(index, rasters, hints, top_k=top_k, features=feats, sides=sides, progress=progress)
-    timings["rank"] = time.monotonic() - t2
+    parts: list[RankedBatch] = []
+    kept: list[str] = []
+    n = len(records)
+    # prepare a block of images on every core, then rank it in large batches (faster on 2
+    # cores than ranking while the workers prepare; the block bounds memory)
+    for block in range(0, n, BLOCK):
+        block_records = records[block : block + BLOCK]
+        rasters, feats, sides = prepare_queries([str(r.image_path) for r in block_records], progress=progress)
+        empty = rasters.reshape(len(rasters), -1).max(axis=1) == 0
+        blank_ids += [r.gaiji_id for r, e in zip(block_records, empty) if e]
+        keep = ~empty
+        if keep.any():
+            block_hints = None if hints is None else [h for h, k in zip(hints[block : block + BLOCK], keep) if k]
+            parts.append(
+                match_rasters(index, rasters[keep], block_hints, top_k=top_k, features=feats[keep],
+                              sides=sides[keep], progress=progress)
+            )
+            kept += [r.gaiji_id for r, k in zip(block_records, keep) if k]
+    ranked = concat_batches(parts) if parts else _empty(top_k)
+    timings["prepare_and_rank"] = time.monotonic() - t1
     return MatchResult(
-        gaiji_ids=[r.gaiji_id for r in records], ranked=ranked, index=index,
+        gaiji_ids=kept, ranked=ranked, index=index,
         blank_ids=blank_ids, seconds=timings,
     )

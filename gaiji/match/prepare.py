@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from gaiji.render import canonical_raster, ink_bbox, ink_intensity, otsu_threshold, to_uint8
+from gaiji.render import canonical_raster, ink_bbox, ink_intensity, to_uint8
 
 MIN_SIDE = 40
 SPECK_FRACTION = 0.0004  # components smaller than this share of the image area are specks
@@ -31,8 +31,9 @@ def remove_specks(ink: np.ndarray, *, min_side: int = MIN_SIDE, fraction: float 
     h, w = ink.shape
     if min(h, w) < min_side:
         return ink
-    t = otsu_threshold(ink)
-    mask = (ink > max(t, 0.2)).astype(np.uint8)
+    # Otsu's threshold via OpenCV on 8-bit ink (the same criterion as render.otsu_threshold)
+    t, _ = cv2.threshold(np.round(ink * 255).astype(np.uint8), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    mask = (ink > max(t / 255.0, 0.2)).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if count <= 2:
         return ink
