@@ -29,11 +29,13 @@ def bench() -> None:
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Keep the generated gaiji set (glyphs.csv, PNGs, answers.csv) in this folder.")
 @click.option("--rebuild-index", is_flag=True, help="Rebuild the match index first and time it.")
+@click.option("--repeat", type=click.IntRange(1, 10), default=3, show_default=True,
+              help="Timed runs; speed is the best of them (accuracy does not change).")
 @home_option
 @json_option
 @quiet_option
 def bench_match(per_subset: int, small: bool, seed: int, keep: Path | None, rebuild_index: bool,
-                home: Path | None, as_json: bool, progress: Progress) -> None:
+                repeat: int, home: Path | None, as_json: bool, progress: Progress) -> None:
     """Accuracy and speed of `gaiji match` on a labelled set from fonts it never learned from.
 
     Queries come from Hanazono Mincho (incl. IVS variants), Noto Serif/Sans CJK JP,
@@ -53,7 +55,7 @@ def bench_match(per_subset: int, small: bool, seed: int, keep: Path | None, rebu
 
     report = run_match_bench(
         load_reference(home), per_subset=60 if small else per_subset, seed=seed, work_dir=keep,
-        rebuild_index=rebuild_index, progress=progress,
+        rebuild_index=rebuild_index, repeat=1 if small else repeat, progress=progress,
     )
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=float))

@@ -57,7 +57,7 @@ def calibrate_index(
         small_calibration = fit_calibration(ranked.score[small, 0], ranked.gap[small, 0], correct[small])
     info = {
         "fonts": [f.name for f in fonts],
-        "queries": int(len(answer)),
+        "queries": len(answer),
         "small_queries": int(small.sum()),
         "top1": round(float(correct.mean()), 4),
         "kinds": {k: kinds.count(k) for k in sorted(set(kinds))},

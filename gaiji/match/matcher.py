@@ -151,7 +151,7 @@ def _empty(top_k: int) -> RankedBatch:
 
 
 def concat_batches(parts: list[RankedBatch]) -> RankedBatch:
-    cat = lambda name: np.concatenate([getattr(p, name) for p in parts])  # noqa: E731
+    cat = lambda name: np.concatenate([getattr(p, name) for p in parts])
     return RankedBatch(
         rows=cat("rows"), score=cat("score"), image_score=cat("image_score"),
         rerank_score=cat("rerank_score"), reading_score=cat("reading_score"),

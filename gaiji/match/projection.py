@@ -230,7 +230,7 @@ def build_projection(
         "method": "regularised LDA (shrinkage 0.05), 512 → 256",
         "fonts": [f.name for f in fonts],
         "classes": len(set(labels.tolist())),
-        "samples": int(len(labels)),
+        "samples": len(labels),
         "kinds": weights,
         "seed": seed,
         "seconds": round(time.monotonic() - started, 1),

@@ -107,7 +107,7 @@ def rank_rasters(
                     rs[i, j] = radical_strokes_agreement(h.radical, h.strokes, row.radicals, row.total_strokes)
         score = score + READING_WEIGHT * reading + RADICAL_STROKES_WEIGHT * rs
     order = np.argsort(-score, axis=1, kind="stable")[:, :top_k]
-    take = lambda a: np.take_along_axis(a, order, 1)  # noqa: E731
+    take = lambda a: np.take_along_axis(a, order, 1)
     full_sorted = np.sort(score, axis=1)[:, ::-1]
     top = take(score)
     # gap: rank 1 against rank 2; every other rank against rank 1

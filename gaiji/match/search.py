@@ -90,7 +90,7 @@ def rerank(
     raw = shortlist_similarity(query_raw, stage1_rows, reference_raw)
     mixed = (1 - raw_weight) * stage1_scores + raw_weight * raw
     order = np.argsort(-mixed, axis=1, kind="stable")
-    take = lambda a: np.take_along_axis(a, order, 1)  # noqa: E731
+    take = lambda a: np.take_along_axis(a, order, 1)
     return Shortlist(
         rows=take(stage1_rows),
         image_score=take(stage1_scores),

@@ -6,7 +6,13 @@ import math
 
 import numpy as np
 
-from gaiji.match.bench import accept_stats, answer_ranks, mean_reciprocal_rank, score_subset, top_k_accuracy
+from gaiji.match.bench import (
+    accept_stats,
+    answer_ranks,
+    mean_reciprocal_rank,
+    score_subset,
+    top_k_accuracy,
+)
 
 
 def test_answer_ranks():

@@ -36,7 +36,7 @@ def _blend(reference, a: str, b: str) -> np.ndarray:
 def test_reading_lifts_the_right_candidate(reference, match_index):
     query = _blend(reference, "末", "未")
     rows = match_index.rows
-    bases = lambda batch: [rows[int(r)].base_char for r in batch.rows[0]]  # noqa: E731
+    bases = lambda batch: [rows[int(r)].base_char for r in batch.rows[0]]
     plain = rank_rasters(match_index, query, top_k=5)
     assert {"末", "未"} <= set(bases(plain)[:2])
     sue = rank_rasters(match_index, query, [QueryHints(readings=("すえ",))], top_k=5)
