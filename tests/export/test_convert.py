@@ -21,6 +21,7 @@ from gaiji.export.convert import (
     convert_stream,
     load_conversion_table,
 )
+from gaiji.export.fallback import choose_fallback
 from gaiji.export.mapping import export_mapping
 from tests.export.conftest import read_csv_rows
 
@@ -269,3 +270,30 @@ def test_cli_out_dir_and_usage_errors(decided_set, reference, tmp_path) -> None:
     res = runner.invoke(cli, ["convert", str(a), str(b), "-m", str(mapping), "--source", "EUDC.TTE",
                               "-o", str(tmp_path / "x.csv")])
     assert res.exit_code == 1 and "-o takes one input file" in res.output
+
+
+@pytest.mark.parametrize("name", ["m.csv", "m.tsv"])
+def test_round_trip_through_a_cp932_mapping_table(tmp_path, reference, name) -> None:
+    from tests.export.conftest import record_reviews, write_set
+
+    glyphs = [("c1", "EUDC.TTE", "U+E000", ("two", "MJ006353", "字形一致")),   # 串, no IVS
+              ("c2", "EUDC.TTE", "U+E001", ("auto", "MJ006399", "字形一致")),  # 乘
+              ("c3", "EUDC.TTE", "U+E002", ("two", None, "該当なし"))]
+    folder = write_set(tmp_path / "set", glyphs)
+    record_reviews(folder, reference, glyphs)
+    mapping = tmp_path / name
+    export_mapping(folder, mapping, reference=reference, encoding="cp932")
+    mapping.read_bytes().decode("cp932")  # really CP932
+    runner = CliRunner()
+    assert runner.invoke(cli, ["validate", str(mapping)]).exit_code == 1  # not UTF-8
+    assert runner.invoke(cli, ["validate", str(mapping), "--encoding", "cp932"]).exit_code == 0
+    data = tmp_path / "d.txt"
+    data.write_bytes("\ue000田,\ue001子,\ue002\n".encode("cp932"))
+    out = tmp_path / "o.txt"
+    common = ["convert", str(data), "-m", str(mapping), "--mapping-encoding", "cp932", "-o", str(out), "-q"]
+    res = runner.invoke(cli, common)
+    assert res.exit_code == 1  # 該当なし stays private-use and is reported
+    assert out.read_bytes().decode("utf-8") == "串田,乘子,\ue002\n"
+    assert runner.invoke(cli, [*common, "--fallback", "--allow-unmapped"]).exit_code == 0
+    fallbacks = [choose_fallback(reference.record(mj)).char for mj in ("MJ006353", "MJ006399")]
+    assert out.read_bytes().decode("utf-8") == f"{fallbacks[0]}田,{fallbacks[1]}子,\ue002\n"
