@@ -217,6 +217,11 @@ def reference_problems(rows: list[ReadRow], reference: Any) -> list[Problem]:
 def row_rule_problems(rows: list[ReadRow]) -> list[Problem]:
     """Rules within a row that the schema cannot say."""
     out: list[Problem] = []
+    not_final = [r for r in rows if _text(r.values, "status") in ("pending", "disputed")]
+    if not_final:
+        out.append(Problem("warning", not_final[0].label,
+                           f"{len(not_final)} row(s) are pending or disputed (first: this one): not decisions "
+                           "yet — do not import them; `gaiji convert` ignores them"))
     for row in rows:
         v = row.values
         if _text(v, "identification_class") == "該当なし" and _text(v, "mj"):

@@ -50,6 +50,7 @@ def test_our_exports_are_valid_in_every_format(decided_set, reference, tmp_path)
         res = run(str(tmp_path / name))
         assert res.exit_code == 0, res.output
         assert "valid — 8 rows, 0 errors" in res.output
+        assert "3 row(s) are pending or disputed" in res.output
 
 
 def test_unknown_mj_number(good_csv, tmp_path) -> None:
