@@ -119,7 +119,13 @@ def index_key(reference: Any) -> str:
 
 
 def index_dir(reference: Any) -> Path:
-    return Path(reference.home) / "match"
+    """``<reference.home>/match``, or the user cache when the reference folder is read-only."""
+    home = Path(reference.home)
+    if os.access(home, os.W_OK) or (home / "match" / "meta.json").is_file():
+        return home / "match"
+    from gaiji.paths import gaiji_cache
+
+    return gaiji_cache() / "match"
 
 
 def load_match_index(

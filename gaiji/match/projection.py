@@ -218,7 +218,13 @@ def build_projection(
     if reference_font is not None and Path(reference_font).is_file():
         fonts.append(FontSpec("IPAmjMincho", Path(reference_font), "mincho"))
     if len(fonts) < 2:
-        raise RuntimeError("need at least two training fonts to learn a projection")
+        from gaiji.errors import ReferenceMissing
+
+        raise ReferenceMissing(
+            "the matcher learns from installed fonts and found fewer than two "
+            f"(looked for {', '.join(str(f.path) for f in TRAINING_FONTS)}); install them: "
+            "apt-get install fonts-ipafont-mincho fonts-ipafont-gothic fonts-ipaexfont fonts-vlgothic"
+        )
     weights = KIND_WEIGHTS if weights is None else weights
     rasters, labels, _, _ = render_variations(
         fonts, chars, per_font=per_font, seed=seed, progress=progress, weights=weights
