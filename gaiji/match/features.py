@@ -118,21 +118,21 @@ def glyph_features(rasters: np.ndarray, *, chunk: int = 256) -> np.ndarray:
     >>> f.shape, bool(abs(np.linalg.norm(f[0]) - 1) < 1e-5), bool(f[0] @ f[1] < 0.5)
     ((2, 512), True, True)
     """
-    return _chunked(rasters, chunk, lambda planes: pooled_features(planes, cells=CELLS))
+    return _chunked(rasters, chunk, FEATURE_DIM, lambda planes: pooled_features(planes, cells=CELLS))
 
 
 def fine_features(rasters: np.ndarray, *, chunk: int = 256) -> np.ndarray:
     """``(N, 2048)`` finer (16×16-cell) gradient features for re-ranking close variants."""
     return _chunked(
-        rasters, chunk, lambda planes: pooled_features(planes, cells=FINE_CELLS, sigma_scale=0.6)
+        rasters, chunk, FINE_DIM, lambda planes: pooled_features(planes, cells=FINE_CELLS, sigma_scale=0.6)
     )
 
 
-def _chunked(rasters: np.ndarray, chunk: int, pool) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _chunked(rasters: np.ndarray, chunk: int, dim: int, pool) -> np.ndarray:  # type: ignore[no-untyped-def]
     arr = np.asarray(rasters)
     if arr.ndim == 2:
         arr = arr[None]
     parts = [pool(direction_planes(arr[i : i + chunk])) for i in range(0, len(arr), chunk)]
     if not parts:
-        return np.zeros((0, FEATURE_DIM), np.float32)
+        return np.zeros((0, dim), np.float32)
     return np.concatenate(parts)
