@@ -183,19 +183,20 @@ def match_gaiji_set(
         from gaiji.reference import load_reference
 
         reference = load_reference()
-    timings: dict[str, float] = {}
-    t0 = time.monotonic()
-    index = load_match_index(reference, rebuild=rebuild_index, progress=progress)
-    timings["index_load"] = time.monotonic() - t0
+    # check the set first: a broken set should fail before a (first-run) index build
     gset = read_gaiji_set(set_dir)
     if len(gset) == 0:
         raise ContractError(f"{set_dir}: the gaiji set has no glyphs; run `gaiji extract` on your sources first")
     records = [r for r in gset.records if not r.blank]
     blank_ids = [r.gaiji_id for r in gset.records if r.blank]
-    t1 = time.monotonic()
     for r in records:
         if not r.image_path.is_file():
             raise ContractError(f"{r.image_path}: image of {r.gaiji_id} is missing; re-run gaiji extract")
+    timings: dict[str, float] = {}
+    t0 = time.monotonic()
+    index = load_match_index(reference, rebuild=rebuild_index, progress=progress)
+    timings["index_load"] = time.monotonic() - t0
+    t1 = time.monotonic()
     hints = [hints_for(r.reading, r.extra) for r in records] if use_readings else None
     parts: list[RankedBatch] = []
     kept: list[str] = []
