@@ -13,8 +13,13 @@ want_test=0
 
 # Debian packages: the reference font, openly licensed fonts the sample and the
 # benchmark are drawn from (never IPAmj itself), and chromium for the browser tests.
+#   - the match projection learns from IPA/IPAex/VL Gothic/Takao; its confidence is calibrated
+#     on Ume Mincho/Gothic (fonts-horai-umefont) — without it calibration would fall back to
+#     the reference font itself and over-accept;
+#   - benchmarks use Hanazono, Noto CJK JP, BIZ UD Mincho/Gothic and Klee (never learned from).
 apt_pkgs=(fonts-ipamj-mincho fonts-hanazono fonts-ipafont-mincho fonts-ipafont-gothic
-          fonts-ipaexfont fonts-vlgothic fonts-takao-mincho)
+          fonts-ipaexfont fonts-vlgothic fonts-takao-mincho fonts-horai-umefont
+          fonts-noto-cjk fonts-morisawa-bizud-mincho fonts-morisawa-bizud-gothic fonts-klee)
 # xfonts-utils: bdftopcf, to test PCF reading against the X.org converter
 if (( want_test )); then apt_pkgs+=(chromium chromium-driver xfonts-utils); fi
 missing=()
