@@ -139,7 +139,7 @@ def _reference(home: Path | None, progress: Progress) -> tuple[Any, str]:
 
 
 def _extract(set_dir: Path, out_dir: Path, progress: Progress) -> tuple[Any, str]:
-    from gaiji.extract import extract_gaiji_set, read_gaiji_set
+    from gaiji.extract import ExtractOptions, extract_gaiji_set, read_gaiji_set
     from gaiji.sample import sample_dir
 
     sources = sample_dir()
@@ -152,7 +152,9 @@ def _extract(set_dir: Path, out_dir: Path, progress: Progress) -> tuple[Any, str
     if review_db.is_file():  # the sample changed under an old review: keep the old record aside
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         shutil.copy2(review_db, out_dir / f"review-{stamp}.sqlite")
-    summary = extract_gaiji_set([sources], set_dir, progress=progress)
+    # the old review record was copied aside above, so the set may be replaced
+    summary = extract_gaiji_set([sources], set_dir, options=ExtractOptions(replace_later_stages=True),
+                                progress=progress)
     gset = read_gaiji_set(set_dir)
     kinds = ", ".join(f"{Path(s.path).name}: {s.glyphs}" for s in summary.sources if s.glyphs)
     return gset, f"{len(gset)} gaiji ({kinds})"

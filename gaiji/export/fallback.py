@@ -31,18 +31,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-BASIS_ORDER: tuple[str, ...] = (
-    "JIS包摂規準UCS統合規則",
-    "法務省告示582号別表第四_一",
-    "法務省告示582号別表第四_二",
-    "戸籍統一文字情報_親字正字",
-    "民一2842号通達別表_誤字俗字正字一覧表_俗字",
-    "民一2842号通達別表_誤字俗字正字一覧表_無印",
-    "民一2842号通達別表_誤字俗字正字一覧表_別字",
-    "民二5202号通知別表_正字俗字等対照表",
-    "辞書類等による関連字",
-    "読み字形による類推",
-)
+from gaiji.reference.mjtable import FALLBACK_BASIS_ORDER
+
+BASIS_ORDER: tuple[str, ...] = FALLBACK_BASIS_ORDER  # one order, defined with the reference
 BASIS_SELECTOR_REMOVED = "IVS除去"
 BASIS_SAME_CHARACTER = "同一文字"
 

@@ -36,7 +36,7 @@ from gaiji.reference.records import MJRecord
 from gaiji.render import CANONICAL_SIZE, RENDER_VERSION, canonical_raster, to_uint8
 
 RENDER_PX = 128  # FreeType pixel size of the em before canonical normalisation
-DB_FORMAT = "2"
+DB_FORMAT = "3"
 
 
 @dataclass(frozen=True)

@@ -15,20 +15,21 @@ from gaiji.codes import split_ivs, ucs
 from gaiji.errors import SourceError
 from gaiji.reference.records import Fallback, MJRecord
 
-# Preference among the 縮退マップ tables when several give a fallback (best first):
-# the Ministry of Justice notice tables carry official rank (順位); the 戸籍統一文字 親字/正字
-# relation is the register's own; JIS 包摂 rules and dictionary relations are weaker.
+# The MJ縮退マップ tables in the order they are meant to be applied, most faithful first
+# (JIS X 0213's own unification rules, then the Ministry of Justice notice, then the family
+# register notices, then dictionaries and analogy). gaiji.export.fallback explains the order
+# and breaks ties within a table; records list their fallbacks in this order.
 FALLBACK_BASIS_ORDER = (
+    "JIS包摂規準UCS統合規則",
     "法務省告示582号別表第四_一",
     "法務省告示582号別表第四_二",
     "戸籍統一文字情報_親字正字",
-    "JIS包摂規準UCS統合規則",
     "民一2842号通達別表_誤字俗字正字一覧表_俗字",
     "民一2842号通達別表_誤字俗字正字一覧表_無印",
     "民一2842号通達別表_誤字俗字正字一覧表_別字",
     "民二5202号通知別表_正字俗字等対照表",
-    "読み字形による類推",
     "辞書類等による関連字",
+    "読み字形による類推",
 )
 
 _IDC = set(range(0x2FF0, 0x3000)) | {0x303E, 0x31EF}
