@@ -11,7 +11,6 @@ from typing import Any
 
 from gaiji.errors import ContractError
 
-GLYPH_COLUMNS = ("gaiji_id", "source", "code", "width", "height", "reading", "usage_count", "note", "image")
 CANDIDATE_COLUMNS = ("gaiji_id", "rank", "mj", "ucs", "ivs", "char", "score", "confidence", "auto_accept")
 NOT_EVIDENCE = (*CANDIDATE_COLUMNS, "reference_version")
 
@@ -117,24 +116,20 @@ def load_glyphs(set_dir: Path, candidates_path: Path | None = None) -> dict[str,
     ``SET/candidates.csv``; when that default is absent the gaiji are shown without
     candidates (search still works).
     """
-    glyphs_csv = set_dir / "glyphs.csv"
-    if not glyphs_csv.is_file():
-        raise ContractError(f"{set_dir}: no glyphs.csv — is this a gaiji set? Create one with `gaiji extract`")
+    from gaiji.extract.gaijiset import read_gaiji_set  # the one reader of the set contract
+
     glyphs: dict[str, Glyph] = {}
-    for order, row in enumerate(_open_csv(glyphs_csv, ("gaiji_id",), "glyphs.csv")):
-        gid = row["gaiji_id"]
-        if gid in glyphs:
-            raise ContractError(f"{glyphs_csv}: gaiji_id {gid!r} appears twice; ids must be unique")
-        glyphs[gid] = Glyph(
-            gaiji_id=gid,
-            source=row.get("source", "") or "",
-            code=row.get("code", "") or "",
-            width=_int(row.get("width")),
-            height=_int(row.get("height")),
-            reading=row.get("reading", "") or "",
-            usage_count=_int(row.get("usage_count")),
-            note=row.get("note", "") or "",
-            image=row.get("image", "") or f"glyphs/{gid}.png",
+    for order, rec in enumerate(read_gaiji_set(set_dir).records):
+        glyphs[rec.gaiji_id] = Glyph(
+            gaiji_id=rec.gaiji_id,
+            source=rec.source,
+            code=rec.code,
+            width=rec.width,
+            height=rec.height,
+            reading=rec.reading,
+            usage_count=rec.usage_count or 0,
+            note=rec.note,
+            image=rec.image,
             order=order,
         )
     path = candidates_path or set_dir / "candidates.csv"

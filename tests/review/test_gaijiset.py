@@ -43,8 +43,8 @@ def test_jsonl_candidates(gaiji_set: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("glyphs_csv", "message"),
     [
-        ("gaiji_id,code\nA,1\nA,2\n", "appears twice"),
-        ("id,code\nA,1\n", "lacks column"),
+        ("gaiji_id,source,code,width,height,reading,usage_count,note,image\nA,s,1,8,8,,,,\nA,s,2,8,8,,,,\n", "appears twice"),
+        ("id,code\nA,1\n", "missing columns"),
     ],
 )
 def test_broken_sets_are_reported(tmp_path: Path, glyphs_csv: str, message: str) -> None:
