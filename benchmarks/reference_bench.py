@@ -20,13 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gaiji.reference import build_reference, load_reference  # noqa: E402
-from gaiji.reference.database import Reference  # noqa: E402
+from gaiji.reference import build_reference, load_reference
+from gaiji.reference.database import Reference
 
 
 def percentile(values: list[float], q: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
 def main() -> None:
@@ -63,7 +63,7 @@ def main() -> None:
             "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in r.readings[0])
             for r in sample if r.readings],
         "radical+strokes": [f"{r.radicals[0][0]}+{r.radicals[0][1]}" for r in sample if r.radicals],
-        "IDS components": ["".join(sorted(set(c for c in r.ids[0] if ord(c) > 0x3000 and not 0x2FF0 <= ord(c) <= 0x2FFF))[:2])
+        "IDS components": ["".join(sorted({c for c in r.ids[0] if ord(c) > 0x3000 and not 0x2FF0 <= ord(c) <= 0x2FFF})[:2])
                            for r in sample if r.ids and len(r.ids[0]) > 2],
     }
     print(f"{'query kind':<22} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'hit rate':>9}")

@@ -293,7 +293,7 @@ def main() -> int:
                 bg_thread.start()
                 page = browser_reviewer(port, args.browser_decisions, args.seconds)
                 bg_thread.join()
-                ms = lambda xs, q: 1000 * pct(xs, q)  # noqa: E731
+                ms = lambda xs, q: 1000 * pct(xs, q)
                 print(f"browser reviewer + {args.reviewers - 1} HTTP reviewers: {len(page['shown'])} decisions by keyboard")
                 print(f"  keypress → decision confirmed on the page p50 {ms(page['acked'], 50):7.1f} ms   p95 {ms(page['acked'], 95):7.1f} ms")
                 print(f"  keypress → next gaiji shown with pictures p50 {ms(page['shown'], 50):7.1f} ms   p95 {ms(page['shown'], 95):7.1f} ms")

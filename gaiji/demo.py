@@ -14,7 +14,6 @@ function the CLI command of that stage calls.
 from __future__ import annotations
 
 import csv
-import hashlib
 import shutil
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from typing import Any
 from gaiji.codes import char as code_char
 from gaiji.codes import pua_to_sjis
 from gaiji.errors import ContractError, ReferenceMissing
+from gaiji.fsutil import sha256_file
 from gaiji.progress import Progress, no_progress
 
 SET_NAME = "set"
@@ -102,14 +102,6 @@ class _Clock:
         return value
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _set_is_current(set_dir: Path, sources: Path) -> bool:
     """Was *set_dir* extracted from exactly the files now in *sources*?"""
     import json
@@ -122,7 +114,7 @@ def _set_is_current(set_dir: Path, sources: Path) -> bool:
         recorded = {s["name"]: s["sha256"] for s in prov.get("sources", [])}
     except (ValueError, KeyError, TypeError):
         return False
-    current = {p.name: _sha256(p) for p in sorted(sources.iterdir()) if p.is_file()}
+    current = {p.name: sha256_file(p) for p in sorted(sources.iterdir()) if p.is_file()}
     return bool(recorded) and recorded == current
 
 

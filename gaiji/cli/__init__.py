@@ -1,20 +1,19 @@
 """Command-line interface: one thin command per pipeline stage.
 
-Each stage's commands live in their own module here and call one library function.
+Each stage's commands live in their own module here and call one library function;
+importing a stage module registers its commands on `cli`.
 """
 
 from __future__ import annotations
 
+from gaiji.cli import bench as _bench  # noqa: F401
+from gaiji.cli import demo as _demo  # noqa: F401
+from gaiji.cli import export as _export  # noqa: F401
+from gaiji.cli import extract as _extract  # noqa: F401
+from gaiji.cli import match as _match  # noqa: F401
+from gaiji.cli import reference as _reference  # noqa: F401
+from gaiji.cli import review as _review  # noqa: F401
 from gaiji.cli.base import cli
-
-# Importing a stage module registers its commands on `cli`.
-from gaiji.cli import reference as _reference  # noqa: F401,E402
-from gaiji.cli import extract as _extract  # noqa: F401,E402
-from gaiji.cli import match as _match  # noqa: F401,E402
-from gaiji.cli import bench as _bench  # noqa: F401,E402
-from gaiji.cli import review as _review  # noqa: F401,E402
-from gaiji.cli import export as _export  # noqa: F401,E402
-from gaiji.cli import demo as _demo  # noqa: F401,E402
 
 
 def main() -> None:

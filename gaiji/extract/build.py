@@ -37,7 +37,7 @@ from gaiji.extract.images import read_images
 from gaiji.extract.join import join_ledgers
 from gaiji.extract.ledger import Ledger, read_ledger
 from gaiji.extract.summary import ExtractSummary, SourceReport
-from gaiji.fsutil import atomic_directory, atomic_write
+from gaiji.fsutil import atomic_directory, atomic_write, sha256_file
 from gaiji.progress import Progress, no_progress
 from gaiji.render import is_blank
 
@@ -59,13 +59,6 @@ class ExtractOptions:
     """Replace an existing set even if later stages left files in it (review.sqlite,
     candidates.csv …); by default that is refused, so no review record is lost by accident."""
 
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _glyphs_of(

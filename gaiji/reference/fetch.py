@@ -10,7 +10,6 @@ Both are checked against ``gaiji/reference/pins.json``. Nothing here is ever com
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gaiji.errors import ReferenceMissing, SourceError
-from gaiji.fsutil import atomic_write
+from gaiji.fsutil import atomic_write, sha256_file
 from gaiji.paths import PACKAGE_DIR, gaiji_cache
 
 FONT_ENV = "GAIJI_IPAMJ_FONT"
@@ -31,14 +30,6 @@ MOJIDB_ENV = "GAIJI_MOJI_DB"
 def load_pins() -> dict:
     """The SHA-256 pins of the sources (``gaiji/reference/pins.json``)."""
     return json.loads((PACKAGE_DIR / "reference" / "pins.json").read_text(encoding="utf-8"))
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

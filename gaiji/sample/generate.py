@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import io
 import json
 import os
@@ -51,6 +50,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from gaiji.fsutil import sha256_file
 
 HERE = Path(__file__).resolve().parent
 HANAZONO_DIR = Path("/usr/share/fonts/truetype/hanazono")
@@ -107,14 +108,6 @@ class Item:
 
 
 # ------------------------------------------------------------------ inputs
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def default_moji_db() -> Path:
@@ -604,12 +597,12 @@ def generate(out: Path, moji_db: Path, hanazono: Path) -> dict[str, object]:
     record = {
         "generator": "python -m gaiji.sample.generate",
         "inputs": {
-            "HanaMinA.ttf": sha256(hz.paths["A"]),
-            "HanaMinB.ttf": sha256(hz.paths["B"]),
+            "HanaMinA.ttf": sha256_file(hz.paths["A"]),
+            "HanaMinB.ttf": sha256_file(hz.paths["B"]),
             "hanazono_version": "20170904 (Debian fonts-hanazono)",
-            "moji.db": sha256(moji_db),
+            "moji.db": sha256_file(moji_db),
         },
-        "outputs": {p.name: sha256(p) for p in (eudc, ledger, bdf, out / "answers.csv")},
+        "outputs": {p.name: sha256_file(p) for p in (eudc, ledger, bdf, out / "answers.csv")},
         "font_kinds": kinds,
         "expected_extract": {
             "glyphs": len(font_items) + len(bdf_items),
