@@ -25,3 +25,7 @@ class InputError(GaijiError):
 
 class ContractError(GaijiError):
     """A stage artifact (gaiji set, candidates, mapping) breaks its contract."""
+
+
+class OutputError(GaijiError):
+    """An output cannot be written where the user asked (no such folder, read-only, …)."""

@@ -15,6 +15,28 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from gaiji.errors import OutputError
+
+
+def _temp_beside(target: Path, make: Any) -> str:
+    """Create the parent folder and a temporary file or folder beside *target* (``make`` is
+    :func:`tempfile.mkstemp` or :func:`tempfile.mkdtemp`); an OS refusal becomes an
+    :class:`OutputError` that names the path."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write {target}: its folder {target.parent} cannot be created "
+            f"({exc.strerror or exc}: {exc.filename}); choose an output path in a folder you can write to"
+        ) from exc
+    try:
+        return make(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write {target}: {target.parent} does not accept new files ({exc.strerror or exc}); "
+            f"choose an output path in a folder you can write to"
+        ) from exc
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -34,11 +56,10 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **open_kwargs: A
     'hello'
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     if "b" not in mode:
         open_kwargs.setdefault("encoding", "utf-8")
         open_kwargs.setdefault("newline", "")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = _temp_beside(target, tempfile.mkstemp)
     try:
         with os.fdopen(fd, mode, **open_kwargs) as handle:
             yield handle
@@ -59,8 +80,7 @@ def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
     The previous directory (if any) is replaced only once the new one is complete.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    tmp = Path(_temp_beside(target, tempfile.mkdtemp))
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())

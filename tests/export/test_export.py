@@ -191,6 +191,17 @@ def test_export_cli_summary_and_errors(decided_set, tmp_path) -> None:
     assert res.exit_code == 1 and "CP932 cannot encode" in res.output
 
 
+
+def test_export_to_an_unwritable_path_is_a_clean_error(decided_set, tmp_path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the output folder should be\n")
+    res = CliRunner().invoke(cli, ["export", str(decided_set.path), "-o", str(blocker / "m.csv"), "-q"])
+    assert res.exit_code == 1, res.output
+    assert "cannot write" in res.output and "choose an output path" in res.output
+    assert not isinstance(res.exception, OSError)
+    assert blocker.read_text() == "a file where the output folder should be\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
 def test_decisions_against_another_reference_version_are_reported(tmp_path, reference) -> None:
     from gaiji.review.store import ReviewStore
     from tests.export.conftest import write_set
