@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from pathlib import Path
@@ -11,6 +12,15 @@ import click
 from gaiji.cli.base import cli, json_option, quiet_option
 from gaiji.extract import ExtractOptions, extract_gaiji_set, parse_code_ranges
 from gaiji.progress import Progress
+
+
+def _known_encoding(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise click.BadParameter(f"{value!r} is not an encoding Python knows; try cp932 or utf-8") from None
+    return value
 
 
 @cli.command()
@@ -37,6 +47,7 @@ from gaiji.progress import Progress
 @click.option(
     "--encoding",
     default=None,
+    callback=_known_encoding,
     help="Ledger CSV encoding (default: detect UTF-8, UTF-8 with BOM, CP932).",
 )
 @click.option(
@@ -89,7 +100,7 @@ def extract(
     if not summary.ok:
         click.echo(
             f"Error: {len(summary.failed_sources)} source(s) and {len(summary.problems)} glyph(s)/file(s) "
-            f"could not be read; the set at {output} holds everything else.",
+            f"could not be read or were left out; the set at {output} holds everything else.",
             err=True,
         )
         sys.exit(1)

@@ -135,7 +135,7 @@ def extract_gaiji_set(
     provenance_sources: list[dict[str, object]] = []
     rows: list[dict[str, str]] = []
     ledgers: list[Ledger] = []
-    ids: dict[str, str] = {}  # gaiji_id → source file name
+    ids: dict[str, str] = {}  # gaiji_id → the source path it came from
     digests: dict[str, list[str]] = {}
 
     with atomic_directory(out) as tmp:
@@ -176,7 +176,7 @@ def extract_gaiji_set(
                     png = tmp / GLYPHS_DIR / f"{item.gaiji_id}.png"
                     item.image.save(png, format="PNG", optimize=False)
                     written.append(png)
-                    ids[item.gaiji_id] = item.source
+                    ids[item.gaiji_id] = str(src.path)
                     blank = is_blank(item.image)
                     if blank:
                         summary.blank.append(item.gaiji_id)

@@ -8,6 +8,7 @@ and in its own mode where PNG can hold it (``1``, ``L``, ``LA``, ``RGB``, ``RGBA
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,7 +40,9 @@ def to_png_mode(image: Image.Image) -> Image.Image:
 def read_image(path: str | Path, *, max_pixels: int = 25_000_000) -> Glyph:
     """One image file → :class:`Glyph` with id = file stem and empty code."""
     p = Path(path)
-    image = load_image(p, max_pixels=max_pixels)
+    with warnings.catch_warnings():  # load_image refuses the bomb with a clear message of its own
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        image = load_image(p, max_pixels=max_pixels)
     if image.width == 0 or image.height == 0:
         raise InputError(f"{p}: the image is empty (0 pixels)")
     return Glyph(safe_id(p.stem), p.name, "", to_png_mode(image))

@@ -98,7 +98,8 @@ def decode_ledger(data: bytes, path: Path, encoding: str | None = None) -> tuple
             ) from None
         except UnicodeDecodeError as exc:
             raise InputError(
-                f"{path}: not valid {encoding} (byte {exc.start}); try --encoding=cp932 or --encoding=utf-8"
+                f"{path}: not valid {encoding} (byte {exc.start}); leave out --encoding to detect "
+                f"UTF-8 / CP932 / UTF-16, or name the file's real encoding (e.g. --encoding=cp932)"
             ) from exc
     if data.startswith(b"\xef\xbb\xbf"):
         try:

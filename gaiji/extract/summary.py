@@ -85,14 +85,18 @@ class ExtractSummary:
                 f"glyphs with no ledger row: {len(self.glyphs_without_ledger)}"
                 + (f" ({some(self.glyphs_without_ledger)})" if self.glyphs_without_ledger else "")
             )
+        elif any(s.kind == "ledger" for s in self.failed_sources):
+            lines.append("the ledger could not be read (see below): readings, usage counts and notes are empty")
         else:
             lines.append("no ledger given: readings, usage counts and notes are empty")
         for w in self.warnings[: limit * 2]:
             lines.append(f"warning: {w}")
         if len(self.warnings) > limit * 2:
             lines.append(f"warning: … {len(self.warnings) - limit * 2} more (see --json)")
-        for p in self.problems:
+        for p in self.problems[: limit * 2]:
             lines.append(f"problem: {p}")
+        if len(self.problems) > limit * 2:
+            lines.append(f"problem: … {len(self.problems) - limit * 2} more (see --json)")
         for s in self.failed_sources:
             lines.append(f"problem: {s.error}")
         return "\n".join(lines)

@@ -71,3 +71,40 @@ def test_help_has_example():
     assert (
         result.exit_code == 0 and "Example:" in result.output and "gaiji extract" in result.output
     )
+
+
+def test_unknown_encoding_is_a_usage_error_and_writes_nothing(tmp_path):
+    font = build_font(tmp_path / "EUDC.TTE", {0xE000: ([(100, 0, 500, 400)], [])})
+    result = CliRunner().invoke(
+        cli, ["extract", str(font), "-o", str(tmp_path / "set"), "--encoding", "bogus", "-q"]
+    )
+    assert result.exit_code == 2 and "'bogus' is not an encoding" in result.output
+    assert not (tmp_path / "set").exists()
+
+
+def test_unreadable_ledger_is_not_reported_as_no_ledger(tmp_path):
+    font = build_font(tmp_path / "EUDC.TTE", {0xE000: ([(100, 0, 500, 400)], [])})
+    ledger = tmp_path / "l.csv"
+    ledger.write_bytes("code,reading\nF040,つじ\n".encode("cp932"))
+    result = CliRunner().invoke(
+        cli, ["extract", str(font), str(ledger), "-o", str(tmp_path / "set"), "--encoding", "utf-8", "-q"]
+    )
+    assert result.exit_code == 1
+    assert "no ledger given" not in result.stderr
+    assert "ledger could not be read" in result.stderr and "leave out --encoding" in result.stderr
+
+
+def test_duplicate_ids_name_the_first_path_and_the_list_is_capped(tmp_path):
+    glyphs = {0xE000 + i: ([(100, 0, 500, 400 + 10 * i)], []) for i in range(30)}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = build_font(tmp_path / "a" / "EUDC.TTE", glyphs)
+    second = build_font(tmp_path / "b" / "EUDC.TTE", glyphs)
+    result = CliRunner().invoke(
+        cli, ["extract", str(first), str(second), "-o", str(tmp_path / "set"), "-q"]
+    )
+    assert result.exit_code == 1
+    assert f"already used by {first}" in result.stderr
+    assert "more (see --json)" in result.stderr
+    assert result.stderr.count("problem:") < 30
+    assert "30 glyph(s)/file(s) could not be read or were left out" in result.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -94,3 +96,17 @@ def test_corrupt_image_raises_input_error(tmp_path):
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(InputError, match="broken.png"):
         read_image(path)
+
+
+def test_image_bomb_is_refused_without_a_python_warning(tmp_path):
+    path = tmp_path / "big.png"
+    Image.new("1", (30, 20), 1).save(path)  # 600 px: between the limit and twice the limit
+    saved_limit = Image.MAX_IMAGE_PIXELS
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with pytest.raises(InputError, match="too large for one glyph"):
+                read_image(path, max_pixels=400)
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved_limit
+    assert [w for w in caught if issubclass(w.category, Image.DecompressionBombWarning)] == []
