@@ -54,6 +54,18 @@ def build(home: Path | None, font: Path | None, allow_unpinned: bool, force: boo
     )
 
 
+QUERY_FORMS = (
+    "an MJ number (MJ + 6 digits, e.g. MJ030302), a character, U+XXXX, J+XXXX (住基), "
+    "a 戸籍 number, a reading in kana, a radical + inner strokes (辶+2) or IDS components"
+)
+
+
+def _require_query(text: str) -> str:
+    if not text.strip():
+        raise click.UsageError(f"the query is empty; give {QUERY_FORMS}")
+    return text
+
+
 @reference.command("show")
 @click.argument("query")
 @home_option
@@ -73,9 +85,9 @@ def show(query: str, home: Path | None, as_json: bool, limit: int) -> None:
     from gaiji.reference import load_reference
     from gaiji.reference.present import format_record
 
-    records = load_reference(home).search(query, limit=limit)
+    records = load_reference(home).search(_require_query(query), limit=limit)
     if not records:
-        raise GaijiError(f"nothing in the MJ table matches {query!r}")
+        raise GaijiError(f"nothing in the MJ table matches {query!r}; try {QUERY_FORMS}")
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in records], ensure_ascii=False, indent=2))
         return
@@ -105,11 +117,11 @@ def search(query: tuple[str, ...], home: Path | None, as_json: bool, limit: int)
     from gaiji.reference.present import format_table, summary_row
 
     text = " ".join(query)
-    records = load_reference(home).search(text, limit=limit)
+    records = load_reference(home).search(_require_query(text), limit=limit)
     if as_json:
         click.echo(json.dumps([summary_row(r) for r in records], ensure_ascii=False, indent=2))
         return
     if not records:
-        click.echo(f"no MJ character matches {text!r}", err=True)
+        click.echo(f"no MJ character matches {text!r}; try {QUERY_FORMS}", err=True)
         raise SystemExit(1)
     click.echo(format_table([summary_row(r) for r in records]))

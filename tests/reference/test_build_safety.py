@@ -90,3 +90,12 @@ def test_cli_search_and_show(reference):
     assert data[0]["mj"] == "MJ028902" and data[0]["juki"] == "J+9AD9"
     result = runner.invoke(cli, ["reference", "show", "MJ999999"])
     assert result.exit_code == 1 and "nothing in the MJ table" in result.output
+
+
+def test_cli_empty_query_is_a_usage_error_and_a_miss_says_what_to_try(reference):
+    runner = CliRunner()
+    for command in ("search", "show"):
+        result = runner.invoke(cli, ["reference", command, "  "])
+        assert result.exit_code == 2 and "the query is empty" in result.output, result.output
+        result = runner.invoke(cli, ["reference", command, "U+ZZZZ"])
+        assert result.exit_code == 1 and "MJ + 6 digits" in result.output, result.output
