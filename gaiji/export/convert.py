@@ -122,6 +122,7 @@ def load_conversion_table(
         problems += [p for p in cross_row_problems(table.rows) if p.severity == "error"]
     if problems:
         listed = "; ".join(f"{p.where}: {p.message}" for p in problems[:10])
+        listed = listed.replace("pass --encoding ", "pass --mapping-encoding ")  # convert's name for it
         raise ContractError(
             f"{mapping} is not a usable mapping table: {listed}"
             + (f" and {len(problems) - 10} more" if len(problems) > 10 else "")

@@ -290,6 +290,9 @@ def test_round_trip_through_a_cp932_mapping_table(tmp_path, reference, name) -> 
     data = tmp_path / "d.txt"
     data.write_bytes("\ue000田,\ue001子,\ue002\n".encode("cp932"))
     out = tmp_path / "o.txt"
+    res = runner.invoke(cli, ["convert", str(data), "-m", str(mapping), "-o", str(out), "-q"])
+    assert res.exit_code == 1 and "pass --mapping-encoding cp932" in res.output, res.output
+    assert not out.exists()
     common = ["convert", str(data), "-m", str(mapping), "--mapping-encoding", "cp932", "-o", str(out), "-q"]
     res = runner.invoke(cli, common)
     assert res.exit_code == 1  # 該当なし stays private-use and is reported
