@@ -121,15 +121,21 @@ def _int(value: str, what: str, where: str) -> int:
         raise ContractError(f"{where}: {what} {value!r} is not a whole number") from None
 
 
-def read_gaiji_set(path: str | Path) -> GaijiSet:
-    """Read a gaiji set folder written by ``gaiji extract`` (or by hand, following the
-    contract). Raises :class:`ContractError` saying what is wrong."""
+def require_gaiji_set(path: str | Path) -> Path:
+    """*path* if it holds a gaiji set's ``glyphs.csv``; else a :class:`ContractError` saying how to make one."""
     root = Path(path)
-    csv_path = root / GLYPHS_CSV
-    if not csv_path.is_file():
+    if not (root / GLYPHS_CSV).is_file():
         raise ContractError(
             f"{root}: not a gaiji set (no {GLYPHS_CSV}); make one with `gaiji extract SOURCE… -o {root}`"
         )
+    return root
+
+
+def read_gaiji_set(path: str | Path) -> GaijiSet:
+    """Read a gaiji set folder written by ``gaiji extract`` (or by hand, following the
+    contract). Raises :class:`ContractError` saying what is wrong."""
+    root = require_gaiji_set(path)
+    csv_path = root / GLYPHS_CSV
     try:
         text = csv_path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:

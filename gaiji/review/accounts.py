@@ -17,6 +17,7 @@ from pathlib import Path
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from gaiji.errors import GaijiError
+from gaiji.extract.gaijiset import require_gaiji_set
 from gaiji.fsutil import atomic_write
 from gaiji.review.state import AUTO_REVIEWER
 
@@ -61,6 +62,7 @@ def add_reviewer(set_dir: Path, name: str, password: str) -> None:
         raise AccountError(f"{name!r} cannot be a reviewer name (1–80 characters, not {AUTO_REVIEWER!r})")
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+    require_gaiji_set(set_dir)
     accounts = load_accounts(set_dir)
     accounts[name] = generate_password_hash(password)
     path = set_dir / ACCOUNTS_FILE

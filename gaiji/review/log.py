@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from gaiji.errors import GaijiError
+from gaiji.extract.gaijiset import require_gaiji_set
 from gaiji.review.chain import ChainReport
 from gaiji.review.store import DB_NAME, Event, ReviewStore
 
@@ -17,7 +18,7 @@ class ChainBroken(GaijiError):
 
 def open_existing(set_dir: str | Path) -> ReviewStore:
     """The set's review record; an error (not a new empty record) when there is none."""
-    path = Path(set_dir) / DB_NAME
+    path = require_gaiji_set(set_dir) / DB_NAME
     if not path.is_file():
         raise GaijiError(f"{path}: no review record yet; start reviewing with `gaiji review serve {set_dir}`")
     return ReviewStore.open(set_dir)

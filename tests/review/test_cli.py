@@ -110,6 +110,15 @@ def test_add_reviewer(gaiji_set: Path) -> None:
     assert "sato" in json.loads((gaiji_set / "reviewers.json").read_text())["reviewers"]
 
 
+
+def test_log_sheet_and_add_reviewer_refuse_a_folder_that_is_not_a_set(tmp_path: Path) -> None:
+    runner = CliRunner()
+    for args in (["log", str(tmp_path)], ["sheet", str(tmp_path), "-o", str(tmp_path / "s.html")],
+                 ["add-reviewer", str(tmp_path), "sato", "--password", "long enough"]):
+        result = runner.invoke(cli, ["review", *args])
+        assert result.exit_code == 1 and "not a gaiji set (no glyphs.csv)" in result.output, result.output
+    assert list(tmp_path.iterdir()) == []
+
 def test_serve_refuses_an_open_host_without_accounts(gaiji_set: Path) -> None:
     result = CliRunner().invoke(cli, ["review", "serve", str(gaiji_set), "--host", "0.0.0.0", "--no-browser"])
     assert result.exit_code == 1 and "add-reviewer" in result.output
