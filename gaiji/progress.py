@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 Progress = Callable[[int, "int | None", str], None]
 
@@ -22,14 +23,17 @@ def stderr_progress(*, quiet: bool = False, min_interval: float = 0.2) -> Progre
     if quiet:
         return no_progress
     is_tty = sys.stderr.isatty()
-    state = {"last": 0.0, "label": ""}
+    state: dict[str, Any] = {"last": 0.0, "finished": None}
 
     def report(done: int, total: int | None, label: str) -> None:
         now = time.monotonic()
         finished = total is not None and done >= total
         if not finished and now - state["last"] < (min_interval if is_tty else 5.0):
             return
+        if finished and state["finished"] == (label, done, total):
+            return  # the same end reported twice (last chunk, then "done") prints once
         state["last"] = now
+        state["finished"] = (label, done, total) if finished else None
         text = f"{label}: {done:,}" + (f"/{total:,} ({100 * done / max(total, 1):.0f}%)" if total else "")
         if is_tty:
             sys.stderr.write("\r\033[K" + text + ("\n" if finished else ""))

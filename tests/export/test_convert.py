@@ -300,3 +300,14 @@ def test_round_trip_through_a_cp932_mapping_table(tmp_path, reference, name) -> 
     assert runner.invoke(cli, [*common, "--fallback", "--allow-unmapped"]).exit_code == 0
     fallbacks = [choose_fallback(reference.record(mj)).char for mj in ("MJ006353", "MJ006399")]
     assert out.read_bytes().decode("utf-8") == f"{fallbacks[0]}田,{fallbacks[1]}子,\ue002\n"
+
+
+def test_progress_prints_the_end_of_a_run_once(capsys) -> None:
+    from gaiji.progress import stderr_progress
+
+    report = stderr_progress()
+    report(5, 10, "convert")
+    report(10, 10, "convert")
+    report(10, 10, "convert")  # convert reports the last chunk, then the whole run
+    report(3, 3, "report")
+    assert capsys.readouterr().err.count("convert: 10/10 (100%)") == 1
