@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from gaiji.cli.base import cli, json_option, quiet_option
+from gaiji.errors import GaijiError
 from gaiji.extract import ExtractOptions, extract_gaiji_set, parse_code_ranges
 from gaiji.progress import Progress
 
@@ -21,6 +22,13 @@ def _known_encoding(ctx: click.Context, param: click.Parameter, value: str | Non
         except LookupError:
             raise click.BadParameter(f"{value!r} is not an encoding Python knows; try cp932 or utf-8") from None
     return value
+
+
+def _code_ranges(ctx: click.Context, param: click.Parameter, value: str) -> tuple[tuple[int, int], ...]:
+    try:
+        return parse_code_ranges(value)
+    except GaijiError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @cli.command()
@@ -36,6 +44,7 @@ def _known_encoding(ctx: click.Context, param: click.Parameter, value: str | Non
     "--codes",
     default="pua",
     show_default=True,
+    callback=_code_ranges,
     help="Fonts: code points to extract, e.g. E000-E757,F0000-FFFFD; 'pua' or 'all'.",
 )
 @click.option(
@@ -61,7 +70,7 @@ def _known_encoding(ctx: click.Context, param: click.Parameter, value: str | Non
 def extract(
     sources: tuple[Path, ...],
     output: Path,
-    codes: str,
+    codes: tuple[tuple[int, int], ...],
     px: int | None,
     encoding: str | None,
     strict: bool,
@@ -88,7 +97,7 @@ def extract(
     """
     options = ExtractOptions(
         replace_later_stages=replace,
-        code_ranges=parse_code_ranges(codes),
+        code_ranges=codes,
         px=px,
         encoding=encoding,
         strict=strict,

@@ -63,7 +63,8 @@ def test_strict_and_bad_codes_are_clean_errors(tmp_path):
     result = CliRunner().invoke(
         cli, ["extract", str(junk), "-o", str(tmp_path / "set"), "--codes", "zz"]
     )
-    assert result.exit_code == 1 and "code range" in result.output
+    assert result.exit_code == 2 and "code range" in result.output  # a usage error
+    assert not (tmp_path / "set").exists()
 
 
 def test_help_has_example():
