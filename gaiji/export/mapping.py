@@ -45,6 +45,9 @@ def default_report_path(out: str | Path) -> Path:
     return out.with_name(out.stem + ".report.csv")
 
 
+REVIEW_DB = "review.sqlite"  # gaiji.review.store.DB_NAME (the review stage is imported only when needed)
+
+
 def open_review_store(set_dir: Path) -> Any:
     from gaiji.review.store import ReviewStore  # the review stage; imported when needed
 
@@ -76,14 +79,17 @@ def export_mapping(
     progress(0, 4, "export")
     glyphs = read_glyph_entries(set_dir)
     own_store = store is None
-    if own_store:
-        store = open_review_store(set_dir)
-    try:
-        decisions = list(store.final_decisions())
-        open_items = list(store.open_items())
-    finally:
-        if own_store and hasattr(store, "close"):
-            store.close()
+    if own_store and not (set_dir / REVIEW_DB).is_file():
+        decisions, open_items = [], []  # nothing reviewed yet: all pending, and export creates no review.sqlite
+    else:
+        if own_store:
+            store = open_review_store(set_dir)
+        try:
+            decisions = list(store.final_decisions())
+            open_items = list(store.open_items())
+        finally:
+            if own_store and hasattr(store, "close"):
+                store.close()
     progress(1, 4, "export")
     coverage = FontCoverage(target_font) if target_font else None
     build = build_mapping_rows(

@@ -18,7 +18,7 @@ from gaiji.export.mapping import export_mapping
 from gaiji.export.readers import read_mapping
 from gaiji.export.schemas import json_schema_text, xsd_text
 from gaiji.export.writers import UnencodableRows
-from tests.export.conftest import FORMULA_SOURCE, read_csv_rows
+from tests.export.conftest import FORMULA_SOURCE, GLYPHS, read_csv_rows
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 
@@ -201,6 +201,18 @@ def test_export_to_an_unwritable_path_is_a_clean_error(decided_set, tmp_path) ->
     assert not isinstance(res.exception, OSError)
     assert blocker.read_text() == "a file where the output folder should be\n"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_export_before_any_review_lists_every_gaiji_and_creates_no_review_store(tmp_path, reference) -> None:
+    from tests.export.conftest import write_set
+
+    folder = write_set(tmp_path / "set")
+    result = export_mapping(folder, tmp_path / "m.csv", reference=reference)
+    assert result.rows == 0 and result.final == 0
+    report = read_csv_rows(tmp_path / "m.report.csv")
+    assert sorted(r["gaiji_id"] for r in report) == sorted(g for g, *_ in GLYPHS)
+    assert {r["detail"] for r in report} == {"not reviewed yet"}
+    assert sorted(p.name for p in folder.iterdir()) == ["glyphs.csv"]
 
 def test_decisions_against_another_reference_version_are_reported(tmp_path, reference) -> None:
     from gaiji.review.store import ReviewStore
