@@ -24,7 +24,7 @@ from typing import Any
 
 from gaiji.codes import char as code_char
 from gaiji.codes import pua_to_sjis
-from gaiji.errors import ContractError, ReferenceMissing
+from gaiji.errors import ContractError, OutputError, ReferenceMissing
 from gaiji.fsutil import sha256_file
 from gaiji.progress import Progress, no_progress
 
@@ -336,7 +336,12 @@ def run_demo(out_dir: str | Path = "demo-out", *, home: Path | None = None,
     *progress* receives the stages' own progress, *on_stage* the start and end of each of
     :data:`STAGES`."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write the demo to {out} ({exc.strerror or exc}); choose a folder you can write to with -o"
+        ) from exc
     set_dir = out / SET_NAME
     timings: list[StageTiming] = []
     clock = _Clock(timings, on_stage)

@@ -73,3 +73,11 @@ def test_example_table_in_mappings_is_valid(reference) -> None:
     assert report.valid, [str(p) for p in report.problems]
     with open(example, encoding="utf-8", newline="") as handle:
         assert len(list(csv.DictReader(handle))) == report.rows > 0
+
+
+def test_demo_into_an_unwritable_folder_is_a_clean_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x\n")
+    result = CliRunner().invoke(cli, ["demo", "-o", str(blocker / "out"), "-q"])
+    assert result.exit_code == 1 and "cannot write the demo to" in result.output, result.output
+    assert not isinstance(result.exception, OSError)
