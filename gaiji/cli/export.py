@@ -141,7 +141,8 @@ def validate_command(mapping: Path, fmt: str | None, encoding: str, schema_only:
 @click.option("--fallback", is_flag=True, help="Write every gaiji as its 縮退 fallback (no IVS) instead.")
 @click.option("--source", default=None, help="Use only the mapping rows of this source (when codes clash).")
 @click.option("--encoding", type=click.Choice(["auto", "cp932", "utf-8"]), default="auto", show_default=True,
-              help="Encoding of DATA (auto: BOM, else UTF-8 if the first non-ASCII chunk is, else CP932).")
+              help="Encoding of DATA (auto: BOM, else UTF-8 if the first non-ASCII chunk is, "
+                   "else CP932; EUC-JP is refused).")
 @click.option("--mapping-encoding", type=click.Choice(["auto", "utf-8", "cp932"]), default="auto",
               help="Encoding of a CSV/TSV mapping table.")
 @click.option("--bom", is_flag=True, help="Start each output with a UTF-8 byte order mark.")

@@ -233,6 +233,22 @@ def _sniff_is_utf8(chunk: bytes, final: bool) -> bool:
         return False
 
 
+_NOT_IN_EUC_JP = re.compile(rb"[\x80-\x8d\x90-\xa0]")  # bytes EUC-JP never uses (8E/8F are its shifts)
+
+
+def _sniff_is_euc_jp(chunk: bytes, final: bool) -> bool:
+    """True for text that is EUC-JP rather than CP932: no byte 80–A0 (CP932 writes every
+    hiragana and JIS level-1 kanji with a lead byte 81–9F), some byte E0–FE (so not just
+    half-width katakana) and it decodes as EUC-JP."""
+    if _NOT_IN_EUC_JP.search(chunk) or max(chunk, default=0) < 0xE0:
+        return False
+    try:
+        codecs.getincrementaldecoder("euc_jp")().decode(chunk, final)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
 class _Converter:
     """Streams one file; keeps line/column position across chunks."""
 
@@ -261,8 +277,17 @@ class _Converter:
             elif chunk.isascii() and not final:
                 # undecided: ASCII means the same in both encodings (and carries no gaiji)
                 return self._convert(chunk.decode("ascii"))
+            elif _sniff_is_utf8(chunk, final):
+                self._set_encoding("utf-8")
+            elif _sniff_is_euc_jp(chunk, final):
+                raise InputError(
+                    f"{self.name}: looks like EUC-JP, which convert does not read (as CP932 it would turn into "
+                    f"other characters, and its gaiji bytes into the wrong gaiji); re-encode it to UTF-8 with its "
+                    f"gaiji as private-use code points, or pass --encoding cp932 if it really is CP932. "
+                    f"Nothing was written for this file"
+                )
             else:
-                self._set_encoding("utf-8" if _sniff_is_utf8(chunk, final) else "cp932")
+                self._set_encoding("cp932")
         try:
             text = self.decoder.decode(chunk, final)
         except UnicodeDecodeError as exc:

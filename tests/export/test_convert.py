@@ -150,6 +150,19 @@ def test_bytes_that_are_not_cp932() -> None:
         _convert_bytes("a\ue000".encode("cp932"), "utf-8", 1)
 
 
+
+def test_auto_refuses_euc_jp_instead_of_reading_it_as_cp932() -> None:
+    euc = "氏名,よみ\n佐藤花子,さとうはなこ\n".encode("euc_jp")
+    euc_decoded_as_cp932 = euc.decode("cp932")  # valid CP932 too: this is what would be written
+    assert euc_decoded_as_cp932 != "氏名,よみ\n佐藤花子,さとうはなこ\n"
+    with pytest.raises(InputError, match="looks like EUC-JP"):
+        _convert_bytes(euc, "auto", 1 << 20)
+    out, _ = _convert_bytes(euc, "cp932", 1 << 20)  # the user's explicit choice is kept
+    assert out.decode("utf-8") == euc_decoded_as_cp932
+    for cp932 in ("ﾔﾏﾀﾞ ﾀﾛｳ\n".encode("cp932"), "山田\ue000郎\n".encode("cp932")):
+        out, _ = _convert_bytes(cp932, "auto", 1 << 20)
+        assert out.decode("utf-8").startswith(("ﾔﾏﾀﾞ", "山田"))
+
 def test_failed_file_is_not_written_and_inputs_are_protected(tmp_path) -> None:
     src = tmp_path / "in.txt"
     src.write_bytes(b"fine\n\x85\x7f")
