@@ -51,6 +51,9 @@ def serve(set_dir: Path, host: str, port: int, no_browser: bool, candidates: Pat
 
     def ready(url: str) -> None:
         click.echo(f"review desk for {set_dir} at {url}  (Ctrl+C stops it)", err=True)
+        if candidates is None and not (set_dir / "candidates.csv").is_file():
+            click.echo(f"note: {set_dir} has no candidates.csv, so the desk shows no MJ candidates (search "
+                       f"works); run `gaiji match {set_dir} -o {set_dir}/candidates.csv` first", err=True)
         if not no_browser:
             import webbrowser
 

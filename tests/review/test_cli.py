@@ -161,3 +161,16 @@ def test_killed_server_keeps_every_acknowledged_decision(gaiji_set: Path) -> Non
     stored = {e.request_id: e.hash for e in store.events()}
     assert all(stored.get(rid) == digest for rid, digest in acknowledged)
     assert store.verify_chain().ok
+
+
+def test_serve_says_when_the_set_has_no_candidates(gaiji_set: Path, monkeypatch) -> None:
+    import gaiji.review.server
+
+    def fake_serve(set_dir, *, on_ready, **_kwargs):
+        on_ready("http://127.0.0.1:1/")
+
+    monkeypatch.setattr(gaiji.review.server, "serve", fake_serve)
+    (gaiji_set / "candidates.csv").unlink(missing_ok=True)
+    result = CliRunner().invoke(cli, ["review", "serve", str(gaiji_set), "--no-browser"])
+    assert result.exit_code == 0, result.output
+    assert "no candidates.csv" in result.stderr and "gaiji match" in result.stderr
