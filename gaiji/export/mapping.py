@@ -49,9 +49,16 @@ REVIEW_DB = "review.sqlite"  # gaiji.review.store.DB_NAME (the review stage is i
 
 
 def open_review_store(set_dir: Path) -> Any:
-    from gaiji.review.store import ReviewStore  # the review stage; imported when needed
+    from gaiji.review.log import verify  # the review stage; imported when needed
+    from gaiji.review.store import ReviewStore
 
-    return ReviewStore.open(set_dir)
+    store = ReviewStore.open(set_dir)
+    try:
+        verify(store)  # a record edited or deleted outside the desk is not exported
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 def export_mapping(

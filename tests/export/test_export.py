@@ -214,6 +214,20 @@ def test_export_before_any_review_lists_every_gaiji_and_creates_no_review_store(
     assert {r["detail"] for r in report} == {"not reviewed yet"}
     assert sorted(p.name for p in folder.iterdir()) == ["glyphs.csv"]
 
+
+def test_a_review_record_edited_outside_the_desk_is_not_exported(decided_set, tmp_path) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(decided_set.path / "review.sqlite")
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        conn.execute(f"DROP TRIGGER {name}")  # what someone editing the file by hand would do
+    conn.execute("UPDATE events SET body = replace(body, 'MJ030302', 'MJ030303') WHERE seq = 1")
+    conn.commit()
+    conn.close()
+    res = CliRunner().invoke(cli, ["export", str(decided_set.path), "-o", str(tmp_path / "m.csv"), "-q"])
+    assert res.exit_code == 1 and "audit trail does not verify" in res.output, res.output
+    assert not (tmp_path / "m.csv").exists() and not (tmp_path / "m.report.csv").exists()
+
 def test_decisions_against_another_reference_version_are_reported(tmp_path, reference) -> None:
     from gaiji.review.store import ReviewStore
     from tests.export.conftest import write_set
