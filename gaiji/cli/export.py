@@ -46,7 +46,8 @@ def export_command(set_dir: Path, output: Path, fmt: str | None, encoding: str, 
     One row per gaiji: source and code, MJ文字図形名, UCS, IVS, the character, its 縮退
     fallback and basis, 住基ネット統一文字コード, 戸籍統一文字番号, 同定区分, who decided and
     checked, when, and the reference version. Pending and disputed gaiji are listed in the
-    report. Columns: mappings/README.md.
+    report. A review record whose audit chain does not verify is refused (see `gaiji review
+    log SET --verify`). Columns: mappings/README.md.
 
     Example:
 
