@@ -385,7 +385,7 @@ def convert_stream(
         stats.bytes_in += len(nxt)
         chunk = nxt
     stats.encoding = conv.encoding or "ascii"
-    stats.lines = conv.line
+    stats.lines = conv.line - (conv.column_carry == 0)  # a last line ending in a newline is not one more
     stats.converted = conv.converted
     stats.unmapped = conv.unmapped
     return stats

@@ -183,6 +183,13 @@ def test_several_files_into_a_folder(tmp_path) -> None:
     assert (tmp_path / "out" / "b.tsv").read_bytes() == "\ufeffy劎\n".encode("utf-8")  # BOM kept
     assert [f.encoding for f in result.files] == ["cp932", "utf-8"]
     assert result.converted == 2 and result.report_path is None
+    assert [f.lines for f in result.files] == [1, 1]  # "x…\n" is one line, not two
+
+
+def test_line_count_of_files_with_and_without_a_last_newline() -> None:
+    for data, lines in ((b"", 0), (b"a", 1), (b"a\n", 1), (b"a\nb", 2), (b"a\r\nb\r\n", 2)):
+        stats = convert_stream(io.BytesIO(data), io.BytesIO(), TABLE, encoding="auto")
+        assert stats.lines == lines, data
 
 
 def _reference_conversion(data: bytes, encoding: str) -> tuple[str, int] | None:
