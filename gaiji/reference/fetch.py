@@ -42,7 +42,10 @@ class VerifiedSource:
     pinned: bool  # False only when the user explicitly allowed an unpinned file
 
 
-def _check(path: Path, expected: str, what: str, allow_unpinned: bool) -> tuple[str, bool]:
+def _check(
+    path: Path, expected: str, what: str, allow_unpinned: bool, remedy: str = "Delete it and run"
+) -> tuple[str, bool]:
+    """*remedy* starts the advice; a file the user named (or a system font) is not to be deleted."""
     actual = sha256_file(path)
     if actual == expected:
         return actual, True
@@ -50,7 +53,7 @@ def _check(path: Path, expected: str, what: str, allow_unpinned: bool) -> tuple[
         return actual, False
     raise SourceError(
         f"{what} at {path} has SHA-256 {actual[:16]}…, not the pinned {expected[:16]}… — "
-        "it is a different version or a damaged download. Delete it and run "
+        f"it is a different version or a damaged download. {remedy} "
         "`gaiji reference build` again, or pass --allow-unpinned to build from it anyway "
         "(the build then records the unpinned hash)."
     )
@@ -69,7 +72,9 @@ def find_font(font: str | os.PathLike[str] | None = None, *, allow_unpinned: boo
             f"(version {pin['version']}) from the IPA 文字情報基盤 site and pass "
             f"--font PATH or set ${FONT_ENV}."
         )
-    digest, pinned = _check(path, pin["sha256"], "IPAmj明朝 font", allow_unpinned)
+    remedy = (f"Point --font (or ${FONT_ENV}) at ipamjm.ttf version {pin['version']} "
+              f"(Debian: {pin['debian_package']}) and run")
+    digest, pinned = _check(path, pin["sha256"], "IPAmj明朝 font", allow_unpinned, remedy)
     return VerifiedSource(path, digest, pin["version"], pinned)
 
 
@@ -81,7 +86,9 @@ def find_moji_db(*, allow_unpinned: bool = False, progress_note=None) -> Verifie
         path = Path(given).expanduser()
         if not path.is_file():
             raise ReferenceMissing(f"${MOJIDB_ENV} points to {path}, which does not exist")
-        digest, pinned = _check(path, pin["sha256"], "moji.db", allow_unpinned)
+        remedy = (f"Point ${MOJIDB_ENV} at moji.db of {pin['npm_package']}@{pin['version']} "
+                  f"(or unset it to fetch that with npm) and run")
+        digest, pinned = _check(path, pin["sha256"], "moji.db", allow_unpinned, remedy)
         return VerifiedSource(path, digest, pin["version"], pinned)
     target = gaiji_cache() / f"mojidata-{pin['version']}" / "moji.db"
     if target.is_file():

@@ -26,14 +26,16 @@ def test_wrong_font_version_is_refused(tmp_path):
     with pytest.raises(SourceError) as info:
         find_font(fake)
     assert "pinned" in str(info.value) and "--allow-unpinned" in str(info.value)
+    assert "Delete it" not in str(info.value) and "Point --font" in str(info.value)  # the user's file
 
 
 def test_corrupt_cached_moji_db_is_refetched_or_refused(tmp_path, monkeypatch):
     bad = tmp_path / "moji.db"
     bad.write_bytes(b"SQLite format 3\x00 truncated")
     monkeypatch.setenv("GAIJI_MOJI_DB", str(bad))
-    with pytest.raises(SourceError):
+    with pytest.raises(SourceError) as info:
         find_moji_db()
+    assert "Delete it" not in str(info.value) and "Point $GAIJI_MOJI_DB" in str(info.value)
 
 
 def test_missing_npm_is_explained(tmp_path, monkeypatch):
