@@ -217,11 +217,17 @@ def read_ledger(path: str | Path, *, encoding: str | None = None) -> Ledger:
     return Ledger(p, used, rows, {f: header[i] for f, i in cols.items()}, code_kind, warnings)
 
 
+_FULLWIDTH_ASCII = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}  # Ｆ０４０ typed in a spreadsheet
+
+
 def code_number(text: str) -> int | None:
-    """A code cell → its number: ``'F040'``, ``'0xF040'``, ``'U+E000'``, ``'&#xE000;'``.
+    """A code cell → its number: ``'F040'``, ``'0xF040'``, ``'U+E000'``, ``'&#xE000;'``, also
+    in full-width letters and digits (``'Ｆ０４０'``).
 
     >>> code_number('F040'), code_number('U+E000'), code_number('0x3021'), code_number('辻')
     (61504, 57344, 12321, None)
+    >>> code_number('Ｆ０４０'), code_number('Ｕ＋Ｅ０００')
+    (61504, 57344)
     """
-    m = _HEX.match(text.strip().upper())
+    m = _HEX.match(text.translate(_FULLWIDTH_ASCII).strip().upper())
     return int(m.group(1), 16) if m else None

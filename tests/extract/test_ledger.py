@@ -97,3 +97,22 @@ def test_excel_unicode_text_export_utf16_tsv(tmp_path):
         and ledger.rows[0].reading == "つじ"
         and ledger.rows[0].usage_count == "5"
     )
+
+
+def test_full_width_codes_from_a_spreadsheet_join(tmp_path):
+    from click.testing import CliRunner
+
+    from gaiji.cli import cli
+
+    from .makers import build_font
+
+    assert code_number("Ｆ０４０") == 0xF040 and code_number("Ｕ＋Ｅ００１") == 0xE001
+    font = build_font(tmp_path / "EUDC.TTE", {0xE000: ([(100, 0, 500, 400)], []),
+                                             0xE001: ([(0, 0, 900, 700)], [])})
+    ledger = tmp_path / "l.csv"
+    ledger.write_text("コード,よみ\nＦ０４０,つじ\nＵ＋Ｅ００１,さき\n", encoding="cp932")
+    out = tmp_path / "set"
+    result = CliRunner().invoke(cli, ["extract", str(font), str(ledger), "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    text = (out / "glyphs.csv").read_text(encoding="utf-8")
+    assert "EUDC-E000,EUDC.TTE,U+E000" in text and ",つじ," in text and ",さき," in text
