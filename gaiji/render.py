@@ -75,12 +75,19 @@ def otsu_threshold(values: np.ndarray) -> float:
     >>> otsu_threshold(np.array([0.0] * 50 + [1.0] * 50)) < 1.0
     True
     """
-    hist, edges = np.histogram(values, bins=64, range=(0.0, 1.0))
-    hist = hist.astype(np.float64)
+    # the histogram of np.histogram(values, bins=64, range=(0, 1)), by bincount (several
+    # times faster): bin k holds [k/64, (k+1)/64), the last bin also 1.0; the edges are
+    # powers of two apart, so v * 64 lands in the same bin exactly
+    v = np.asarray(values).ravel()
+    if v.size and not (v.min() >= 0.0 and v.max() <= 1.0):
+        v = v[(v >= 0.0) & (v <= 1.0)]  # outside the range (or NaN): not counted
+    bins = (v * 64).astype(np.intp)
+    np.minimum(bins, 63, out=bins)
+    hist = np.bincount(bins, minlength=64).astype(np.float64)
     total = hist.sum()
     if total == 0:
         return 0.5
-    centers = (edges[:-1] + edges[1:]) / 2
+    centers = (np.arange(64) + 0.5) / 64
     w0 = np.cumsum(hist)
     w1 = total - w0
     m0 = np.cumsum(hist * centers)
@@ -107,6 +114,17 @@ def is_blank(image: Image.Image | np.ndarray) -> bool:
     return ink_bbox(ink_intensity(image)) is None
 
 
+def _is_ink(image: Image.Image | np.ndarray) -> bool:
+    """True when ``image`` already is what :func:`ink_intensity` would return for it (a 2-D
+    float32 array in [0, 1] whose border is mostly paper), so it need not be recomputed."""
+    if not isinstance(image, np.ndarray) or image.dtype != np.float32 or image.ndim != 2 or image.size == 0:
+        return False
+    if not (image.min() >= 0.0 and image.max() <= 1.0):
+        return False
+    border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+    return float(np.median(border)) < 0.5
+
+
 def canonical_raster(
     image: Image.Image | np.ndarray,
     *,
@@ -129,7 +147,7 @@ def canonical_raster(
 
     if size <= 2 * margin:
         raise ValueError(f"size={size} must exceed 2*margin={2 * margin}")
-    ink = ink_intensity(image)
+    ink = image if _is_ink(image) else ink_intensity(image)
     if denoise and ink.size > 0:
         nonzero = ink[ink > 0.02]
         if nonzero.size and float(ink.max()) > 0:

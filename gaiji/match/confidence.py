@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-CALIBRATION_VERSION = "2"
+CALIBRATION_VERSION = "3"  # 3: 13–16 px queries mix in the general projection
 TARGET_PRECISION = 0.995
 #: calibration fonts are not the user's fonts: ask them for more than the target
 SAFETY_MARGIN = 0.004

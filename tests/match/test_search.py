@@ -87,3 +87,17 @@ def test_scores_sorted_and_gap_consistent(match_index, hanazono):
     assert np.all(np.diff(batch.score, axis=1) <= 1e-9)
     assert np.allclose(batch.gap[:, 0], batch.score[:, 0] - batch.score[:, 1])
     assert np.all(batch.gap[:, 1:] <= 0)
+
+
+def test_mid_sized_queries_mix_in_the_general_projection(match_index, hanazono, monkeypatch):
+    import gaiji.match.ranking as ranking
+
+    tiny, tiny_side = query_raster_and_side(hanazono.render("樋", 12, antialias=False))
+    mid, mid_side = query_raster_and_side(hanazono.render("樋", 16, antialias=False))
+    assert tiny_side <= ranking.TINY_SIDE < mid_side <= ranking.SMALL_SIDE
+    rasters, sides = np.stack([tiny, mid]), np.array([tiny_side, mid_side])
+    mixed = rank_rasters(match_index, rasters, sides=sides)
+    monkeypatch.setattr(ranking, "MID_GENERAL_WEIGHT", 0.0)
+    small_only = rank_rasters(match_index, rasters, sides=sides)
+    assert np.allclose(mixed.image_score[0], small_only.image_score[0])  # 12 px: untouched
+    assert not np.allclose(mixed.image_score[1], small_only.image_score[1])
