@@ -90,7 +90,7 @@ def test_scores_sorted_and_gap_consistent(match_index, hanazono):
 
 
 def test_mid_sized_queries_mix_in_the_general_projection(match_index, hanazono, monkeypatch):
-    import gaiji.match.ranking as ranking
+    from gaiji.match import ranking
 
     tiny, tiny_side = query_raster_and_side(hanazono.render("樋", 12, antialias=False))
     mid, mid_side = query_raster_and_side(hanazono.render("樋", 16, antialias=False))
