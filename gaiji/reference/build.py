@@ -36,7 +36,7 @@ from gaiji.reference.records import MJRecord
 from gaiji.render import CANONICAL_SIZE, RENDER_VERSION, canonical_raster, to_uint8
 
 RENDER_PX = 128  # FreeType pixel size of the em before canonical normalisation
-DB_FORMAT = "3"
+DB_FORMAT = "4"
 
 
 @dataclass(frozen=True)
@@ -264,6 +264,7 @@ create table chars (form text not null, idx integer not null);
 create table readings (reading text not null, idx integer not null);
 create table rs (radical integer not null, inner integer not null, idx integer not null);
 create table components (component text not null, idx integer not null);
+create table fallback_links (target text not null, idx integer not null);
 create table radical_names (name text primary key, number integer not null);
 """
 INDEXES = """
@@ -271,6 +272,7 @@ create index chars_form on chars(form);
 create index readings_reading on readings(reading);
 create index rs_key on rs(radical, inner);
 create index components_key on components(component);
+create index fallback_links_target on fallback_links(target);
 create index records_ucs on records(ucs);
 create index records_juki on records(juki);
 create index records_koseki on records(koseki);
@@ -298,6 +300,7 @@ def _write_records(path: Path, rows: list[MJRecord], radicals: dict[str, int]) -
         readings = []
         rs = []
         comps = []
+        links = []
         for i, r in enumerate(rows):
             for form in {r.char, r.base_char, r.implemented_char, r.compat} - {""}:
                 forms.append((form, i))
@@ -305,10 +308,12 @@ def _write_records(path: Path, rows: list[MJRecord], radicals: dict[str, int]) -
                 readings.append((reading, i))
             rs.extend((rad, inner, i) for rad, inner in set(r.radicals))
             comps.extend((c, i) for c in ids_components_of(r))
+            links.extend((t, i) for t in {f.char for f in r.fallbacks} - {r.base_char, ""})
         con.executemany("insert into chars values (?,?)", forms)
         con.executemany("insert into readings values (?,?)", readings)
         con.executemany("insert into rs values (?,?,?)", rs)
         con.executemany("insert into components values (?,?)", comps)
+        con.executemany("insert into fallback_links values (?,?)", links)
         con.executemany("insert into radical_names values (?,?)", radicals.items())
         con.executescript(INDEXES)
         con.commit()

@@ -86,9 +86,11 @@ class Reference:
         return [self._record_at(i) for i in seen]
 
     # -- lookups -------------------------------------------------------------------------
-    def by_char(self, text: str, *, limit: int = 200) -> list[MJRecord]:
+    def by_char(self, text: str, *, limit: int = 200, related: bool = False) -> list[MJRecord]:
         """MJ glyphs for a character: with a selector, that exact variant first; then every
-        MJ glyph whose base, implemented or compatibility character is *text*'s base."""
+        MJ glyph whose base, implemented or compatibility character is *text*'s base; with
+        *related*, then the characters the MJ縮退マップ links it to in either direction
+        (崎 finds 﨑 and 﨑 finds 崎) — never merged, listed after the character's own glyphs."""
         db = self._db()
         exact = [r[0] for r in db.execute("select idx from chars where form = ? order by idx", (text,))]
         base = text[0] if text else text
@@ -98,7 +100,23 @@ class Reference:
             others = [r[0] for r in db.execute(
                 "select idx from records where base_char = ? or implemented_char = ? or compat = ? order by idx",
                 (base, base, base))]
-        return self._records(exact + others, limit)
+        found = exact + others
+        if related and len(set(found)) < limit:
+            found += self._related(base, found)
+        return self._records(found, limit)
+
+    def _related(self, base: str, own: list[int]) -> list[int]:
+        """Rows linked to *base* by the 縮退マップ: those falling back to it, and the characters
+        its own glyphs fall back to."""
+        db = self._db()
+        if db.execute("select 1 from sqlite_master where name = 'fallback_links'").fetchone() is None:
+            return []  # a database built before the links existed
+        linked = [r[0] for r in db.execute("select idx from fallback_links where target = ? order by idx", (base,))]
+        targets = sorted({f.char for i in dict.fromkeys(own) for f in self._record_at(i).fallbacks} - {base})
+        for target in targets:
+            linked += [r[0] for r in db.execute("select idx from records where base_char = ? order by idx", (target,))]
+        seen = set(own)
+        return [i for i in linked if i not in seen]
 
     def by_reading(self, reading: str, *, limit: int = 200) -> list[MJRecord]:
         norm = normalize_reading(reading)
@@ -171,7 +189,7 @@ class Reference:
         if is_kana_query(q):
             return self.by_reading(q, limit=limit)
         if len(q) == 1 or (len(q) == 2 and is_variation_selector(q[1])):
-            return self.by_char(q, limit=limit)
+            return self.by_char(q, limit=limit, related=True)
         chars = [c for c in q if not c.isspace()]
         if len(chars) >= 2:
             return self.by_components(chars, limit=limit)

@@ -41,6 +41,16 @@ def test_search_finds(reference, query, expected, why):
     assert expected in hits, f"{why}: {query!r} → {hits[:10]}"
 
 
+def test_related_characters_come_after_the_own_glyphs(reference):
+    """Reviewers typing 崎 must also see 﨑 (and the reverse), linked by the 縮退マップ —
+    listed after the character's own glyphs, never merged into them."""
+    saki = [r.mj for r in reference.search("崎", limit=500)]
+    assert saki[0] == "MJ010541" and "MJ030196" in saki
+    tatesaki = [r.mj for r in reference.search("﨑", limit=500)]
+    assert tatesaki[:2] == ["MJ030196", "MJ030197"] and "MJ010541" in tatesaki
+    assert [r.mj for r in reference.by_char("崎")] == ["MJ010541"]  # by_char alone stays exact
+
+
 def test_mj030302_record_matches_table(reference):
     rec = reference.record("MJ030302")
     assert rec.juki == "J+FA66"
