@@ -119,12 +119,17 @@ class Reference:
         return [i for i in linked if i not in seen]
 
     def by_reading(self, reading: str, *, limit: int = 200) -> list[MJRecord]:
+        """Characters with this reading (any kana form): exact readings before longer ones,
+        and within each, characters in JIS X 0213 (the everyday ones: 高 髙) before rare ones."""
         norm = normalize_reading(reading)
         db = self._db()
-        exact = [r[0] for r in db.execute("select idx from readings where reading = ? order by idx", (norm,))]
-        prefix = [r[0] for r in db.execute(
-            "select idx from readings where reading > ? and reading < ? order by reading, idx",
-            (norm, norm + "\uffff"))]
+        common_first = "(coalesce(r.x0213, '') = '')"
+        exact = [row[0] for row in db.execute(
+            "select g.idx from readings g join records r on r.idx = g.idx where g.reading = ? "
+            f"order by {common_first}, g.idx", (norm,))]
+        prefix = [row[0] for row in db.execute(
+            "select g.idx from readings g join records r on r.idx = g.idx where g.reading > ? and g.reading < ? "
+            f"order by g.reading, {common_first}, g.idx", (norm, norm + "\uffff"))]
         return self._records(exact + prefix, limit)
 
     def by_radical_strokes(self, radical: str | int, inner: int, *, limit: int = 500) -> list[MJRecord]:

@@ -51,6 +51,14 @@ def test_related_characters_come_after_the_own_glyphs(reference):
     assert [r.mj for r in reference.by_char("崎")] == ["MJ010541"]  # by_char alone stays exact
 
 
+def test_reading_lists_everyday_characters_first(reference):
+    hits = [r for r in reference.search("たか", limit=500)]
+    top = {r.char for r in hits[:15]}
+    assert {"高", "髙"} <= top, [r.char for r in hits[:15]]
+    jis = [bool(r.x0213) for r in hits if "たか" in [x for x in r.readings]]
+    assert jis == sorted(jis, reverse=True)  # within exact readings, JIS X 0213 ones come first
+
+
 def test_mj030302_record_matches_table(reference):
     rec = reference.record("MJ030302")
     assert rec.juki == "J+FA66"
