@@ -10,28 +10,12 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from gaiji.errors import ContractError
 from gaiji.export.columns import IDENTIFICATION_CLASSES, MappingRow, empty_row
 from gaiji.export.fallback import ChosenFallback, choose_fallback
-
-
-class DecisionLike(Protocol):
-    """What export reads of a :class:`gaiji.review.store.FinalDecision`."""
-
-    gaiji_id: str
-    mj: str | None
-    char: str
-    ucs: str
-    ivs: str
-    identification_class: str
-    decided_by: str
-    decided_at: str
-    checked_by: str
-    checked_at: str
-    reference_version: str
-    auto_accepted: bool
+from gaiji.review.store import FinalDecision
 
 
 @dataclass(frozen=True)
@@ -96,7 +80,7 @@ def _flag(value: bool) -> str:
 
 def build_mapping_rows(
     glyphs: Sequence[GlyphEntry],
-    decisions: Iterable[DecisionLike],
+    decisions: Iterable[FinalDecision],
     open_items: Iterable[Mapping[str, Any]],
     reference: Any,
     *,
@@ -178,7 +162,7 @@ def _open_detail(item: Mapping[str, Any]) -> str:
     return "not reviewed yet" if not views else "; ".join(who(v) for v in views)
 
 
-def _decision_row(glyph: GlyphEntry, d: DecisionLike, reference: Any, report: list[ReportItem]) -> MappingRow:
+def _decision_row(glyph: GlyphEntry, d: FinalDecision, reference: Any, report: list[ReportItem]) -> MappingRow:
     if d.identification_class not in IDENTIFICATION_CLASSES:
         raise ContractError(
             f"decision for {d.gaiji_id!r} has identification class {d.identification_class!r}; "
