@@ -125,7 +125,6 @@ def build_reference(
 
     try:
         with atomic_directory(target) as tmp:
-            rasters = np.lib.format.open_memmap  # noqa: F841 (documented alternative)
             out = np.memmap(tmp / "rasters.u8", dtype=np.uint8, mode="w+",
                             shape=(len(rows), CANONICAL_SIZE, CANONICAL_SIZE))
             names = [r.glyph_name for r in rows]
