@@ -177,6 +177,16 @@ def read_candidates(path: Path) -> list[dict[str, str]]:
         raise ContractError(f"{path}: no candidates; run `gaiji match` first") from exc
 
 
+NO_MATCH_SUGGEST = 0.5  # gaiji.match.verified.NO_MATCH_SUGGEST
+
+
+def _no_match(row: dict[str, str]) -> float:
+    try:
+        return float(row.get("no_match") or 0.0)
+    except ValueError:
+        return 0.0
+
+
 def best_candidates(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
     """gaiji_id → its rank-1 candidate row."""
     best: dict[str, dict[str, str]] = {}
@@ -304,6 +314,7 @@ def _html(result: DemoResult, gset: Any, best: dict[str, dict[str, str]], refere
             ("gaiji extracted", c.get("gaiji", 0)),
             ("matched (have a rank-1 candidate)", c.get("matched", 0)),
             ("auto-accepted by the matcher", c.get("auto_accepted", 0)),
+            ("該当なし suggested (no MJ glyph is the same character)", c.get("no_match_suggested", 0)),
             ("final rows in the mapping table", c.get("final", 0)),
             ("left for review (pending / disputed)", c.get("open", 0)),
             ("gaiji converted in the resident file", c.get("converted", 0)),
@@ -325,6 +336,14 @@ def _html(result: DemoResult, gset: Any, best: dict[str, dict[str, str]], refere
             "Cards outlined in red differ from the key."
         )
         result.counts["auto_accepted_right"] = right
+        suggested = [gid for gid, row in best.items() if _no_match(row) >= NO_MATCH_SUGGEST]
+        truly = sum(1 for gid in suggested if answers.get(gid) == "")
+        without = sum(1 for a in answers.values() if a == "")
+        report.notes.append(
+            f"該当なし: the matcher suggests it for {len(suggested)} gaiji; {truly} of the sample's {without} "
+            "gaiji with no MJ equivalent are among them (and none of those is auto-accepted)."
+        )
+        result.counts["no_match_suggested_right"] = truly
     path = write_html_report(report, result.html_report)
     return path, f"{len(cards)} cards"
 
@@ -369,6 +388,7 @@ def run_demo(out_dir: str | Path = "demo-out", *, home: Path | None = None,
         "gaiji": len(gset),
         "matched": len(best),
         "auto_accepted": accept_counts["auto_accepted"],
+        "no_match_suggested": sum(1 for row in best.values() if _no_match(row) >= NO_MATCH_SUGGEST),
         "stale_auto_accepts": accept_counts["stale_auto_accepts"],
         "final": exported.final,
         "open": accept_counts["open"],

@@ -20,8 +20,9 @@ want_test=0
 apt_pkgs=(fonts-ipamj-mincho fonts-hanazono fonts-ipafont-mincho fonts-ipafont-gothic
           fonts-ipaexfont fonts-vlgothic fonts-takao-mincho fonts-horai-umefont
           fonts-noto-cjk fonts-morisawa-bizud-mincho fonts-morisawa-bizud-gothic fonts-klee)
-# xfonts-utils: bdftopcf, to test PCF reading against the X.org converter
-if (( want_test )); then apt_pkgs+=(chromium chromium-driver xfonts-utils); fi
+# xfonts-utils: bdftopcf, to test PCF reading against the X.org converter; xfonts-shinonome and
+# xfonts-intl-japanese(-big): real 12–24 px bitmap fonts for the match benchmark
+if (( want_test )); then apt_pkgs+=(chromium chromium-driver xfonts-utils xfonts-shinonome xfonts-intl-japanese xfonts-intl-japanese-big); fi
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

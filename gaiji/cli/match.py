@@ -22,19 +22,23 @@ from gaiji.progress import Progress
 @click.option("--no-readings", is_flag=True, help="Ignore ledger readings / radical / strokes (shape only).")
 @click.option("--rebuild-index", is_flag=True,
               help="Rebuild the cached match index (features, projection, calibration) first.")
+@click.option("--matcher", type=click.Choice(["v2", "v1"]), default="v2", show_default=True,
+              help="v2: shortlist verified pair by pair, trusted confidence, no_match; v1: the earlier ranking.")
 @home_option
 @json_option
 @quiet_option
 def match(set_dir: Path, output: Path, top_k: int, fmt: str, no_readings: bool, rebuild_index: bool,
-          home: Path | None, as_json: bool, progress: Progress) -> None:
+          matcher: str, home: Path | None, as_json: bool, progress: Progress) -> None:
     """Rank MJ candidates for every gaiji in SET (a folder written by `gaiji extract`).
 
     Writes one row per (gaiji, candidate), best first: gaiji_id, rank, mj, ucs, ivs, char,
-    score, confidence (calibrated), auto_accept (1 on rank-1 rows the tool accepts without a
-    reviewer, aiming at ≥ 99.5 % precision), then the evidence (image_score, rerank_score,
-    reading_score, reading_matched, radical_strokes_score, gap) and reference_version.
+    score (0–1), confidence (calibrated, rank 1), auto_accept (1 on rank-1 rows the tool accepts
+    without a reviewer: a Clopper–Pearson bound on the error per input condition), then the
+    evidence (image_score, rerank_score, reading_score, reading_matched, radical_strokes_score,
+    gap), reference_version, and ucs_confidence (the character is right, any variant), no_match
+    (no MJ glyph is the same character: suggest 該当なし), verify_score, stratum, evidence.
 
-    The first run builds the match index beside the reference (about 3 minutes); later
+    The first run builds the match index beside the reference (about half a minute); later
     runs load it in a second. A summary goes to stderr (--json: to stdout).
 
     Example:
@@ -47,11 +51,12 @@ def match(set_dir: Path, output: Path, top_k: int, fmt: str, no_readings: bool, 
 
     summary = match_set_to_file(
         set_dir, output, top_k=top_k, fmt=fmt, home=home, rebuild_index=rebuild_index,
-        use_readings=not no_readings, progress=progress,
+        use_readings=not no_readings, progress=progress, matcher=matcher,
     )
     text = (
         f"matched {summary['gaiji']:,} gaiji ({summary['blank']} blank skipped) → {summary['rows']:,} rows "
         f"in {output}; auto-accepted {summary['auto_accepted']:,} ({100 * summary['auto_accept_share']:.1f} %); "
+        f"該当なし suggested {summary['no_match_suggested']:,}; "
         f"{summary['seconds']:.1f} s; reference {summary['reference_version']}"
     )
     click.echo(text, err=True)

@@ -35,28 +35,38 @@ from typing import Any
 
 import numpy as np
 
-from gaiji.match.synth import FontRenderer, FontSpec, elastic, hand_drawn, scan
+from gaiji.match.synth import FontRenderer, FontSpec, canonical_uint8, elastic, hand_drawn, scan
 from gaiji.progress import Progress, no_progress
 
 _FONTS = Path("/usr/share/fonts")
 HANAZONO_A = FontSpec("HanaMinA", _FONTS / "truetype/hanazono/HanaMinA.ttf", "mincho")
 HANAZONO_B = FontSpec("HanaMinB", _FONTS / "truetype/hanazono/HanaMinB.ttf", "mincho")
+# BIZ UD Mincho / Gothic were benchmark fonts until match v2 calibrated its confidence on them
+# (gaiji.match.projection.TRUST_FONTS); a font is in one part of the split only
 MINCHO_FONTS = (
     HANAZONO_A,
     FontSpec("NotoSerifCJKjp", _FONTS / "opentype/noto/NotoSerifCJK-Regular.ttc", "mincho", 0),
-    FontSpec("BIZUDMincho", _FONTS / "truetype/bizud-mincho/BIZUDMincho-Regular.ttf", "mincho"),
 )
 GOTHIC_FONTS = (
     FontSpec("NotoSansCJKjp", _FONTS / "opentype/noto/NotoSansCJK-Regular.ttc", "gothic", 0),
-    FontSpec("BIZUDGothic", _FONTS / "truetype/bizud-gothic/BIZUDGothic-Regular.ttf", "gothic"),
 )
 HAND_FONTS = (FontSpec("KleeOne", _FONTS / "truetype/klee/KleeOne-Regular.ttf", "hand"),)
 BENCH_FONTS = MINCHO_FONTS + (HANAZONO_B,) + GOTHIC_FONTS + HAND_FONTS
 #: Debian packages that hold the benchmark fonts
-BENCH_PACKAGES = ("fonts-hanazono", "fonts-noto-cjk", "fonts-morisawa-bizud-mincho",
-                  "fonts-morisawa-bizud-gothic", "fonts-klee")
+BENCH_PACKAGES = ("fonts-hanazono", "fonts-noto-cjk", "fonts-klee", "xfonts-shinonome", "xfonts-intl-japanese",
+                  "xfonts-intl-japanese-big")
 
-SUBSETS = ("outline_mincho", "outline_gothic", "ivs", "bitmap_16_32", "bitmap_12", "scan", "hand")
+_X11 = Path("/usr/share/fonts/X11/misc")
+#: real bitmap fonts (Debian xfonts-shinonome: JIS X 0208 at 12–16 px; xfonts-intl-japanese /
+#: -big: JIS X 0212 補助漢字 at 16 and 24 px): px → files
+REAL_BITMAP_FONTS: dict[int, tuple[Path, ...]] = {
+    12: (_X11 / "shnmk12.pcf.gz", _X11 / "shnmk12min.pcf.gz"),
+    14: (_X11 / "shnmk14.pcf.gz", _X11 / "shnmk14min.pcf.gz"),
+    16: (_X11 / "shnmk16.pcf.gz", _X11 / "jksp16.pcf.gz"),
+    24: (_X11 / "jksp24.pcf.gz",),
+}
+SUBSETS = ("outline_mincho", "outline_gothic", "ivs", "bitmap_16_32", "bitmap_12", "font_12px", "font_14px",
+           "font_16px", "font_24px", "scan", "hand", "no_equivalent")
 TOP_K = 10
 
 
@@ -124,6 +134,9 @@ class SubsetScores:
     accepted: int
     baseline_top1: float = float("nan")
     baseline_top10: float = float("nan")
+    precision_lower95: float = float("nan")  # Clopper–Pearson 95 % lower bound
+    no_match_suggested: float = float("nan")  # share with no_match ≥ 0.5 (該当なし suggested)
+    top1_without_readings: float = float("nan")
 
 
 def score_subset(
@@ -133,12 +146,15 @@ def score_subset(
     accepted: np.ndarray,
     baseline_ranks: np.ndarray | None = None,
 ) -> SubsetScores:
+    from gaiji.match.trust import clopper_pearson_lower
+
     share, precision, n_acc = accept_stats(accepted, ranks == 1)
     out = SubsetScores(
         name=name, n=len(ranks), top1=top_k_accuracy(ranks, 1), top5=top_k_accuracy(ranks, 5),
         top10=top_k_accuracy(ranks, 10), ucs_top1=float(np.mean(ucs_right)) if len(ranks) else float("nan"),
         mrr=mean_reciprocal_rank(ranks), accept_share=share, accept_precision=precision, accepted=n_acc,
     )
+    out.precision_lower95 = clopper_pearson_lower(int((np.asarray(accepted, bool) & (ranks == 1)).sum()), n_acc)
     if baseline_ranks is not None:
         out.baseline_top1 = top_k_accuracy(baseline_ranks, 1)
         out.baseline_top10 = top_k_accuracy(baseline_ranks, 10)
@@ -154,7 +170,8 @@ class Query:
     subset: str
     font: str
     char: str
-    row: int  # answer row in the reference
+    row: int  # answer row in the reference; -1: no MJ glyph is this character
+    reading: str = ""  # the ledger reading written to glyphs.csv ('' for none)
 
 
 def _unique_pool(rows: list[Any], exclude: set[str]) -> dict[str, int]:
@@ -205,6 +222,52 @@ def render_query_bitmap(img: np.ndarray, rng: np.random.Generator) -> np.ndarray
     return ((small > 100) * 255).astype(np.uint8)
 
 
+def real_bitmap_glyphs(px: int) -> list[tuple[str, dict[str, np.ndarray]]]:
+    """``[(font name, {character: uint8 ink image})]`` of the installed real bitmap fonts of
+    ``px`` pixels (JIS X 0208 codes decoded through EUC-JP)."""
+    from gaiji.extract.bitmapfonts import _cell, char_image, parse_pcf
+    from gaiji.extract.detect import read_maybe_gzipped
+
+    out = []
+    for path in REAL_BITMAP_FONTS.get(px, ()):
+        if not path.is_file():
+            continue
+        font = parse_pcf(read_maybe_gzipped(path), str(path))
+        cell = _cell(font)
+        glyphs: dict[str, np.ndarray] = {}
+        # JIS X 0208 is EUC-JP's two-byte plane; JIS X 0212 (補助漢字) its 0x8F-prefixed one
+        prefix = b"\x8f" if font.charset.upper().startswith("JISX0212") else b""
+        for ch in font.chars:
+            if ch.ink is None or ch.encoding < 0x2121:
+                continue
+            try:
+                char = (prefix + bytes([(ch.encoding >> 8) | 0x80, (ch.encoding & 0xFF) | 0x80])).decode("euc_jp")
+            except UnicodeDecodeError:
+                continue
+            img = 255 - np.asarray(char_image(ch, cell).convert("L"), np.uint8)
+            if img.max() > 0:
+                glyphs[char] = img
+        out.append((path.name.split(".")[0], glyphs))
+    return out
+
+
+def no_equivalent_chars(renderers: list[FontRenderer], mj_chars: set[str]) -> list[tuple[str, FontRenderer]]:
+    """Ideographs a benchmark font draws that no MJ glyph is (characters IPAmj lacks)."""
+    from fontTools.ttLib import TTFont
+
+    from gaiji.match.index import _is_ideograph
+
+    out = []
+    for r in renderers:
+        font = TTFont(str(r.spec.path), fontNumber=r.spec.index, lazy=True)
+        cmap = font.getBestCmap() or {}
+        for cp in sorted(cmap):
+            c = chr(cp)
+            if _is_ideograph(c) and c not in mj_chars and cp >= 0x20000:
+                out.append((c, r))
+    return out
+
+
 def make_queries(
     index: Any, *, per_subset: int, seed: int, out_dir: Path, progress: Progress = no_progress
 ) -> list[Query]:
@@ -247,8 +310,68 @@ def make_queries(
             ivs_pairs.append((char, row))
     ivs_pairs.sort()
 
+    mj_chars = {r.base_char for r in rows if r.base_char}
+    absent = no_equivalent_chars([r for r in (hana_a, hana_b) if r is not None], mj_chars)
+    absent_order = rng.permutation(len(absent))
+
+    def reading_for(row: int) -> str:
+        readings = rows[row].readings
+        if not readings or rng.random() < 0.2:  # ledgers often lack a reading
+            return ""
+        return str(readings[int(rng.integers(len(readings)))])
+
+    def save(subset: str, made: int, img: np.ndarray, font: str, char: str, row: int) -> None:
+        gid = f"{subset}-{made:05d}"
+        Image.fromarray(255 - img).save(glyph_dir / f"{gid}.png")  # black ink on white
+        queries.append(Query(gid, subset, font, char, int(row), reading_for(row) if row >= 0 else ""))
+
     for s_index, subset in enumerate(SUBSETS):
         made = 0
+        if subset.startswith("font_"):
+            px = int(subset[5:-2])
+            sources = real_bitmap_glyphs(px)
+            if not sources:
+                continue
+            usable = sorted({c for _, g in sources for c in g if c in pool})
+            for i in rng.permutation(len(usable)):
+                if made >= per_subset:
+                    break
+                char = usable[int(i)]
+                have = [(name, g[char]) for name, g in sources if char in g]
+                name, img = have[made % len(have)]
+                save(subset, made, img, name, char, pool[char])
+                made += 1
+            progress(s_index + 1, len(SUBSETS), "rendering benchmark queries")
+            continue
+        if subset == "no_equivalent":
+            # half: characters IPAmj lacks (Hanazono, CJK Ext. B and beyond); half: mirrored glyphs
+            for i in absent_order:
+                if made >= per_subset // 2:
+                    break
+                char, renderer = absent[int(i)]
+                img = renderer.render(char, int(rng.integers(24, 97)), antialias=bool(rng.random() < 0.5))
+                if img is None or img.max() == 0:
+                    continue
+                save(subset, made, img, renderer.spec.name, char, -1)
+                made += 1
+            for i in rng.permutation(len(pool_chars)):
+                if made >= per_subset:
+                    break
+                char = pool_chars[int(i)]
+                if not hana_a.has(char):
+                    continue
+                img = hana_a.render(char, int(rng.integers(32, 97)))
+                if img is None or img.max() == 0:
+                    continue
+                flipped = img[:, ::-1] if rng.random() < 0.7 else img[::-1, :]
+                a = canonical_uint8(img) > 90
+                b = canonical_uint8(np.ascontiguousarray(flipped)) > 90
+                if (a & b).sum() / max((a | b).sum(), 1) > 0.6:  # nearly symmetric: still the same character
+                    continue
+                save(subset, made, np.ascontiguousarray(flipped), "HanaMinA mirrored", char, -1)
+                made += 1
+            progress(s_index + 1, len(SUBSETS), "rendering benchmark queries")
+            continue
         fonts = fonts_for(subset)
         if subset == "ivs":
             order = rng.permutation(len(ivs_pairs))
@@ -270,9 +393,7 @@ def make_queries(
             img = _render_subset(subset, renderer, char, rng)
             if img is None or img.max() == 0:
                 continue
-            gid = f"{subset}-{made:05d}"
-            Image.fromarray(255 - img).save(glyph_dir / f"{gid}.png")  # black ink on white
-            queries.append(Query(gid, subset, renderer.spec.name, char, int(row)))
+            save(subset, made, img, renderer.spec.name, char, row)
             made += 1
         progress(s_index + 1, len(SUBSETS), "rendering benchmark queries")
     with open(out_dir / "glyphs.csv", "w", encoding="utf-8", newline="") as handle:
@@ -281,12 +402,13 @@ def make_queries(
         for q in queries:
             with Image.open(glyph_dir / f"{q.gaiji_id}.png") as im:
                 width, height = im.size
-            w.writerow([q.gaiji_id, f"bench:{q.font}", "", width, height, "", "", q.subset, f"glyphs/{q.gaiji_id}.png"])
+            w.writerow([q.gaiji_id, f"bench:{q.font}", q.gaiji_id, width, height, q.reading, "", q.subset,
+                        f"glyphs/{q.gaiji_id}.png"])
     with open(out_dir / "answers.csv", "w", encoding="utf-8", newline="") as handle:
         w = csv.writer(handle, lineterminator="\n")
         w.writerow(["gaiji_id", "subset", "font", "char", "mj"])
         for q in queries:
-            w.writerow([q.gaiji_id, q.subset, q.font, q.char, rows[q.row].mj])
+            w.writerow([q.gaiji_id, q.subset, q.font, q.char, rows[q.row].mj if q.row >= 0 else ""])
     return queries
 
 
@@ -320,10 +442,12 @@ def baseline_rank(ref_vectors: np.ndarray, query_vectors: np.ndarray, k: int = T
 
 @dataclass
 class BenchReport:
-    subsets: list[SubsetScores]
+    subsets: list[SubsetScores]  # the new matcher (v2), with readings
     overall: SubsetScores
     speed: dict[str, float]
     info: dict[str, Any] = field(default_factory=dict)
+    v1_subsets: list[SubsetScores] = field(default_factory=list)  # the old matcher, same queries
+    v1_overall: SubsetScores | None = None
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -331,54 +455,105 @@ class BenchReport:
         return {
             "subsets": [asdict(s) for s in self.subsets],
             "overall": asdict(self.overall),
+            "v1_subsets": [asdict(s) for s in self.v1_subsets],
+            "v1_overall": asdict(self.v1_overall) if self.v1_overall else None,
             "speed": self.speed,
             "info": self.info,
         }
 
     def format_text(self) -> str:
-        head = (
-            f"{'subset':<15} {'n':>6} {'MJ@1':>6} {'MJ@5':>6} {'MJ@10':>6} {'UCS@1':>6} {'MRR':>6} "
-            f"{'auto':>6} {'prec':>7} | {'base@1':>6} {'base@10':>6}"
-        )
-        lines = [head, "-" * len(head)]
+        split = self.info.get("font_split") or {}
+        lines = ["font-level split (disjoint):"]
+        for part in ("training", "calibration", "benchmark"):
+            lines.append(f"  {part:<12} {', '.join(split.get(part, []))}")
+        lines.append(f"  benchmark fonts in this run: {', '.join(self.info.get('fonts', []))}")
+        lines.append("")
+        head = (f"{'subset':<15} {'n':>5} | {'v1@1':>5} {'v1auto':>6} {'v1prec':>7} | {'MJ@1':>5} {'MJ@10':>5} "
+                f"{'UCS@1':>5} {'noRd@1':>6} {'auto':>5} {'prec':>7} {'low95':>6} {'該当なし':>6} | {'base@1':>6}")
+        lines += [head, "-" * len(head)]
+        v1 = {s.name: s for s in self.v1_subsets + ([self.v1_overall] if self.v1_overall else [])}
         for s in self.subsets + [self.overall]:
             if s is self.overall:
                 lines.append("-" * len(head))
+            o = v1.get(s.name)
+            old = (f"{o.top1:>5.3f} {o.accept_share:>6.3f} {_pct(o.accept_precision):>7}" if o else " " * 20)
             lines.append(
-                f"{s.name:<15} {s.n:>6} {s.top1:>6.3f} {s.top5:>6.3f} {s.top10:>6.3f} {s.ucs_top1:>6.3f} "
-                f"{s.mrr:>6.3f} {s.accept_share:>6.3f} {_pct(s.accept_precision):>7} | "
-                f"{s.baseline_top1:>6.3f} {s.baseline_top10:>6.3f}"
+                f"{s.name:<15} {s.n:>5} | {old} | {s.top1:>5.3f} {s.top10:>5.3f} {s.ucs_top1:>5.3f} "
+                f"{s.top1_without_readings:>6.3f} {s.accept_share:>5.3f} {_pct(s.accept_precision):>7} "
+                f"{_pct(s.precision_lower95)[:6]:>6} {s.no_match_suggested:>6.3f} | {s.baseline_top1:>6.3f}"
             )
         sp = self.speed
-        built = " (measured now)" if sp.get("index_built_now") else " (recorded when the cached index was built)"
         lines += [
             "",
-            (
-                "auto = share of gaiji auto-accepted; prec = MJ-level precision among them; "
-                "base = naive baseline (cosine over 32×32 cropped pixels)"
-            ),
-            (
-                f"speed, index loaded: {sp['gaiji_per_s']:,.0f} gaiji/s end to end, best of {sp['repeat']} "
-                f"(median {sp['gaiji_per_s_median']:,.0f}; read PNG + normalise + features + search + fusion "
-                f"+ calibration; {sp['queries']:,} queries, {sp['match_seconds']:.2f} s); "
-                f"ranking alone {sp['rank_per_s']:,.0f} gaiji/s"
-            ),
-            (
-                f"baseline: {sp['baseline_per_s']:,.0f} gaiji/s end to end, best of {sp['repeat']}; "
-                f"baseline index build {sp['baseline_build_seconds']:.1f} s"
-            ),
-            f"match index build: {sp['index_build_seconds']:.1f} s{built}; index load {sp['index_load_seconds']:.2f} s",
-            (
-                f"peak memory (max RSS): {sp['peak_rss_mb']:,.0f} MB (this process), "
-                f"{sp['peak_rss_children_mb']:,.0f} MB (largest worker); load average at start "
-                f"{sp['load_average']:.2f} (other work on the machine slows every number here)"
-            ),
+            "v1 = the old matcher (--matcher v1); MJ@k, UCS@1, auto, prec = the new matcher (v2) with ledger readings;",
+            "noRd@1 = v2 MJ@1 without readings; low95 = Clopper–Pearson 95 % lower bound of prec; 該当なし = share",
+            "with no_match ≥ 0.5; no_equivalent rows have no MJ answer: its 'auto' must be 0; base = naive baseline",
+            f"readings in glyphs.csv for {self.info.get('queries_with_reading', 0):,} of {sp['queries']:,} queries",
+            "",
+            f"`gaiji match SET` end to end (new process: start + index load + read PNGs + match + write CSV), "
+            f"{sp['queries']:,} gaiji from disk:",
+            f"  v2 {sp['cli_v2_per_s']:,.0f} gaiji/s ({sp['cli_v2_seconds']:.1f} s, peak RSS {sp['cli_v2_rss_mb']:,.0f} MB)",
+            f"  v1 {sp['cli_v1_per_s']:,.0f} gaiji/s ({sp['cli_v1_seconds']:.1f} s, peak RSS {sp['cli_v1_rss_mb']:,.0f} MB)",
+            f"  plain baseline (read PNG, crop, 32×32 pixel cosine over all glyphs, same process start): "
+            f"{sp['baseline_cli_per_s']:,.0f} gaiji/s ({sp['baseline_cli_seconds']:.1f} s)",
+            f"in-process with the index loaded, best of {sp['repeat']}: v2 {sp['v2_per_s']:,.0f} gaiji/s, "
+            f"v1 {sp['v1_per_s']:,.0f} gaiji/s",
+            f"match index build {sp['index_build_seconds']:.1f} s; load average at start {sp['load_average']:.2f}",
         ]
         return "\n".join(lines)
 
 
 def _pct(x: float) -> str:
     return "-" if math.isnan(x) else f"{x:.4f}"
+
+
+def _run_cli(args: list[str]) -> tuple[float, float]:
+    """Run a command in a new process: ``(wall seconds, peak RSS MB of that process)``."""
+    import subprocess
+    import sys
+
+    import tempfile
+
+    with tempfile.TemporaryFile() as err:
+        t = time.monotonic()
+        proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise RuntimeError(f"{' '.join(args)} failed: {err.read().decode(errors='replace')[-500:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def _scores(queries: list[Query], result: Any, index: Any, b_ranks: np.ndarray | None,
+            no_readings: Any = None) -> tuple[list[SubsetScores], SubsetScores]:
+    pos = {gid: i for i, gid in enumerate(result.gaiji_ids)}
+    order = np.array([pos.get(q.gaiji_id, -1) for q in queries])
+    if (order < 0).any():
+        raise RuntimeError("some benchmark glyphs were not matched (blank after normalising?)")
+    cand = result.ranked.rows[order]
+    answers = np.array([q.row for q in queries])
+    ranks = answer_ranks(cand, answers)
+    ucs_right = np.array([a >= 0 and index.rows[int(c)].ucs == index.rows[int(a)].ucs for c, a in zip(cand[:, 0], answers)])
+    accepted = result.ranked.auto_accept[order]
+    nm = result.ranked.no_match[order] if result.ranked.no_match is not None else np.full(len(order), np.nan)
+    nr_ranks = None
+    if no_readings is not None:
+        pos2 = {gid: i for i, gid in enumerate(no_readings.gaiji_ids)}
+        nr_ranks = answer_ranks(no_readings.ranked.rows[np.array([pos2[q.gaiji_id] for q in queries])], answers)
+    subset_arr = np.array([q.subset for q in queries])
+
+    def one(name: str, m: np.ndarray) -> SubsetScores:
+        sc = score_subset(name, ranks[m], ucs_right[m], accepted[m], None if b_ranks is None else b_ranks[m])
+        sc.no_match_suggested = float(np.mean(nm[m] >= 0.5)) if m.any() and not np.isnan(nm[m]).all() else float("nan")
+        if nr_ranks is not None:
+            sc.top1_without_readings = top_k_accuracy(nr_ranks[m], 1)
+        return sc
+
+    present = [s for s in SUBSETS if any(q.subset == s for q in queries)]
+    scored = [one(s, subset_arr == s) for s in present]
+    return scored, one("overall", subset_arr != "no_equivalent")
 
 
 def run_match_bench(
@@ -390,16 +565,18 @@ def run_match_bench(
     rebuild_index: bool = False,
     repeat: int = 1,
     progress: Progress = no_progress,
+    end_to_end: bool = True,
 ) -> BenchReport:
-    """Generate the labelled set, match it through the library path of `gaiji match`, score it.
+    """Generate the labelled set, match it with the new and the old matcher through the library
+    path of `gaiji match` (and, with ``end_to_end``, as a new `gaiji match` process), score it.
 
-    Timings are the best of ``repeat`` runs (the machine may be shared); accuracy comes from
-    the first run (every run gives the same candidates).
+    Accuracy figures other than ``overall`` are per subset; ``overall`` leaves out the
+    no-equivalent subset (it has no right answer).
     """
     import tempfile
 
     from gaiji.match.index import load_match_index
-    from gaiji.match.matcher import match_gaiji_set, prepare_queries
+    from gaiji.match.matcher import match_gaiji_set
 
     if reference is None:
         from gaiji.reference import load_reference
@@ -416,91 +593,60 @@ def run_match_bench(
     set_dir = Path(work_dir) / "set"
     try:
         queries = make_queries(index, per_subset=per_subset, seed=seed, out_dir=set_dir, progress=progress)
-        # the matcher, exactly as `gaiji match` runs it (index already loaded = cached)
         load_average = os.getloadavg()[0]
-        match_times = []
-        runs = []
+        times: dict[str, list[float]] = {"v1": [], "v2": []}
+        results: dict[str, Any] = {}
         for _ in range(max(1, repeat)):
-            t1 = time.monotonic()
-            runs.append(match_gaiji_set(set_dir, reference, top_k=TOP_K, progress=progress))
-            match_times.append(time.monotonic() - t1)
-        result = runs[0]
-        del runs[1:]
-        match_seconds = min(match_times)
+            for m in ("v2", "v1"):
+                t1 = time.monotonic()
+                results[m] = match_gaiji_set(set_dir, reference, top_k=TOP_K, progress=progress, matcher=m)
+                times[m].append(time.monotonic() - t1)
+        without = match_gaiji_set(set_dir, reference, top_k=TOP_K, progress=progress, use_readings=False)
         # the naive baseline, same images, same run
-        t2 = time.monotonic()
         ref_vecs = baseline_vectors(np.asarray(reference.rasters))
-        has = np.asarray(reference.has_glyph, bool)
-        ref_vecs[~has] = 0
-        baseline_build = time.monotonic() - t2
+        ref_vecs[~np.asarray(reference.has_glyph, bool)] = 0
         paths = [str(set_dir / "glyphs" / f"{q.gaiji_id}.png") for q in queries]
         from gaiji.render import canonical_raster, load_image, to_uint8
 
-        baseline_times = []
-        for _ in range(max(1, repeat)):
-            t3 = time.monotonic()
-            base_rasters = np.stack([to_uint8(canonical_raster(load_image(p))) for p in paths])
-            base_top = baseline_rank(ref_vecs, baseline_vectors(base_rasters))
-            baseline_times.append(time.monotonic() - t3)
-        baseline_seconds = min(baseline_times)
-        # ranking alone (features + search + fusion on prepared rasters)
-        rasters, _, sides = prepare_queries(paths)
-        from gaiji.match.matcher import match_rasters
-
-        rank_times = []
-        for _ in range(max(1, repeat)):
-            t4 = time.monotonic()
-            match_rasters(index, rasters, top_k=TOP_K, sides=sides)
-            rank_times.append(time.monotonic() - t4)
-        rank_seconds = min(rank_times)
+        base_rasters = np.stack([to_uint8(canonical_raster(load_image(p))) for p in paths])
+        base_top = baseline_rank(ref_vecs, baseline_vectors(base_rasters))
+        cli: dict[str, float] = {}
+        if end_to_end:
+            home = ["--home", str(Path(reference.home).parent)] if getattr(reference, "home", None) else []
+            for m in ("v2", "v1"):
+                wall, rss = _run_cli(["-m", "gaiji", "match", str(set_dir), "-o", str(Path(work_dir) / f"c-{m}.csv"),
+                                      "-q", "--matcher", m, *home])
+                cli[f"cli_{m}_seconds"], cli[f"cli_{m}_rss_mb"] = wall, rss
+                cli[f"cli_{m}_per_s"] = len(queries) / wall
+            wall, _ = _run_cli(["-m", "gaiji.match.baseline", str(set_dir), *home])
+            cli["baseline_cli_seconds"], cli["baseline_cli_per_s"] = wall, len(queries) / wall
     finally:
         if cleanup is not None:
             cleanup.cleanup()
-
-    pos = {gid: i for i, gid in enumerate(result.gaiji_ids)}
-    order = np.array([pos.get(q.gaiji_id, -1) for q in queries])
-    if (order < 0).any():
-        raise RuntimeError("some benchmark glyphs were not matched (blank after normalising?)")
-    cand = result.ranked.rows[order]
-    answers = np.array([q.row for q in queries])
-    ranks = answer_ranks(cand, answers)
-    ucs_right = np.array([index.rows[int(c)].ucs == index.rows[int(a)].ucs for c, a in zip(cand[:, 0], answers)])
-    accepted = result.ranked.auto_accept[order]
-    b_ranks = answer_ranks(base_top, answers)
-    subsets_present = [s for s in SUBSETS if any(q.subset == s for q in queries)]
-    subset_arr = np.array([q.subset for q in queries])
-    scores = [
-        score_subset(s, ranks[subset_arr == s], ucs_right[subset_arr == s], accepted[subset_arr == s],
-                     b_ranks[subset_arr == s])
-        for s in subsets_present
-    ]
-    overall = score_subset("overall", ranks, ucs_right, accepted, b_ranks)
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    b_ranks = answer_ranks(base_top, np.array([q.row for q in queries]))
+    scores, overall = _scores(queries, results["v2"], index, b_ranks, no_readings=without)
+    v1_scores, v1_overall = _scores(queries, results["v1"], index, b_ranks)
     n = len(queries)
+    nan = float("nan")
     speed = {
         "queries": n,
-        "match_seconds": match_seconds,
-        "gaiji_per_s": n / match_seconds if match_seconds else float("nan"),
-        "gaiji_per_s_median": n / float(np.median(match_times)),
         "repeat": max(1, repeat),
         "load_average": load_average,
-        "rank_per_s": n / rank_seconds if rank_seconds else float("nan"),
-        "baseline_per_s": n / baseline_seconds if baseline_seconds else float("nan"),
-        "baseline_build_seconds": baseline_build,
-        "index_build_seconds": built_now_seconds if rebuild_index else float(index.meta.get("build_seconds", float("nan"))),
-        "index_built_now": bool(rebuild_index),
-        "index_load_seconds": result.seconds.get("index_load", float("nan")),
-        "peak_rss_mb": usage.ru_maxrss / 1024,
-        "peak_rss_children_mb": children.ru_maxrss / 1024,
+        "v2_per_s": n / min(times["v2"]),
+        "v1_per_s": n / min(times["v1"]),
+        "index_build_seconds": built_now_seconds if rebuild_index else float(index.meta.get("build_seconds", nan)),
+        **{k: cli.get(k, nan) for k in ("cli_v2_seconds", "cli_v2_rss_mb", "cli_v2_per_s", "cli_v1_seconds",
+                                        "cli_v1_rss_mb", "cli_v1_per_s", "baseline_cli_seconds", "baseline_cli_per_s")},
     }
     info = {
         "reference_version": index.reference_version,
         "per_subset": per_subset,
         "seed": seed,
         "fonts": sorted({q.font for q in queries}),
-        "projection_fonts": index.meta.get("projection", {}).get("fonts"),
-        "calibration": index.meta.get("calibration_info"),
+        "font_split": index.meta.get("font_split"),
+        "trust": (index.trust.info if index.trust is not None else None),
         "excluded_learned_chars": len(index.learned_chars()),
+        "queries_with_reading": sum(1 for q in queries if q.reading),
     }
-    return BenchReport(subsets=scores, overall=overall, speed=speed, info=info)
+    return BenchReport(subsets=scores, overall=overall, speed=speed, info=info,
+                       v1_subsets=v1_scores, v1_overall=v1_overall)

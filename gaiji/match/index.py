@@ -69,6 +69,11 @@ class MatchIndex:
     small_projected: np.ndarray | None = None
     calibration: Calibration | None = None
     small_calibration: Calibration | None = None
+    # match v2
+    pooled: np.ndarray | None = None  # (N, 32, 32) uint8 rasters for the verifier
+    groups: np.ndarray | None = None  # (N,) int: rows of one character share a group
+    verifier: Any = None  # gaiji.match.verify.Verifier
+    trust: Any = None  # gaiji.match.trust.TrustModel
     _searcher: Any = field(default=None, repr=False)
     _small_searcher: Any = field(default=None, repr=False)
 
@@ -113,6 +118,7 @@ def index_key(reference: Any) -> str:
         "feature": FEATURE_VERSION,
         "projection": PROJECTION_VERSION,
         "calibration": CALIBRATION_VERSION,
+        "model": model_digest(),
     }
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
     return digest[:16]
@@ -121,11 +127,11 @@ def index_key(reference: Any) -> str:
 def index_dir(reference: Any) -> Path:
     """``<reference.home>/match``, or the user cache when the reference folder is read-only."""
     home = Path(reference.home)
-    if os.access(home, os.W_OK) or (home / "match" / "meta.json").is_file():
-        return home / "match"
+    if os.access(home, os.W_OK) or (home / "match-v2" / "meta.json").is_file():
+        return home / "match-v2"
     from gaiji.paths import gaiji_cache
 
-    return gaiji_cache() / "match"
+    return gaiji_cache() / "match-v2"
 
 
 def load_match_index(
@@ -168,6 +174,18 @@ def open_match_index(folder: Path) -> MatchIndex:
             np.memmap(folder / "projected_small.f32", np.float32, "r", shape=(n, small_projection.matrix.shape[1]))
         )
         rows_raw = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
+        pooled = None
+        if (folder / "pooled.u8").is_file():
+            pooled = np.asarray(np.memmap(folder / "pooled.u8", np.uint8, "r", shape=(n, 32, 32)))
+        verifier = trust = None
+        if (folder / "verifier.npz").is_file():
+            from gaiji.match.verify import Verifier
+
+            verifier = Verifier.load(folder / "verifier.npz")
+        if (folder / "trust.json").is_file():
+            from gaiji.match.trust import TrustModel
+
+            trust = TrustModel.from_dict(json.loads((folder / "trust.json").read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError) as exc:
         raise ReferenceMissing(
             f"the match index in {folder} is unreadable ({exc}); rebuild it with `gaiji match --rebuild-index`"
@@ -180,6 +198,7 @@ def open_match_index(folder: Path) -> MatchIndex:
         for r in rows_raw
     ]
     cal = meta.get("calibration")
+    groups = character_groups(rows)
     return MatchIndex(
         path=folder,
         meta=meta,
@@ -192,7 +211,21 @@ def open_match_index(folder: Path) -> MatchIndex:
         small_projected=small_projected,
         calibration=Calibration.from_dict(cal) if cal else None,
         small_calibration=Calibration.from_dict(meta["calibration_small"]) if meta.get("calibration_small") else None,
+        pooled=pooled,
+        groups=groups,
+        verifier=verifier,
+        trust=trust,
     )
+
+
+def character_groups(rows: list[RowInfo]) -> np.ndarray:
+    """``(N,)`` group number per row: the rows of one character (its variants) share one."""
+    ids: dict[str, int] = {}
+    out = np.zeros(len(rows), np.int64)
+    for i, r in enumerate(rows):
+        key = r.base_char or f"#{i}"
+        out[i] = ids.setdefault(key, len(ids))
+    return out
 
 
 def reference_rows(reference: Any) -> list[RowInfo]:
@@ -227,72 +260,83 @@ def _is_ideograph(ch: str) -> bool:
     return 0x3400 <= cp <= 0x9FFF or 0xF900 <= cp <= 0xFAFF or 0x20000 <= cp <= 0x3FFFF
 
 
+MODEL_DIR = Path(__file__).resolve().parent / "model"
+#: files of the shipped model (trained offline by scripts/train_matcher.py)
+MODEL_FILES = ("projection.npz", "projection_small.npz", "verifier.npz", "trust.json", "model.json",
+               "training_chars.txt")
+
+
+def model_digest(model_dir: Path | None = None) -> str:
+    """SHA-256 (16 hex) over the shipped model files, '' when there is none."""
+    folder = MODEL_DIR if model_dir is None else Path(model_dir)
+    h = hashlib.sha256()
+    found = False
+    for name in MODEL_FILES:
+        path = folder / name
+        if path.is_file():
+            found = True
+            h.update(name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16] if found else ""
+
+
 def build_match_index(
-    reference: Any, folder: Path, *, key: str | None = None, progress: Progress = no_progress
+    reference: Any, folder: Path, *, key: str | None = None, progress: Progress = no_progress,
+    model_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Compute everything the matcher needs and write it atomically to ``folder``."""
-    from gaiji.match.projection import SMALL_KIND_WEIGHTS, build_projection
+    """Compute the reference side of the matcher and write it atomically to ``folder``.
+
+    The learned parts — the two projections, the verifier and the calibrations — are
+    shipped in ``gaiji/match/model/`` (``scripts/train_matcher.py`` rebuilds them); here only
+    the reference's features are computed and projected (a few seconds per 10,000 glyphs).
+    """
+    from gaiji.match.verify import pooled32
 
     started = time.monotonic()
+    model_dir = MODEL_DIR if model_dir is None else Path(model_dir)
     key = key or index_key(reference)
+    if not (model_dir / "projection.npz").is_file() or not (model_dir / "projection_small.npz").is_file():
+        raise ReferenceMissing(
+            f"the matcher's learned model is missing from {model_dir}; reinstall gaiji or rebuild it with "
+            "`python scripts/train_matcher.py`"
+        )
     n = len(reference)
     has_glyph = np.asarray(reference.has_glyph, bool)
     progress(0, n, "reading reference rows")
     rows = reference_rows(reference)
     t0 = time.monotonic()
     features = np.zeros((n, FEATURE_DIM), np.float32)
+    pooled = np.zeros((n, 32, 32), np.uint8)
     step = 4096
     for i in range(0, n, step):
-        features[i : i + step] = glyph_features(np.asarray(reference.rasters[i : i + step]))
+        block = np.asarray(reference.rasters[i : i + step])
+        features[i : i + step] = glyph_features(block)
+        pooled[i : i + step] = np.round(pooled32(block) * 255).astype(np.uint8)
         progress(min(i + step, n), n, "reference features")
     features[~has_glyph] = 0
     feature_seconds = time.monotonic() - t0
-
-    rng = np.random.default_rng(SEED)
-    pool = unique_glyph_chars(rows, has_glyph)
-    from gaiji.match.projection import TRAINING_FONTS, installed
-    from gaiji.match.synth import FontRenderer
-
-    common = [f for f in installed(TRAINING_FONTS)]
-    if common:
-        first = FontRenderer(common[0])
-        pool_common = [c for c in pool if first.has(c)]
-    else:
-        pool_common = pool
-    shuffled = list(rng.permutation(pool_common))
-    train_chars = shuffled[:TRAINING_CLASSES]
-    calib_chars = shuffled[TRAINING_CLASSES : TRAINING_CLASSES + CALIBRATION_CHARS]
-    projection, projection_info = build_projection(
-        train_chars, reference_font=getattr(reference, "font_path", None), seed=SEED, progress=progress
-    )
+    projection = Projection.load(model_dir / "projection.npz")
+    small_projection = Projection.load(model_dir / "projection_small.npz")
     projected = projection.project(features)
     projected[~has_glyph] = 0
-    small_projection, small_info = build_projection(
-        train_chars, reference_font=getattr(reference, "font_path", None), seed=SEED + 2,
-        weights=SMALL_KIND_WEIGHTS, progress=progress,
-    )
     small_projected = small_projection.project(features)
     small_projected[~has_glyph] = 0
     searchable = np.flatnonzero(has_glyph)
+    model_meta: dict[str, Any] = {}
+    if (model_dir / "model.json").is_file():
+        model_meta = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
 
     with atomic_directory(folder) as tmp:
-        mm = np.memmap(tmp / "features.f32", np.float32, "w+", shape=features.shape)
-        mm[:] = features
-        mm.flush()
-        mp = np.memmap(tmp / "projected.f32", np.float32, "w+", shape=projected.shape)
-        mp[:] = projected
-        mp.flush()
-        ms = np.memmap(tmp / "projected_small.f32", np.float32, "w+", shape=small_projected.shape)
-        ms[:] = small_projected
-        ms.flush()
-        del mm, mp, ms
+        for name, arr, dtype in (("features.f32", features, np.float32), ("projected.f32", projected, np.float32),
+                                 ("projected_small.f32", small_projected, np.float32), ("pooled.u8", pooled, np.uint8)):
+            mm = np.memmap(tmp / name, dtype, "w+", shape=arr.shape)
+            mm[:] = arr
+            mm.flush()
+            del mm
         projection.save(tmp / "projection.npz")
         small_projection.save(tmp / "projection_small.npz")
-        (tmp / "training_chars.txt").write_text(
-            "# characters the projection learned from, then those the calibration was fitted on\n"
-            + "".join(train_chars) + "\n" + "".join(calib_chars) + "\n",
-            encoding="utf-8",
-        )
+        for name in ("verifier.npz", "trust.json", "training_chars.txt"):
+            if (model_dir / name).is_file():
+                (tmp / name).write_bytes((model_dir / name).read_bytes())
         (tmp / "rows.json").write_text(
             json.dumps(
                 [[r.mj, r.char, r.ucs, r.ivs, r.base_char, list(r.readings),
@@ -309,21 +353,17 @@ def build_match_index(
             "feature_version": FEATURE_VERSION,
             "projection_version": PROJECTION_VERSION,
             "calibration_version": CALIBRATION_VERSION,
+            "model": model_digest(model_dir),
             "rows": n,
             "searchable": searchable.tolist(),
-            "projection": projection_info,
-            "projection_small": small_info,
+            "projection": model_meta.get("projection"),
+            "projection_small": model_meta.get("projection_small"),
+            "calibration": model_meta.get("calibration_v1"),
+            "calibration_small": model_meta.get("calibration_v1_small"),
+            "calibration_info": model_meta.get("calibration_v1_info"),
+            "font_split": model_meta.get("font_split"),
             "feature_seconds": round(feature_seconds, 1),
         }
-        (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-        # calibrate against the index as it will be used
-        partial = open_match_index(tmp)
-        from gaiji.match.calibrate import calibrate_index
-
-        calibration, small_cal, cal_info = calibrate_index(partial, calib_chars, seed=SEED, progress=progress)
-        meta["calibration"] = calibration.to_dict() if calibration else None
-        meta["calibration_small"] = small_cal.to_dict() if small_cal else None
-        meta["calibration_info"] = cal_info
         meta["build_seconds"] = round(time.monotonic() - started, 1)
         meta["built_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         meta["pid"] = os.getpid()

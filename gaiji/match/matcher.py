@@ -25,11 +25,14 @@ from gaiji.match.fuse import ledger_readings
 from gaiji.match.index import MatchIndex, load_match_index
 from gaiji.match.prepare import query_raster_and_side
 from gaiji.match.ranking import QueryHints, RankedBatch, rank_rasters
+from gaiji.match.verified import rank_rasters_verified
 from gaiji.progress import Progress, no_progress
 
 BATCH = 2048
 BLOCK = 50_000  # gaiji prepared before ranking; bounds memory (~200 MB per block)
 CHUNK = 512  # images per worker task
+MATCHERS = ("v2", "v1")
+DEFAULT_MATCHER = "v2"
 PARALLEL_MIN = 2000  # below this, one process prepares images faster than starting workers
 
 
@@ -60,16 +63,12 @@ def hints_for(reading: str, extra: dict[str, str]) -> QueryHints:
     return QueryHints(readings=tuple(ledger_readings(reading)), radical=radical, strokes=strokes)
 
 
-def _prepare_one(path: str) -> tuple[np.ndarray, int]:
-    from gaiji.render import load_image
-
-    return query_raster_and_side(load_image(path))
-
-
 def _prepare_chunk(paths: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    done = [_prepare_one(p) for p in paths]
-    rasters = np.stack([d[0] for d in done])
-    return rasters, glyph_features(rasters), np.array([d[1] for d in done], np.int64)
+    """Decode, normalise (vectorised over same-size images) and describe a chunk of images."""
+    from gaiji.match.prepare import prepare_paths
+
+    rasters, sides = prepare_paths(paths)
+    return rasters, glyph_features(rasters), sides.astype(np.int64)
 
 
 def prepared_chunks(
@@ -124,13 +123,21 @@ def match_rasters(
     features: np.ndarray | None = None,
     sides: np.ndarray | None = None,
     progress: Progress = no_progress,
+    matcher: str = DEFAULT_MATCHER,
 ) -> RankedBatch:
-    """Rank in batches of :data:`BATCH` and stitch the results."""
+    """Rank in batches of :data:`BATCH` and stitch the results.
+
+    ``matcher``: ``v2`` (default: shortlist verified pair by pair, trusted confidence,
+    ``no_match`` and ``ucs_confidence``) or ``v1`` (the earlier feature-similarity ranking).
+    """
+    if matcher not in MATCHERS:
+        raise InputError(f"unknown matcher {matcher!r}; use one of {', '.join(MATCHERS)}")
+    rank = rank_rasters if matcher == "v1" else rank_rasters_verified
     parts: list[RankedBatch] = []
     n = len(rasters)
     for i in range(0, n, BATCH):
         parts.append(
-            rank_rasters(
+            rank(
                 index, rasters[i : i + BATCH], None if hints is None else hints[i : i + BATCH], top_k=top_k,
                 features=None if features is None else features[i : i + BATCH],
                 sides=None if sides is None else sides[i : i + BATCH],
@@ -152,7 +159,10 @@ def _empty(top_k: int) -> RankedBatch:
 
 def concat_batches(parts: list[RankedBatch]) -> RankedBatch:
     cat = lambda name: np.concatenate([getattr(p, name) for p in parts])
+    opt = lambda name: None if any(getattr(p, name) is None for p in parts) else cat(name)  # noqa: E731
     return RankedBatch(
+        verify_score=opt("verify_score"), ucs_confidence=opt("ucs_confidence"), no_match=opt("no_match"),
+        stratum=[s for p in parts for s in p.stratum], evidence=[e for p in parts for e in p.evidence],
         rows=cat("rows"), score=cat("score"), image_score=cat("image_score"),
         rerank_score=cat("rerank_score"), reading_score=cat("reading_score"),
         radical_strokes_score=cat("radical_strokes_score"), gap=cat("gap"),
@@ -169,6 +179,7 @@ def match_gaiji_set(
     progress: Progress = no_progress,
     rebuild_index: bool = False,
     use_readings: bool = True,
+    matcher: str = DEFAULT_MATCHER,
 ) -> MatchResult:
     """Rank MJ candidates for every gaiji in the set folder ``set_dir``.
 
@@ -177,6 +188,8 @@ def match_gaiji_set(
     """
     from gaiji.extract.gaijiset import read_gaiji_set
 
+    if matcher not in MATCHERS:
+        raise InputError(f"--matcher {matcher}: use one of {', '.join(MATCHERS)}")
     if top_k < 1 or top_k > 100:
         raise InputError(f"--top {top_k}: choose between 1 and 100 candidates per gaiji")
     if reference is None:
@@ -213,7 +226,7 @@ def match_gaiji_set(
             block_hints = None if hints is None else [h for h, k in zip(hints[block : block + BLOCK], keep) if k]
             parts.append(
                 match_rasters(index, rasters[keep], block_hints, top_k=top_k, features=feats[keep],
-                              sides=sides[keep], progress=progress)
+                              sides=sides[keep], progress=progress, matcher=matcher)
             )
             kept += [r.gaiji_id for r, k in zip(block_records, keep) if k]
     ranked = concat_batches(parts) if parts else _empty(top_k)

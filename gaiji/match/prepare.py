@@ -65,3 +65,134 @@ def query_raster_and_side(image: Image.Image | np.ndarray) -> tuple[np.ndarray, 
     box = ink_bbox(ink)
     side = 0 if box is None else max(box[2] - box[0], box[3] - box[1])
     return to_uint8(canonical_raster(ink)), side
+
+
+# --- batches: the same normalisation, vectorised over many glyphs ---------------------------
+
+FAST_DECODE_MAX_BYTES = 1 << 20  # small PNG/BMP files: decoded by OpenCV when 8-bit grey
+
+
+def decode_ink(path: str) -> np.ndarray:
+    """A glyph image file → float32 ink (1 = ink), exactly as :func:`gaiji.render.ink_intensity`
+    of :func:`gaiji.render.load_image` gives it; 8-bit grey and 1-bit files take a fast path."""
+    import os
+
+    import cv2
+
+    from gaiji.render import load_image
+
+    if os.path.getsize(path) <= FAST_DECODE_MAX_BYTES:
+        a = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        if a is not None and a.ndim == 2 and a.dtype == np.uint8 and a.size > 0:
+            arr = np.asarray(a, dtype=np.float32) / 255.0
+            border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
+            if float(np.median(border)) >= 0.5:
+                arr = 1.0 - arr
+            return np.clip(arr, 0.0, 1.0).astype(np.float32)
+    return ink_intensity(load_image(path))
+
+
+def _otsu_batch(ink: np.ndarray) -> np.ndarray:
+    """Otsu thresholds of a batch ``(B, N)`` of values in [0, 1] (as :func:`otsu_threshold`)."""
+    b = ink.shape[0]
+    bins = (ink * 64).astype(np.intp)
+    np.minimum(bins, 63, out=bins)
+    hist = np.bincount((bins + 64 * np.arange(b)[:, None]).ravel(), minlength=64 * b).reshape(b, 64).astype(np.float64)
+    total = hist.sum(axis=1, keepdims=True)
+    centers = (np.arange(64) + 0.5) / 64
+    w0 = np.cumsum(hist, axis=1)
+    w1 = total - w0
+    m0 = np.cumsum(hist * centers, axis=1)
+    mt = m0[:, -1:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (mt * w0 / total - m0) ** 2 / (w0 * w1)
+    between = np.nan_to_num(between)
+    return np.where(total[:, 0] == 0, 0.5, centers[np.argmax(between, axis=1)])
+
+
+def _percentile95_of_positive(ink: np.ndarray) -> np.ndarray:
+    """Per row of ``(B, N)``, ``np.percentile(row[row > 0], 95)`` (linear), 1.0 when none."""
+    s = np.sort(ink, axis=1)
+    n = s.shape[1]
+    k = (s > 0).sum(axis=1)
+    idx = (np.maximum(k, 1) - 1) * 0.95
+    lo = np.floor(idx).astype(np.intp)
+    hi = np.minimum(lo + 1, np.maximum(k, 1) - 1)
+    base = n - np.maximum(k, 1)
+    rows = np.arange(len(s))
+    v_lo = s[rows, base + lo]
+    v_hi = s[rows, base + hi]
+    frac = idx - lo
+    out = v_lo + (v_hi - v_lo) * frac
+    # numpy's lerp: where frac >= 0.5 it computes from the upper end
+    out = np.where(frac >= 0.5, v_hi - (v_hi - v_lo) * (1 - frac), out)
+    return np.where(k > 0, out, 1.0)
+
+
+def canonical_batch(inks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Ink images (float32, 1 = ink) → ``(uint8 (N, 64, 64) canonical rasters, ink side (N,))``,
+    equal to :func:`query_raster_and_side` after speck removal; same-shape images are
+    normalised together."""
+    import cv2
+
+    from gaiji.render import CANONICAL_MARGIN, CANONICAL_SIZE
+
+    n = len(inks)
+    out = np.zeros((n, CANONICAL_SIZE, CANONICAL_SIZE), np.uint8)
+    sides = np.zeros(n, np.int64)
+    by_shape: dict[tuple[int, int], list[int]] = {}
+    for i, ink in enumerate(inks):
+        by_shape.setdefault(ink.shape, []).append(i)
+    inner = CANONICAL_SIZE - 2 * CANONICAL_MARGIN
+    for (h, w), members in by_shape.items():
+        batch = np.stack([inks[i] for i in members]).astype(np.float32)
+        b = len(members)
+        flat = batch.reshape(b, -1)
+        # canonical_raster hands an array that does not look like ink to ink_intensity again
+        border = np.concatenate([batch[:, 0, :], batch[:, -1, :], batch[:, :, 0], batch[:, :, -1]], axis=1)
+        flip = np.median(border, axis=1) >= 0.5
+        if flip.any():
+            flat[flip] = np.clip(1.0 - flat[flip], 0.0, 1.0)
+        has = ((flat > 0.02).any(axis=1)) & (flat.max(axis=1) > 0)
+        t = _otsu_batch(flat)
+        stretch = has & (t > 0.05) & (t < 0.95)
+        if stretch.any():
+            floor = (t[stretch] * 0.5).astype(np.float64)
+            part = flat[stretch].astype(np.float64)
+            part = np.clip((part - floor[:, None]) / np.maximum(1e-6, 1.0 - floor)[:, None], 0.0, 1.0)
+            peak = _percentile95_of_positive(part)
+            ok = peak > 0
+            part[ok] = np.clip(part[ok] / peak[ok, None], 0.0, 1.0)
+            flat[stretch] = part.astype(np.float32)
+        batch = flat.reshape(b, h, w)
+        mask = batch > 0.35
+        rows_any = mask.any(axis=2)
+        cols_any = mask.any(axis=1)
+        for j, i in enumerate(members):
+            r = np.flatnonzero(rows_any[j])
+            if r.size == 0:
+                continue
+            c = np.flatnonzero(cols_any[j])
+            top, bottom, left, right = int(r[0]), int(r[-1]) + 1, int(c[0]), int(c[-1]) + 1
+            crop = batch[j, top:bottom, left:right]
+            ch, cw = crop.shape
+            scale = inner / max(ch, cw)
+            nh, nw = max(1, round(ch * scale)), max(1, round(cw * scale))
+            interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+            resized = cv2.resize(crop, (nw, nh), interpolation=interp)
+            y0, x0 = (CANONICAL_SIZE - nh) // 2, (CANONICAL_SIZE - nw) // 2
+            out[i, y0 : y0 + nh, x0 : x0 + nw] = np.round(np.clip(resized, 0, 1) * 255).astype(np.uint8)
+    # the ink side is measured before normalising, as query_raster_and_side does
+    for i, ink in enumerate(inks):
+        m = ink > 0.35
+        r = np.flatnonzero(m.any(axis=1))
+        if r.size:
+            c = np.flatnonzero(m.any(axis=0))
+            sides[i] = max(int(r[-1]) + 1 - int(r[0]), int(c[-1]) + 1 - int(c[0]))
+    return out, sides
+
+
+def prepare_paths(paths: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Glyph image files → ``(canonical rasters (N, 64, 64) uint8, ink side (N,))`` in batches."""
+    inks = [remove_specks(decode_ink(p)) for p in paths]
+    return canonical_batch(inks)

@@ -47,6 +47,13 @@ CALIBRATION_FONTS: tuple[FontSpec, ...] = (
     FontSpec("UmeGothic", _FONTS / "truetype/horai-umefont/ume-tgo4.ttf", "gothic"),
 )
 
+#: fonts the match-v2 confidence (gaiji.match.trust) is calibrated on: never learned from (the
+#: verifier learns from the training fonts and the Ume fonts above), never benchmarked
+TRUST_FONTS: tuple[FontSpec, ...] = (
+    FontSpec("BIZUDMincho", _FONTS / "truetype/bizud-mincho/BIZUDMincho-Regular.ttf", "mincho"),
+    FontSpec("BIZUDGothic", _FONTS / "truetype/bizud-gothic/BIZUDGothic-Regular.ttf", "gothic"),
+)
+
 #: how often each query kind is drawn for a training or calibration rendering
 KIND_WEIGHTS: dict[str, float] = {
     "outline": 0.25,

@@ -15,7 +15,7 @@ from gaiji.match.fuse import (
     reading_agreement,
 )
 from gaiji.match.index import MatchIndex
-from gaiji.match.search import RAW_WEIGHT, SHORTLIST, rerank, shortlist_similarity, truncated
+from gaiji.match.search import RAW_WEIGHT, SHORTLIST, Shortlist, rerank, shortlist_similarity, truncated
 
 SMALL_SIDE = 16  # ink box of at most this many source pixels: a 12–16 px bitmap
 SMALL_RAW_WEIGHT = 0.25  # tuned on the calibration fonts' 12 px renderings
@@ -53,6 +53,12 @@ class RankedBatch:
     confidence: np.ndarray
     auto_accept: np.ndarray  # (Q,) bool, for rank 1
     reading_matched: list[list[str]] = field(default_factory=list)
+    # match v2 (verified ranking); NaN / empty from the v1 matcher
+    verify_score: np.ndarray | None = None  # (Q, K) verifier's probability: same glyph
+    ucs_confidence: np.ndarray | None = None  # (Q,) the rank-1 character is right, any variant
+    no_match: np.ndarray | None = None  # (Q,) no reference glyph is the same character
+    stratum: list[str] = field(default_factory=list)  # (Q,) input condition the threshold came from
+    evidence: list[str] = field(default_factory=list)  # (Q,) why, in words, for rank 1
 
     def __len__(self) -> int:
         return int(self.rows.shape[0])
@@ -79,26 +85,7 @@ def rank_rasters(
         raise ValueError(f"top_k must be at least 1, got {top_k}")
     q = len(rasters)
     raw = glyph_features(rasters) if features is None else np.asarray(features, np.float32)
-    k1 = max(shortlist, top_k + 1)
-    small = np.zeros(q, bool) if sides is None else (np.asarray(sides) > 0) & (np.asarray(sides) <= SMALL_SIDE)
-    s1 = np.zeros((q, k1), np.float32)
-    rows1 = np.zeros((q, k1), np.int64)
-    weights = np.where(small, SMALL_RAW_WEIGHT, RAW_WEIGHT)[:, None]
-    for mask, proj, searcher, projected_refs in (
-        (~small, index.projection, index.searcher, index.projected),
-        (small, index.small_projection or index.projection, index.small_searcher,
-         index.small_projected if index.small_projection is not None else index.projected),
-    ):
-        if mask.any():
-            queries = proj.project(raw[mask])
-            _, rows1[mask] = searcher.search(truncated(queries), k1)
-            s1[mask] = shortlist_similarity(queries, rows1[mask], projected_refs)
-    mid = small & (np.asarray(sides if sides is not None else np.zeros(q)) > TINY_SIDE)
-    if index.small_projection is not None and mid.any():
-        general = shortlist_similarity(index.projection.project(raw[mid]), rows1[mid], index.projected)
-        share = MID_GENERAL_WEIGHT / (1 - SMALL_RAW_WEIGHT)  # of the projected part
-        s1[mid] = (1 - share) * s1[mid] + share * general
-    short = rerank(raw, s1, rows1, index.features, raw_weight=weights)
+    short, small = search_shortlist(index, raw, sides, max(shortlist, top_k + 1))
     score = short.rerank_score.copy()
     k_all = score.shape[1]
     reading = np.zeros_like(score)
@@ -142,3 +129,52 @@ def rank_rasters(
         auto_accept=auto,
         reading_matched=[[matched[i][int(j)] for j in order[i]] for i in range(q)],
     )
+
+
+def search_shortlist(
+    index: MatchIndex,
+    raw: np.ndarray,
+    sides: np.ndarray | None,
+    k1: int,
+    *,
+    exclude_groups: np.ndarray | None = None,
+) -> tuple[Shortlist, np.ndarray]:
+    """Stage 1 + re-rank: the ``k1`` best reference rows per query and whether each query is a
+    small bitmap (searched with the small projection).
+
+    ``exclude_groups``: per query, a character group (:attr:`MatchIndex.groups`) to leave out,
+    or -1 — how calibration simulates a gaiji whose character has no MJ glyph.
+    """
+    q = len(raw)
+    extra = 24 if exclude_groups is not None else 0
+    k_search = k1 + extra
+    small = np.zeros(q, bool) if sides is None else (np.asarray(sides) > 0) & (np.asarray(sides) <= SMALL_SIDE)
+    s1 = np.zeros((q, k_search), np.float32)
+    rows1 = np.zeros((q, k_search), np.int64)
+    weights = np.where(small, SMALL_RAW_WEIGHT, RAW_WEIGHT)[:, None]
+    for mask, proj, searcher, projected_refs in (
+        (~small, index.projection, index.searcher, index.projected),
+        (small, index.small_projection or index.projection, index.small_searcher,
+         index.small_projected if index.small_projection is not None else index.projected),
+    ):
+        if mask.any():
+            queries = proj.project(raw[mask])
+            _, rows1[mask] = searcher.search(truncated(queries), k_search)
+    if exclude_groups is not None:
+        drop = index.groups[rows1] == np.asarray(exclude_groups)[:, None]
+        order = np.argsort(drop, axis=1, kind="stable")[:, :k1]
+        rows1 = np.take_along_axis(rows1, order, 1)
+        s1 = s1[:, :k1]
+    for mask, proj, projected_refs in (
+        (~small, index.projection, index.projected),
+        (small, index.small_projection or index.projection,
+         index.small_projected if index.small_projection is not None else index.projected),
+    ):
+        if mask.any():
+            s1[mask] = shortlist_similarity(proj.project(raw[mask]), rows1[mask], projected_refs)
+    mid = small & (np.asarray(sides if sides is not None else np.zeros(q)) > TINY_SIDE)
+    if index.small_projection is not None and mid.any():
+        general = shortlist_similarity(index.projection.project(raw[mid]), rows1[mid], index.projected)
+        share = MID_GENERAL_WEIGHT / (1 - SMALL_RAW_WEIGHT)  # of the projected part
+        s1[mid] = (1 - share) * s1[mid] + share * general
+    return rerank(raw, s1, rows1, index.features, raw_weight=weights), small

@@ -26,6 +26,8 @@ COLUMNS = (
     "gaiji_id", "rank", "mj", "ucs", "ivs", "char", "score", "confidence", "auto_accept",
     "image_score", "rerank_score", "reading_score", "reading_matched", "radical_strokes_score",
     "gap", "reference_version",
+    # match v2 (additive): per gaiji on every row; verifier probability per row
+    "ucs_confidence", "no_match", "verify_score", "matcher", "stratum", "evidence",
 )
 FORMATS = ("csv", "jsonl")
 
@@ -35,9 +37,18 @@ def candidate_rows(result: MatchResult) -> Iterator[dict[str, Any]]:
     rk = result.ranked
     rows = result.index.rows
     version = result.reference_version
+    v2 = rk.verify_score is not None
     for i, gid in enumerate(result.gaiji_ids):
         for j in range(rk.rows.shape[1]):
             info = rows[int(rk.rows[i, j])]
+            extra: dict[str, Any] = {
+                "ucs_confidence": _num(rk.ucs_confidence[i], 4) if v2 else "",
+                "no_match": _num(rk.no_match[i], 4) if v2 else "",
+                "verify_score": _num(rk.verify_score[i, j], 4) if v2 else "",
+                "matcher": "v2" if v2 else "v1",
+                "stratum": rk.stratum[i] if v2 and rk.stratum else "",
+                "evidence": rk.evidence[i] if v2 and rk.evidence and j == 0 else "",
+            }
             yield {
                 "gaiji_id": gid,
                 "rank": j + 1,
@@ -46,7 +57,7 @@ def candidate_rows(result: MatchResult) -> Iterator[dict[str, Any]]:
                 "ivs": info.ivs,
                 "char": info.char,
                 "score": round(float(rk.score[i, j]), 4),
-                "confidence": round(float(rk.confidence[i, j]), 4),
+                "confidence": _num(rk.confidence[i, j], 4),
                 "auto_accept": int(bool(rk.auto_accept[i]) and j == 0),
                 "image_score": round(float(rk.image_score[i, j]), 4),
                 "rerank_score": round(float(rk.rerank_score[i, j]), 4),
@@ -55,7 +66,14 @@ def candidate_rows(result: MatchResult) -> Iterator[dict[str, Any]]:
                 "radical_strokes_score": round(float(rk.radical_strokes_score[i, j]), 3),
                 "gap": round(float(rk.gap[i, j]), 4),
                 "reference_version": version,
+                **extra,
             }
+
+
+def _num(value: float, digits: int) -> float | str:
+    """A rounded number, or '' where there is none (NaN)."""
+    v = float(value)
+    return "" if v != v else round(v, digits)
 
 
 def write_candidates(result: MatchResult, path: str | Path, *, fmt: str = "csv") -> int:
@@ -93,6 +111,7 @@ def match_set_to_file(
     rebuild_index: bool = False,
     use_readings: bool = True,
     progress: Any = None,
+    matcher: str = "v2",
 ) -> dict[str, Any]:
     """``gaiji match`` as one call: match the set, write the candidates, return a summary."""
     import time
@@ -107,7 +126,7 @@ def match_set_to_file(
     reference = load_reference(home)
     result = match_gaiji_set(
         set_dir, reference, top_k=top_k, progress=progress or no_progress,
-        rebuild_index=rebuild_index, use_readings=use_readings,
+        rebuild_index=rebuild_index, use_readings=use_readings, matcher=matcher,
     )
     rows = write_candidates(result, output, fmt=fmt)
     n = len(result.gaiji_ids)
@@ -121,6 +140,8 @@ def match_set_to_file(
         "rows": rows,
         "auto_accepted": auto,
         "auto_accept_share": round(auto / n, 4) if n else 0.0,
+        "matcher": matcher,
+        "no_match_suggested": int((result.ranked.no_match >= 0.5).sum()) if result.ranked.no_match is not None else 0,
         "reference_version": result.reference_version,
         "seconds": round(time.monotonic() - started, 2),
         "seconds_by_step": {k: round(v, 2) for k, v in result.seconds.items()},

@@ -1,0 +1,341 @@
+"""Train the matcher's learned parts offline (``scripts/train_matcher.py``), reproducibly.
+
+Font-level split (never mixed):
+
+* **training fonts**: the two projections learn from
+  :data:`gaiji.match.projection.TRAINING_FONTS` + IPAmj itself; the pairwise verifier from those
+  and the Ume fonts (:data:`gaiji.match.projection.CALIBRATION_FONTS`, where the v1 matcher's
+  calibration is fitted), which the projections never saw;
+* **calibration fonts** (:data:`gaiji.match.projection.TRUST_FONTS`, BIZ UD Mincho / Gothic):
+  the v2 confidence maps and auto-accept thresholds are fitted on them;
+* **benchmark fonts** (:data:`gaiji.match.bench.BENCH_FONTS`): only ``gaiji bench`` uses them.
+
+Characters are split too: the one-glyph characters of the projection, those of the
+calibration, and variant characters (several MJ glyphs reachable through an IVS) split into
+a training part, a calibration part (rendered from IPAmj with degradations — no calibration
+font has Moji_Joho variants) and a part kept for the benchmark. Every character learned from
+or calibrated on is listed in ``training_chars.txt`` and left out of the benchmark.
+
+Everything is seeded: the same fonts, reference and seed give the same model files.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gaiji.match.index import (
+    CALIBRATION_CHARS,
+    SEED,
+    TRAINING_CLASSES,
+    build_match_index,
+    open_match_index,
+    reference_rows,
+    unique_glyph_chars,
+)
+from gaiji.match.projection import (
+    CALIBRATION_FONTS,
+    SMALL_KIND_WEIGHTS,
+    TRAINING_FONTS,
+    TRUST_FONTS,
+    FontSpec,
+    build_projection,
+    installed,
+    render_variations,
+)
+from gaiji.progress import Progress, no_progress
+
+#: degradations for variant queries rendered from IPAmj (the reference design itself, so no
+#: clean outlines: the verifier must learn which differences survive a degradation)
+VARIANT_KIND_WEIGHTS = {"bitmap": 0.3, "small_bitmap": 0.15, "scan": 0.2, "hand": 0.2, "elastic": 0.15}
+VARIANT_SPLIT = (0.4, 0.3)
+HIDDEN_SHARE = 0.35  # training queries whose character is hidden from the search
+NEAR_TWIN_IOU = 0.75  # a hidden character whose nearest other MJ glyph overlaps it this much is a twin  # share of variant characters for training, for calibration; rest: benchmark
+
+
+def variant_rows(rows: list[Any], has_glyph: np.ndarray) -> dict[str, list[int]]:
+    """Characters with at least two MJ glyphs of which at least two are reachable by an IVS."""
+    by_base: dict[str, list[int]] = {}
+    for i, (r, has) in enumerate(zip(rows, has_glyph)):
+        if has and r.base_char and len(r.base_char) == 1 and r.ivs:
+            by_base.setdefault(r.base_char, []).append(i)
+    return {c: v for c, v in by_base.items() if len(v) >= 2}
+
+
+def render_variant_queries(
+    font: FontSpec, rows: list[Any], row_ids: list[int], *, per_row: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Degraded renderings of IPAmj variant glyphs: ``(rasters, answer rows, ink sides)``."""
+    from gaiji.match.prepare import query_raster_and_side
+    from gaiji.match.projection import sample_kinds
+    from gaiji.match.synth import FontRenderer, render_query
+
+    renderer = FontRenderer(font)
+    rasters, answers, sides = [], [], []
+    for n, row in enumerate(row_ids):
+        rng = np.random.default_rng([seed, n])
+        char = rows[row].char
+        if not renderer.has(char):
+            continue
+        for kind in sample_kinds(rng, per_row, VARIANT_KIND_WEIGHTS):
+            img = render_query(renderer, char, kind, rng)
+            if img is None or img.max() == 0:
+                continue
+            raster, side = query_raster_and_side(img)
+            rasters.append(raster)
+            answers.append(row)
+            sides.append(side)
+    if not rasters:
+        return np.zeros((0, 64, 64), np.uint8), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.stack(rasters), np.asarray(answers, np.int64), np.asarray(sides, np.int64)
+
+
+def _queries(index: Any, fonts: list[FontSpec], chars: list[str], *, per_font: int, seed: int,
+             weights: dict[str, float] | None, progress: Progress, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rasters, labels, _, sides = render_variations(fonts, chars, per_font=per_font, seed=seed, progress=progress,
+                                                  label=label, weights=weights)
+    row_of = {r.base_char: i for i, r in enumerate(index.rows)}
+    answers = np.array([row_of.get(chars[c], -1) for c in labels], np.int64)
+    keep = answers >= 0
+    return rasters[keep], answers[keep], sides[keep]
+
+
+def pair_training_set(
+    index: Any, rasters: np.ndarray, answers: np.ndarray, sides: np.ndarray, *, hide: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Verifier features of every (query, shortlist row) pair and whether it is the answer.
+
+    ``hide``: per query, whether its character is hidden from the search (the shortlist is
+    then all look-alikes: hard negatives at every rank, as for a gaiji MJ lacks)."""
+    from gaiji.match.features import glyph_features
+    from gaiji.match.ranking import SHORTLIST, search_shortlist
+    from gaiji.match.verified import VERIFY, verify_pairs
+
+    xs, ys = [], []
+    for i in range(0, len(rasters), 2048):
+        r = rasters[i : i + 2048]
+        raw = glyph_features(r)
+        exclude = None
+        if hide is not None:
+            exclude = np.where(hide[i : i + 2048], index.groups[answers[i : i + 2048]], -1)
+        short, small = search_shortlist(index, raw, sides[i : i + 2048], SHORTLIST, exclude_groups=exclude)
+        feats = verify_pairs(index, short, small, raw, r, sides[i : i + 2048], VERIFY)
+        xs.append(feats.reshape(-1, feats.shape[-1]))
+        ys.append((short.rows[:, :VERIFY] == answers[i : i + 2048, None]).reshape(-1))
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def fit_verifier(x: np.ndarray, y: np.ndarray, *, seed: int, vectors: bool = True) -> tuple[Any, dict[str, Any]]:
+    """A small MLP (scikit-learn) exported to :class:`gaiji.match.verify.Verifier`.
+
+    ``vectors``: learn from the per-dimension vectors too (else the scalar features only)."""
+    from sklearn.neural_network import MLPClassifier
+
+    from gaiji.match.verify import SCALAR_DIM, Verifier
+
+    columns = None if vectors else np.arange(SCALAR_DIM)
+    if columns is not None:
+        x = x[:, columns]
+
+    mean = x.mean(axis=0)
+    scale = np.maximum(x.std(axis=0), 1e-6)
+    clf = MLPClassifier(hidden_layer_sizes=(128, 64) if vectors else (96, 48), alpha=1e-4, batch_size=512, learning_rate_init=1e-3,
+                        max_iter=40, early_stopping=True, n_iter_no_change=5, random_state=seed)
+    clf.fit((x - mean) / scale, y.astype(int))
+    verifier = Verifier(
+        mean=mean.astype(np.float32), scale=scale.astype(np.float32),
+        weights=tuple(w.astype(np.float32) for w in clf.coefs_),
+        biases=tuple(b.astype(np.float32) for b in clf.intercepts_),
+        columns=columns,
+    )
+    import sklearn
+
+    info = {"method": f"MLP {clf.hidden_layer_sizes} ReLU, logistic output (scikit-learn MLPClassifier, early stopping)",
+            "pairs": int(len(y)), "positives": int(y.sum()), "epochs": int(clf.n_iter_),
+            "validation_score": round(float(max(clf.validation_scores_)), 5), "sklearn": sklearn.__version__}
+    return verifier, info
+
+
+def trust_inputs(index: Any, rasters: np.ndarray, answers: np.ndarray, sides: np.ndarray, *, hide: bool) -> dict[str, Any]:
+    """Rank calibration queries with the verifier (optionally hiding their character)."""
+    from gaiji.match.trust import summarise
+    from gaiji.match.verified import VERIFY, rank_rasters_verified
+
+    groups = index.groups
+    exclude = groups[answers] if hide else None
+    ranked = rank_rasters_verified(index, rasters, top_k=VERIFY, sides=sides, exclude_groups=exclude)
+    summary = summarise(ranked.verify_score, groups[ranked.rows])
+    correct = ranked.rows[:, 0] == answers
+    ucs_correct = groups[ranked.rows[:, 0]] == groups[answers]
+    near_twin = np.zeros(len(answers), bool)
+    if hide:  # another character drawn the same way is no "missing" character: leave it out
+        a = np.asarray(index.pooled[ranked.rows[:, 0]]) >= 90
+        b = np.asarray(index.pooled[answers]) >= 90
+        iou = (a & b).sum(axis=(1, 2)) / np.maximum((a | b).sum(axis=(1, 2)), 1)
+        near_twin = iou >= NEAR_TWIN_IOU
+    return {"summary": summary, "correct": correct, "ucs_correct": ucs_correct, "near_twin": near_twin}
+
+
+def _cached(cache: Path | None, name: str, make: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rendered queries, kept in ``cache`` (npz) between runs with the same seed and scale."""
+    if cache is not None and (Path(cache) / f"{name}.npz").is_file():
+        with np.load(Path(cache) / f"{name}.npz") as d:
+            return d["rasters"], d["answers"], d["sides"]
+    r, a, s = make()
+    if cache is not None:
+        Path(cache).mkdir(parents=True, exist_ok=True)
+        np.savez(Path(cache) / f"{name}.npz", rasters=r, answers=a, sides=s)
+    return r, a, s
+
+
+def _subset(summary: Any, keep: np.ndarray) -> Any:
+    from gaiji.match.trust import QuerySummary
+
+    return QuerySummary(**{k: np.asarray(getattr(summary, k))[keep] for k in summary.__dataclass_fields__})
+
+
+def train_matcher(
+    reference: Any, out_dir: Path, *, progress: Progress = no_progress, scale: float = 1.0,
+    projections_from: Path | None = None, calibration_dump: Path | None = None, cache: Path | None = None,
+    vectors: bool = True,
+) -> dict[str, Any]:
+    """Train everything in ``gaiji/match/model/`` into ``out_dir``; returns the provenance.
+
+    ``projections_from``: a folder holding ``projection.npz`` / ``projection_small.npz`` made
+    by the same code and seed (e.g. an earlier run), to skip re-learning them.
+    """
+    import tempfile
+
+    from gaiji.match.calibrate import calibrate_index
+    from gaiji.match.trust import fit_trust
+    from gaiji.match.verify import Verifier  # noqa: F401 - import check before hours of work
+
+    started = time.monotonic()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    font_path = Path(getattr(reference, "font_path", "") or "")
+    ipamj = FontSpec("IPAmjMincho", font_path, "mincho")
+    rows = reference_rows(reference)
+    has_glyph = np.asarray(reference.has_glyph, bool)
+    rng = np.random.default_rng(SEED)
+    pool = unique_glyph_chars(rows, has_glyph)
+    from gaiji.match.synth import FontRenderer
+
+    train_fonts = installed(TRAINING_FONTS)
+    if len(train_fonts) < 2 or not installed(CALIBRATION_FONTS):
+        raise RuntimeError("training needs the training and calibration fonts: bash scripts/setup.sh --test")
+    first = FontRenderer(train_fonts[0])
+    shuffled = list(rng.permutation([c for c in pool if first.has(c)]))
+    train_chars = shuffled[:TRAINING_CLASSES]
+    calib_chars = shuffled[TRAINING_CLASSES : TRAINING_CLASSES + CALIBRATION_CHARS]
+    variants = variant_rows(rows, has_glyph)
+    vchars = list(rng.permutation(sorted(variants)))
+    n_train = int(len(vchars) * VARIANT_SPLIT[0])
+    n_cal = int(len(vchars) * VARIANT_SPLIT[1])
+    v_train, v_cal = vchars[:n_train], vchars[n_train : n_train + n_cal]
+    info: dict[str, Any] = {"seed": SEED, "reference_version": reference.version_label}
+
+    if projections_from is not None:
+        from gaiji.match.projection import Projection
+
+        projection = Projection.load(Path(projections_from) / "projection.npz")
+        small = Projection.load(Path(projections_from) / "projection_small.npz")
+        old = json.loads((Path(projections_from) / "meta.json").read_text(encoding="utf-8"))
+        p_info, s_info = old.get("projection"), old.get("projection_small")
+    else:
+        projection, p_info = build_projection(train_chars, reference_font=font_path, seed=SEED, progress=progress)
+        small, s_info = build_projection(train_chars, reference_font=font_path, seed=SEED + 2,
+                                         weights=SMALL_KIND_WEIGHTS, progress=progress)
+    projection.save(out_dir / "projection.npz")
+    small.save(out_dir / "projection_small.npz")
+    info["projection"], info["projection_small"] = p_info, s_info
+    (out_dir / "training_chars.txt").write_text(
+        "# characters learned from or calibrated on (kept out of the benchmark): projection and verifier;"
+        " calibration; variant characters for the verifier; variant characters for calibration\n"
+        + "".join(train_chars) + "\n" + "".join(calib_chars) + "\n" + "".join(v_train) + "\n" + "".join(v_cal) + "\n",
+        encoding="utf-8",
+    )
+    for stale in ("verifier.npz", "trust.json"):
+        (out_dir / stale).unlink(missing_ok=True)
+
+    with tempfile.TemporaryDirectory(prefix="gaiji-train-") as tmp:
+        folder = Path(tmp) / "index"
+        build_match_index(reference, folder, key="training", progress=progress, model_dir=out_dir)
+        index = open_match_index(folder)
+        # --- the verifier: training fonts + IPAmj variants -----------------------------------
+        per_font = max(1, round(2 * scale))
+        # the verifier also learns from the Ume fonts, which the projections never saw: its
+        # pairs then carry the search statistics of an unseen design, as users' gaiji do
+        fonts = train_fonts + installed(CALIBRATION_FONTS) + [ipamj]
+        q_r, q_a, q_s = _cached(cache, f"verifier-ume-{scale}", lambda: _queries(
+            index, fonts, train_chars, per_font=per_font, seed=SEED + 10, weights=None, progress=progress,
+            label="rendering verifier queries"))
+        v_ids = [i for c in v_train for i in variants[c]]
+        vr, va, vs = _cached(cache, f"verifier-variants-{scale}", lambda: render_variant_queries(
+            ipamj, rows, v_ids, per_row=max(1, round(2 * scale)), seed=SEED + 11))
+        progress(1, 3, "verifier pairs")
+        hide = np.random.default_rng(SEED + 12).random(len(q_a)) < HIDDEN_SHARE
+        x1, y1 = pair_training_set(index, q_r, q_a, q_s, hide=hide)
+        x2, y2 = pair_training_set(index, vr, va, vs)
+        x, y = np.concatenate([x1, x2]), np.concatenate([y1, y2])
+        progress(2, 3, "fitting the verifier")
+        verifier, v_info = fit_verifier(x, y, seed=SEED, vectors=vectors)
+        v_info.update({"fonts": [f.name for f in fonts], "one_glyph_queries": int(len(q_a)),
+                       "variant_queries": int(len(va)), "variant_characters": len(v_train)})
+        verifier.save(out_dir / "verifier.npz")
+        info["verifier"] = v_info
+        progress(3, 3, "fitting the verifier")
+        index = open_match_index(folder)  # fresh, without a trust model
+        from gaiji.match.verify import Verifier as _V
+
+        index.verifier = _V.load(out_dir / "verifier.npz")
+        # --- v1 calibration (kept for `--matcher v1`) -----------------------------------------
+        cal, small_cal, cal_info = calibrate_index(index, calib_chars, seed=SEED, progress=progress)
+        info["calibration_v1"] = cal.to_dict() if cal else None
+        info["calibration_v1_small"] = small_cal.to_dict() if small_cal else None
+        info["calibration_v1_info"] = cal_info
+        # --- v2 trust: trust fonts + IPAmj variants of other characters ----------------------
+        cal_fonts = installed(TRUST_FONTS)
+        if not cal_fonts:
+            raise RuntimeError("calibrating needs the BIZ UD fonts: bash scripts/setup.sh --test")
+        c_r, c_a, c_s = _cached(cache, f"trust-{scale}", lambda: _queries(
+            index, cal_fonts, calib_chars, per_font=max(1, round(4 * scale)), seed=SEED + 20, weights=None,
+            progress=progress, label="rendering calibration queries"))
+        cv_ids = [i for c in v_cal for i in variants[c]]
+        cvr, cva, cvs = _cached(cache, f"calibration-variants-{scale}", lambda: render_variant_queries(
+            ipamj, rows, cv_ids, per_row=max(1, round(2 * scale)), seed=SEED + 21))
+        all_r = np.concatenate([c_r, cvr])
+        all_a = np.concatenate([c_a, cva])
+        all_s = np.concatenate([c_s, cvs])
+        present = trust_inputs(index, all_r, all_a, all_s, hide=False)
+        absent = trust_inputs(index, c_r, c_a, c_s, hide=True)
+        keep = ~absent["near_twin"]
+        if calibration_dump is not None:  # to study or refit the trust model without re-rendering
+            np.savez_compressed(
+                calibration_dump, sides=all_s, absent_sides=c_s[keep], correct=present["correct"],
+                ucs_correct=present["ucs_correct"], variant_query=np.r_[np.zeros(len(c_a), bool), np.ones(len(cva), bool)],
+                **{f"present_{k}": getattr(present["summary"], k) for k in present["summary"].__dataclass_fields__},
+                **{f"absent_{k}": getattr(_subset(absent["summary"], keep), k) for k in present["summary"].__dataclass_fields__},
+            )
+        trust = fit_trust(present["summary"], all_s, present["correct"], present["ucs_correct"],
+                          _subset(absent["summary"], keep), c_s[keep])
+        trust.info.update({"fonts": [f.name for f in cal_fonts] + ["IPAmjMincho (variant characters, degraded)"],
+                           "one_glyph_queries": int(len(c_a)), "variant_queries": int(len(cva)),
+                           "top1": round(float(present["correct"].mean()), 4),
+                           "absent_near_twins_left_out": int((~keep).sum())})
+        (out_dir / "trust.json").write_text(json.dumps(trust.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+        info["trust"] = trust.info
+    from gaiji.match.bench import BENCH_FONTS
+
+    info["font_split"] = {
+        "training": [f.name for f in fonts],
+        "calibration": [f.name for f in installed(TRUST_FONTS)] + ["IPAmjMincho (variant characters only)"],
+        "benchmark": [f.name for f in BENCH_FONTS],
+    }
+    info["seconds"] = round(time.monotonic() - started, 1)
+    (out_dir / "model.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+    return info

@@ -1,0 +1,311 @@
+"""Confidence that means what it says (match v2): calibrated probabilities and auto-accept
+thresholds with a finite-sample guarantee, per input condition.
+
+From the verifier's probabilities over a gaiji's shortlist, three numbers are calibrated on
+queries rendered from the *calibration* fonts (never learned from, never benchmarked):
+
+* ``ucs_confidence`` — the rank-1 *character* is right, whichever variant: (1 − ``no_match``) ×
+  the probability that rank 1 is the character given MJ has it;
+* ``confidence`` — the rank-1 MJ glyph is the right one: ``ucs_confidence`` × the probability
+  of this variant given the character, which looks at the verifier only;
+* ``no_match`` — no reference glyph is the same character. Calibration simulates such gaiji by
+  hiding every MJ glyph of the query's character from the search; the probability is stated
+  for a prior of :data:`NO_MATCH_PRIOR` gaiji without an MJ equivalent.
+
+Each is a logistic map (Platt scaling) with non-negative weights on margins, so it never falls
+when the evidence for rank 1 grows. Readings enter only as the difference between the rank-1
+character and the best *other* character: variants of one character share their readings,
+so a reading cannot raise confidence between siblings; and the variant factor ignores them.
+
+Auto-accept thresholds are chosen per **stratum** — ink size of the source (≤ 16 px, 17–32 px,
+larger) × whether rank 2 is a variant of the rank-1 character — as the lowest confidence at
+which a 95 % upper bound on the error rate among accepted gaiji stays at or below
+:data:`MAX_ERROR`, built from Clopper–Pearson bounds (C. J. Clopper, E. S. Pearson,
+Biometrika 26, 1934) on the calibration queries of that stratum: wrong glyphs accepted, and
+simulated no-equivalent gaiji accepted at all, weighted by :data:`NO_MATCH_PRIOR`. A gaiji
+whose ``no_match`` is 0.5 or more is never auto-accepted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+TRUST_VERSION = "1"
+MAX_ERROR = 0.005  # 95 % upper bound on the error rate among auto-accepted calibration queries
+NO_MATCH_PRIOR = 0.05  # share of gaiji assumed to have no MJ equivalent, for `no_match`
+SIZE_CLASSES = ("small", "mid", "large")
+LOGIT_FLOOR = -12.0
+NO_MATCH_BLOCK = 0.5  # never auto-accept a gaiji whose no_match reaches this
+
+
+def size_class(sides: np.ndarray) -> np.ndarray:
+    """Ink side in source pixels → ``small`` (1–16), ``mid`` (17–32) or ``large`` (else).
+
+    >>> size_class(np.array([12, 20, 64, 0])).tolist()
+    ['small', 'mid', 'large', 'large']
+    """
+    s = np.asarray(sides)
+    return np.where((s > 0) & (s <= 16), "small", np.where((s > 16) & (s <= 32), "mid", "large"))
+
+
+def strata(sides: np.ndarray, sibling_contested: np.ndarray) -> np.ndarray:
+    """Stratum names such as ``mid/siblings`` or ``large/distinct``."""
+    sib = np.where(np.asarray(sibling_contested, bool), "siblings", "distinct")
+    return np.char.add(np.char.add(size_class(sides).astype(str), "/"), sib.astype(str))
+
+
+def clopper_pearson_upper(errors: int, n: int, *, alpha: float = 0.05) -> float:
+    """One-sided upper (1 − alpha) bound on a binomial rate after ``errors`` in ``n``.
+
+    >>> round(clopper_pearson_upper(0, 598), 4)
+    0.005
+    >>> clopper_pearson_upper(0, 0)
+    1.0
+    """
+    from scipy.stats import beta
+
+    if n <= 0:
+        return 1.0
+    if errors >= n:
+        return 1.0
+    return float(beta.ppf(1 - alpha, errors + 1, n - errors))
+
+
+def clopper_pearson_lower(successes: int, n: int, *, alpha: float = 0.05) -> float:
+    """Two-sided (1 − alpha) lower bound on a binomial rate (for reporting precision).
+
+    >>> round(clopper_pearson_lower(100, 100), 4)
+    0.9638
+    """
+    from scipy.stats import beta
+
+    if n <= 0 or successes <= 0:
+        return 0.0
+    return float(beta.ppf(alpha / 2, successes, n - successes + 1))
+
+
+def guaranteed_threshold(
+    confidence: np.ndarray,
+    correct: np.ndarray,
+    *,
+    max_error: float = MAX_ERROR,
+    absent_confidence: np.ndarray | None = None,
+    prior: float = NO_MATCH_PRIOR,
+    alpha: float = 0.05,
+) -> float:
+    """Lowest confidence c at which the error rate among gaiji accepted at ``≥ c`` is at most
+    ``max_error`` with probability ≥ 1 − ``alpha``; ``inf`` when no cut is.
+
+    The error rate counts both kinds of wrong acceptance: a present character accepted as the
+    wrong glyph, and — at the stated ``prior`` share of gaiji without any equivalent — one of
+    those accepted at all (``absent_confidence``: calibration queries whose character was hidden).
+    Each rate is bounded by Clopper–Pearson (``alpha`` split between the bounds):
+    ``((1−π)·U(wrong&accepted | present) + π·U(accepted | absent)) / ((1−π)·L(accepted | present))``.
+
+    >>> c = np.linspace(1, 0, 1000); ok = np.ones(1000, bool); ok[900:] = False
+    >>> 0.1 < guaranteed_threshold(c, ok) < 0.5
+    True
+    """
+    conf = np.asarray(confidence, np.float64)
+    ok = np.asarray(correct, bool)
+    order = np.argsort(-conf, kind="stable")
+    conf, ok = conf[order], ok[order]
+    n = len(conf)
+    if n == 0:
+        return float("inf")
+    absent = np.sort(np.asarray(absent_confidence if absent_confidence is not None else [], np.float64))
+    n_abs = len(absent)
+    pi = prior if n_abs else 0.0
+    a = alpha / 3 if n_abs else alpha / 2
+    errors = np.cumsum(~ok)
+    best = float("inf")
+    for i in range(n):
+        if i + 1 < n and conf[i + 1] == conf[i]:
+            continue  # cut only between distinct values
+        accepted = i + 1
+        wrong_rate = clopper_pearson_upper(int(errors[i]), n, alpha=a)
+        accept_rate = clopper_pearson_lower(accepted, n, alpha=2 * a)
+        bound = (1 - pi) * wrong_rate
+        if n_abs:
+            k_abs = n_abs - int(np.searchsorted(absent, conf[i], side="left"))
+            bound += pi * clopper_pearson_upper(k_abs, n_abs, alpha=a)
+        bound /= max((1 - pi) * accept_rate, 1e-12)
+        if bound <= max_error:
+            best = float(conf[i])
+    return best
+
+
+@dataclass(frozen=True)
+class Platt:
+    """``sigmoid(bias + weights · x)``."""
+
+    bias: float
+    weights: tuple[float, ...]
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        z = self.bias + np.asarray(x, np.float64) @ np.asarray(self.weights, np.float64)
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+    @classmethod
+    def fit(cls, x: np.ndarray, y: np.ndarray) -> Platt:
+        from gaiji.match.confidence import fit_logistic
+
+        w = fit_logistic(np.asarray(x, np.float64), np.asarray(y, np.float64), l2=1e-2)
+        return cls(bias=float(w[0]), weights=tuple(float(v) for v in w[1:]))
+
+
+@dataclass(frozen=True)
+class QuerySummary:
+    """What the calibration looks at for each gaiji (arrays of length Q)."""
+
+    top: np.ndarray  # logit of the rank-1 verifier probability
+    other: np.ndarray  # best logit of another character
+    sibling: np.ndarray  # best logit of another variant of the rank-1 character
+    ucs: np.ndarray  # logit that the rank-1 character (any variant) is right
+    reading_delta: np.ndarray  # reading agreement of rank 1's character minus the best other's
+    sibling_contested: np.ndarray  # rank 2 is a variant of the rank-1 character
+
+    def variant_inputs(self) -> np.ndarray:
+        """Which variant, given the character: the verifier alone (no ledger evidence)."""
+        return np.column_stack([self.top - self.sibling, self.top])
+
+    def ucs_inputs(self) -> np.ndarray:
+        return np.column_stack([self.ucs, self.ucs - self.other, self.reading_delta])
+
+    def no_match_inputs(self) -> np.ndarray:
+        return np.column_stack([-self.ucs, -self.top])
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, np.float64), 1e-6, 1 - 1e-6)
+    return np.maximum(np.log(p / (1 - p)), LOGIT_FLOOR)
+
+
+def summarise(probability: np.ndarray, groups: np.ndarray, reading: np.ndarray | None = None) -> QuerySummary:
+    """Per query, from verifier probabilities ``(Q, V)`` (best first) and the character group of
+    each candidate ``(Q, V)``, the inputs of the calibrated maps."""
+    p = np.asarray(probability, np.float64)
+    g = np.asarray(groups)
+    lg = logit(p)
+    same = g == g[:, :1]
+    floor = np.full_like(lg, LOGIT_FLOOR)
+    other = np.where(~same, lg, floor).max(axis=1)
+    sib = np.where(same, lg, floor)
+    sib[:, 0] = LOGIT_FLOOR
+    sibling = sib.max(axis=1)
+    # the character is right if any of its variants is: combine its candidates' probabilities
+    p_ucs = 1 - np.prod(np.where(same, 1 - p, 1.0), axis=1)
+    if reading is None:
+        delta = np.zeros(len(p))
+    else:
+        r = np.asarray(reading, np.float64)
+        delta = r[:, 0] - np.where(~same, r, 0.0).max(axis=1)
+    contested = same[:, 1] if p.shape[1] > 1 else np.zeros(len(p), bool)
+    return QuerySummary(top=lg[:, 0], other=other, sibling=sibling, ucs=logit(p_ucs),
+                        reading_delta=delta, sibling_contested=contested)
+
+
+@dataclass
+class TrustModel:
+    """The calibrated maps and the per-stratum auto-accept thresholds."""
+
+    variant_map: Platt
+    ucs_map: Platt
+    no_match_map: Platt
+    thresholds: dict[str, float]
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def assess(self, summary: QuerySummary, sides: np.ndarray) -> dict[str, np.ndarray]:
+        raw_nm = self.no_match_map(summary.no_match_inputs())
+        no_match = _prior_shift(raw_nm, self.info.get("no_match_fit_prior", 0.5), NO_MATCH_PRIOR)
+        # P(character right) = P(MJ has it) × P(rank 1 is it | MJ has it);
+        # P(MJ glyph right) = P(character right) × P(this variant | character right): readings
+        # and radicals enter only the character factor, so they never decide between siblings
+        ucs = (1 - no_match) * self.ucs_map(summary.ucs_inputs())
+        conf = ucs * self.variant_map(summary.variant_inputs())
+        names = strata(sides, summary.sibling_contested)
+        thr = np.array([self.thresholds.get(str(n), float("inf")) for n in names])
+        accept = (conf >= thr) & (no_match < NO_MATCH_BLOCK)
+        return {"confidence": conf, "ucs_confidence": ucs, "no_match": no_match, "stratum": names,
+                "auto_accept": accept}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": TRUST_VERSION,
+            "variant": [self.variant_map.bias, *self.variant_map.weights],
+            "ucs": [self.ucs_map.bias, *self.ucs_map.weights],
+            "no_match": [self.no_match_map.bias, *self.no_match_map.weights],
+            "thresholds": {k: (None if not np.isfinite(v) else v) for k, v in self.thresholds.items()},
+            "info": self.info,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrustModel:
+        mk = lambda v: Platt(bias=float(v[0]), weights=tuple(float(x) for x in v[1:]))  # noqa: E731
+        return cls(
+            variant_map=mk(d["variant"]), ucs_map=mk(d["ucs"]), no_match_map=mk(d["no_match"]),
+            thresholds={k: (float("inf") if v is None else float(v)) for k, v in d["thresholds"].items()},
+            info=d.get("info", {}),
+        )
+
+
+def _prior_shift(p: np.ndarray, fitted_prior: float, prior: float) -> np.ndarray:
+    """Re-state probabilities fitted at one class prior for another (Bayes' rule on the odds)."""
+    p = np.clip(np.asarray(p, np.float64), 1e-9, 1 - 1e-9)
+    odds = p / (1 - p) * (prior / (1 - prior)) / (fitted_prior / (1 - fitted_prior))
+    return odds / (1 + odds)
+
+
+def fit_trust(
+    present: QuerySummary,
+    present_sides: np.ndarray,
+    correct: np.ndarray,
+    ucs_correct: np.ndarray,
+    absent: QuerySummary,
+    absent_sides: np.ndarray,
+    *,
+    max_error: float = MAX_ERROR,
+) -> TrustModel:
+    """Fit the three maps and the thresholds.
+
+    ``present``: calibration queries whose answer is searchable (``correct``: rank 1 is the
+    answer; ``ucs_correct``: rank 1 is its character); ``absent``: the same kind of queries
+    with every glyph of their character hidden (always wrong).
+    """
+    correct = np.asarray(correct, bool)
+    ucs_correct = np.asarray(ucs_correct, bool)
+    ucs_map = Platt.fit(present.ucs_inputs(), ucs_correct)
+    variant_map = Platt.fit(present.variant_inputs()[ucs_correct], correct[ucs_correct])
+    n = min(len(absent.top), len(present.top))
+    x = np.vstack([present.no_match_inputs()[:n], absent.no_match_inputs()[:n]])
+    y = np.r_[np.zeros(n), np.ones(n)]
+    nm_map = Platt.fit(x, y)
+    model = TrustModel(variant_map, ucs_map, nm_map, {}, {"no_match_fit_prior": 0.5})
+    conf = model.assess(present, present_sides)["confidence"]
+    absent_conf = model.assess(absent, absent_sides)["confidence"]
+    names = strata(present_sides, present.sibling_contested)
+    absent_names = strata(absent_sides, absent.sibling_contested)
+    thresholds: dict[str, float] = {}
+    per: dict[str, dict[str, float]] = {}
+    for size in SIZE_CLASSES:
+        for sib in ("distinct", "siblings"):
+            name = f"{size}/{sib}"
+            m = names == name
+            am = absent_names == name
+            t = (guaranteed_threshold(conf[m], correct[m], max_error=max_error, absent_confidence=absent_conf[am])
+                 if m.any() else float("inf"))
+            thresholds[name] = t
+            acc = m & (conf >= t)
+            per[name] = {
+                "queries": int(m.sum()), "accepted": int(acc.sum()), "wrong": int((acc & ~correct).sum()),
+                "no_equivalent_queries": int(am.sum()),
+                "no_equivalent_accepted": int((am & (absent_conf >= t)).sum()),
+                "error_upper_95": round(clopper_pearson_upper(int((acc & ~correct).sum()), int(acc.sum())), 5),
+                "threshold": None if not np.isfinite(t) else round(t, 6),
+            }
+    info = {"strata": per, "no_match_fit_prior": 0.5, "max_error": max_error,
+            "present_queries": int(len(correct)), "absent_queries": int(len(absent.top))}
+    return TrustModel(variant_map, ucs_map, nm_map, thresholds, info)

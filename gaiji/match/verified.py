@@ -1,0 +1,162 @@
+"""Match v2: search → verify the shortlist → readings between characters → trusted confidence.
+
+1. :func:`gaiji.match.ranking.search_shortlist` finds the best reference rows (exact search
+   plus re-rank, as in v1).
+2. The first :data:`VERIFY` of them are checked pair by pair by the learned verifier
+   (:mod:`gaiji.match.verify`): the probability that the gaiji shows that very glyph.
+3. Ledger readings (and radical / strokes) reorder only *between characters*: every variant
+   of one character gets the best agreement of any of them, so siblings keep the verifier's
+   order and a reading never raises confidence between them.
+4. :class:`gaiji.match.trust.TrustModel` turns the probabilities into ``confidence``,
+   ``ucs_confidence`` and ``no_match``, and decides ``auto_accept`` per input condition.
+
+``score`` is in [0, 1]: the verifier's probability with the ledger's evidence between
+characters added on the log-odds scale.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gaiji.match.features import glyph_features
+from gaiji.match.fuse import radical_strokes_agreement, reading_agreement
+from gaiji.match.ranking import SHORTLIST, QueryHints, RankedBatch, search_shortlist
+from gaiji.match.trust import logit, summarise
+from gaiji.match.verify import explain_difference, pair_features, pooled32
+
+VERIFY = 10  # shortlist rows the verifier checks per gaiji
+READING_LOGIT = 2.0  # a full reading agreement multiplies the odds by e² ≈ 7.4 (between characters)
+RADICAL_STROKES_LOGIT = 1.0
+NO_MATCH_SUGGEST = 0.5  # above this, the gaiji is suggested as 該当なし
+
+
+def verify_pairs(index, short, small, raw: np.ndarray, rasters: np.ndarray, sides: np.ndarray, n: int):  # type: ignore[no-untyped-def]
+    """Pair features ``(Q, n, D)`` of each query with its first ``n`` shortlist rows."""
+    q = len(raw)
+    n = min(n, short.rows.shape[1])
+    rows = short.rows[:, :n]
+    flat = rows.reshape(-1)
+    q32 = np.repeat(pooled32(rasters), n, axis=0)
+    c32 = np.asarray(index.pooled[flat], np.float32) * np.float32(1 / 255)
+    qraw = np.repeat(raw, n, axis=0)
+    craw = np.asarray(index.features[flat], np.float32)
+    rr = short.rerank_score
+    best_other = np.where(np.arange(n)[None, :] == 0, rr[:, 1:2] if rr.shape[1] > 1 else rr[:, :1], rr[:, :1])
+    feats = pair_features(
+        q32, c32, qraw, craw,
+        projected_cosine=short.image_score[:, :n].reshape(-1),
+        rerank_score=rr[:, :n].reshape(-1),
+        below_best=(rr[:, :1] - rr[:, :n]).reshape(-1),
+        above_next=(rr[:, :n] - best_other).reshape(-1),
+        side=np.repeat(np.asarray(sides, np.float32), n),
+        query_projected=np.repeat(index.projection.project(raw), n, axis=0),
+        cand_projected=np.asarray(index.projected[flat], np.float32),
+    )
+    return feats.reshape(q, n, -1)
+
+
+def rank_rasters_verified(
+    index,  # type: ignore[no-untyped-def]
+    rasters: np.ndarray,
+    hints: list[QueryHints] | None = None,
+    *,
+    top_k: int = 10,
+    features: np.ndarray | None = None,
+    sides: np.ndarray | None = None,
+    exclude_groups: np.ndarray | None = None,
+) -> RankedBatch:
+    """Rank MJ glyphs for canonical rasters ``(Q, 64, 64)`` with the verifier and trust model."""
+    if top_k < 1:
+        raise ValueError(f"top_k must be at least 1, got {top_k}")
+    if index.verifier is None:
+        from gaiji.errors import ReferenceMissing
+
+        raise ReferenceMissing("this match index has no verifier; rebuild it with `gaiji match --rebuild-index`")
+    q = len(rasters)
+    raw = glyph_features(rasters) if features is None else np.asarray(features, np.float32)
+    sides = np.zeros(q, np.int64) if sides is None else np.asarray(sides)
+    short, small = search_shortlist(index, raw, sides, max(SHORTLIST, top_k + 1), exclude_groups=exclude_groups)
+    v = min(max(VERIFY, top_k), short.rows.shape[1])
+    feats = verify_pairs(index, short, small, raw, rasters, sides, v)
+    p = index.verifier.probability(feats.reshape(q * v, -1)).reshape(q, v)
+    rows = short.rows[:, :v]
+    groups = index.groups[rows]
+    reading = np.zeros((q, v))
+    rs = np.zeros((q, v))
+    matched = [[""] * v for _ in range(q)]
+    if hints is not None:
+        if len(hints) != q:
+            raise ValueError(f"{len(hints)} hints for {q} rasters")
+        for i, h in enumerate(hints):
+            if h.empty:
+                continue
+            for j in range(v):
+                info = index.rows[int(rows[i, j])]
+                if h.readings:
+                    reading[i, j], matched[i][j] = reading_agreement(h.readings, info.readings)
+                if h.radical is not None or h.strokes is not None:
+                    rs[i, j] = radical_strokes_agreement(h.radical, h.strokes, info.radicals, info.total_strokes)
+        reading = _shared_by_character(reading, groups)
+        rs = _shared_by_character(rs, groups)
+    key = logit(p) + READING_LOGIT * reading + RADICAL_STROKES_LOGIT * rs
+    order = np.argsort(-key, axis=1, kind="stable")
+    take = lambda a: np.take_along_axis(a, order, 1)  # noqa: E731
+    key_sorted = take(key)
+    score = 1.0 / (1.0 + np.exp(-key_sorted))
+    p_sorted = take(p)
+    groups_sorted = take(groups)
+    ledger = READING_LOGIT * take(reading) + RADICAL_STROKES_LOGIT * take(rs)
+    summary = summarise(p_sorted, groups_sorted, ledger / max(READING_LOGIT, 1e-9))
+    trust = index.trust.assess(summary, sides) if index.trust is not None else None
+    k = min(top_k, v)
+    best_other = np.where(np.arange(k)[None, :] == 0, score[:, 1:2] if v > 1 else 0.0, score[:, 0:1])
+    confidence = np.full((q, k), np.nan)
+    auto = np.zeros(q, bool)
+    ucs_conf = np.full(q, np.nan)
+    no_match = np.full(q, np.nan)
+    stratum: list[str] = [""] * q
+    if trust is not None:
+        confidence[:, 0] = trust["confidence"]
+        ucs_conf = trust["ucs_confidence"]
+        no_match = trust["no_match"]
+        auto = trust["auto_accept"]
+        stratum = [str(s) for s in trust["stratum"]]
+    feats_sorted = np.take_along_axis(feats, order[:, :, None], 1)
+    evidence = [_evidence(feats_sorted[i], groups_sorted[i], no_match[i], auto[i]) for i in range(q)]
+    matched_sorted = [[matched[i][int(j)] for j in order[i, :k]] for i in range(q)]
+    return RankedBatch(
+        rows=take(rows)[:, :k],
+        score=score[:, :k],
+        image_score=take(short.image_score[:, :v])[:, :k],
+        rerank_score=take(short.rerank_score[:, :v])[:, :k],
+        reading_score=take(reading)[:, :k],
+        radical_strokes_score=take(rs)[:, :k],
+        gap=(score[:, :k] - best_other),
+        confidence=confidence,
+        auto_accept=auto,
+        reading_matched=matched_sorted,
+        verify_score=p_sorted[:, :k],
+        ucs_confidence=np.asarray(ucs_conf, np.float64),
+        no_match=np.asarray(no_match, np.float64),
+        stratum=stratum,
+        evidence=evidence,
+    )
+
+
+def _shared_by_character(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Each candidate gets the best value among the candidates of its character (group)."""
+    same = groups[:, :, None] == groups[:, None, :]
+    return np.where(same, values[:, None, :], -np.inf).max(axis=2)
+
+
+def _evidence(feats: np.ndarray, groups: np.ndarray, no_match: float, accepted: bool) -> str:
+    parts = []
+    if np.isfinite(no_match) and no_match >= NO_MATCH_SUGGEST:
+        parts.append(f"該当なし suggested: no MJ glyph verified as the same character (p={no_match:.2f}); "
+                     f"nearest: {explain_difference(feats[0])}")
+    elif len(groups) > 1 and groups[1] == groups[0]:
+        parts.append(f"variant question: rank 2 is a variant of the same character; vs rank 2: "
+                     f"{explain_difference(feats[1])}")
+    if not parts:
+        parts.append("verified against the shortlist: " + explain_difference(feats[0]))
+    return "; ".join(parts)

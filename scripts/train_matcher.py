@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""Rebuild the matcher's shipped model (gaiji/match/model/) from installed fonts, reproducibly.
+
+    python scripts/train_matcher.py                 # full training (~10-15 min on 2 cores)
+    python scripts/train_matcher.py --out /tmp/m    # somewhere else, to compare
+
+Needs the reference (`gaiji reference build`), the training and calibration fonts
+(`bash scripts/setup.sh --test`) and scikit-learn (`pip install -e '.[train]'`). The font-level
+split it uses is written to model.json and printed by `gaiji bench match`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gaiji.match.index import MODEL_DIR  # noqa: E402
+from gaiji.match.training import train_matcher  # noqa: E402
+from gaiji.progress import stderr_progress  # noqa: E402
+from gaiji.reference import load_reference  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=MODEL_DIR, help="model folder (default: the shipped one)")
+    parser.add_argument("--scale", type=float, default=1.0, help="renderings per font and character (×)")
+    parser.add_argument("--projections-from", type=Path, default=None,
+                        help="reuse projections from a match index folder built by the same code and seed")
+    parser.add_argument("--calibration-dump", type=Path, default=None,
+                        help="also save the calibration queries' summaries (npz) for study")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="keep rendered training / calibration queries here between runs")
+    parser.add_argument("--scalars-only", action="store_true", help="verifier on the scalar pair features only")
+    args = parser.parse_args()
+    info = train_matcher(load_reference(), args.out, progress=stderr_progress(), scale=args.scale,
+                         projections_from=args.projections_from, calibration_dump=args.calibration_dump, cache=args.cache,
+                         vectors=not args.scalars_only)
+    print(json.dumps({k: info[k] for k in ("seconds", "font_split", "verifier", "trust")}, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

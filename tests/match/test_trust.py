@@ -1,0 +1,81 @@
+"""Trusted confidence: the finite-sample threshold, strata, and what readings may change."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gaiji.match.trust import (
+    QuerySummary,
+    clopper_pearson_lower,
+    clopper_pearson_upper,
+    fit_trust,
+    guaranteed_threshold,
+    strata,
+    summarise,
+)
+
+
+def test_clopper_pearson_matches_the_rule_of_three_and_is_monotone():
+    # zero errors in n: the 95 % one-sided bound is about 3/n
+    assert clopper_pearson_upper(0, 3000) == pytest.approx(3 / 3000, rel=0.01)
+    assert clopper_pearson_upper(1, 1000) > clopper_pearson_upper(0, 1000)
+    assert clopper_pearson_lower(990, 1000) < 0.99 < 990 / 1000 + 1e-9
+
+
+def test_threshold_needs_enough_evidence_not_just_a_clean_top():
+    conf = np.linspace(1, 0, 100)
+    ok = np.ones(100, bool)  # 100 right answers are not enough to promise ≤ 0.5 % error
+    assert guaranteed_threshold(conf, ok) == float("inf")
+    conf = np.linspace(1, 0, 5000)
+    ok = np.ones(5000, bool)
+    ok[4000:] = False
+    t = guaranteed_threshold(conf, ok)
+    accepted = conf >= t
+    errors = int((accepted & ~ok).sum())
+    assert clopper_pearson_upper(errors, int(accepted.sum())) <= 0.005
+
+
+def test_strata_names():
+    assert strata(np.array([12, 24, 80]), np.array([True, False, True])).tolist() == [
+        "small/siblings", "mid/distinct", "large/siblings"]
+
+
+def test_summary_separates_siblings_from_other_characters():
+    p = np.array([[0.9, 0.6, 0.2]])
+    groups = np.array([[7, 7, 3]])  # rank 2 is a variant of rank 1's character
+    s = summarise(p, groups)
+    assert bool(s.sibling_contested[0])
+    assert s.sibling[0] == pytest.approx(np.log(0.6 / 0.4))
+    assert s.other[0] == pytest.approx(np.log(0.2 / 0.8))
+    # the character is right when either variant is
+    assert s.ucs[0] == pytest.approx(np.log((1 - 0.1 * 0.4) / (0.1 * 0.4)))
+
+
+def _synthetic(n: int, rng: np.random.Generator, *, shift: float) -> tuple[QuerySummary, np.ndarray, np.ndarray]:
+    top = rng.normal(2 + shift, 2, n)
+    right = rng.random(n) < 1 / (1 + np.exp(-top))
+    z = np.zeros(n)
+    s = QuerySummary(top=top, other=top - rng.gamma(2, 1, n), sibling=np.full(n, -12.0), ucs=top,
+                     reading_delta=z, sibling_contested=np.zeros(n, bool))
+    return s, right, rng.choice([12, 24, 64], n)
+
+
+def test_fit_trust_never_accepts_a_simulated_missing_character_and_keeps_its_promise():
+    rng = np.random.default_rng(0)
+    present, right, sides = _synthetic(20000, rng, shift=2)
+    absent, _, absent_sides = _synthetic(3000, rng, shift=-5)
+    model = fit_trust(present, sides, right, right, absent, absent_sides)
+    out = model.assess(present, sides)
+    acc = out["auto_accept"]
+    assert acc.any()
+    assert clopper_pearson_upper(int((acc & ~right).sum()), int(acc.sum())) <= 0.01
+    # simulated missing characters: rarely accepted (their share is part of the error budget)
+    assert model.assess(absent, absent_sides)["auto_accept"].mean() < 0.02
+    # no_match is higher for the missing characters than for the present ones
+    assert np.median(model.assess(absent, absent_sides)["no_match"]) > np.median(out["no_match"])
+    # round trip through JSON-able dict
+    from gaiji.match.trust import TrustModel
+
+    again = TrustModel.from_dict(model.to_dict()).assess(present, sides)
+    assert np.array_equal(again["auto_accept"], acc)

@@ -1,0 +1,164 @@
+"""The shortlist verifier: its pair features on drawn shapes, and its decisions on real glyph pairs.
+
+The real pairs are the ones a reviewer dreads: 辻 with one dot or two, 髙 and 高, 𠮷 and 吉,
+粴 (米偏) and 梩 (木偏). Queries are Hanazono Mincho renderings (a benchmark design the matcher
+never learned from), ranked by the full v2 matcher against the real IPAmj reference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gaiji.match.verify import FEATURE_NAMES, PAIR_DIM, _dilate, _shift_images, pair_features, pooled32
+
+
+def _pair(query: np.ndarray, cand: np.ndarray) -> dict[str, float]:
+    z = np.zeros(1, np.float32)
+    raw = np.zeros((1, 512), np.float32)
+    f = pair_features(query[None], cand[None], raw, raw, projected_cosine=z, rerank_score=z, below_best=z,
+                      above_next=z, side=np.array([64.0]))
+    assert f.shape == (1, PAIR_DIM)
+    return dict(zip(FEATURE_NAMES, f[0].tolist()))
+
+
+def _cross() -> np.ndarray:
+    a = np.zeros((32, 32), np.float32)
+    a[4:28, 14:17] = 1
+    a[14:17, 4:28] = 1
+    return a
+
+
+def test_identical_glyphs_have_no_extra_ink():
+    f = _pair(_cross(), _cross())
+    assert f["extra_ink_query_1px"] == 0 and f["extra_ink_cand_1px"] == 0
+    assert f["iou"] == pytest.approx(1.0)
+
+
+def test_a_missing_dot_shows_as_a_local_blob_on_the_side_that_has_it():
+    dotted = _cross()
+    dotted[4:7, 4:7] = 1  # a dot far from every stroke
+    f = _pair(_cross(), dotted)
+    assert f["blob_cand_2px"] > 0.1 > f["blob_query_2px"]
+    g = _pair(dotted, _cross())
+    assert g["blob_query_2px"] > 0.1 > g["blob_cand_2px"]
+
+
+def test_a_one_pixel_shift_is_aligned_away():
+    moved = np.roll(_cross(), 1, axis=1)
+    f = _pair(_cross(), moved)
+    assert f["extra_ink_query_1px"] == 0 and f["shift"] >= 1
+
+
+def test_dilation_matches_scipy():
+    from scipy.ndimage import binary_dilation
+
+    rng = np.random.default_rng(1)
+    masks = (rng.random((5, 32, 32)) > 0.93).astype(np.uint8)
+    for radius in (1, 2):
+        mine = _dilate(masks, radius)
+        theirs = np.stack([binary_dilation(m, np.ones((2 * radius + 1,) * 2), border_value=0) for m in masks])
+        assert np.array_equal(mine.astype(bool), theirs)
+
+
+def test_shift_images_moves_each_image_by_its_own_offset():
+    img = np.zeros((2, 32, 32), np.float32)
+    img[:, 10, 10] = 1
+    out = _shift_images(img, np.array([1, -2]), np.array([0, 2]))
+    assert out[0, 11, 10] == 1 and out[1, 8, 12] == 1 and out.sum() == 2
+
+
+def test_pooled32_keeps_ink_mass():
+    r = np.zeros((1, 64, 64), np.uint8)
+    r[0, 10:20, 10:20] = 255
+    assert pooled32(r).sum() == pytest.approx(25.0)
+
+
+# --- real glyph pairs through the whole v2 matcher ------------------------------------------
+
+
+
+def _rank(match_index, images: list[np.ndarray], readings: list[str] | None = None):
+    from gaiji.match.matcher import hints_for
+    from gaiji.match.prepare import query_raster_and_side
+    from gaiji.match.verified import rank_rasters_verified
+
+    prepared = [query_raster_and_side(255 - img) for img in images]
+    rasters = np.stack([p[0] for p in prepared])
+    sides = np.array([p[1] for p in prepared])
+    hints = None if readings is None else [hints_for(r, {}) for r in readings]
+    return rank_rasters_verified(match_index, rasters, hints, sides=sides)
+
+
+def _hana_b():
+    from gaiji.match.bench import HANAZONO_B
+    from gaiji.match.synth import FontRenderer
+
+    return FontRenderer(HANAZONO_B)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("text", ["髙", "高", "粴", "梩"])
+def test_verifier_tells_lookalike_characters_apart(match_index, hanazono, text):
+    ranked = _rank(match_index, [hanazono.render(text, 96)])
+    top = match_index.rows[int(ranked.rows[0, 0])]
+    assert top.base_char == text, f"{text} ranked as {top.char} ({top.mj})"
+    assert 0.0 <= ranked.score.min() and ranked.score.max() <= 1.0
+
+
+@pytest.mark.reference
+def test_verifier_tells_tsuchiyoshi_from_yoshi(match_index):
+    hana_b = _hana_b()
+    for text, font in (("𠮷", hana_b), ("吉", None)):
+        from gaiji.match.bench import HANAZONO_A
+        from gaiji.match.synth import FontRenderer
+
+        renderer = font or FontRenderer(HANAZONO_A)
+        ranked = _rank(match_index, [renderer.render(text, 96)])
+        assert match_index.rows[int(ranked.rows[0, 0])].base_char == text
+
+
+@pytest.mark.reference
+def test_verifier_picks_the_right_variant_of_tsuji(match_index, hanazono):
+    """辻 has MJ glyphs with one-dot and two-dot 辶; each Hanazono IVS glyph must find its own."""
+    rows = [i for i, r in enumerate(match_index.rows) if r.base_char == "辻" and r.ivs]
+    assert len(rows) >= 2
+    tried = 0
+    for row in rows:
+        char = match_index.rows[row].char
+        if not hanazono.has(char):
+            continue
+        tried += 1
+        ranked = _rank(match_index, [hanazono.render(char, 96)])
+        assert int(ranked.rows[0, 0]) == row, f"{char!r} ranked as {match_index.rows[int(ranked.rows[0, 0])].mj}"
+        sibling = [j for j in range(ranked.rows.shape[1]) if int(ranked.rows[0, j]) in rows and j > 0]
+        assert sibling and ranked.verify_score[0, 0] > ranked.verify_score[0, sibling[0]]
+    assert tried >= 2
+
+
+@pytest.mark.reference
+def test_a_reading_never_raises_confidence_between_siblings(match_index, hanazono):
+    """The variant factor of confidence ignores readings; only the character factor may use them."""
+    rows = [r for r in match_index.rows if r.base_char == "辻" and r.ivs]
+    img = hanazono.render(rows[0].char, 96)
+    plain = _rank(match_index, [img])
+    with_reading = _rank(match_index, [img], ["つじ"])
+    assert int(plain.rows[0, 0]) == int(with_reading.rows[0, 0])
+    variant_plain = plain.confidence[0, 0] / plain.ucs_confidence[0]
+    variant_read = with_reading.confidence[0, 0] / with_reading.ucs_confidence[0]
+    assert variant_read == pytest.approx(variant_plain, rel=1e-6)
+    # siblings keep the verifier's order and their scores stay in [0, 1]
+    assert with_reading.score.max() <= 1.0
+
+
+@pytest.mark.reference
+def test_a_glyph_ipamj_lacks_is_not_auto_accepted(match_index, reference):
+    from gaiji.match.bench import no_equivalent_chars
+
+    mj_chars = {r.base_char for r in match_index.rows if r.base_char}
+    absent = no_equivalent_chars([_hana_b()], mj_chars)
+    assert len(absent) > 100
+    picks = [absent[i] for i in np.random.default_rng(3).choice(len(absent), 40, replace=False)]
+    ranked = _rank(match_index, [r.render(c, 64) for c, r in picks])
+    assert not ranked.auto_accept.any()
+    assert np.mean(ranked.no_match >= 0.5) > 0.5  # most are suggested as 該当なし
