@@ -24,7 +24,7 @@ class Glyph:
     """File name of the source (no folders, so the set is the same wherever it was run)."""
     code: str
     """The code as the source has it: ``U+E000`` for fonts with a Unicode cmap, ``0x3021`` for
-    bitmap fonts in another charset, ``''`` for images."""
+    bitmap fonts in another charset, the file stem for images (until a ledger gives a code)."""
     image: Image.Image
     sjis_code: str = ""
     """Shift_JIS user-defined code (``F040``) when *code* is in PUA U+E000–U+E757."""
