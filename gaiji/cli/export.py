@@ -140,10 +140,19 @@ def validate_command(mapping: Path, fmt: str | None, encoding: str, schema_only:
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (any number of DATA files, same names).")
 @click.option("--fallback", is_flag=True, help="Write every gaiji as its 縮退 fallback (no IVS) instead.")
-@click.option("--source", default=None, help="Use only the mapping rows of this source (when codes clash).")
-@click.option("--encoding", type=click.Choice(["auto", "cp932", "utf-8"]), default="auto", show_default=True,
-              help="Encoding of DATA (auto: BOM, else UTF-8 if the first non-ASCII chunk is, "
-                   "else CP932; EUC-JP is refused).")
+@click.option("--source", default=None,
+              help="Use only the mapping rows of this source (when codes clash). A bitmap font "
+                   "(vendor16.bdf) also means DATA is keyed on its JIS codes: rows 85–94 (0x7521…) "
+                   "are looked for as F040… in CP932 and F5A1… in EUC-JP data.")
+@click.option("--encoding", type=click.Choice(["auto", "cp932", "utf-8", "euc-jp"]), default="auto",
+              show_default=True,
+              help="Encoding of DATA. auto never guesses: a BOM, else data valid in only one of UTF-8 / "
+                   "CP932, else clearly Japanese UTF-8; short or ambiguous data is refused (name it here).")
+@click.option("--errors", type=click.Choice(["strict", "report"]), default="strict", show_default=True,
+              help="Bytes that are not text in the encoding: strict refuses the file; report converts the "
+                   "rest and lists each bad byte run (line, column) in the report.")
+@click.option("--bad-bytes", type=click.Choice(["replace", "keep"]), default="replace", show_default=True,
+              help="With --errors report: write bad bytes as U+FFFD, or keep the original bytes.")
 @click.option("--mapping-encoding", type=click.Choice(["auto", "utf-8", "cp932"]), default="auto",
               help="Encoding of a CSV/TSV mapping table.")
 @click.option("--bom", is_flag=True, help="Start each output with a UTF-8 byte order mark.")
@@ -153,31 +162,45 @@ def validate_command(mapping: Path, fmt: str | None, encoding: str, schema_only:
 @click.option("--allow-unmapped", is_flag=True, help="Exit 0 even when some gaiji could not be converted.")
 @quiet_option
 def convert_command(data: tuple[Path, ...], mapping: Path, output: Path | None, out_dir: Path | None,
-                    fallback: bool, source: str | None, encoding: str, mapping_encoding: str, bom: bool,
-                    report_path: Path | None, allow_unmapped: bool, progress: Progress) -> None:
+                    fallback: bool, source: str | None, encoding: str, errors: str, bad_bytes: str,
+                    mapping_encoding: str, bom: bool, report_path: Path | None, allow_unmapped: bool,
+                    progress: Progress) -> None:
     """Rewrite legacy DATA files (CSV/TSV/text; CP932 with user-defined-area codes or UTF-8
     with private-use code points) into UTF-8 with the mapped UCS + IVS.
 
     Streams in constant memory and writes atomically. A gaiji without a usable mapping stays
     as its private-use code point and is listed in the report (file, line, column, code);
-    the exit status is then 1 unless --allow-unmapped.
+    the exit status is then 1 unless --allow-unmapped. A file that cannot be converted
+    leaves nothing under its name; the others are still written, every file is in the
+    report, and the exit status is 1. Fixed-width records: `gaiji convert-fixed`.
 
     Example:
 
     \b
         gaiji convert residents.csv --mapping mapping.csv -o residents.utf8.csv
         gaiji convert data/*.txt --mapping mapping.json --out-dir converted/ --fallback
+        gaiji convert old.txt -m mapping.csv -o new.txt --encoding cp932 --errors report
+        gaiji convert x11.txt -m mapping.csv -o new.txt --encoding euc-jp --source vendor16.bdf
     """
-    from gaiji.export.convert import convert_files, load_conversion_table
+    from gaiji.export.convert import ConvertFailed, convert_files, load_conversion_table
 
     if (output is None) == (out_dir is None):
         raise click.UsageError("give either -o OUTPUT (one DATA file) or --out-dir DIR")
     table = load_conversion_table(mapping, source=source, fallback=fallback, encoding=mapping_encoding)
-    result = convert_files(data, table, output=output, out_dir=out_dir, report_path=report_path,
-                           encoding=encoding, bom=bom, progress=progress)
+    failure: ConvertFailed | None = None
+    try:
+        result = convert_files(data, table, output=output, out_dir=out_dir, report_path=report_path,
+                               encoding=encoding, bom=bom, errors=errors, bad_bytes=bad_bytes,
+                               progress=progress)
+    except ConvertFailed as exc:
+        failure, result = exc, exc.result
     for f in result.files:
+        if f.error:
+            click.echo(f"{f.input}: NOT converted, nothing written to {f.output}", err=True)
+            continue
+        bad = f", {f.bad_bytes:,} bad byte run(s) reported" if f.bad_bytes else ""
         click.echo(f"{f.input} → {f.output} ({f.encoding}, {f.bytes_in:,} bytes, {f.lines:,} lines): "
-                   f"{f.converted:,} gaiji converted, {f.unmapped:,} not", err=True)
+                   f"{f.converted:,} gaiji converted, {f.unmapped:,} not{bad}", err=True)
     if result.not_addressable:
         click.echo(f"note: {len(result.not_addressable)} mapping code(s) are not PUA / Shift_JIS user-area "
                    f"codes and were not looked for: {', '.join(result.not_addressable[:10])}", err=True)
@@ -190,5 +213,11 @@ def convert_command(data: tuple[Path, ...], mapping: Path, output: Path | None, 
         codes = ", ".join(f"{c}×{n}" for c, n in result.unmapped_by_code.most_common(10))
         click.echo(f"{result.unmapped:,} gaiji occurrence(s) not converted ({codes}); all listed in "
                    f"{result.report_path}. They stay in the output as private-use code points.", err=True)
-        if not allow_unmapped:
-            sys.exit(1)
+    if failure is not None:
+        raise click.ClickException(str(failure))
+    if result.bad_bytes:
+        click.echo(f"{result.bad_bytes:,} run(s) of bytes that are not text were reported in {result.report_path}",
+                   err=True)
+        sys.exit(1)
+    if result.unmapped and not allow_unmapped:
+        sys.exit(1)
