@@ -24,6 +24,7 @@ from __future__ import annotations
 import codecs
 import csv
 import functools
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -47,8 +48,21 @@ REPORT_COLUMNS = ("file", "line", "column", "code", "unicode", "reason")
 UNDEFINED_CP932 = {0x80: 0x80, 0xF8F0: 0xA0, 0xF8F1: 0xFD, 0xF8F2: 0xFE, 0xF8F3: 0xFF}
 """Code points Python's cp932 codec gives to single bytes that CP932 does not define."""
 
-_GAIJI_UTF8 = re.compile("[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]")
-_GAIJI_CP932 = re.compile("[\ue000-\ue757\x80\uf8f0-\uf8f3]")
+_SURROGATE = rb"|\xed[\xb0-\xb3][\x80-\xbf]"  # U+DC00–U+DCFF: bad bytes, marked while decoding
+_UTF8_GAIJI = {  # the UTF-8 form of what convert looks for in each input encoding
+    "cp932": re.compile(  # U+E000–U+E757, U+0080, U+F8F0–U+F8F3
+        rb"(\xee[\x80-\x9c][\x80-\xbf]|\xee\x9d[\x80-\x97]|\xc2\x80|\xef\xa3[\xb0-\xb3]" + _SURROGATE + rb")"),
+    "euc_jp": re.compile(  # U+E000–U+E3AB
+        rb"(\xee[\x80-\x8d][\x80-\xbf]|\xee\x8e[\x80-\xab]" + _SURROGATE + rb")"),
+    "utf-8": re.compile(  # U+E000–U+F8FF, planes 15 and 16
+        rb"(\xee[\x80-\xbf][\x80-\xbf]|\xef[\x80-\xa3][\x80-\xbf]"
+        rb"|\xf3[\xb0-\xbf][\x80-\xbf][\x80-\xbf]|\xf4[\x80-\x8f][\x80-\xbf][\x80-\xbf]" + _SURROGATE + rb")"),
+}
+_UTF8_GAIJI_FAST = {  # the common case, with a literal first byte so the regex engine skips ahead
+    "cp932": (re.compile(rb"(\xee(?:[\x80-\x9c][\x80-\xbf]|\x9d[\x80-\x97]))"), "\x80\uf8f0\uf8f1\uf8f2\uf8f3"),
+    "euc_jp": (re.compile(rb"(\xee(?:[\x80-\x8d][\x80-\xbf]|\x8e[\x80-\xab]))"), ""),
+}
+"""Encoding → (pattern for U+E000… only, characters whose presence needs the full pattern)."""
 
 
 @dataclass(frozen=True)
@@ -257,6 +271,7 @@ def check_cp932_codec() -> None:
 ERRORS = ("strict", "report")
 BAD_BYTES = ("replace", "keep")
 _BAD_BYTE_MARK = "gaiji-mark-bad-bytes"
+_BAD_BYTE_CALLS = [0]  # how often bad bytes were marked: a chunk without any takes the fast path
 _EUC_UDA_MARK = "gaiji-euc-jp-user-area"
 
 
@@ -267,6 +282,7 @@ def _mark_bad_bytes(exc: UnicodeError) -> tuple[str, int]:
     if not isinstance(exc, UnicodeDecodeError):
         raise exc
     bad = exc.object[exc.start: exc.end]
+    _BAD_BYTE_CALLS[0] += 1
     return "".join(chr(0xDC00 + b) if b >= 0x80 else chr(b) for b in bad), exc.end
 
 
@@ -299,6 +315,9 @@ def jis_user_area_to_pua(code: int) -> int:
 
 
 # ---------------------------------------------------------------- detecting the encoding
+
+BLOCK_BYTES = 1 << 16
+"""Converted text is processed in blocks of about this many UTF-8 bytes (memory stays flat)."""
 
 SNIFF_BYTES = 1 << 16
 """Auto-detection waits for this many bytes (or the end of the file) before it refuses."""
@@ -389,7 +408,8 @@ class _Converter:
 
     def __init__(self, name: str, table: ConversionTable, encoding: str,
                  report: Callable[[Occurrence], None], *, errors: str = "strict",
-                 bad_bytes: str = "replace") -> None:
+                 bad_bytes: str = "replace",
+                 report_rows: Callable[[list[tuple[Any, ...]]], None] | None = None) -> None:
         if errors not in ERRORS:
             raise InputError(f"unknown --errors {errors!r}: use strict or report")
         if bad_bytes not in BAD_BYTES:
@@ -401,7 +421,8 @@ class _Converter:
         self.errors = errors
         self.bad_bytes = bad_bytes
         self.decoder: Any = None
-        self.report = report
+        self.report_rows = report_rows or (lambda rows: [report(Occurrence(*r)) for r in rows])
+        self.token_info: dict[bytes, tuple[str, ...]] = {}
         self.line = 1  # line of the start of the current text
         self.column_carry = 0  # characters since the last newline, before the current text
         self.converted = 0
@@ -423,13 +444,18 @@ class _Converter:
         targets = {chr(cp): t for cp, t in self.table.targets.items()
                    if not (cp932 and cp in UNDEFINED_CP932)}
         self.targets = targets
-        self.split = re.compile(f"([{gaiji}\udc00-\udcff])").split
-        # what must be reported: every gaiji character class member that has no target, and bad bytes
-        self.to_report = re.compile(f"[{gaiji}\udc00-\udcff]")
+        # gaiji are found and replaced in the UTF-8 bytes (self-synchronising, so a byte pattern
+        # cannot match inside another character); bad bytes arrive as surrogates (surrogatepass)
+        self.split = _UTF8_GAIJI[encoding if encoding in _UTF8_GAIJI else "utf-8"].split
+        fast = _UTF8_GAIJI_FAST.get(encoding)
+        self.fast_split, self.rare = (fast[0].split, fast[1]) if fast else (None, "")
+        self.byte_targets = {k.encode("utf-8"): v.encode("utf-8") for k, v in targets.items()}
         replace = self.bad_bytes == "replace"
-        self.bad_text = {chr(0xDC00 + b): "\ufffd" if replace else chr(0xDC00 + b) for b in range(256)}
+        self.bad_text = {chr(0xDC00 + b).encode("utf-8", "surrogatepass"): "\ufffd".encode("utf-8") if replace
+                         else bytes([b]) for b in range(0x80, 0x100)}
 
-    def feed(self, chunk: bytes, final: bool) -> str:
+    def feed(self, chunk: bytes, final: bool) -> bytes:
+        """The UTF-8 output for the next *chunk* of input."""
         if self.decoder is None:
             if self.encoding:
                 self._set_encoding(self.encoding)
@@ -438,18 +464,20 @@ class _Converter:
                 self.pending = b""
                 if data.isascii() and not final:
                     # undecided: ASCII means the same in both encodings (and carries no gaiji)
-                    return self._advance(data.decode("ascii"))
+                    self._advance(data.decode("ascii"))
+                    return data
                 try:
                     detected = "utf-8" if data.isascii() else detect_encoding(data, final, self.name)
                 except InputError:
                     if final or len(data) >= SNIFF_BYTES:
                         raise
                     self.pending = data  # not enough to decide yet: wait for more
-                    return ""
+                    return b""
                 chunk = data
                 self._set_encoding(detected)
+        marked = _BAD_BYTE_CALLS[0]
         text = self.decoder.decode(chunk, final)
-        return self._convert(text)
+        return self._convert(text, bad_bytes_marked=_BAD_BYTE_CALLS[0] != marked)
 
     def _advance(self, text: str) -> str:
         newlines = text.count("\n")
@@ -460,8 +488,7 @@ class _Converter:
             self.column_carry += len(text)
         return text
 
-    def _decode_error(self, line: int, column: int, raw: str) -> InputError:
-        bad = " ".join(f"{ord(c) - 0xDC00:02X}" for c in raw)
+    def _decode_error(self, line: int, column: int, bad: str) -> InputError:
         enc = self.encoding.upper().replace("_", "-")
         if self.encoding == "utf-8":
             hint = "if the file is Shift_JIS, pass --encoding cp932"
@@ -474,91 +501,130 @@ class _Converter:
             f"pass --errors report. Nothing was written for this file"
         )
 
-    def _convert(self, text: str) -> str:
+    def _convert(self, text: str, *, bad_bytes_marked: bool = True) -> bytes:
         if not text:
-            return text
-        parts = self.split(text)
+            return b""
+        data = text.encode("utf-8", "surrogatepass")
+        if self.fast_split is not None and not bad_bytes_marked and not any(c in text for c in self.rare):
+            split = self.fast_split
+        else:
+            split = self.split
+        del text
+        if len(data) <= BLOCK_BYTES:
+            return self._convert_block(data, split)
+        out = []
+        start = 0
+        while start < len(data):
+            # blocks end after a newline (or a full block): UTF-8 never has b"\n" inside a character
+            cut = data.find(b"\n", start + BLOCK_BYTES) + 1 or len(data)
+            out.append(self._convert_block(data[start:cut], split))
+            start = cut
+        return b"".join(out)
+
+    def _convert_block(self, data: bytes, split: Callable[[bytes], list[bytes]]) -> bytes:
+        parts = split(data)
         if len(parts) == 1:
-            return self._advance(text)
-        targets = self.targets
+            self._advance_bytes(data)
+            return data
+        targets = self.byte_targets
         gaiji = parts[1::2]
         mapped = [targets.get(g) for g in gaiji]
         missing = mapped.count(None)
         self.converted += len(gaiji) - missing
         if missing:
-            self._report(text)
+            self._report(data, parts, mapped)
             bad_text = self.bad_text
             for k, t in enumerate(mapped):
                 if t is None:
                     g = gaiji[k]
                     mapped[k] = bad_text.get(g, g)
         parts[1::2] = mapped
-        self._advance(text)
-        return "".join(parts)
+        self._advance_bytes(data)
+        return b"".join(parts)
 
-    def _report(self, text: str) -> None:
-        """Report every unmapped gaiji and bad byte of *text* with its line and column."""
-        is_cp932 = self.encoding == "cp932"
-        targets = self.targets
-        unusable = self.table.unusable
-        line, pos_line, last_nl_before = self.line, 0, -1
-        found = None  # occurrences go straight to the report (constant memory)
-        run_start = -2
-        run: list[tuple[int, int, str]] = []
-        for m in self.to_report.finditer(text):
-            ch = m.group()
-            if ch in targets:
+    def _advance_bytes(self, data: bytes) -> None:
+        newlines = data.count(b"\n")
+        last = data.rfind(b"\n")
+        if newlines:
+            self.line += newlines
+            self.column_carry = len(data[last + 1:].decode("utf-8", "surrogatepass"))
+        else:
+            self.column_carry += len(data.decode("utf-8", "surrogatepass"))
+
+    def _report(self, data: bytes, parts: list[bytes], mapped: list[bytes | None]) -> None:
+        """Report every unmapped gaiji and bad byte run of this chunk (UTF-8 *data*, split into
+        *parts*; ``mapped[k]`` is None for the k-th token that has no target) with its line and
+        column (1-based, in characters). Rows go to the report in one batch per chunk."""
+        info_of = self.token_info
+        rows: list[tuple[str, int, int, str, str, str]] = []
+        name = self.name
+        line, last_off, line_start = self.line, 0, -1  # line_start: offset after the last newline seen
+        run: list[tuple[int, int, int, bytes]] = []  # (offset, line, column, token) of adjacent bad bytes
+        off = 0
+        for k, target in enumerate(mapped):
+            off += len(parts[2 * k])
+            token = parts[2 * k + 1]
+            if target is not None:
+                off += len(token)
                 continue
-            pos = m.start()
-            nl = text.count("\n", pos_line, pos)
+            nl = data.count(b"\n", last_off, off)
             if nl:
                 line += nl
-                last_nl_before = text.rfind("\n", 0, pos)
-            pos_line = pos
-            column = pos - last_nl_before if last_nl_before >= 0 else self.column_carry + pos + 1
-            cp = ord(ch)
-            if 0xDC00 <= cp <= 0xDCFF:
-                if self.errors == "strict":
-                    end = pos
-                    while end < len(text) and 0xDC00 <= ord(text[end]) <= 0xDCFF:
-                        end += 1
-                    raise self._decode_error(line, column, text[pos:end])
-                # consecutive bad bytes are one occurrence
-                if pos == run_start + len(run) and run and run[-1][0] == line:
-                    run.append((line, column, ch))
-                    continue
-                self._flush_bad(run, found)
-                run, run_start = [(line, column, ch)], pos
-                continue
-            if run:
-                self._flush_bad(run, found)
-            if is_cp932 and cp in UNDEFINED_CP932:
-                code = f"byte {UNDEFINED_CP932[cp]:02X}"
-                reason = "not a character in CP932 (is the file really Shift_JIS?)"
+                line_start = data.rfind(b"\n", 0, off) + 1
+            last_off = off
+            if line_start >= 0:
+                column = len(data[line_start:off].decode("utf-8", "surrogatepass")) + 1
             else:
-                if is_cp932 and PUA_FIRST <= cp <= UDA_PUA_LAST:
-                    code = f"{pua_to_sjis(cp):04X}"
-                elif self.encoding == "euc_jp":
-                    index = cp - PUA_FIRST
-                    code = f"{((0x75 + index // 94) << 8 | (0x21 + index % 94)) | 0x8080:04X}"
-                else:
-                    code = f"U+{cp:04X}"
-                reason = unusable.get(cp) or "not in the mapping table"
-            self.unmapped += 1
-            self.report(Occurrence(self.name, line, column, code, f"U+{cp:04X}", reason))
-        self._flush_bad(run, found)
+                column = self.column_carry + len(data[:off].decode("utf-8", "surrogatepass")) + 1
+            info = info_of.get(token)
+            if info is None:
+                info = info_of[token] = self._token_info(token)
+            if not info:  # a bad byte
+                if not (run and run[-1][0] + len(run[-1][3]) == off):
+                    self._flush_bad(run, rows)
+                run.append((off, line, column, token))
+            else:
+                self._flush_bad(run, rows)
+                self.unmapped += 1
+                rows.append((name, line, column, *info))
+                if len(rows) >= 256:  # bounded batches keep memory flat
+                    self.report_rows(rows)
+                    rows = []
+            off += len(token)
+        self._flush_bad(run, rows)
+        self.report_rows(rows)
 
-    def _flush_bad(self, run: list[tuple[int, int, str]], found: object) -> None:
+    def _token_info(self, token: bytes) -> tuple[str, ...]:
+        """(code, unicode, reason) of an unmapped gaiji token; () for a bad byte."""
+        cp = ord(token.decode("utf-8", "surrogatepass"))
+        if 0xDC00 <= cp <= 0xDCFF:
+            return ()
+        is_cp932 = self.encoding == "cp932"
+        if is_cp932 and cp in UNDEFINED_CP932:
+            return (f"byte {UNDEFINED_CP932[cp]:02X}", f"U+{cp:04X}",
+                    "not a character in CP932 (is the file really Shift_JIS?)")
+        if is_cp932 and PUA_FIRST <= cp <= UDA_PUA_LAST:
+            code = f"{pua_to_sjis(cp):04X}"
+        elif self.encoding == "euc_jp":
+            index = cp - PUA_FIRST
+            code = f"{((0x75 + index // 94) << 8 | (0x21 + index % 94)) | 0x8080:04X}"
+        else:
+            code = f"U+{cp:04X}"
+        return code, f"U+{cp:04X}", self.table.unusable.get(cp) or "not in the mapping table"
+
+    def _flush_bad(self, run: list[tuple[int, int, int, bytes]], rows: list[tuple[Any, ...]]) -> None:
         if not run:
             return
-        line, column, _ = run[0]
-        raw = " ".join(f"{ord(c) - 0xDC00:02X}" for _, _, c in run)
+        _, line, column, _ = run[0]
+        raw = " ".join(f"{ord(t.decode('utf-8', 'surrogatepass')) - 0xDC00:02X}" for *_, t in run)
+        run.clear()
+        if self.errors == "strict":
+            self.report_rows(rows)  # what came before still counts
+            raise self._decode_error(line, column, raw)
         enc = self.encoding.upper().replace("_", "-")
         kept = "kept as they are" if self.bad_bytes == "keep" else "written as U+FFFD"
         self.bad += 1
-        self.report(Occurrence(self.name, line, column, f"bytes {raw}", "",
-                               f"not valid {enc}; {kept} (--errors report)"))
-        run.clear()
+        rows.append((self.name, line, column, f"bytes {raw}", "", f"not valid {enc}; {kept} (--errors report)"))
 
 
 def convert_stream(
@@ -567,19 +633,21 @@ def convert_stream(
     report: Callable[[Occurrence], None] = lambda o: None,
     progress: Callable[[int], None] = lambda n: None,
     errors: str = "strict", bad_bytes: str = "replace",
+    report_rows: Callable[[list[tuple[Any, ...]]], None] | None = None,
 ) -> FileStats:
     """Convert *src* to *dst* (UTF-8). With ``errors='strict'`` raises :class:`InputError` on
     bytes that are not text in the encoding; with ``errors='report'`` every such byte run is
     reported (line, column) and written as U+FFFD (``bad_bytes='replace'``) or kept as the
-    original bytes (``'keep'``). *report* receives every unconvertible gaiji."""
+    original bytes (``'keep'``). *report* receives every unconvertible gaiji as an
+    :class:`Occurrence`; *report_rows*, if given, receives them instead as batches of tuples in
+    the same field order (faster for writing a report)."""
     if encoding not in ENCODINGS:
         raise InputError(f"unknown encoding {encoding!r}: use {', '.join(ENCODINGS)}")
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be positive, got {chunk_size}")
     check_cp932_codec()
     codec = {"euc-jp": "euc_jp"}.get(encoding, encoding)
-    conv = _Converter(name, table, codec, report, errors=errors, bad_bytes=bad_bytes)
-    out_errors = "surrogateescape" if bad_bytes == "keep" else "strict"
+    conv = _Converter(name, table, codec, report, errors=errors, bad_bytes=bad_bytes, report_rows=report_rows)
     stats = FileStats(Path(name), Path(name), encoding)
     chunk = src.read(max(chunk_size, 3))
     stats.bytes_in += len(chunk)
@@ -593,7 +661,7 @@ def convert_stream(
     while True:
         nxt = src.read(chunk_size)
         final = not nxt
-        data = conv.feed(chunk, final).encode("utf-8", out_errors)
+        data = conv.feed(chunk, final)
         dst.write(data)
         stats.bytes_out += len(data)
         progress(stats.bytes_in)
@@ -690,14 +758,16 @@ def convert_files(
         writerow = writer.writerow
         name_cell: dict[str, str] = {}
 
-        def report(o: Occurrence) -> None:
-            cell = name_cell.get(o.file)
+        def report_rows(rows: list[tuple[Any, ...]]) -> None:
+            if not rows:
+                return
+            cell = name_cell.get(rows[0][0])
             if cell is None:
-                cell = name_cell[o.file] = neutralise(str(o.file))
-            writerow((cell, o.line, o.column, o.code, o.unicode, o.reason))
-            by_code[o.code] += 1
+                cell = name_cell[rows[0][0]] = neutralise(str(rows[0][0]))
+            writer.writerows((cell, *r[1:]) for r in rows)
+            by_code.update(r[3] for r in rows)
             if len(first) < keep_first:
-                first.append(o)
+                first.extend(Occurrence(*r) for r in rows[: keep_first - len(first)])
 
         for src, dst in zip(srcs, outs):
             base = done_before
@@ -705,7 +775,7 @@ def convert_files(
                 with open(src, "rb") as fin, atomic_write(dst, "wb") as fout:
                     stats = convert_stream(
                         fin, fout, table, name=str(src), encoding=encoding, chunk_size=chunk_size, bom=bom,
-                        report=report, errors=errors, bad_bytes=bad_bytes,
+                        report_rows=report_rows, errors=errors, bad_bytes=bad_bytes,
                         progress=lambda n, base=base: progress(base + n, total, "convert"),
                     )
             except (InputError, OSError) as exc:
