@@ -153,6 +153,10 @@ def validate_command(mapping: Path, fmt: str | None, encoding: str, schema_only:
                    "rest and lists each bad byte run (line, column) in the report.")
 @click.option("--bad-bytes", type=click.Choice(["replace", "keep"]), default="replace", show_default=True,
               help="With --errors report: write bad bytes as U+FFFD, or keep the original bytes.")
+@click.option("--layout", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Fixed-width records: a TOML layout (record_length, line_end, [[field]] name/offset/"
+                   "length/encoding). Each field is converted on its own and padded back, so every record "
+                   "keeps its byte length; a field that no longer fits is reported.")
 @click.option("--mapping-encoding", type=click.Choice(["auto", "utf-8", "cp932"]), default="auto",
               help="Encoding of a CSV/TSV mapping table.")
 @click.option("--bom", is_flag=True, help="Start each output with a UTF-8 byte order mark.")
@@ -163,8 +167,8 @@ def validate_command(mapping: Path, fmt: str | None, encoding: str, schema_only:
 @quiet_option
 def convert_command(data: tuple[Path, ...], mapping: Path, output: Path | None, out_dir: Path | None,
                     fallback: bool, source: str | None, encoding: str, errors: str, bad_bytes: str,
-                    mapping_encoding: str, bom: bool, report_path: Path | None, allow_unmapped: bool,
-                    progress: Progress) -> None:
+                    layout: Path | None, mapping_encoding: str, bom: bool, report_path: Path | None,
+                    allow_unmapped: bool, progress: Progress) -> None:
     """Rewrite legacy DATA files (CSV/TSV/text; CP932 with user-defined-area codes or UTF-8
     with private-use code points) into UTF-8 with the mapped UCS + IVS.
 
@@ -172,7 +176,7 @@ def convert_command(data: tuple[Path, ...], mapping: Path, output: Path | None, 
     as its private-use code point and is listed in the report (file, line, column, code);
     the exit status is then 1 unless --allow-unmapped. A file that cannot be converted
     leaves nothing under its name; the others are still written, every file is in the
-    report, and the exit status is 1. Fixed-width records: `gaiji convert-fixed`.
+    report, and the exit status is 1. Fixed-width records: --layout (see README).
 
     Example:
 
@@ -181,12 +185,16 @@ def convert_command(data: tuple[Path, ...], mapping: Path, output: Path | None, 
         gaiji convert data/*.txt --mapping mapping.json --out-dir converted/ --fallback
         gaiji convert old.txt -m mapping.csv -o new.txt --encoding cp932 --errors report
         gaiji convert x11.txt -m mapping.csv -o new.txt --encoding euc-jp --source vendor16.bdf
+        gaiji convert JUMIN.DAT -m mapping.csv -o JUMIN.utf8.DAT --layout jumin.toml
     """
     from gaiji.export.convert import ConvertFailed, convert_files, load_conversion_table
 
     if (output is None) == (out_dir is None):
         raise click.UsageError("give either -o OUTPUT (one DATA file) or --out-dir DIR")
     table = load_conversion_table(mapping, source=source, fallback=fallback, encoding=mapping_encoding)
+    if layout is not None:
+        _convert_fixed(data, output, layout, table, report_path, errors, allow_unmapped, progress)
+        return
     failure: ConvertFailed | None = None
     try:
         result = convert_files(data, table, output=output, out_dir=out_dir, report_path=report_path,
@@ -220,4 +228,22 @@ def convert_command(data: tuple[Path, ...], mapping: Path, output: Path | None, 
                    err=True)
         sys.exit(1)
     if result.unmapped and not allow_unmapped:
+        sys.exit(1)
+
+
+def _convert_fixed(data: tuple[Path, ...], output: Path | None, layout: Path, table, report_path,  # type: ignore[no-untyped-def]
+                   errors: str, allow_unmapped: bool, progress: Progress) -> None:
+    from gaiji.export.fixedwidth import convert_fixed_width, read_layout
+
+    if len(data) != 1 or output is None:
+        raise click.UsageError("--layout converts one DATA file to -o OUTPUT")
+    stats = convert_fixed_width(data[0], read_layout(layout), table, output=output, report_path=report_path,
+                                errors=errors, progress=progress)
+    click.echo(f"{stats.input} → {stats.output} ({stats.records:,} records, byte lengths kept): "
+               f"{stats.converted:,} gaiji converted, {stats.unmapped:,} not, {stats.overflows:,} field(s) "
+               f"too long, {stats.bad:,} bad byte run(s)", err=True)
+    if stats.rows:
+        click.echo(f"listed in {output.with_name(output.name + '.unmapped.csv') if report_path is None else report_path}",
+                   err=True)
+    if stats.overflows or stats.bad or (stats.unmapped and not allow_unmapped):
         sys.exit(1)
