@@ -36,11 +36,13 @@ def _load_reference(home: Path | None):  # type: ignore[no-untyped-def]
                    "get use_fallback=1 and a fallback it can draw.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to list open and changed rows [default: OUTPUT stem + .report.csv].")
+@click.option("--profile", type=click.Choice(["full", "minimal"]), default="full", show_default=True,
+              help="minimal: only source, code, mj, ucs, ivs, char (CSV/TSV).")
 @home_option
 @quiet_option
 def export_command(set_dir: Path, output: Path, fmt: str | None, encoding: str, bom: bool,
                    include_pending: bool, target_font: Path | None, report_path: Path | None,
-                   home: Path | None, progress: Progress) -> None:
+                   profile: str, home: Path | None, progress: Progress) -> None:
     """Write the mapping table of SET's final review decisions for the vendor.
 
     One row per gaiji: source and code, MJ文字図形名, UCS, IVS, the character, its 縮退
@@ -60,7 +62,7 @@ def export_command(set_dir: Path, output: Path, fmt: str | None, encoding: str, 
     result = export_mapping(
         set_dir, output, reference=_load_reference(home), fmt=fmt, encoding=encoding, bom=bom,
         include_pending=include_pending, target_font=target_font, report_path=report_path,
-        progress=progress,
+        profile=profile, progress=progress,
     )
     counts = [f"{result.final} final"]
     for kind in ("pending", "disputed"):
@@ -70,7 +72,8 @@ def export_command(set_dir: Path, output: Path, fmt: str | None, encoding: str, 
     for kind, what in (("font-fallback", "use a fallback for the target font"),
                        ("font-missing", "cannot be drawn by the target font at all"),
                        ("mj-table-differs", "differ from the MJ table (exported the table's)"),
-                       ("reference-changed", "were decided against another reference version")):
+                       ("reference-changed", "were decided against another reference version"),
+                       ("partial-set", "problem(s) of extract: the set is partial, gaiji may be missing")):
         n = result.count(kind)
         if n:
             counts.append(f"{n} {what}")
@@ -85,9 +88,11 @@ def export_command(set_dir: Path, output: Path, fmt: str | None, encoding: str, 
 @click.option("--encoding", type=click.Choice(["auto", "utf-8", "cp932"]), default="auto", show_default=True,
               help="CSV/TSV encoding (auto: UTF-8, with or without BOM).")
 @click.option("--schema-only", is_flag=True, help="Skip the checks against the MJ reference.")
+@click.option("--profile", type=click.Choice(["full", "minimal"]), default="full", show_default=True,
+              help="minimal: a CSV/TSV table of source, code, mj, ucs, ivs, char only.")
 @home_option
 @json_option
-def validate_command(mapping: Path, fmt: str | None, encoding: str, schema_only: bool,
+def validate_command(mapping: Path, fmt: str | None, encoding: str, schema_only: bool, profile: str,
                      home: Path | None, as_json: bool) -> None:
     """Check a mapping table (ours or a vendor's) before importing it.
 
@@ -110,7 +115,7 @@ def validate_command(mapping: Path, fmt: str | None, encoding: str, schema_only:
 
     try:
         reference = None if schema_only else _load_reference(home)
-        report = validate_mapping(mapping, reference, encoding=encoding, fmt=fmt)
+        report = validate_mapping(mapping, reference, encoding=encoding, fmt=fmt, profile=profile)
     except (MappingUnreadable, GaijiError) as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(EXIT_UNREADABLE)

@@ -37,7 +37,7 @@ from gaiji.codes import PUA_FIRST, UDA_PUA_LAST, is_pua, pua_to_sjis, sjis_to_pu
 from gaiji.codes import char as code_char
 from gaiji.errors import ContractError, InputError
 from gaiji.export.readers import read_mapping
-from gaiji.export.validate import cross_row_problems, schema_problems
+from gaiji.export.validate import cross_row_problems, full_char, schema_problems
 from gaiji.export.writers import neutralise
 from gaiji.fsutil import atomic_write
 from gaiji.progress import Progress, no_progress
@@ -144,7 +144,7 @@ def load_conversion_table(
     with *fallback* every row converts to its ``fallback_char``, otherwise to ``char`` (or to
     ``fallback_char`` where ``use_fallback`` is 1). *source* keeps only the rows of that source.
     """
-    table = read_mapping(mapping, encoding=encoding)
+    table = read_mapping(mapping, encoding=encoding, profile="auto")
     problems = [p for p in table.problems if p.severity == "error"]
     if not problems:
         problems += schema_problems(table.rows)
@@ -212,7 +212,7 @@ def _row_target(v: dict[str, Any], *, fallback: bool) -> tuple[str, str]:
         text = str(v.get("fallback_char", ""))
         return (text, "") if text else ("", f"mapping row {gid} has no fallback_char")
     use_fb = v.get("use_fallback") == "1"
-    text = str(v.get("fallback_char" if use_fb else "char", ""))
+    text = str(v.get("fallback_char", "")) if use_fb else full_char(v)
     if text:
         return text, ""
     return "", f"mapping row {gid} is {v.get('identification_class') or 'unidentified'}: no character"
