@@ -20,7 +20,31 @@ def _load_reference(home: Path | None):  # type: ignore[no-untyped-def]
     return load_reference(home)
 
 
-@cli.command("export")
+class _DefaultSubcommand(click.Group):
+    """`gaiji export SET -o …` stays as it was: anything that is not a subcommand name goes to
+    `gaiji export table`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["table", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group("export", cls=_DefaultSubcommand)
+def export_group() -> None:
+    """Write the mapping table of a set (`gaiji export SET -o mapping.csv`, the same as
+    `gaiji export table`), compare two versions (`diff`) or merge municipalities' tables (`merge`).
+
+    Example:
+
+    \b
+        gaiji export city-set -o mapping.csv
+        gaiji export diff mapping-v1.csv mapping-v2.csv
+        gaiji export merge north.csv south.csv -o region.csv --prefix-sources
+    """
+
+
+@export_group.command("table")
 @click.argument("set_dir", metavar="SET", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Mapping table to write: .csv, .tsv, .json or .xml.")
@@ -79,6 +103,67 @@ def export_command(set_dir: Path, output: Path, fmt: str | None, encoding: str, 
             counts.append(f"{n} {what}")
     click.echo(f"wrote {result.path} ({result.format}, {result.rows} rows): {', '.join(counts)}", err=True)
     click.echo(f"report: {result.report_path}", err=True)
+
+
+@export_group.command("diff")
+@click.argument("old", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the differences as CSV here instead of stdout.")
+@click.option("--ignore", multiple=True, help="A column not to compare (repeatable), e.g. --ignore checked_at.")
+@click.option("--encoding", type=click.Choice(["auto", "utf-8", "cp932"]), default="auto", show_default=True,
+              help="Encoding of CSV/TSV tables.")
+def export_diff_command(old: Path, new: Path, output: Path | None, ignore: tuple[str, ...], encoding: str) -> None:
+    """Compare two versions of a mapping table, gaiji by gaiji (source + code; U+E000 and
+    F040 are the same gaiji): added, removed and changed rows, one CSV line per changed column
+    (change, source, code, gaiji_id, column, old, new). Exit status 0 when they agree, 1 when
+    they differ.
+
+    Example:
+
+    \b
+        gaiji export diff mapping-2024.csv mapping-2025.csv -o changes.csv
+    """
+    from gaiji.export.lifecycle import diff_csv, diff_tables, write_diff
+
+    diff = diff_tables(old, new, encoding=encoding, ignore=ignore)
+    if output is not None:
+        write_diff(diff, output)
+    else:
+        click.echo(diff_csv(diff), nl=False)
+    click.echo(f"{len(diff.added)} added, {len(diff.removed)} removed, {len(diff.changed)} changed", err=True)
+    sys.exit(0 if diff.same else 1)
+
+
+@export_group.command("merge")
+@click.argument("tables", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Merged table to write: .csv, .tsv, .json or .xml.")
+@click.option("--prefix-sources", is_flag=True,
+              help="Keep municipalities apart: source becomes <table name>/<source> (and gaiji_id likewise).")
+@click.option("--encoding", type=click.Choice(["auto", "utf-8", "cp932"]), default="auto", show_default=True,
+              help="Encoding of CSV/TSV tables.")
+def export_merge_command(tables: tuple[Path, ...], output: Path, prefix_sources: bool, encoding: str) -> None:
+    """Merge the mapping tables of several municipalities into one. A gaiji (source + code)
+    found in several tables with the same target is written once; with different targets it is
+    a conflict: all conflicts are listed and nothing is written (exit 1).
+
+    Example:
+
+    \b
+        gaiji export merge north.csv south.csv -o region.csv
+        gaiji export merge north.csv south.csv -o region.json --prefix-sources
+    """
+    from gaiji.export.lifecycle import merge_tables
+
+    result = merge_tables(list(tables), output, prefix_sources=prefix_sources, encoding=encoding)
+    if result.conflicts:
+        for c in result.conflicts:
+            click.echo(f"conflict: {c}", err=True)
+        raise click.ClickException(f"{len(result.conflicts)} conflict(s); nothing was written. Settle them in the "
+                                   "tables, or pass --prefix-sources if the tables are different municipalities")
+    click.echo(f"wrote {result.path}: {len(result.rows)} rows from {len(tables)} tables "
+               f"({result.duplicates} duplicate row(s) written once)", err=True)
 
 
 @cli.command("validate")
