@@ -21,6 +21,7 @@ from typing import Any
 import jsonschema
 from lxml import etree
 
+from gaiji.csvsafe import FORMULA_START, neutralise, unneutralise  # noqa: F401 - re-exported for readers
 from gaiji.errors import ContractError, GaijiError
 from gaiji.export.columns import BY_NAME, COLUMN_NAMES, MINIMAL_COLUMNS, MappingRow
 from gaiji.export.schemas import FORMAT_NAME, FORMAT_VERSION, XML_NAMESPACE, json_schema, xml_schema
@@ -28,7 +29,6 @@ from gaiji.fsutil import atomic_write
 
 FORMATS = ("csv", "tsv", "json", "xml")
 ENCODINGS = ("utf-8", "cp932")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class UnencodableRows(GaijiError):
@@ -55,28 +55,6 @@ def format_of(path: str | Path, fmt: str | None = None) -> str:
             "(or pass --format)"
         )
     return fmt
-
-
-def neutralise(value: str) -> str:
-    """Make a cell inert for spreadsheets (OWASP CSV injection advice).
-
-    >>> neutralise('=HYPERLINK("x")'), neutralise('-1'), neutralise("'quoted"), neutralise('辻')
-    ('\\'=HYPERLINK("x")', "'-1", "''quoted", '辻')
-    """
-    if value and (value[0] in FORMULA_START or value[0] == "'"):
-        return "'" + value
-    return value
-
-
-def unneutralise(value: str) -> str:
-    """Inverse of :func:`neutralise`.
-
-    >>> all(unneutralise(neutralise(v)) == v for v in ['=1', "'", "''", 'a', '', '@x', '\\tq'])
-    True
-    """
-    if len(value) >= 2 and value[0] == "'" and (value[1] in FORMULA_START or value[1] == "'"):
-        return value[1:]
-    return value
 
 
 def _bool(value: str) -> bool:

@@ -134,13 +134,22 @@ def partial_set_warning(path: Path, problems: list[str]) -> str:
             f"`gaiji extract`, or go on knowing the set is incomplete (its provenance.json lists them)")
 
 
+FREE_TEXT_COLUMNS = ("source", "reading", "note", "charset", "code")
+"""Columns whose text comes from outside (file names, ledgers): neutralised when written
+(:mod:`gaiji.csvsafe`) and given back by :func:`read_gaiji_set`. Ids are inert by
+construction (:func:`gaiji.extract.glyph.safe_id`)."""
+
+
 def rows_to_csv(rows: list[dict[str, str]]) -> str:
-    """Serialise rows (dicts keyed by :data:`COLUMNS`) to the glyphs.csv text."""
+    """Serialise rows (dicts keyed by :data:`COLUMNS`) to the glyphs.csv text; cells a
+    spreadsheet would run as formulas and control characters are neutralised."""
+    from gaiji.csvsafe import neutralise
+
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n", extrasaction="raise")
     w.writeheader()
     for row in rows:
-        w.writerow({c: row.get(c, "") for c in COLUMNS})
+        w.writerow({c: neutralise(row.get(c, "")) if c in FREE_TEXT_COLUMNS else row.get(c, "") for c in COLUMNS})
     return buf.getvalue()
 
 
@@ -179,11 +188,16 @@ def read_gaiji_set(path: str | Path) -> GaijiSet:
         raise ContractError(
             f"{csv_path}: missing columns {', '.join(missing)}; the contract needs {', '.join(CONTRACT_COLUMNS)}"
         )
+    from gaiji.csvsafe import unneutralise
+
     records: list[GaijiRecord] = []
     seen: set[str] = set()
     resolved_root = root.resolve()
     for lineno, row in enumerate(reader, 2):
         where = f"{csv_path} line {lineno}"
+        for c in FREE_TEXT_COLUMNS:
+            if row.get(c):
+                row[c] = unneutralise(row[c])
         gid = (row.get("gaiji_id") or "").strip()
         if not gid:
             raise ContractError(f"{where}: empty gaiji_id")

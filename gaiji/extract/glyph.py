@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-_ID_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+_ID_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f]')
 
 
 @dataclass
@@ -46,10 +46,14 @@ class Problem:
 
 def safe_id(text: str) -> str:
     """A gaiji id that is also a safe file name (path separators and control characters
-    become ``_``; Japanese text is kept).
+    become ``_``; Japanese text is kept) and an inert spreadsheet cell: an id never starts
+    with ``=`` ``+`` ``-`` ``@`` (a spreadsheet would run it as a formula) — such a name gets a
+    leading ``_``, so the id is the same in glyphs.csv, candidates and the mapping table.
 
-    >>> safe_id('EUDC-E000'), safe_id('a/b:c'), safe_id('辻')
-    ('EUDC-E000', 'a_b_c', '辻')
+    >>> safe_id('EUDC-E000'), safe_id('a/b:c'), safe_id('辻'), safe_id('=cmd|x'), safe_id('-1')
+    ('EUDC-E000', 'a_b_c', '辻', '_=cmd_x', '_-1')
     """
     cleaned = _ID_UNSAFE.sub("_", text).strip()
+    if cleaned[:1] in ("=", "+", "-", "@"):
+        cleaned = "_" + cleaned
     return cleaned if cleaned not in ("", ".", "..") else "_"

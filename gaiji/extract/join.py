@@ -64,7 +64,7 @@ def join_ledgers(
                     value = getattr(row, field)
                     if value and not rows[t][field]:
                         rows[t][field] = value
-                if rows[t].get("_image") and row.code.strip():
+                if rows[t].get("_image") and _number(row.code.strip()) is not None:
                     _take_ledger_code(rows[t], row.code.strip(), ledger.code_kind)
         joined[str(ledger.path)] = count
     summary.glyphs_without_ledger = [

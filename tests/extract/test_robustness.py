@@ -301,3 +301,20 @@ def test_sigterm_lets_the_cli_clean_up(tmp_path):
     child.terminate()
     assert child.wait(timeout=30) == 143
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------ formula / control cells
+
+
+def test_glyphs_csv_cells_are_inert_and_read_back_exactly(tmp_path):
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    _png(scans / "=HYPERLINK(1).png")
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text('gaiji_id,reading,note\n_=HYPERLINK(1),=つじ,"@SUM(A1)\x1b[31m"\n', encoding="utf-8")
+    extract_gaiji_set([scans, ledger], tmp_path / "set")
+    raw = list(csv.reader(open(tmp_path / "set" / "glyphs.csv", encoding="utf-8", newline="")))
+    dangerous = [c for row in raw[1:] for c in row if c and (c[0] in "=+-@\t\r" or "\x1b" in c)]
+    assert dangerous == []
+    (rec,) = read_gaiji_set(tmp_path / "set").records
+    assert rec.gaiji_id == "_=HYPERLINK(1)" and rec.reading == "=つじ" and rec.note == "@SUM(A1)␛[31m"
