@@ -532,12 +532,15 @@ class _Converter:
         missing = mapped.count(None)
         self.converted += len(gaiji) - missing
         if missing:
-            self._report(data, parts, mapped)
+            missing_at = [k for k, t in enumerate(mapped) if t is None]
             bad_text = self.bad_text
-            for k, t in enumerate(mapped):
-                if t is None:
-                    g = gaiji[k]
-                    mapped[k] = bad_text.get(g, g)
+            if any(gaiji[k] in bad_text for k in missing_at):
+                self._report(data, parts, mapped)  # bad bytes: runs merged, strict raises
+            else:
+                self._report_unmapped(data, parts, missing_at)
+            for k in missing_at:
+                g = gaiji[k]
+                mapped[k] = bad_text.get(g, g)
         parts[1::2] = mapped
         self._advance_bytes(data)
         return b"".join(parts)
@@ -593,6 +596,42 @@ class _Converter:
             off += len(token)
         self._flush_bad(run, rows)
         self.report_rows(rows)
+
+    def _report_unmapped(self, data: bytes, parts: list[bytes], missing_at: list[int]) -> None:
+        """:meth:`_report` for a block without bad bytes, vectorised: line and column of every
+        unmapped gaiji from the newline and UTF-8 continuation-byte positions (numpy), so a
+        file with many unmapped gaiji converts nearly as fast as one with none."""
+        import numpy as np
+
+        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        starts = np.concatenate(([0], np.cumsum(lengths)))  # starts[i] = offset of parts[i]
+        k = np.asarray(missing_at, dtype=np.int64)
+        offs = starts[2 * k + 1]
+        arr = np.frombuffer(data, dtype=np.uint8)
+        newlines = np.flatnonzero(arr == 0x0A)
+        before = np.searchsorted(newlines, offs)  # newlines before each gaiji
+        if newlines.size:
+            line_start = np.where(before > 0, newlines[np.maximum(before - 1, 0)] + 1, 0)
+        else:
+            line_start = np.zeros_like(offs)
+        continuation = np.concatenate(([0], np.cumsum((arr & 0xC0) == 0x80)))
+        columns = (offs - line_start) - (continuation[offs] - continuation[line_start]) + 1
+        columns = np.where(before > 0, columns, columns + self.column_carry)
+        lines = (before + self.line).tolist()
+        info_of = self.token_info
+        infos = []
+        for i in missing_at:
+            token = parts[2 * i + 1]
+            info = info_of.get(token)
+            if info is None:
+                info = info_of[token] = self._token_info(token)
+            infos.append(info)
+        self.unmapped += len(infos)
+        codes, unicodes, reasons = zip(*infos)
+        name = self.name
+        rows = list(zip([name] * len(infos), lines, columns.tolist(), codes, unicodes, reasons))
+        for i in range(0, len(rows), 4096):
+            self.report_rows(rows[i: i + 4096])
 
     def _token_info(self, token: bytes) -> tuple[str, ...]:
         """(code, unicode, reason) of an unmapped gaiji token; () for a bad byte."""
@@ -761,10 +800,11 @@ def convert_files(
         def report_rows(rows: list[tuple[Any, ...]]) -> None:
             if not rows:
                 return
-            cell = name_cell.get(rows[0][0])
+            name = rows[0][0]
+            cell = name_cell.get(name)
             if cell is None:
-                cell = name_cell[rows[0][0]] = neutralise(str(rows[0][0]))
-            writer.writerows((cell, *r[1:]) for r in rows)
+                cell = name_cell[name] = neutralise(str(name))
+            writer.writerows(rows if cell == name else ((cell, *r[1:]) for r in rows))
             by_code.update(r[3] for r in rows)
             if len(first) < keep_first:
                 first.extend(Occurrence(*r) for r in rows[: keep_first - len(first)])

@@ -162,3 +162,29 @@ def test_source_bitmap_font_codes_are_found_in_cp932_and_euc_jp_data(tmp_path):
 def test_euc_jp_unmapped_user_area_code_is_reported_in_its_own_bytes(tmp_path):
     out, found, _ = _convert(b"a\xf5\xa2\n", encoding="euc-jp")
     assert out.decode("utf-8") == "a\ue001\n" and [(o.code, o.column) for o in found] == [("F5A2", 2)]
+
+
+# ------------------------------------------------------------ positions in the report
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["a", "\n", "\r\n", "山", "ﾐ", "\ue000", "\ue002", "\ue757", ",", "𠮷"]), max_size=60),
+       st.sampled_from(["cp932", "utf-8"]), st.integers(1, 23))
+def test_reported_line_and_column_match_a_naive_count(pieces, encoding, chunk):
+    text = "".join(pieces)
+    if encoding == "cp932" and "𠮷" in text:
+        text = text.replace("𠮷", "吉")
+    expected = []
+    line, col = 1, 0
+    for ch in text:
+        col += 1
+        if ch in "\ue002\ue757":  # not in TABLE: reported
+            expected.append((line, col))
+        if ch == "\n":
+            line, col = line + 1, 0
+    _, found, _ = _convert(text.encode(encoding), encoding=encoding, chunk_size=chunk)
+    assert [(o.line, o.column) for o in found] == expected
