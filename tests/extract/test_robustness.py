@@ -318,3 +318,15 @@ def test_glyphs_csv_cells_are_inert_and_read_back_exactly(tmp_path):
     assert dangerous == []
     (rec,) = read_gaiji_set(tmp_path / "set").records
     assert rec.gaiji_id == "_=HYPERLINK(1)" and rec.reading == "=つじ" and rec.note == "@SUM(A1)␛[31m"
+
+
+def test_one_corrupt_coordinate_is_that_glyphs_problem_and_fast(tmp_path):
+    """A flipped byte in one coordinate (30 ems wide) used to render a 4,000 px glyph for tens
+    of seconds; now that glyph is reported and the others are read."""
+    font = build_font(tmp_path / "flip.ttf", {0xE000: ([(100, 0, 30000, 800)], []),
+                                             0xE001: ([(100, 0, 900, 800)], [])})
+    start = time.perf_counter()
+    items = list(read_font(font))
+    assert time.perf_counter() - start < 5
+    assert isinstance(items[0], Problem) and "U+E000" in items[0].message
+    assert not isinstance(items[1], Problem) and max(items[1].image.size) < 70
