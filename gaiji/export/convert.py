@@ -24,7 +24,6 @@ from __future__ import annotations
 import codecs
 import csv
 import functools
-import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -439,8 +438,6 @@ class _Converter:
             handler = _BAD_BYTE_MARK
         self.decoder = codecs.getincrementaldecoder(encoding)(handler)
         cp932 = encoding == "cp932"
-        gaiji = "\ue000-\ue757\x80\uf8f0-\uf8f3" if cp932 else (
-            "\ue000-\ue3ab" if encoding == "euc_jp" else "\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd")
         targets = {chr(cp): t for cp, t in self.table.targets.items()
                    if not (cp932 and cp in UNDEFINED_CP932)}
         self.targets = targets

@@ -32,15 +32,22 @@ converted text, so nothing is lost silently; the report uses the columns of ``ga
 from __future__ import annotations
 
 import csv
-import tomllib
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import tomllib
+
 from gaiji.codes import is_variation_selector, pua_to_sjis
 from gaiji.errors import InputError
-from gaiji.export.convert import REPORT_COLUMNS, UNDEFINED_CP932, ConversionTable, jis_user_area_to_pua
+from gaiji.export.convert import (
+    REPORT_COLUMNS,
+    UNDEFINED_CP932,
+    ConversionTable,
+    jis_user_area_to_pua,
+)
 from gaiji.export.writers import neutralise
 from gaiji.fsutil import atomic_write
 
@@ -119,7 +126,7 @@ def read_layout(path: str | Path) -> Layout:
                              f"(record_length {length})")
         fields.append(Field(name, offset, flen, enc))
     ordered = sorted(fields, key=lambda f: f.offset)
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in itertools.pairwise(ordered):
         if b.offset < a.offset + a.length:
             raise InputError(f"{p}: fields {a.name!r} and {b.name!r} overlap (bytes {b.offset}–{a.offset + a.length - 1})")
     if len({f.name for f in fields}) != len(fields):
@@ -172,8 +179,9 @@ def _gaiji_code(cp: int, encoding: str) -> str:
 def _decode_field(raw: bytes, encoding: str) -> tuple[str, str]:
     """(text, '') or (text with U+FFFD, description of the bad bytes)."""
     if encoding == "euc-jp":
-        from gaiji.export.convert import _EUC_UDA_MARK, _euc_user_area
         import codecs
+
+        from gaiji.export.convert import _EUC_UDA_MARK, _euc_user_area
 
         codecs.register_error(_EUC_UDA_MARK, _euc_user_area)
         text = raw.decode("euc_jp", _EUC_UDA_MARK)
@@ -243,8 +251,9 @@ def convert_record(record: bytes, number: int, layout: Layout, table: Conversion
         if len(encoded) > f.length:
             kept = _fit(converted, f.length)
             stats.overflows += 1
-            stats.rows.append((*where, "", "", f"field {f.name}: converted text needs {len(encoded)} bytes, the field "
-                                                f"has {f.length}; cut to {kept!r} — full text: {converted!r}"))
+            detail = (f"field {f.name}: converted text needs {len(encoded)} bytes, the field has {f.length}; "
+                      f"cut to {kept!r} — full text: {converted!r}")
+            stats.rows.append((*where, "", "", detail))
             encoded = kept.encode("utf-8")
         out[f.offset: f.offset + f.length] = encoded + layout.pad * (f.length - len(encoded))
     return bytes(out)

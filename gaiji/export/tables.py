@@ -85,7 +85,7 @@ def sjis_code_of(code: str) -> str:
     text = code.strip().upper()
     try:
         if text.startswith("U+"):
-            return f"{pua_to_sjis(int(text[2:], 16)):04X}"
+            return f"{pua_to_sjis(int(text[2:], 16)):04X}"  # noqa: FURB166 - the prefix is U+, not 0x
         hexa = text.removeprefix("0X")
         if len(hexa) == 4:
             sjis_to_pua(int(hexa, 16))

@@ -183,7 +183,7 @@ def full_char(values: dict[str, Any]) -> str:
         ivs = _text(values, "ivs")
         if ivs.startswith("U+"):
             try:
-                return char + chr(int(ivs[2:], 16))
+                return char + chr(int(ivs[2:], 16))  # noqa: FURB166 - the prefix is U+, not 0x
             except ValueError:
                 return char
     return char
@@ -293,7 +293,7 @@ def code_key(code: str) -> str:
     text = code.strip().upper()
     if text.startswith("U+"):
         try:
-            return f"U+{int(text[2:], 16):04X}"
+            return f"U+{int(text[2:], 16):04X}"  # noqa: FURB166 - the prefix is U+, not 0x
         except ValueError:
             return text
     hexa = text.removeprefix("0X")

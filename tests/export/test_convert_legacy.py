@@ -12,7 +12,13 @@ from click.testing import CliRunner
 from gaiji.cli import cli
 from gaiji.errors import InputError
 from gaiji.export.columns import COLUMN_NAMES
-from gaiji.export.convert import ConversionTable, ConvertFailed, convert_files, convert_stream, load_conversion_table
+from gaiji.export.convert import (
+    ConversionTable,
+    ConvertFailed,
+    convert_files,
+    convert_stream,
+    load_conversion_table,
+)
 
 TABLE = ConversionTable(targets={0xE000: "辻\U000e0101", 0xE05E: "髙"})
 
@@ -25,7 +31,7 @@ def _mapping(path, rows):
         for source, code, gid, char, ucs in rows:
             # mj is schema-checked only (no reference here): any well-formed number will do
             w.writerow({"source": source, "code": code, "gaiji_id": gid, "char": char, "ucs": ucs,
-                        "mj": f"MJ{int(ucs[2:], 16):06d}"[:8], "use_fallback": "0", "auto_accepted": "0",
+                        "mj": f"MJ{int(ucs[2:], 16):06d}"[:8], "use_fallback": "0", "auto_accepted": "0",  # noqa: FURB166 - the prefix is U+, not 0x
                         "identification_class": "字形一致", "status": "final", "decided_by": "sato"})
     return path
 
@@ -99,7 +105,7 @@ def test_report_with_keep_leaves_the_original_bytes():
 
 
 def test_report_utf8_bad_byte_positions_across_chunks():
-    data = "一\n二三".encode("utf-8") + b"\xff" + "四\n".encode("utf-8")
+    data = "一\n二三".encode() + b"\xff" + "四\n".encode()
     whole = _convert(data, encoding="utf-8", errors="report")
     assert [(o.line, o.column) for o in whole[1]] == [(2, 3)]
     for size in (1, 2, 3, 4):
@@ -120,7 +126,8 @@ def test_a_failing_input_writes_nothing_under_its_name_and_every_input_is_report
     result = info.value.result
     assert (out / "a.csv").read_text(encoding="utf-8") == "x辻\U000e0101,\ue001\n"
     assert not (out / "b.csv").exists() and [f.error != "" for f in result.files] == [False, True]
-    rows = list(csv.DictReader(open(out / "unmapped.csv", encoding="utf-8")))
+    with open(out / "unmapped.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
     assert [(r["file"].endswith("a.csv"), r["code"]) for r in rows[:1]] == [(True, "F041")]
     assert rows[1]["file"].endswith("b.csv") and "nothing written" in rows[1]["reason"]
     assert "1 of 2 input(s) not converted" in str(info.value) and "a.csv" in str(info.value)
@@ -167,8 +174,8 @@ def test_euc_jp_unmapped_user_area_code_is_reported_in_its_own_bytes(tmp_path):
 # ------------------------------------------------------------ positions in the report
 
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 @settings(max_examples=200, deadline=None)

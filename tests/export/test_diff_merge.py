@@ -6,7 +6,6 @@ from click.testing import CliRunner
 
 from gaiji.cli import cli
 from gaiji.export.lifecycle import diff_tables, merge_tables
-from gaiji.export.mapping import export_mapping
 from tests.export.conftest import read_csv_rows
 from tests.export.test_table_lifecycle import _row, _write
 
@@ -18,7 +17,7 @@ def test_diff_added_removed_changed_by_gaiji(tmp_path, reference):
                                         _row(reference, "MJ006399", gaiji_id="c", code="U+E002")])
     diff = diff_tables(old, new)
     assert [v["gaiji_id"] for v in diff.added] == ["c"] and [v["gaiji_id"] for v in diff.removed] == ["b"]
-    (old_v, new_v, columns), = diff.changed
+    (_old, _new, columns), = diff.changed
     assert {"mj", "ivs", "char", "code"} <= set(columns)
     res = CliRunner().invoke(cli, ["export", "diff", str(old), str(new)])
     assert res.exit_code == 1

@@ -136,6 +136,7 @@ def test_cp932_export_writes_ivs_rows_as_base_plus_flag(tmp_path, reference) -> 
     assert full_char(rows["i1"]) == reference.record("MJ025760").char  # nothing lost
     assert rows["i2"]["char_base_only"] == "0" and rows["i1"]["sjis_code"] == "F040"
     from click.testing import CliRunner
+
     from gaiji.cli import cli
 
     res = CliRunner().invoke(cli, ["validate", str(out), "--encoding", "cp932"])

@@ -39,6 +39,11 @@ encoding = "cp932"
 """
 
 
+def _report_rows(path):
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
 def _record(number: str, name: str, raw: bytes, kana: str) -> bytes:
     def fixed(text: str, n: int) -> bytes:
         b = text.encode("cp932")
@@ -63,7 +68,7 @@ def test_fields_convert_and_every_record_keeps_its_byte_length(tmp_path):
     # half-width kana are 3 bytes in UTF-8: ﾂｼﾞﾀ (4 chars) needs 12 bytes in an 8-byte field
     assert records[0][22:30].decode("utf-8") == "ﾂｼ" + "  "
     assert stats.converted == 2 and stats.overflows == 1
-    rows = list(csv.DictReader(open(tmp_path / "o.dat.unmapped.csv", encoding="utf-8")))
+    rows = _report_rows(tmp_path / "o.dat.unmapped.csv")
     assert rows[0]["line"] == "1" and rows[0]["column"] == "23" and "needs 12 bytes" in rows[0]["reason"]
     assert "ﾂｼﾞﾀ" in rows[0]["reason"]  # the full text is not lost
 
@@ -75,7 +80,7 @@ def test_a_selector_is_never_separated_from_its_character(tmp_path):
     data.write_bytes(_record("0001", "山山\ue000", b"abcd", ""))  # 山山 (6 bytes) + 辻+VS (7 bytes) > 12
     stats = convert_fixed_width(data, read_layout(layout_path), TABLE, output=tmp_path / "o.dat")
     field = (tmp_path / "o.dat").read_bytes()[4:16]
-    assert field == "山山".encode("utf-8") + b" " * 6 and stats.overflows == 1
+    assert field == "山山".encode() + b" " * 6 and stats.overflows == 1
 
 
 def test_unmapped_gaiji_and_bad_bytes_are_reported_with_record_and_offset(tmp_path):
@@ -89,7 +94,7 @@ def test_unmapped_gaiji_and_bad_bytes_are_reported_with_record_and_offset(tmp_pa
         convert_fixed_width(data, read_layout(layout_path), TABLE, output=tmp_path / "o.dat")
     assert not (tmp_path / "o.dat").exists()
     stats = convert_fixed_width(data, read_layout(layout_path), TABLE, output=tmp_path / "o.dat", errors="report")
-    rows = list(csv.DictReader(open(tmp_path / "o.dat.unmapped.csv", encoding="utf-8")))
+    rows = _report_rows(tmp_path / "o.dat.unmapped.csv")
     assert [(r["line"], r["column"], r["code"]) for r in rows] == [("1", "5", "F042"), ("1", "23", "bytes 85")]
     assert stats.unmapped == 1 and stats.bad == 1
 
@@ -128,4 +133,4 @@ def test_cli_layout(tmp_path):
     res = CliRunner().invoke(cli, ["convert", str(data), "-m", str(m), "-o", str(tmp_path / "o.dat"),
                                    "--layout", str(layout_path), "-q"])
     assert res.exit_code == 0, res.output
-    assert (tmp_path / "o.dat").read_bytes()[4:16] == "辻田".encode("utf-8") + b" " * 6
+    assert (tmp_path / "o.dat").read_bytes()[4:16] == "辻田".encode() + b" " * 6
