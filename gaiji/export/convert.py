@@ -107,10 +107,10 @@ def code_to_pua(code: str, *, jis: bool = False) -> int | None:
     (57344, None)
     """
     if jis:
-        value = code.strip().upper().removeprefix("0X")
-        if len(value) == 4:
+        jis_hex = code.strip().upper().removeprefix("0X")
+        if len(jis_hex) == 4:
             try:
-                return jis_user_area_to_pua(int(value, 16))
+                return jis_user_area_to_pua(int(jis_hex, 16))
             except ValueError:
                 pass
     text = code.strip()
@@ -420,7 +420,11 @@ class _Converter:
         self.errors = errors
         self.bad_bytes = bad_bytes
         self.decoder: Any = None
-        self.report_rows = report_rows or (lambda rows: [report(Occurrence(*r)) for r in rows])
+        def one_by_one(rows: list[tuple[Any, ...]]) -> None:
+            for r in rows:
+                report(Occurrence(*r))
+
+        self.report_rows = report_rows or one_by_one
         self.token_info: dict[bytes, tuple[str, ...]] = {}
         self.line = 1  # line of the start of the current text
         self.column_carry = 0  # characters since the last newline, before the current text
@@ -445,7 +449,8 @@ class _Converter:
         # cannot match inside another character); bad bytes arrive as surrogates (surrogatepass)
         self.split = _UTF8_GAIJI[encoding if encoding in _UTF8_GAIJI else "utf-8"].split
         fast = _UTF8_GAIJI_FAST.get(encoding)
-        self.fast_split, self.rare = (fast[0].split, fast[1]) if fast else (None, "")
+        self.fast_split: Callable[[bytes], list[bytes]] | None = fast[0].split if fast else None
+        self.rare = fast[1] if fast else ""
         self.byte_targets = {k.encode("utf-8"): v.encode("utf-8") for k, v in targets.items()}
         replace = self.bad_bytes == "replace"
         self.bad_text = {chr(0xDC00 + b).encode("utf-8", "surrogatepass"): "\ufffd".encode("utf-8") if replace
@@ -538,7 +543,7 @@ class _Converter:
             for k in missing_at:
                 g = gaiji[k]
                 mapped[k] = bad_text.get(g, g)
-        parts[1::2] = mapped
+        parts[1::2] = mapped  # type: ignore[assignment]  # every None was filled above
         self._advance_bytes(data)
         return b"".join(parts)
 
@@ -556,7 +561,7 @@ class _Converter:
         *parts*; ``mapped[k]`` is None for the k-th token that has no target) with its line and
         column (1-based, in characters). Rows go to the report in one batch per chunk."""
         info_of = self.token_info
-        rows: list[tuple[str, int, int, str, str, str]] = []
+        rows: list[tuple[Any, ...]] = []
         name = self.name
         line, last_off, line_start = self.line, 0, -1  # line_start: offset after the last newline seen
         run: list[tuple[int, int, int, bytes]] = []  # (offset, line, column, token) of adjacent bad bytes

@@ -160,11 +160,11 @@ def merge_tables(inputs: list[str | Path], output: str | Path, *, prefix_sources
     if result.conflicts:
         return result
     for _, v in seen.values():
-        row = empty_row()
-        row.update({k: str(val) for k, val in v.items() if k in row})
-        if not row["sjis_code"]:
-            row["sjis_code"] = sjis_code_of(row["code"])
-        result.rows.append(row)
+        merged = empty_row()
+        merged.update({k: str(val) for k, val in v.items() if k in merged})
+        if not merged["sjis_code"]:
+            merged["sjis_code"] = sjis_code_of(merged["code"])
+        result.rows.append(merged)
     result.rows.sort(key=row_sort_key)
     ids = [r["gaiji_id"] for r in result.rows]
     twice = sorted({i for i in ids if ids.count(i) > 1})
