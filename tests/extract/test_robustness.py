@@ -330,3 +330,29 @@ def test_one_corrupt_coordinate_is_that_glyphs_problem_and_fast(tmp_path):
     assert time.perf_counter() - start < 5
     assert isinstance(items[0], Problem) and "U+E000" in items[0].message
     assert not isinstance(items[1], Problem) and max(items[1].image.size) < 70
+
+
+# ------------------------------------------------------------ memory bounded on the crash inputs
+
+
+def test_crash_inputs_stay_within_a_memory_limit(tmp_path):
+    """The issue's memory bombs (unitsPerEm 16 → a 2 GB glyph; BDF DWIDTH 10⁹) run in a child
+    limited to 1.5 GB of address space: extract must finish with its own message (exit 1),
+    never a MemoryError or a traceback."""
+    font = build_font(tmp_path / "tiny.ttf", {0xE000: ([(100, 0, 900, 800)], [])}, upem=16, ascent=14, descent=-2)
+    bdf = tmp_path / "wide.bdf"
+    bdf.write_text(bdf_text([("a", 0xE000, np.ones((8, 8), bool), (0, 0)),
+                             ("b", 0xE001, np.ones((8, 8), bool), (0, 0))]).replace("DWIDTH 16 0", "DWIDTH 1000000000 0"))
+    code = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))\n"
+        "from gaiji.cli import main\n"
+        "sys.argv = ['gaiji', 'extract', *sys.argv[1:]]\n"
+        "main()\n"
+    )
+    for i, src in enumerate((font, bdf)):
+        proc = subprocess.run([sys.executable, "-c", code, str(src), "-o", str(tmp_path / f"set{i}"), "-q"],
+                              check=False, capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert proc.returncode == 1, proc.stderr
+        assert "Traceback" not in proc.stderr and "MemoryError" not in proc.stderr
+        assert "corrupt" in proc.stderr or "plausible" in proc.stderr
