@@ -530,7 +530,7 @@ class _Converter:
             return data
         targets = self.byte_targets
         gaiji = parts[1::2]
-        mapped = [targets.get(g) for g in gaiji]
+        mapped = list(map(targets.get, gaiji))
         missing = mapped.count(None)
         self.converted += len(gaiji) - missing
         if missing:
@@ -609,29 +609,26 @@ class _Converter:
         starts = np.concatenate(([0], np.cumsum(lengths)))  # starts[i] = offset of parts[i]
         k = np.asarray(missing_at, dtype=np.int64)
         offs = starts[2 * k + 1]
-        arr = np.frombuffer(data, dtype=np.uint8)
-        newlines = np.flatnonzero(arr == 0x0A)
+        newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A)
         before = np.searchsorted(newlines, offs)  # newlines before each gaiji
         if newlines.size:
             line_start = np.where(before > 0, newlines[np.maximum(before - 1, 0)] + 1, 0)
         else:
             line_start = np.zeros_like(offs)
-        continuation = np.concatenate(([0], np.cumsum((arr & 0xC0) == 0x80)))
-        columns = (offs - line_start) - (continuation[offs] - continuation[line_start]) + 1
-        columns = np.where(before > 0, columns, columns + self.column_carry)
         lines = (before + self.line).tolist()
+        # the column counts characters: decode the (short) stretch since the line began
+        carry = self.column_carry
+        columns = [len(data[a:b].decode("utf-8", "surrogatepass")) + (1 if n else 1 + carry)
+                   for a, b, n in zip(line_start.tolist(), offs.tolist(), before.tolist())]
         info_of = self.token_info
-        infos = []
-        for i in missing_at:
-            token = parts[2 * i + 1]
-            info = info_of.get(token)
+        tokens = [parts[2 * i + 1] for i in missing_at]
+        infos = list(map(info_of.get, tokens))
+        for j, info in enumerate(infos):
             if info is None:
-                info = info_of[token] = self._token_info(token)
-            infos.append(info)
+                infos[j] = info_of[tokens[j]] = self._token_info(tokens[j])
         self.unmapped += len(infos)
         codes, unicodes, reasons = zip(*infos)
-        name = self.name
-        rows = list(zip([name] * len(infos), lines, columns.tolist(), codes, unicodes, reasons))
+        rows = list(zip([self.name] * len(infos), lines, columns, codes, unicodes, reasons))
         for i in range(0, len(rows), 4096):
             self.report_rows(rows[i: i + 4096])
 
