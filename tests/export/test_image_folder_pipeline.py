@@ -72,3 +72,23 @@ def test_image_folder_set_goes_through_every_stage(tmp_path, reference):
     assert res.exit_code == 0, res.output
     chars = {code: rows[f"scan{cp - 0xE000:03d}"]["char"] for cp, code in CODES.items()}
     assert out.read_bytes().decode("utf-8") == f"1,{chars['F040']}田,{chars['F042']}{chars['F043']}\r\n"
+
+
+def test_export_of_a_partial_set_lists_what_extract_could_not_read(tmp_path, reference, caplog):
+    from gaiji.export.mapping import export_mapping
+    from gaiji.extract import extract_gaiji_set
+
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    for glyph in read_font(sample_dir() / "EUDC.TTE"):
+        glyph.image.save(scans / "ok.png")
+        break
+    (scans / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 30)
+    extract_gaiji_set([scans], tmp_path / "set")
+    with caplog.at_level("WARNING"):
+        result = export_mapping(tmp_path / "set", tmp_path / "m.csv", reference=reference)
+    assert "partial gaiji set" in caplog.text
+    partial = [r for r in result.report if r.kind == "partial-set"]
+    assert len(partial) == 1 and "broken.png" in partial[0].detail
+    with open(result.report_path, encoding="utf-8", newline="") as fh:
+        assert any(r["kind"] == "partial-set" for r in csv.DictReader(fh))
