@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -17,11 +19,75 @@ from typing import IO, Any
 
 from gaiji.errors import OutputError
 
+log = logging.getLogger(__name__)
+
+
+_TEMP_MARK = "gaiji-"
+
+
+def _temp_prefix(target: Path, pid: int | None = None) -> str:
+    """Temporary names carry the writing process's id (``.out.csv.gaiji-1234-…tmp``), so a
+    later run can tell the leftovers of a killed run from the work of a live one."""
+    return f".{target.name}.{_TEMP_MARK}{os.getpid() if pid is None else pid}-"
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, but another user's
+        return True
+    except OSError:
+        return True
+    return True
+
+
+def stale_temporaries(target: str | os.PathLike[str]) -> list[Path]:
+    """Temporary files and folders beside *target* left by a run of gaiji that was killed
+    (SIGKILL, SIGTERM, power loss) before it could rename or remove them: their writer's
+    process id no longer runs. The temporaries of live processes are never listed."""
+    target = Path(target)
+    pattern = re.compile(re.escape(f".{target.name}.{_TEMP_MARK}") + r"(\d+)-.*\.tmp$")
+    found = []
+    try:
+        siblings = list(target.parent.iterdir())
+    except OSError:
+        return []
+    for p in siblings:
+        m = pattern.match(p.name)
+        if m and not _pid_alive(int(m.group(1))):
+            found.append(p)
+    old = target.with_name(f".{target.name}.old")  # a swap of atomic_directory cut short
+    if old.exists() and target.exists():
+        found.append(old)
+    return sorted(found)
+
+
+def remove_stale_temporaries(target: str | os.PathLike[str]) -> list[Path]:
+    """Remove what :func:`stale_temporaries` finds; returns what was removed (logged)."""
+    removed = []
+    for p in stale_temporaries(target):
+        try:
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+        except OSError as exc:
+            log.warning("could not remove %s left by an interrupted run: %s", p, exc)
+            continue
+        log.warning("removed %s, left by an interrupted run", p)
+        removed.append(p)
+    return removed
+
 
 def _temp_beside(target: Path, make: Any) -> str:
     """Create the parent folder and a temporary file or folder beside *target* (``make`` is
     :func:`tempfile.mkstemp` or :func:`tempfile.mkdtemp`); an OS refusal becomes an
-    :class:`OutputError` that names the path."""
+    :class:`OutputError` that names the path. Leftovers of an interrupted earlier run for the
+    same target are removed first."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -29,8 +95,9 @@ def _temp_beside(target: Path, make: Any) -> str:
             f"cannot write {target}: its folder {target.parent} cannot be created "
             f"({exc.strerror or exc}: {exc.filename}); choose an output path in a folder you can write to"
         ) from exc
+    remove_stale_temporaries(target)
     try:
-        return make(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        return make(prefix=_temp_prefix(target), suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise OutputError(
             f"cannot write {target}: {target.parent} does not accept new files ({exc.strerror or exc}); "

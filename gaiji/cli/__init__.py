@@ -16,8 +16,25 @@ from gaiji.cli import review as _review  # noqa: F401
 from gaiji.cli.base import cli
 
 
+def _exit_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so atomic writes remove their temporary files (a SIGKILL
+    cannot be caught: its leftovers are removed by the next run, see
+    :func:`gaiji.fsutil.remove_stale_temporaries`)."""
+    import signal
+    import sys
+
+    def stop(signum: int, frame: object) -> None:
+        sys.exit(128 + signum)
+
+    try:
+        signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread
+        pass
+
+
 def main() -> None:
     """Console-script entry point."""
+    _exit_on_sigterm()
     cli(prog_name="gaiji")
 
 

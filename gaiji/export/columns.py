@@ -23,6 +23,7 @@ class Column:
     description: str
     pattern: str = ""  # regular expression a non-empty value must match (whole value)
     required: bool = False  # must be non-empty on every row
+    optional: bool = False  # added after format version 1 shipped: a table may leave the column out
 
 
 # Patterns are shared with the JSON Schema and the XSD (XSD patterns are implicitly anchored).
@@ -62,9 +63,21 @@ COLUMNS: tuple[Column, ...] = (
     Column("reference_version", "text", "The MJ reference the decision was made against."),
     Column("status", "enum", "final, or pending / disputed (only with --include-pending).",
            required=True),
+    # added later (issue 13): optional, so tables written before them stay valid
+    Column("sjis_code", "text", "Shift_JIS user-defined code (F040–F9FC) of the gaiji when its code is in "
+           "U+E000–U+E757 or already a Shift_JIS code; empty otherwise.", pattern=r"F[0-9][0-9A-F]{2}",
+           optional=True),
+    Column("char_base_only", "bool", "1 when char holds only the base character because the table's encoding "
+           "(CP932) cannot hold the selector: the character is char followed by the ivs column.",
+           optional=True),
 )
 
+MINIMAL_COLUMNS: tuple[str, ...] = ("source", "code", "mj", "ucs", "ivs", "char")
+"""The minimal profile (``--profile minimal``): what a vendor needs to key and convert."""
+
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+REQUIRED_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS if not c.optional)
+"""Columns every full table has (the optional ones came later)."""
 BY_NAME = {c.name: c for c in COLUMNS}
 ENUMS: dict[str, tuple[str, ...]] = {"identification_class": IDENTIFICATION_CLASSES, "status": STATUSES}
 
@@ -73,4 +86,6 @@ MappingRow = dict[str, str]
 
 
 def empty_row() -> MappingRow:
-    return {name: "" for name in COLUMN_NAMES}
+    row = {name: "" for name in COLUMN_NAMES}
+    row["char_base_only"] = "0"
+    return row

@@ -36,19 +36,32 @@ from gaiji.codes import PUA_FIRST, UDA_PUA_LAST, is_pua, pua_to_sjis, sjis_to_pu
 from gaiji.codes import char as code_char
 from gaiji.errors import ContractError, InputError
 from gaiji.export.readers import read_mapping
-from gaiji.export.validate import cross_row_problems, schema_problems
+from gaiji.export.validate import cross_row_problems, full_char, schema_problems
 from gaiji.export.writers import neutralise
 from gaiji.fsutil import atomic_write
 from gaiji.progress import Progress, no_progress
 
 CHUNK_SIZE = 1 << 20
-ENCODINGS = ("auto", "cp932", "utf-8")
+ENCODINGS = ("auto", "cp932", "utf-8", "euc-jp")
 REPORT_COLUMNS = ("file", "line", "column", "code", "unicode", "reason")
 UNDEFINED_CP932 = {0x80: 0x80, 0xF8F0: 0xA0, 0xF8F1: 0xFD, 0xF8F2: 0xFE, 0xF8F3: 0xFF}
 """Code points Python's cp932 codec gives to single bytes that CP932 does not define."""
 
-_GAIJI_UTF8 = re.compile("[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]")
-_GAIJI_CP932 = re.compile("[\ue000-\ue757\x80\uf8f0-\uf8f3]")
+_SURROGATE = rb"|\xed[\xb0-\xb3][\x80-\xbf]"  # U+DC00–U+DCFF: bad bytes, marked while decoding
+_UTF8_GAIJI = {  # the UTF-8 form of what convert looks for in each input encoding
+    "cp932": re.compile(  # U+E000–U+E757, U+0080, U+F8F0–U+F8F3
+        rb"(\xee[\x80-\x9c][\x80-\xbf]|\xee\x9d[\x80-\x97]|\xc2\x80|\xef\xa3[\xb0-\xb3]" + _SURROGATE + rb")"),
+    "euc_jp": re.compile(  # U+E000–U+E3AB
+        rb"(\xee[\x80-\x8d][\x80-\xbf]|\xee\x8e[\x80-\xab]" + _SURROGATE + rb")"),
+    "utf-8": re.compile(  # U+E000–U+F8FF, planes 15 and 16
+        rb"(\xee[\x80-\xbf][\x80-\xbf]|\xef[\x80-\xa3][\x80-\xbf]"
+        rb"|\xf3[\xb0-\xbf][\x80-\xbf][\x80-\xbf]|\xf4[\x80-\x8f][\x80-\xbf][\x80-\xbf]" + _SURROGATE + rb")"),
+}
+_UTF8_GAIJI_FAST = {  # the common case, with a literal first byte so the regex engine skips ahead
+    "cp932": (re.compile(rb"(\xee(?:[\x80-\x9c][\x80-\xbf]|\x9d[\x80-\x97]))"), "\x80\uf8f0\uf8f1\uf8f2\uf8f3"),
+    "euc_jp": (re.compile(rb"(\xee(?:[\x80-\x8d][\x80-\xbf]|\x8e[\x80-\xab]))"), ""),
+}
+"""Encoding → (pattern for U+E000… only, characters whose presence needs the full pattern)."""
 
 
 @dataclass(frozen=True)
@@ -76,15 +89,30 @@ class ConversionTable:
         return len(self.targets)
 
 
-def code_to_pua(code: str) -> int | None:
+BITMAP_FONT_SUFFIXES = (".bdf", ".pcf", ".bdf.gz", ".pcf.gz")
+
+
+def code_to_pua(code: str, *, jis: bool = False) -> int | None:
     """The private-use code point a mapping ``code`` stands for, or ``None``.
 
     ``U+E000`` is the code point itself; a bare 4-digit hex code (``F040``, ``0xF040``) in the
-    Shift_JIS user-defined area F040–F9FC is converted by the Windows rule.
+    Shift_JIS user-defined area F040–F9FC is converted by the Windows rule. With *jis* (the
+    codes of a bitmap font on JIS X 0208, as ``gaiji extract`` writes them: ``0x7521``) the
+    user-defined rows 85–94 are converted by :func:`jis_user_area_to_pua` — the same code
+    points CP932 data carries as F040… and EUC-JP data as F5A1….
 
     >>> code_to_pua('U+E001'), code_to_pua('F040'), code_to_pua('0xF9FC'), code_to_pua('7521')
     (57345, 57344, 59223, None)
+    >>> code_to_pua('0x7521', jis=True), code_to_pua('0x3021', jis=True)
+    (57344, None)
     """
+    if jis:
+        jis_hex = code.strip().upper().removeprefix("0X")
+        if len(jis_hex) == 4:
+            try:
+                return jis_user_area_to_pua(int(jis_hex, 16))
+            except ValueError:
+                pass
     text = code.strip()
     upper = text.upper()
     if upper.startswith("U+"):
@@ -115,7 +143,7 @@ def load_conversion_table(
     with *fallback* every row converts to its ``fallback_char``, otherwise to ``char`` (or to
     ``fallback_char`` where ``use_fallback`` is 1). *source* keeps only the rows of that source.
     """
-    table = read_mapping(mapping, encoding=encoding)
+    table = read_mapping(mapping, encoding=encoding, profile="auto")
     problems = [p for p in table.problems if p.severity == "error"]
     if not problems:
         problems += schema_problems(table.rows)
@@ -129,7 +157,10 @@ def load_conversion_table(
             + f". Run `gaiji validate {mapping}` for the full list"
         )
     rows = table.rows
+    jis = False
     if source is not None:
+        source = Path(source).name  # `--source fonts/vendor16.bdf` names the source vendor16.bdf
+        jis = source.lower().endswith(BITMAP_FONT_SUFFIXES)
         rows = [r for r in rows if r.values.get("source") == source]
         if not rows:
             sources = sorted({str(r.values.get("source")) for r in table.rows})
@@ -139,7 +170,7 @@ def load_conversion_table(
     for row in rows:
         v = row.values
         code = str(v.get("code", ""))
-        cp = code_to_pua(code)
+        cp = code_to_pua(code, jis=jis)
         if cp is None:
             out.not_addressable.append(code)
             continue
@@ -180,7 +211,7 @@ def _row_target(v: dict[str, Any], *, fallback: bool) -> tuple[str, str]:
         text = str(v.get("fallback_char", ""))
         return (text, "") if text else ("", f"mapping row {gid} has no fallback_char")
     use_fb = v.get("use_fallback") == "1"
-    text = str(v.get("fallback_char" if use_fb else "char", ""))
+    text = str(v.get("fallback_char", "")) if use_fb else full_char(v)
     if text:
         return text, ""
     return "", f"mapping row {gid} is {v.get('identification_class') or 'unidentified'}: no character"
@@ -196,6 +227,9 @@ class FileStats:
     lines: int = 0
     converted: int = 0
     unmapped: int = 0
+    bad_bytes: int = 0
+    error: str = ""
+    """Why the file was not converted (nothing was written under its name); empty when it was."""
 
 
 @dataclass
@@ -211,6 +245,14 @@ class ConvertResult:
     def converted(self) -> int:
         return sum(f.converted for f in self.files)
 
+    @property
+    def bad_bytes(self) -> int:
+        return sum(f.bad_bytes for f in self.files)
+
+    @property
+    def failed(self) -> list[FileStats]:
+        return [f for f in self.files if f.error]
+
 
 @functools.cache
 def check_cp932_codec() -> None:
@@ -225,12 +267,77 @@ def check_cp932_codec() -> None:
                            "gaiji convert cannot trust it")
 
 
-def _sniff_is_utf8(chunk: bytes, final: bool) -> bool:
+ERRORS = ("strict", "report")
+BAD_BYTES = ("replace", "keep")
+_BAD_BYTE_MARK = "gaiji-mark-bad-bytes"
+_BAD_BYTE_CALLS = [0]  # how often bad bytes were marked: a chunk without any takes the fast path
+_EUC_UDA_MARK = "gaiji-euc-jp-user-area"
+
+
+def _mark_bad_bytes(exc: UnicodeError) -> tuple[str, int]:
+    """Decode error handler: each invalid byte ≥ 0x80 becomes a lone surrogate U+DC80–U+DCFF
+    (which valid text never decodes to), so the converter can find it, report its line and
+    column, and write it as the user chose. ASCII bytes caught in the range are kept."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    bad = exc.object[exc.start: exc.end]
+    _BAD_BYTE_CALLS[0] += 1
+    return "".join(chr(0xDC00 + b) if b >= 0x80 else chr(b) for b in bad), exc.end
+
+
+def _euc_user_area(exc: UnicodeError) -> tuple[str, int]:
+    """EUC-JP decode error handler: the user-defined rows 85–94 (bytes F5A1–FEFE) become
+    U+E000–U+E3AB (the eucJP-ms / CP51932 rule, the same code points CP932 gives F040–F9FC);
+    anything else invalid is marked like :func:`_mark_bad_bytes`."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    data, i = exc.object, exc.start
+    if i + 1 < len(data) and 0xF5 <= data[i] <= 0xFE and 0xA1 <= data[i + 1] <= 0xFE:
+        return chr(jis_user_area_to_pua(((data[i] & 0x7F) << 8) | (data[i + 1] & 0x7F))), i + 2
+    return _mark_bad_bytes(exc)
+
+
+codecs.register_error(_BAD_BYTE_MARK, _mark_bad_bytes)
+
+
+def jis_user_area_to_pua(code: int) -> int:
+    """JIS X 0208 user-defined rows 85–94 (``0x7521``–``0x7E7E``) → U+E000–U+E3AB: row by row,
+    94 cells each, as eucJP-ms and CP932 (F040–F9FC) both place them.
+
+    >>> hex(jis_user_area_to_pua(0x7521)), hex(jis_user_area_to_pua(0x7621)), hex(jis_user_area_to_pua(0x7E7E))
+    ('0xe000', '0xe05e', '0xe3ab')
+    """
+    row, cell = (code >> 8) - 0x20, (code & 0xFF) - 0x20
+    if not (85 <= row <= 94 and 1 <= cell <= 94):
+        raise ValueError(f"0x{code:04X} is not in the JIS X 0208 user-defined rows 85–94 (0x7521–0x7E7E)")
+    return PUA_FIRST + (row - 85) * 94 + (cell - 1)
+
+
+# ---------------------------------------------------------------- detecting the encoding
+
+BLOCK_BYTES = 1 << 16
+"""Converted text is processed in blocks of about this many UTF-8 bytes (memory stays flat)."""
+
+SNIFF_BYTES = 1 << 16
+"""Auto-detection waits for this many bytes (or the end of the file) before it refuses."""
+
+MIN_UTF8_EVIDENCE = 4
+"""Characters of three or more UTF-8 bytes in Japanese ranges needed to call data UTF-8 when
+it is also valid CP932. Half-width katakana pairs in CP932 (ﾐｽ = DD BD) are valid two-byte
+UTF-8 (н), so two-byte characters are never evidence."""
+
+
+def _japanese(cp: int) -> bool:
+    return (0x3000 <= cp <= 0x9FFF or 0xF900 <= cp <= 0xFAFF or 0xFF00 <= cp <= 0xFFEF
+            or 0xE000 <= cp <= 0xF8FF or 0x20000 <= cp <= 0x3134F or 0xE0100 <= cp <= 0xE01EF
+            or 0xF0000 <= cp <= 0x10FFFD or 0x2000 <= cp <= 0x2BFF)
+
+
+def _decodes(data: bytes, encoding: str, final: bool) -> str | None:
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(chunk, final)
-        return True
+        return codecs.getincrementaldecoder(encoding)().decode(data, final)
     except UnicodeDecodeError:
-        return False
+        return None
 
 
 _NOT_IN_EUC_JP = re.compile(rb"[\x80-\x8d\x90-\xa0]")  # bytes EUC-JP never uses (8E/8F are its shifts)
@@ -242,111 +349,320 @@ def _sniff_is_euc_jp(chunk: bytes, final: bool) -> bool:
     half-width katakana) and it decodes as EUC-JP."""
     if _NOT_IN_EUC_JP.search(chunk) or max(chunk, default=0) < 0xE0:
         return False
-    try:
-        codecs.getincrementaldecoder("euc_jp")().decode(chunk, final)
-        return True
-    except UnicodeDecodeError:
-        return False
+    return _decodes(chunk, "euc_jp", final) is not None
+
+
+def detect_encoding(sample: bytes, final: bool, name: str = "<data>") -> str:
+    """``'utf-8'`` or ``'cp932'`` for *sample* (the first bytes that are not all ASCII), or an
+    :class:`InputError` asking for ``--encoding`` — it never guesses.
+
+    UTF-8 is chosen when the sample is valid UTF-8 and not valid CP932, or valid in both and
+    read as UTF-8 it holds at least :data:`MIN_UTF8_EVIDENCE` Japanese characters of three or
+    more bytes and nothing else outside ASCII worth a tenth of them. CP932 is chosen when it is
+    valid CP932 and not UTF-8 (EUC-JP is refused). Everything else — short or ambiguous input —
+    is refused, showing both readings.
+
+    >>> detect_encoding('山田太郎様方'.encode('utf-8'), True), detect_encoding('山田,ﾀﾛｳ'.encode('cp932'), True)
+    ('utf-8', 'cp932')
+    """
+    as_utf8 = _decodes(sample, "utf-8", final)
+    as_cp932 = _decodes(sample, "cp932", final)
+    if as_utf8 is not None and as_cp932 is None:
+        return "utf-8"
+    if as_utf8 is None:
+        if _sniff_is_euc_jp(sample, final):
+            raise InputError(
+                f"{name}: looks like EUC-JP; as CP932 it would turn into other characters, and its gaiji "
+                f"bytes into the wrong gaiji. Pass --encoding euc-jp (user-defined rows 85–94 become "
+                f"U+E000–U+E3AB), or --encoding cp932 if it really is CP932. Nothing was written for this file"
+            )
+        return "cp932"
+    other = [ord(c) for c in as_utf8 if ord(c) >= 0x80]
+    evidence = sum(1 for cp in other if cp >= 0x800 and _japanese(cp))
+    against = len(other) - evidence
+    if evidence >= MIN_UTF8_EVIDENCE and against * 10 <= evidence:
+        return "utf-8"
+
+    def shown(text: str) -> str:
+        i = next((k for k, c in enumerate(text) if ord(c) >= 0x80), 0)
+        return repr(text[max(0, i - 10): i + 20])
+
+    raise InputError(
+        f"{name}: cannot tell the encoding — the data is valid UTF-8 (it would read {shown(as_utf8)}) and "
+        f"valid CP932 (it would read {shown(as_cp932 or '')}), and too short or too unlike Japanese UTF-8 "
+        f"to decide without guessing. Pass --encoding cp932 or --encoding utf-8. Nothing was written for this file"
+    )
+
+
+# ---------------------------------------------------------------- converting
 
 
 class _Converter:
-    """Streams one file; keeps line/column position across chunks."""
+    """Streams one file; keeps line/column position across chunks.
+
+    Speed: the bulk decoding and encoding run in C; mapped gaiji are replaced by one
+    ``re.split`` + list comprehension + ``join`` per chunk (no Python call per character); only
+    the occurrences that must be reported (unmapped gaiji, bad bytes) are visited one by one.
+    """
 
     def __init__(self, name: str, table: ConversionTable, encoding: str,
-                 report: Callable[[Occurrence], None]) -> None:
+                 report: Callable[[Occurrence], None], *, errors: str = "strict",
+                 bad_bytes: str = "replace",
+                 report_rows: Callable[[list[tuple[Any, ...]]], None] | None = None) -> None:
+        if errors not in ERRORS:
+            raise InputError(f"unknown --errors {errors!r}: use strict or report")
+        if bad_bytes not in BAD_BYTES:
+            raise InputError(f"unknown --bad-bytes {bad_bytes!r}: use replace or keep")
         self.name = name
         self.table = table
         self.requested = encoding
         self.encoding = "" if encoding == "auto" else encoding
+        self.errors = errors
+        self.bad_bytes = bad_bytes
         self.decoder: Any = None
-        self.report = report
+        def one_by_one(rows: list[tuple[Any, ...]]) -> None:
+            for r in rows:
+                report(Occurrence(*r))
+
+        self.report_rows = report_rows or one_by_one
+        self.token_info: dict[bytes, tuple[str, ...]] = {}
         self.line = 1  # line of the start of the current text
         self.column_carry = 0  # characters since the last newline, before the current text
         self.converted = 0
         self.unmapped = 0
+        self.bad = 0
+        self.pending = b""  # undecided (auto) bytes held back until the encoding is known
 
     def _set_encoding(self, encoding: str) -> None:
         self.encoding = encoding
-        self.decoder = codecs.getincrementaldecoder(encoding)("strict")
-        self.pattern = _GAIJI_CP932 if encoding == "cp932" else _GAIJI_UTF8
+        if encoding == "euc_jp":
+            handler = _EUC_UDA_MARK
+            codecs.register_error(handler, _euc_user_area)
+        else:
+            handler = _BAD_BYTE_MARK
+        self.decoder = codecs.getincrementaldecoder(encoding)(handler)
+        cp932 = encoding == "cp932"
+        targets = {chr(cp): t for cp, t in self.table.targets.items()
+                   if not (cp932 and cp in UNDEFINED_CP932)}
+        self.targets = targets
+        # gaiji are found and replaced in the UTF-8 bytes (self-synchronising, so a byte pattern
+        # cannot match inside another character); bad bytes arrive as surrogates (surrogatepass)
+        self.split = _UTF8_GAIJI[encoding if encoding in _UTF8_GAIJI else "utf-8"].split
+        fast = _UTF8_GAIJI_FAST.get(encoding)
+        self.fast_split: Callable[[bytes], list[bytes]] | None = fast[0].split if fast else None
+        self.rare = fast[1] if fast else ""
+        self.byte_targets = {k.encode("utf-8"): v.encode("utf-8") for k, v in targets.items()}
+        replace = self.bad_bytes == "replace"
+        self.bad_text = {chr(0xDC00 + b).encode("utf-8", "surrogatepass"): "\ufffd".encode("utf-8") if replace
+                         else bytes([b]) for b in range(0x80, 0x100)}
 
-    def feed(self, chunk: bytes, final: bool) -> str:
+    def feed(self, chunk: bytes, final: bool) -> bytes:
+        """The UTF-8 output for the next *chunk* of input."""
         if self.decoder is None:
             if self.encoding:
                 self._set_encoding(self.encoding)
-            elif chunk.isascii() and not final:
-                # undecided: ASCII means the same in both encodings (and carries no gaiji)
-                return self._convert(chunk.decode("ascii"))
-            elif _sniff_is_utf8(chunk, final):
-                self._set_encoding("utf-8")
-            elif _sniff_is_euc_jp(chunk, final):
-                raise InputError(
-                    f"{self.name}: looks like EUC-JP, which convert does not read (as CP932 it would turn into "
-                    f"other characters, and its gaiji bytes into the wrong gaiji); re-encode it to UTF-8 with its "
-                    f"gaiji as private-use code points, or pass --encoding cp932 if it really is CP932. "
-                    f"Nothing was written for this file"
-                )
             else:
-                self._set_encoding("cp932")
-        try:
-            text = self.decoder.decode(chunk, final)
-        except UnicodeDecodeError as exc:
-            raise self._decode_error(exc) from exc
-        return self._convert(text)
+                data = self.pending + chunk
+                self.pending = b""
+                if data.isascii() and not final:
+                    # undecided: ASCII means the same in both encodings (and carries no gaiji)
+                    self._advance(data.decode("ascii"))
+                    return data
+                try:
+                    detected = "utf-8" if data.isascii() else detect_encoding(data, final, self.name)
+                except InputError:
+                    if final or len(data) >= SNIFF_BYTES:
+                        raise
+                    self.pending = data  # not enough to decide yet: wait for more
+                    return b""
+                chunk = data
+                self._set_encoding(detected)
+        marked = _BAD_BYTE_CALLS[0]
+        text = self.decoder.decode(chunk, final)
+        return self._convert(text, bad_bytes_marked=_BAD_BYTE_CALLS[0] != marked)
 
-    def _decode_error(self, exc: UnicodeDecodeError) -> InputError:
-        data = exc.object if isinstance(exc.object, bytes) else b""
-        good = data[: exc.start].decode(self.encoding, errors="replace")
-        line = self.line + good.count("\n")
-        last_nl = good.rfind("\n")
-        column = (len(good) - last_nl) if last_nl >= 0 else self.column_carry + len(good) + 1
-        bad = data[exc.start: exc.end].hex(" ").upper()
-        if self.encoding == "utf-8":
-            hint = "if the file is Shift_JIS, pass --encoding cp932"
-        else:
-            hint = "the file is neither valid CP932 nor (if it is UTF-8) read as such: try --encoding utf-8"
-        how = "was detected as" if self.requested == "auto" else "was read as"
-        return InputError(
-            f"{self.name}: line {line}, column {column}: bytes {bad} are not valid {self.encoding.upper()} "
-            f"(the file {how} {self.encoding.upper()}); {hint}. Nothing was written for this file"
-        )
-
-    def _convert(self, text: str) -> str:
-        if not text:
-            return text
-        state = {"pos": 0, "line": self.line}
-        targets = self.table.targets
-        is_cp932 = self.encoding == "cp932"
-
-        def replace(m: re.Match[str]) -> str:
-            cp = ord(m.group())
-            target = targets.get(cp)
-            if target is not None and not (is_cp932 and cp in UNDEFINED_CP932):
-                self.converted += 1
-                return target
-            pos = m.start()
-            state["line"] += text.count("\n", state["pos"], pos)
-            state["pos"] = pos
-            last_nl = text.rfind("\n", 0, pos)
-            column = pos - last_nl if last_nl >= 0 else self.column_carry + pos + 1
-            if is_cp932 and cp in UNDEFINED_CP932:
-                code = f"byte {UNDEFINED_CP932[cp]:02X}"
-                reason = "not a character in CP932 (is the file really Shift_JIS?)"
-            else:
-                code = f"{pua_to_sjis(cp):04X}" if is_cp932 and PUA_FIRST <= cp <= UDA_PUA_LAST else f"U+{cp:04X}"
-                reason = self.table.unusable.get(cp) or "not in the mapping table"
-            self.unmapped += 1
-            self.report(Occurrence(self.name, state["line"], column, code, f"U+{cp:04X}", reason))
-            return m.group()
-
-        out = self.pattern.sub(replace, text) if self.decoder is not None else text
+    def _advance(self, text: str) -> str:
         newlines = text.count("\n")
         if newlines:
             self.line += newlines
             self.column_carry = len(text) - text.rfind("\n") - 1
         else:
             self.column_carry += len(text)
-        return out
+        return text
+
+    def _decode_error(self, line: int, column: int, bad: str) -> InputError:
+        enc = self.encoding.upper().replace("_", "-")
+        if self.encoding == "utf-8":
+            hint = "if the file is Shift_JIS, pass --encoding cp932"
+        else:
+            hint = f"the file is damaged there, or not {enc}"
+        how = "was detected as" if self.requested == "auto" else "was read as"
+        return InputError(
+            f"{self.name}: line {line}, column {column}: bytes {bad} are not valid {enc} "
+            f"(the file {how} {enc}); {hint}. To convert the rest and list every bad byte in the report, "
+            f"pass --errors report. Nothing was written for this file"
+        )
+
+    def _convert(self, text: str, *, bad_bytes_marked: bool = True) -> bytes:
+        if not text:
+            return b""
+        data = text.encode("utf-8", "surrogatepass")
+        if self.fast_split is not None and not bad_bytes_marked and not any(c in text for c in self.rare):
+            split = self.fast_split
+        else:
+            split = self.split
+        del text
+        if len(data) <= BLOCK_BYTES:
+            return self._convert_block(data, split)
+        out = []
+        start = 0
+        while start < len(data):
+            # blocks end after a newline (or a full block): UTF-8 never has b"\n" inside a character
+            cut = data.find(b"\n", start + BLOCK_BYTES) + 1 or len(data)
+            out.append(self._convert_block(data[start:cut], split))
+            start = cut
+        return b"".join(out)
+
+    def _convert_block(self, data: bytes, split: Callable[[bytes], list[bytes]]) -> bytes:
+        parts = split(data)
+        if len(parts) == 1:
+            self._advance_bytes(data)
+            return data
+        targets = self.byte_targets
+        gaiji = parts[1::2]
+        mapped = list(map(targets.get, gaiji))
+        missing = mapped.count(None)
+        self.converted += len(gaiji) - missing
+        if missing:
+            missing_at = [k for k, t in enumerate(mapped) if t is None]
+            bad_text = self.bad_text
+            if any(gaiji[k] in bad_text for k in missing_at):
+                self._report(data, parts, mapped)  # bad bytes: runs merged, strict raises
+            else:
+                self._report_unmapped(data, parts, missing_at)
+            for k in missing_at:
+                g = gaiji[k]
+                mapped[k] = bad_text.get(g, g)
+        parts[1::2] = mapped  # type: ignore[assignment]  # every None was filled above
+        self._advance_bytes(data)
+        return b"".join(parts)
+
+    def _advance_bytes(self, data: bytes) -> None:
+        newlines = data.count(b"\n")
+        last = data.rfind(b"\n")
+        if newlines:
+            self.line += newlines
+            self.column_carry = len(data[last + 1:].decode("utf-8", "surrogatepass"))
+        else:
+            self.column_carry += len(data.decode("utf-8", "surrogatepass"))
+
+    def _report(self, data: bytes, parts: list[bytes], mapped: list[bytes | None]) -> None:
+        """Report every unmapped gaiji and bad byte run of this chunk (UTF-8 *data*, split into
+        *parts*; ``mapped[k]`` is None for the k-th token that has no target) with its line and
+        column (1-based, in characters). Rows go to the report in one batch per chunk."""
+        info_of = self.token_info
+        rows: list[tuple[Any, ...]] = []
+        name = self.name
+        line, last_off, line_start = self.line, 0, -1  # line_start: offset after the last newline seen
+        run: list[tuple[int, int, int, bytes]] = []  # (offset, line, column, token) of adjacent bad bytes
+        off = 0
+        for k, target in enumerate(mapped):
+            off += len(parts[2 * k])
+            token = parts[2 * k + 1]
+            if target is not None:
+                off += len(token)
+                continue
+            nl = data.count(b"\n", last_off, off)
+            if nl:
+                line += nl
+                line_start = data.rfind(b"\n", 0, off) + 1
+            last_off = off
+            if line_start >= 0:
+                column = len(data[line_start:off].decode("utf-8", "surrogatepass")) + 1
+            else:
+                column = self.column_carry + len(data[:off].decode("utf-8", "surrogatepass")) + 1
+            info = info_of.get(token)
+            if info is None:
+                info = info_of[token] = self._token_info(token)
+            if not info:  # a bad byte
+                if not (run and run[-1][0] + len(run[-1][3]) == off):
+                    self._flush_bad(run, rows)
+                run.append((off, line, column, token))
+            else:
+                self._flush_bad(run, rows)
+                self.unmapped += 1
+                rows.append((name, line, column, *info))
+                if len(rows) >= 256:  # bounded batches keep memory flat
+                    self.report_rows(rows)
+                    rows = []
+            off += len(token)
+        self._flush_bad(run, rows)
+        self.report_rows(rows)
+
+    def _report_unmapped(self, data: bytes, parts: list[bytes], missing_at: list[int]) -> None:
+        """:meth:`_report` for a block without bad bytes, vectorised: line and column of every
+        unmapped gaiji from the newline and UTF-8 continuation-byte positions (numpy), so a
+        file with many unmapped gaiji converts nearly as fast as one with none."""
+        import numpy as np
+
+        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        starts = np.concatenate(([0], np.cumsum(lengths)))  # starts[i] = offset of parts[i]
+        k = np.asarray(missing_at, dtype=np.int64)
+        offs = starts[2 * k + 1]
+        newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A)
+        before = np.searchsorted(newlines, offs)  # newlines before each gaiji
+        if newlines.size:
+            line_start = np.where(before > 0, newlines[np.maximum(before - 1, 0)] + 1, 0)
+        else:
+            line_start = np.zeros_like(offs)
+        lines = (before + self.line).tolist()
+        # the column counts characters: decode the (short) stretch since the line began
+        carry = self.column_carry
+        columns = [len(data[a:b].decode("utf-8", "surrogatepass")) + (1 if n else 1 + carry)
+                   for a, b, n in zip(line_start.tolist(), offs.tolist(), before.tolist())]
+        info_of = self.token_info
+        tokens = [parts[2 * i + 1] for i in missing_at]
+        infos = list(map(info_of.get, tokens))
+        for j, info in enumerate(infos):
+            if info is None:
+                infos[j] = info_of[tokens[j]] = self._token_info(tokens[j])
+        self.unmapped += len(infos)
+        codes, unicodes, reasons = zip(*infos)
+        rows = list(zip([self.name] * len(infos), lines, columns, codes, unicodes, reasons))
+        for i in range(0, len(rows), 4096):
+            self.report_rows(rows[i: i + 4096])
+
+    def _token_info(self, token: bytes) -> tuple[str, ...]:
+        """(code, unicode, reason) of an unmapped gaiji token; () for a bad byte."""
+        cp = ord(token.decode("utf-8", "surrogatepass"))
+        if 0xDC00 <= cp <= 0xDCFF:
+            return ()
+        is_cp932 = self.encoding == "cp932"
+        if is_cp932 and cp in UNDEFINED_CP932:
+            return (f"byte {UNDEFINED_CP932[cp]:02X}", f"U+{cp:04X}",
+                    "not a character in CP932 (is the file really Shift_JIS?)")
+        if is_cp932 and PUA_FIRST <= cp <= UDA_PUA_LAST:
+            code = f"{pua_to_sjis(cp):04X}"
+        elif self.encoding == "euc_jp":
+            index = cp - PUA_FIRST
+            code = f"{((0x75 + index // 94) << 8 | (0x21 + index % 94)) | 0x8080:04X}"
+        else:
+            code = f"U+{cp:04X}"
+        return code, f"U+{cp:04X}", self.table.unusable.get(cp) or "not in the mapping table"
+
+    def _flush_bad(self, run: list[tuple[int, int, int, bytes]], rows: list[tuple[Any, ...]]) -> None:
+        if not run:
+            return
+        _, line, column, _ = run[0]
+        raw = " ".join(f"{ord(t.decode('utf-8', 'surrogatepass')) - 0xDC00:02X}" for *_, t in run)
+        run.clear()
+        if self.errors == "strict":
+            self.report_rows(rows)  # what came before still counts
+            raise self._decode_error(line, column, raw)
+        enc = self.encoding.upper().replace("_", "-")
+        kept = "kept as they are" if self.bad_bytes == "keep" else "written as U+FFFD"
+        self.bad += 1
+        rows.append((self.name, line, column, f"bytes {raw}", "", f"not valid {enc}; {kept} (--errors report)"))
 
 
 def convert_stream(
@@ -354,19 +670,26 @@ def convert_stream(
     encoding: str = "auto", chunk_size: int = CHUNK_SIZE, bom: bool = False,
     report: Callable[[Occurrence], None] = lambda o: None,
     progress: Callable[[int], None] = lambda n: None,
+    errors: str = "strict", bad_bytes: str = "replace",
+    report_rows: Callable[[list[tuple[Any, ...]]], None] | None = None,
 ) -> FileStats:
-    """Convert *src* to *dst* (UTF-8). Raises :class:`InputError` on bytes that are not text in
-    the encoding; *report* receives every unconvertible gaiji."""
+    """Convert *src* to *dst* (UTF-8). With ``errors='strict'`` raises :class:`InputError` on
+    bytes that are not text in the encoding; with ``errors='report'`` every such byte run is
+    reported (line, column) and written as U+FFFD (``bad_bytes='replace'``) or kept as the
+    original bytes (``'keep'``). *report* receives every unconvertible gaiji as an
+    :class:`Occurrence`; *report_rows*, if given, receives them instead as batches of tuples in
+    the same field order (faster for writing a report)."""
     if encoding not in ENCODINGS:
-        raise InputError(f"unknown encoding {encoding!r}: use auto, cp932 or utf-8")
+        raise InputError(f"unknown encoding {encoding!r}: use {', '.join(ENCODINGS)}")
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be positive, got {chunk_size}")
     check_cp932_codec()
-    conv = _Converter(name, table, encoding, report)
+    codec = {"euc-jp": "euc_jp"}.get(encoding, encoding)
+    conv = _Converter(name, table, codec, report, errors=errors, bad_bytes=bad_bytes, report_rows=report_rows)
     stats = FileStats(Path(name), Path(name), encoding)
     chunk = src.read(max(chunk_size, 3))
     stats.bytes_in += len(chunk)
-    had_bom = encoding != "cp932" and chunk.startswith(b"\xef\xbb\xbf")
+    had_bom = encoding in ("auto", "utf-8") and chunk.startswith(b"\xef\xbb\xbf")
     if had_bom:
         chunk = chunk[3:]
         conv.encoding = "utf-8"
@@ -376,7 +699,7 @@ def convert_stream(
     while True:
         nxt = src.read(chunk_size)
         final = not nxt
-        data = conv.feed(chunk, final).encode("utf-8")
+        data = conv.feed(chunk, final)
         dst.write(data)
         stats.bytes_out += len(data)
         progress(stats.bytes_in)
@@ -384,10 +707,11 @@ def convert_stream(
             break
         stats.bytes_in += len(nxt)
         chunk = nxt
-    stats.encoding = conv.encoding or "ascii"
+    stats.encoding = {"euc_jp": "euc-jp"}.get(conv.encoding, conv.encoding) or "ascii"
     stats.lines = conv.line - (conv.column_carry == 0)  # a last line ending in a newline is not one more
     stats.converted = conv.converted
     stats.unmapped = conv.unmapped
+    stats.bad_bytes = conv.bad
     return stats
 
 
@@ -414,6 +738,14 @@ def plan_outputs(inputs: Sequence[Path], *, output: Path | None, out_dir: Path |
     return outs
 
 
+class ConvertFailed(InputError):
+    """Some inputs could not be converted; :attr:`result` tells what was written and what not."""
+
+    def __init__(self, message: str, result: ConvertResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
 def convert_files(
     inputs: Iterable[str | Path],
     table: ConversionTable,
@@ -425,13 +757,21 @@ def convert_files(
     bom: bool = False,
     chunk_size: int = CHUNK_SIZE,
     keep_first: int = 20,
+    errors: str = "strict",
+    bad_bytes: str = "replace",
     progress: Progress = no_progress,
 ) -> ConvertResult:
     """Convert every input file; write each output atomically and every unconvertible gaiji
-    occurrence to *report_path* (CSV: file, line, column, code, unicode, reason).
+    occurrence (and, with ``errors='report'``, every bad byte run) to *report_path* (CSV: file,
+    line, column, code, unicode, reason).
+
+    Each input is converted on its own: one that fails (bytes that are not text in its
+    encoding under ``errors='strict'``, an encoding that cannot be told) leaves **nothing**
+    under its final name, the others are still written, and the report gets a row for it.
+    Then :class:`ConvertFailed` is raised, carrying the result.
 
     *report_path* defaults to ``OUT.unmapped.csv`` (``-o``) or ``DIR/unmapped.csv``; it is
-    removed again when nothing was unmapped.
+    removed again when nothing was unmapped and nothing failed.
     """
     srcs = [Path(p) for p in inputs]
     if not srcs:
@@ -453,26 +793,52 @@ def convert_files(
     with atomic_write(report_path) as report_file:
         writer = csv.writer(report_file, lineterminator="\r\n")
         writer.writerow(REPORT_COLUMNS)
+        writerow = writer.writerow
+        name_cell: dict[str, str] = {}
 
-        def report(o: Occurrence) -> None:
-            writer.writerow([neutralise(str(o.file)), o.line, o.column, o.code, o.unicode, o.reason])
-            by_code[o.code] += 1
+        def report_rows(rows: list[tuple[Any, ...]]) -> None:
+            if not rows:
+                return
+            name = rows[0][0]
+            cell = name_cell.get(name)
+            if cell is None:
+                cell = name_cell[name] = neutralise(str(name))
+            writer.writerows(rows if cell == name else ((cell, *r[1:]) for r in rows))
+            by_code.update(r[3] for r in rows)
             if len(first) < keep_first:
-                first.append(o)
+                first.extend(Occurrence(*r) for r in rows[: keep_first - len(first)])
 
         for src, dst in zip(srcs, outs):
             base = done_before
-            with open(src, "rb") as fin, atomic_write(dst, "wb") as fout:
-                stats = convert_stream(
-                    fin, fout, table, name=str(src), encoding=encoding, chunk_size=chunk_size, bom=bom,
-                    report=report, progress=lambda n, base=base: progress(base + n, total, "convert"),
-                )
+            try:
+                with open(src, "rb") as fin, atomic_write(dst, "wb") as fout:
+                    stats = convert_stream(
+                        fin, fout, table, name=str(src), encoding=encoding, chunk_size=chunk_size, bom=bom,
+                        report_rows=report_rows, errors=errors, bad_bytes=bad_bytes,
+                        progress=lambda n, base=base: progress(base + n, total, "convert"),
+                    )
+            except (InputError, OSError) as exc:
+                message = str(exc) if isinstance(exc, InputError) else f"{src}: cannot be read ({exc})"
+                stats = FileStats(src, dst, encoding, bytes_in=src.stat().st_size, error=message)
+                writerow((neutralise(str(src)), "", "", "", "", f"file not converted, nothing written: {message}"))
             stats.input, stats.output = src, dst
             stats_all.append(stats)
             done_before += stats.bytes_in
-    unmapped = sum(s.unmapped for s in stats_all)
-    if not unmapped:
+    unmapped = sum(s.unmapped + s.bad_bytes for s in stats_all)
+    failed = [s for s in stats_all if s.error]
+    if not unmapped and not failed:
         report_path.unlink(missing_ok=True)
     progress(total, total, "convert")
-    return ConvertResult(stats_all, report_path if unmapped else None, unmapped, by_code, first,
-                         sorted(set(table.not_addressable)))
+    result = ConvertResult(stats_all, report_path if unmapped or failed else None,
+                           sum(s.unmapped for s in stats_all), by_code, first,
+                           sorted(set(table.not_addressable)))
+    if failed:
+        written = [str(s.output) for s in stats_all if not s.error]
+        raise ConvertFailed(
+            "\n".join(s.error for s in failed)
+            + f"\n{len(failed)} of {len(stats_all)} input(s) not converted (nothing written under their names)"
+            + (f"; written: {', '.join(written)}" if written else "")
+            + f"; every input is in the report {report_path}",
+            result,
+        )
+    return result

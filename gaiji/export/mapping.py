@@ -73,6 +73,7 @@ def export_mapping(
     target_font: str | Path | None = None,
     report_path: str | Path | None = None,
     store: Any = None,
+    profile: str = "full",
     progress: Progress = no_progress,
 ) -> ExportResult:
     """Export the final decisions of the gaiji set *set_dir* to *out*.
@@ -85,6 +86,15 @@ def export_mapping(
     fmt = format_of(out, fmt)
     progress(0, 4, "export")
     glyphs = read_glyph_entries(set_dir)
+    from gaiji.extract.gaijiset import PROVENANCE_JSON, partial_set_problems
+
+    partial: list[str] = []
+    try:
+        import json as _json
+
+        partial = partial_set_problems(_json.loads((set_dir / PROVENANCE_JSON).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        pass
     own_store = store is None
     if own_store and not (set_dir / REVIEW_DB).is_file():
         decisions, open_items = [], []  # nothing reviewed yet: all pending, and export creates no review.sqlite
@@ -119,9 +129,11 @@ def export_mapping(
         "generated_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "reference_version": str(getattr(reference, "version_label", "")),
     }
-    path = write_mapping(build.rows, out, fmt=fmt, encoding=encoding, bom=bom, meta=meta)
+    path = write_mapping(build.rows, out, fmt=fmt, encoding=encoding, bom=bom, meta=meta, profile=profile)
     progress(3, 4, "export")
     report = Path(report_path) if report_path else default_report_path(out)
+    # a partial set may be missing gaiji: every extract problem is listed in the report too
+    build.report.extend(ReportItem("partial-set", "", "", "", p) for p in partial)
     write_report(build.report, report)
     progress(4, 4, "export")
     return ExportResult(path=path, report_path=report, format=fmt, rows=len(build.rows),

@@ -18,7 +18,7 @@ from typing import Any
 from lxml import etree
 
 from gaiji.errors import GaijiError
-from gaiji.export.columns import BY_NAME, COLUMN_NAMES
+from gaiji.export.columns import BY_NAME, COLUMN_NAMES, MINIMAL_COLUMNS, REQUIRED_COLUMN_NAMES
 from gaiji.export.schemas import XML_NAMESPACE
 from gaiji.export.writers import FORMULA_START, format_of, unneutralise
 
@@ -53,6 +53,7 @@ class MappingTable:
     problems: list[Problem] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     document: Any = None  # parsed JSON object or lxml root
+    profile: str = "full"  # full | minimal (source, code, mj, ucs, ivs, char)
 
     def error(self, where: str, message: str) -> None:
         self.problems.append(Problem("error", where, message))
@@ -66,8 +67,32 @@ def _label(number: int, gaiji_id: Any, line: int | None = None) -> str:
     return f"row {number} (line {line}{gid})" if line else f"row {number}{(' (' + gid[2:] + ')') if gid else ''}"
 
 
-def read_mapping(path: str | Path, *, encoding: str = "auto", fmt: str | None = None) -> MappingTable:
-    """Read *path*. *encoding* (CSV/TSV only): ``auto`` (UTF-8, BOM allowed), ``utf-8`` or ``cp932``."""
+PROFILES = ("auto", "full", "minimal")
+
+
+def minimal_defaults(values: dict[str, Any]) -> dict[str, Any]:
+    """A minimal-profile row completed to a full one: final, no fallback flags, gaiji_id
+    ``<source>:<code>`` (a minimal table has no ids), identified (字形一致) when it names an MJ
+    character and 該当なし otherwise (the profile has no 同定区分)."""
+    out = {name: "" for name in COLUMN_NAMES}
+    out.update(status="final", use_fallback="0", auto_accepted="0", char_base_only="0")
+    out.update(values)
+    if not out.get("identification_class"):  # not in the profile: a row naming an MJ character is identified
+        out["identification_class"] = "字形一致" if out.get("mj") else "該当なし"
+    if not out.get("gaiji_id"):
+        out["gaiji_id"] = f"{values.get('source', '')}:{values.get('code', '')}"
+    return out
+
+
+def read_mapping(path: str | Path, *, encoding: str = "auto", fmt: str | None = None,
+                 profile: str = "full") -> MappingTable:
+    """Read *path*. *encoding* (CSV/TSV only): ``auto`` (UTF-8, BOM allowed), ``utf-8`` or ``cp932``.
+
+    *profile* ``minimal``: a CSV/TSV table needs only ``source, code, mj, ucs, ivs, char``; each
+    row is completed by :func:`minimal_defaults`. ``auto``: minimal when the header has those
+    six columns but not all of the full profile's, else full."""
+    if profile not in PROFILES:
+        raise MappingUnreadable(f"unknown profile {profile!r}: use full or minimal")
     path = Path(path)
     try:
         fmt = format_of(path, fmt)
@@ -79,7 +104,16 @@ def read_mapping(path: str | Path, *, encoding: str = "auto", fmt: str | None = 
         raise MappingUnreadable(f"{path}: no such file") from exc
     except OSError as exc:
         raise MappingUnreadable(f"cannot read {path}: {exc.strerror or exc}") from exc
-    table = MappingTable(path, fmt)
+    table = MappingTable(path, fmt, profile="minimal" if profile == "minimal" else "full")
+    if profile != "full" and fmt in ("json", "xml"):
+        if profile == "minimal":
+            table.error("file", f"the minimal profile is a CSV/TSV table; {fmt.upper()} tables carry every column")
+            return table
+    elif profile == "auto":
+        head = data.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff").strip()
+        names = [n.strip() for n in head.split("," if fmt == "csv" else "\t")]
+        if set(MINIMAL_COLUMNS) <= set(names) and not set(REQUIRED_COLUMN_NAMES) <= set(names):
+            table.profile = "minimal"
     if fmt in ("csv", "tsv"):
         _read_delimited(table, data, "," if fmt == "csv" else "\t", encoding)
     elif fmt == "json":
@@ -166,11 +200,14 @@ def _read_delimited(table: MappingTable, data: bytes, delimiter: str, encoding: 
                 table.error(label, f"{name} {raw!r} starts with {raw[0]!r}: a spreadsheet would run it "
                                    "as a formula; prefix the cell with an apostrophe (') or remove it")
             values[name] = unneutralise(raw)
+        if table.profile == "minimal":
+            values = minimal_defaults(values)
         table.rows.append(ReadRow(number, label, values, line))
 
 
 def _check_header(table: MappingTable, names: list[str], where: str) -> None:
-    missing = [c for c in COLUMN_NAMES if c not in names]
+    required = MINIMAL_COLUMNS if table.profile == "minimal" else REQUIRED_COLUMN_NAMES
+    missing = [c for c in required if c not in names]
     unknown = [n for n in names if n not in BY_NAME]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if missing:

@@ -46,7 +46,7 @@ def json_schema() -> dict[str, Any]:
     row = {
         "type": "object",
         "properties": {c.name: _json_property(c) for c in COLUMNS},
-        "required": [c.name for c in COLUMNS],
+        "required": [c.name for c in COLUMNS if not c.optional],
         "additionalProperties": False,
         "allOf": [
             {   # a final row always says how it was identified
@@ -137,7 +137,10 @@ def xsd_text() -> str:
     row_type = _xs("complexType", schema, name="Row")
     seq = _xs("sequence", row_type)
     for c in COLUMNS:
-        _xs("element", seq, name=c.name, type=types[c.name])
+        if c.optional:
+            _xs("element", seq, name=c.name, type=types[c.name], minOccurs="0")
+        else:
+            _xs("element", seq, name=c.name, type=types[c.name])
     root = _xs("element", schema, name="mapping")
     ct = _xs("complexType", root)
     _xs("sequence", ct).append(

@@ -74,6 +74,27 @@ def row_sort_key(row: Mapping[str, str]) -> tuple[Any, ...]:
     return (row["source"], code_sort_key(row["code"]), row["gaiji_id"])
 
 
+def sjis_code_of(code: str) -> str:
+    """The Shift_JIS user-defined code of a gaiji code, or ''.
+
+    >>> sjis_code_of('U+E000'), sjis_code_of('0xf09f'), sjis_code_of('U+E758'), sjis_code_of('0x7521')
+    ('F040', 'F09F', '', '')
+    """
+    from gaiji.codes import pua_to_sjis, sjis_to_pua
+
+    text = code.strip().upper()
+    try:
+        if text.startswith("U+"):
+            return f"{pua_to_sjis(int(text[2:], 16)):04X}"  # noqa: FURB166 - the prefix is U+, not 0x
+        hexa = text.removeprefix("0X")
+        if len(hexa) == 4:
+            sjis_to_pua(int(hexa, 16))
+            return hexa
+    except ValueError:
+        pass
+    return ""
+
+
 def _flag(value: bool) -> str:
     return "1" if value else "0"
 
@@ -142,6 +163,8 @@ def build_mapping_rows(
                     report[-1] = ReportItem(status, glyph.gaiji_id, glyph.source, glyph.code,
                                             f"{report[-1].detail}; {agreed} is not in the MJ reference")
             rows.append(row)
+    for row in rows:
+        row["sjis_code"] = sjis_code_of(row["code"])
     rows.sort(key=row_sort_key)
     report.sort(key=lambda r: (r.kind, r.source, code_sort_key(r.code), r.gaiji_id))
     return MappingBuild(rows, report)

@@ -77,6 +77,8 @@ def row_as_json(values: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in values.items():
         col = BY_NAME.get(k)
+        if col is not None and col.optional and v == "":
+            continue  # an optional column left empty is the same as one left out
         if col is not None and col.kind == "bool" and v in ("0", "1"):
             out[k] = v == "1"
         else:
@@ -115,20 +117,24 @@ def validate_mapping(
     *,
     encoding: str = "auto",
     fmt: str | None = None,
+    profile: str = "full",
 ) -> ValidationReport:
     """Validate the mapping table at *path*; *reference* (``load_reference()``) enables the MJ
     checks (``None`` checks file, schema and cross-row rules only).
 
     Raises :class:`~gaiji.export.readers.MappingUnreadable` when the file cannot be examined.
     """
-    table = read_mapping(path, encoding=encoding, fmt=fmt)
+    table = read_mapping(path, encoding=encoding, fmt=fmt, profile=profile)
     problems = list(table.problems)
     if not any(p.where in ("file",) and p.severity == "error" for p in table.problems):
         problems += _document_problems(table)
         structural_ok = not any(p.severity == "error" and p.where.startswith("line 1") for p in problems)
         if table.format != "xml" or not any(p.message.startswith("XSD") for p in problems):
             problems += schema_problems(table.rows) if structural_ok else []
-        problems += row_rule_problems(table.rows)
+        rule_problems = row_rule_problems(table.rows)
+        if table.profile == "minimal":  # a minimal table does not say who decided
+            rule_problems = [p for p in rule_problems if "decided_by is empty" not in p.message]
+        problems += rule_problems
         if reference is not None:
             problems += reference_problems(table.rows, reference)
         problems += cross_row_problems(table.rows)
@@ -169,13 +175,48 @@ def _notation(text: str) -> str:
     return " ".join(f"U+{ord(c):04X}" for c in text)
 
 
+def full_char(values: dict[str, Any]) -> str:
+    """The identified character of a row: ``char``, or ``char`` + the ``ivs`` selector when the
+    table had to write the base only (``char_base_only`` = 1, CP932 tables)."""
+    char = _text(values, "char")
+    if _text(values, "char_base_only") == "1" and char and len(char) == 1:
+        ivs = _text(values, "ivs")
+        if ivs.startswith("U+"):
+            try:
+                return char + chr(int(ivs[2:], 16))  # noqa: FURB166 - the prefix is U+, not 0x
+            except ValueError:
+                return char
+    return char
+
+
+def _registered_ivs(reference: Any, text: str, cache: dict[str, bool]) -> bool:
+    """Is base + selector *text* a variation sequence the reference registers (the MJ table's
+    Moji_Joho collection: the IVS that IPAmj明朝 implements)?"""
+    known = cache.get(text)
+    if known is None:
+        try:
+            known = any(r.char == text for r in reference.by_char(text, limit=8))
+        except (AttributeError, LookupError, ValueError):
+            known = True  # a reference without lookups cannot say; other checks still run
+        cache[text] = known
+    return known
+
+
 def reference_problems(rows: list[ReadRow], reference: Any) -> list[Problem]:
-    """MJ numbers exist; UCS, IVS, char, 住基, 戸籍 agree with the MJ table; fallbacks are sane."""
+    """MJ numbers exist; UCS, IVS, char, 住基, 戸籍 agree with the MJ table; every variation
+    sequence is registered; fallbacks are sane."""
     out: list[Problem] = []
+    ivs_cache: dict[str, bool] = {}
     for row in rows:
         v = row.values
         err: Callable[[str], None] = lambda m, row=row: out.append(Problem("error", row.label, m))
-        mj, ucs_, ivs_, char = (_text(v, k) for k in ("mj", "ucs", "ivs", "char"))
+        mj, ucs_, ivs_ = (_text(v, k) for k in ("mj", "ucs", "ivs"))
+        char = full_char(v)
+        if len(char) == 2 and is_variation_selector(char[1]) and not _registered_ivs(reference, char, ivs_cache):
+            err(f"char {_notation(char)} is not a registered variation sequence: the reference's IVS list "
+                f"(Moji_Joho collection, {getattr(reference, 'version_label', '')}) has no {_notation(char[1])} "
+                f"for {char[0]}; data written with it would show an unknown glyph or nothing — use a registered "
+                f"IVS or the base character")
         if char:
             expect = (_notation(char[0]), _notation(char[1:]) if len(char) == 2 else "")
             if len(char) > 2 or (len(char) == 2 and not is_variation_selector(char[1])):
@@ -237,7 +278,31 @@ def row_rule_problems(rows: list[ReadRow]) -> list[Problem]:
 
 
 def _target(values: dict[str, Any]) -> tuple[str, ...]:
-    return tuple(_text(values, k) for k in ("mj", "char", "fallback_char", "use_fallback"))
+    return (_text(values, "mj"), full_char(values), _text(values, "fallback_char"), _text(values, "use_fallback"))
+
+
+def code_key(code: str) -> str:
+    """One form for the codes that name the same gaiji: ``U+E000``, ``F040`` and
+    ``0xF040`` (Shift_JIS user-defined area) are all ``U+E000``; anything else is itself, upper-cased.
+
+    >>> code_key('u+e000'), code_key('F040'), code_key('0xf040'), code_key('0x7521'), code_key('F9FC')
+    ('U+E000', 'U+E000', 'U+E000', '0X7521', 'U+E757')
+    """
+    from gaiji.codes import sjis_to_pua
+
+    text = code.strip().upper()
+    if text.startswith("U+"):
+        try:
+            return f"U+{int(text[2:], 16):04X}"  # noqa: FURB166 - the prefix is U+, not 0x
+        except ValueError:
+            return text
+    hexa = text.removeprefix("0X")
+    if len(hexa) == 4:
+        try:
+            return f"U+{sjis_to_pua(int(hexa, 16)):04X}"
+        except ValueError:
+            return text
+    return text
 
 
 def cross_row_problems(rows: list[ReadRow]) -> list[Problem]:
@@ -250,7 +315,7 @@ def cross_row_problems(rows: list[ReadRow]) -> list[Problem]:
         gid = _text(row.values, "gaiji_id")
         if gid:
             by_id[gid].append(row)
-        code = _text(row.values, "code").strip().upper()
+        code = code_key(_text(row.values, "code"))
         if code and _text(row.values, "status") in ("final", ""):
             by_code[(_text(row.values, "source"), code)].append(row)
             by_bare_code[code].append(row)
@@ -269,11 +334,14 @@ def cross_row_problems(rows: list[ReadRow]) -> list[Problem]:
     for (source, code), group in by_code.items():
         targets = {_target(r.values) for r in group}
         if len(targets) > 1:
-            listing = "; ".join(f"{r.label} → {_text(r.values, 'mj') or '-'} {_text(r.values, 'char')!r}"
-                                for r in group)
+            listing = "; ".join(f"{r.label} {_text(r.values, 'code')} → {_text(r.values, 'mj') or '-'} "
+                                f"{full_char(r.values)!r}" for r in group)
+            forms = sorted({_text(r.values, "code").strip() for r in group})
+            also = (f" (written as {' and '.join(forms)}: the same gaiji under two code forms)"
+                    if len(forms) > 1 else "")
             out.append(Problem("error", group[0].label,
                                f"code {code} of source {source!r} maps to {len(targets)} different targets "
-                               f"({listing}); one source code must have one target"))
+                               f"({listing}){also}; one source code must have one target"))
     for code, group in by_bare_code.items():
         sources = {_text(r.values, "source") for r in group}
         targets = {_target(r.values) for r in group}

@@ -21,14 +21,14 @@ from typing import Any
 import jsonschema
 from lxml import etree
 
+from gaiji.csvsafe import FORMULA_START, neutralise, unneutralise  # noqa: F401 - re-exported for readers
 from gaiji.errors import ContractError, GaijiError
-from gaiji.export.columns import BY_NAME, COLUMN_NAMES, MappingRow
+from gaiji.export.columns import BY_NAME, COLUMN_NAMES, MINIMAL_COLUMNS, MappingRow
 from gaiji.export.schemas import FORMAT_NAME, FORMAT_VERSION, XML_NAMESPACE, json_schema, xml_schema
 from gaiji.fsutil import atomic_write
 
 FORMATS = ("csv", "tsv", "json", "xml")
 ENCODINGS = ("utf-8", "cp932")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class UnencodableRows(GaijiError):
@@ -57,28 +57,6 @@ def format_of(path: str | Path, fmt: str | None = None) -> str:
     return fmt
 
 
-def neutralise(value: str) -> str:
-    """Make a cell inert for spreadsheets (OWASP CSV injection advice).
-
-    >>> neutralise('=HYPERLINK("x")'), neutralise('-1'), neutralise("'quoted"), neutralise('辻')
-    ('\\'=HYPERLINK("x")', "'-1", "''quoted", '辻')
-    """
-    if value and (value[0] in FORMULA_START or value[0] == "'"):
-        return "'" + value
-    return value
-
-
-def unneutralise(value: str) -> str:
-    """Inverse of :func:`neutralise`.
-
-    >>> all(unneutralise(neutralise(v)) == v for v in ['=1', "'", "''", 'a', '', '@x', '\\tq'])
-    True
-    """
-    if len(value) >= 2 and value[0] == "'" and (value[1] in FORMULA_START or value[1] == "'"):
-        return value[1:]
-    return value
-
-
 def _bool(value: str) -> bool:
     return value == "1"
 
@@ -98,8 +76,13 @@ def write_mapping(
     encoding: str = "utf-8",
     bom: bool = False,
     meta: dict[str, str] | None = None,
+    profile: str = "full",
 ) -> Path:
-    """Write *rows* (in the order given) to *path*, atomically. Returns the path."""
+    """Write *rows* (in the order given) to *path*, atomically. Returns the path.
+
+    *profile* ``minimal`` writes only ``source, code, mj, ucs, ivs, char`` (CSV/TSV only)."""
+    if profile not in ("full", "minimal"):
+        raise ContractError(f"unknown profile {profile!r}: use full or minimal")
     fmt = format_of(path, fmt)
     meta = dict(meta or {})
     encoding = encoding.lower().replace("_", "-")
@@ -111,8 +94,11 @@ def write_mapping(
         raise ContractError(f"{fmt.upper()} mapping tables are always UTF-8 without BOM; drop --encoding/--bom")
     if bom and encoding != "utf-8":
         raise ContractError("--bom applies to UTF-8 only; CP932 has no byte order mark")
+    if profile == "minimal" and fmt not in ("csv", "tsv"):
+        raise ContractError("the minimal profile is a CSV/TSV table; JSON and XML carry every column")
     if fmt in ("csv", "tsv"):
-        data = _delimited_bytes(rows, "," if fmt == "csv" else "\t", encoding, bom)
+        columns = MINIMAL_COLUMNS if profile == "minimal" else COLUMN_NAMES
+        data = _delimited_bytes(rows, "," if fmt == "csv" else "\t", encoding, bom, columns)
     elif fmt == "json":
         data = _json_bytes(rows, meta)
     else:
@@ -122,20 +108,42 @@ def write_mapping(
     return Path(path)
 
 
-def _delimited_bytes(rows: Sequence[MappingRow], delimiter: str, encoding: str, bom: bool) -> bytes:
+def cp932_safe(row: MappingRow) -> MappingRow:
+    """A row CP932 can hold if its base character can: a variation selector (which CP932 has
+    no code for) is left out of ``char`` and ``char_base_only`` set to 1 — the selector stays
+    in the ``ivs`` column, so nothing is lost and ``gaiji convert`` / ``validate`` put it back."""
+    char = row.get("char", "")
+    if len(char) == 2 and 0xE0100 <= ord(char[1]) <= 0xE01EF and row.get("ivs"):
+        try:
+            char[0].encode("cp932")
+        except UnicodeEncodeError:
+            return row  # the base itself is not in CP932: reported by the caller
+        return {**row, "char": char[0], "char_base_only": "1"}
+    return row
+
+
+def _delimited_bytes(rows: Sequence[MappingRow], delimiter: str, encoding: str, bom: bool,
+                     columns: Sequence[str] = COLUMN_NAMES) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(COLUMN_NAMES)
+    writer.writerow(columns)
+    if encoding == "cp932":
+        if "char_base_only" not in columns:
+            columns = [*columns, "char_base_only"]  # the flag must travel with a base-only char
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+            writer.writerow(columns)
+        rows = [cp932_safe(r) for r in rows]
     for r in rows:
-        writer.writerow([neutralise(r[name]) for name in COLUMN_NAMES])
+        writer.writerow([neutralise(r.get(name, "")) for name in columns])
     text = buffer.getvalue()
     if encoding == "utf-8":
         return (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
     problems: list[tuple[int, str, str, str]] = []
     for number, r in enumerate(rows, start=1):
-        for name in COLUMN_NAMES:
+        for name in columns:
             try:
-                r[name].encode("cp932")
+                r.get(name, "").encode("cp932")
             except UnicodeEncodeError:
                 problems.append((number, r["gaiji_id"], name, r[name]))
     if problems:
@@ -147,7 +155,9 @@ def _delimited_bytes(rows: Sequence[MappingRow], delimiter: str, encoding: str, 
         affected = len({p[0] for p in problems})
         raise UnencodableRows(
             f"CP932 cannot encode {len(problems)} cell(s) in {affected} row(s): {shown}{more}. "
-            "Nothing was written. Write UTF-8 instead (--encoding utf-8, add --bom for Excel).",
+            "(Selectors are no problem: they are written in the ivs column with char_base_only=1; these "
+            "are characters CP932 has no code for at all.) Nothing was written. Write UTF-8 instead "
+            "(--encoding utf-8, add --bom for Excel).",
             problems,
         )
     return text.encode("cp932")

@@ -60,6 +60,10 @@ class BitmapFont:
 
 # ---------------------------------------------------------------- BDF
 
+MAX_EXTENT = 4096
+"""Largest glyph size, advance or offset (px) taken as real; larger values are corrupt
+metrics, and that glyph (not the font) is reported."""
+
 
 def _int(text: str, where: str) -> int:
     try:
@@ -169,13 +173,18 @@ def _bdf_field(cur: dict[str, object], key: str, rest: str, where: str) -> None:
         if key == "ENCODING":
             cur["encoding"] = int(parts[0])
         elif key == "DWIDTH":
-            cur["dwidth"] = int(parts[0]) if parts else 0
+            dwidth = int(parts[0]) if parts else 0
+            if abs(dwidth) > MAX_EXTENT:
+                raise ValueError(f"an advance of {dwidth} px is not a plausible glyph (limit {MAX_EXTENT})")
+            cur["dwidth"] = dwidth
         else:
             if len(parts) != 4:
                 raise ValueError("BBX needs four numbers (width height xoff yoff)")
             w, h, xo, yo = (int(x) for x in parts)
-            if not (0 <= w <= 4096 and 0 <= h <= 4096):
-                raise ValueError(f"BBX size {w}×{h} is not a plausible glyph")
+            if not (0 <= w <= MAX_EXTENT and 0 <= h <= MAX_EXTENT):
+                raise ValueError(f"BBX size {w}×{h} is not a plausible glyph (limit {MAX_EXTENT})")
+            if abs(xo) > MAX_EXTENT or abs(yo) > MAX_EXTENT:
+                raise ValueError(f"BBX offset {xo},{yo} is not a plausible glyph (limit ±{MAX_EXTENT})")
             cur["bbx"] = (w, h, xo, yo)
     except (ValueError, IndexError) as exc:
         cur["problem"] = cur.get("problem") or f"{where}: bad {key} line {rest!r} ({exc})"
@@ -304,7 +313,8 @@ def parse_pcf(data: bytes, name: str = "<pcf>") -> BitmapFont:
         w, h = rsb - lsb, asc + desc
         name_g = names[g] if g < len(names) else f"glyph{g}"
         enc = encoding_of.get(g, -1)
-        if w < 0 or h < 0 or w > 4096 or h > 4096:
+        if (w < 0 or h < 0 or w > MAX_EXTENT or h > MAX_EXTENT
+                or max(abs(lsb), abs(adv), abs(desc)) > MAX_EXTENT):
             font.chars.append(
                 BitmapChar(name_g, enc, adv, (0, 0, 0, 0), None, f"glyph {g} has corrupt metrics")
             )
@@ -383,8 +393,12 @@ def _cell(font: BitmapFont) -> tuple[int, int, int, int]:
     left = min([0] + [c.bbx[2] for c in good])
     right = max([1] + [max(c.width, c.bbx[2] + c.bbx[0]) for c in good])
     fa, fd = font.properties.get("FONT_ASCENT"), font.properties.get("FONT_DESCENT")
-    asc = max([fa if isinstance(fa, int) else 0] + [c.bbx[3] + c.bbx[1] for c in good])
-    desc = max([fd if isinstance(fd, int) else 0] + [-c.bbx[3] for c in good])
+
+    def plausible(v: object) -> int:  # a corrupt FONT_ASCENT/DESCENT is ignored, glyphs decide
+        return v if isinstance(v, int) and abs(v) <= MAX_EXTENT else 0
+
+    asc = max([plausible(fa)] + [c.bbx[3] + c.bbx[1] for c in good])
+    desc = max([plausible(fd)] + [-c.bbx[3] for c in good])
     return left, right, max(asc, 0), max(desc, 0)
 
 
@@ -425,6 +439,11 @@ def read_bitmap_font(
         )
     for problem in font.problems:
         yield Problem(str(p), problem.removeprefix(f"{p}: "))
+    for prop in ("FONT_ASCENT", "FONT_DESCENT"):
+        value = font.properties.get(prop)
+        if isinstance(value, int) and abs(value) > MAX_EXTENT:
+            yield Problem(str(p), f"{prop} {value} is not plausible (limit {MAX_EXTENT}); ignored — the "
+                                  "glyphs' cell comes from their own metrics")
     cell = _cell(font)
     if (cell[1] - cell[0]) * (cell[2] + cell[3]) > 4096 * 4096:
         raise InputError(

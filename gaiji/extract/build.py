@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from gaiji import __version__
-from gaiji.errors import InputError
+from gaiji.errors import InputError, OutputError
 from gaiji.extract.bitmapfonts import read_bitmap_font
-from gaiji.extract.collect import IMAGE_FOLDER, Source, collect_sources
+from gaiji.extract.collect import IMAGE_FOLDER, Source, collect_sources, safe_resolve
 from gaiji.extract.fonts import PUA_RANGES, format_ranges, read_font
 from gaiji.extract.gaijiset import GLYPHS_CSV, GLYPHS_DIR, PROVENANCE_JSON, rows_to_csv
 from gaiji.extract.glyph import Glyph, Problem
@@ -103,9 +103,9 @@ def _check_output(output: Path, sources: Sequence[Path], replace_later_stages: b
                 f"candidates); re-extracting would discard them — write to a new -o folder, or pass "
                 f"--replace to discard them"
             )
-    out_resolved = output.resolve()
+    out_resolved = safe_resolve(output)
     for s in sources:
-        sr = s.resolve()
+        sr = safe_resolve(s)
         if sr == out_resolved or sr.is_relative_to(out_resolved):
             raise InputError(
                 f"{s}: the source lies inside the output folder {output}; write the set elsewhere"
@@ -148,8 +148,8 @@ def extract_gaiji_set(
             if src.kind == "ledger":
                 try:
                     ledger = read_ledger(src.path, encoding=options.encoding)
-                except InputError as exc:
-                    report.error = str(exc)
+                except Exception as exc:  # noqa: BLE001 - one input never stops the others
+                    report.error = _failure_text(src.path, exc)
                     continue
                 ledgers.append(ledger)
                 report.ledger_rows, report.encoding = len(ledger.rows), ledger.encoding
@@ -174,7 +174,10 @@ def extract_gaiji_set(
                         )
                         continue
                     png = tmp / GLYPHS_DIR / f"{item.gaiji_id}.png"
-                    item.image.save(png, format="PNG", optimize=False)
+                    try:
+                        item.image.save(png, format="PNG", optimize=False)
+                    except OSError as exc:
+                        raise OutputError(f"cannot write {png}: {exc}; free disk space or choose another -o") from exc
                     written.append(png)
                     ids[item.gaiji_id] = str(src.path)
                     blank = is_blank(item.image)
@@ -183,10 +186,15 @@ def extract_gaiji_set(
                         report.blank += 1
                     else:
                         new_digests.append((_pixel_digest(item), item.gaiji_id))
-                    new_rows.append(_row(item, blank))
-            except InputError as exc:
+                    row = _row(item, blank)
+                    if src.kind == IMAGE_FOLDER:
+                        row["_image"] = "1"  # its code is the file stem until a ledger gives one
+                    new_rows.append(row)
+            except OutputError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one input never stops the others
                 # a source that fails as a whole contributes nothing; its files are removed
-                report.error = str(exc)
+                report.error = _failure_text(src.path, exc)
                 for p in written:
                     p.unlink(missing_ok=True)
                 for r in new_rows:
@@ -242,6 +250,21 @@ def extract_gaiji_set(
             fh.write("\n")
         summary.written = True
     return summary
+
+
+def _failure_text(path: Path, exc: BaseException) -> str:
+    """What to tell about a source that failed as a whole. A :class:`GaijiError` already says
+    it; anything else is a decoder failing on damaged data."""
+    from gaiji.errors import GaijiError
+
+    if isinstance(exc, GaijiError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return f"{path}: reading it needs more memory than a gaiji source may use; the file is corrupt"
+    if isinstance(exc, RecursionError):
+        return f"{path}: the file nests too deeply to be read; it is corrupt"
+    return (f"{path}: cannot be read ({type(exc).__name__}: {exc}); the file is damaged — "
+            "copy it again from the source system")
 
 
 def _row(g: Glyph, blank: bool) -> dict[str, str]:

@@ -8,6 +8,7 @@ else is skipped with a warning.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,17 +26,44 @@ class Source:
     error: str = ""
 
 
-def _walk(folder: Path, exclude: Path | None) -> list[Path]:
-    out = []
-    excluded = exclude.resolve() if exclude is not None else None
-    for p in sorted(folder.rglob("*")):
-        rel = p.relative_to(folder)
-        if any(part.startswith(".") for part in rel.parts) or not p.is_file():
+def safe_resolve(path: Path) -> Path:
+    """``path.resolve()`` that never raises: a symlink loop resolves as far as it can."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
+
+
+def _walk(folder: Path, exclude: Path | None) -> tuple[list[Path], list[Source]]:
+    """(files, failed): every non-hidden file under *folder*, sorted, following symbolic
+    links to folders once; a folder that cannot be listed and a link that loops or leads
+    nowhere come back as failed sources — never skipped silently."""
+    out: list[Path] = []
+    failed: list[Source] = []
+    excluded = safe_resolve(exclude) if exclude is not None else None
+    seen_dirs: set[str] = set()
+
+    def refused(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else folder
+        failed.append(Source(where, "unknown", error=(
+            f"{where}: the folder cannot be read ({exc.strerror}); check its permissions")))
+
+    for root, dirs, files in os.walk(folder, onerror=refused, followlinks=True):
+        here = Path(root)
+        real = os.path.realpath(root)
+        if real in seen_dirs:  # a link back up the tree: its contents were read already
+            dirs[:] = []
             continue
-        if excluded is not None and p.resolve().is_relative_to(excluded):
-            continue  # the set being written (or an earlier run of it) is not a source
-        out.append(p)
-    return out
+        seen_dirs.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            p = here / name
+            if excluded is not None and safe_resolve(p).is_relative_to(excluded):
+                continue  # the set being written (or an earlier run of it) is not a source
+            out.append(p)
+    return sorted(out), failed
 
 
 def collect_sources(
@@ -63,13 +91,19 @@ def collect_sources(
 
 def _folder_sources(folder: Path, warnings: list[str], exclude: Path | None) -> list[Source]:
     images: list[Path] = []
-    others: list[Source] = []
-    for p in _walk(folder, exclude):
+    files, failed = _walk(folder, exclude)
+    others: list[Source] = list(failed)
+    for p in files:
         try:
             kind = detect.sniff(p)
+        except detect.Unreadable as exc:
+            others.append(Source(p, "unknown", error=str(exc)))
+            continue
         except InputError:
             warnings.append(f"{p}: not a recognised source; skipped")
             continue
+        if kind == detect.FOLDER:
+            continue  # os.walk lists a link to a folder among the folders already
         if kind == detect.IMAGE:
             images.append(p)
         elif kind == detect.LEDGER:

@@ -27,6 +27,11 @@ _IMAGE_MAGIC = (
 _TEXT_EXTENSIONS = {".csv", ".tsv", ".txt"}
 
 
+class Unreadable(InputError):
+    """The source exists but cannot be read at all (permissions, a symlink loop, an I/O
+    error): always reported as a failed source, never skipped as "not a source"."""
+
+
 def sniff_bytes(head: bytes) -> str | None:
     """Kind of a file from its first bytes, or ``None`` if not recognised.
 
@@ -76,12 +81,16 @@ def sniff(path: str | Path) -> str:
     if p.is_dir():
         return FOLDER
     if not p.exists():
+        if p.is_symlink():
+            raise Unreadable(
+                f"{p}: a symbolic link that leads nowhere (a loop, or its target is gone); fix or remove the link"
+            )
         raise InputError(f"{p}: no such file or folder")
     try:
         with open(p, "rb") as fh:
             head = fh.read(64)
     except OSError as exc:
-        raise InputError(
+        raise Unreadable(
             f"{p}: cannot be read ({exc.strerror}); check the path and permissions"
         ) from exc
     if not head:

@@ -147,11 +147,35 @@ def _open_face(path: Path, px: int | None, outlines: bool) -> tuple[object, int]
         ) from exc
 
 
+MAX_GLYPH_EMS = 4
+"""A glyph (and its canvas) may reach this many ems in each direction; beyond it the font's
+metrics are corrupt (a unitsPerEm of 16, a flipped byte in a coordinate) and rendering it
+would take gigabytes and minutes, so the glyph is reported instead."""
+
+
+class GlyphTooLarge(ValueError):
+    """The glyph's metrics put it far outside the em square."""
+
+
+def _check_extent(what: str, width: int, height: int, px: int) -> None:
+    limit = MAX_GLYPH_EMS * px
+    if width > limit or height > limit:
+        raise GlyphTooLarge(
+            f"{what} would be {width}×{height} px at {px} px per em (limit {limit}×{limit}); "
+            f"the font's metrics are corrupt (unitsPerEm, coordinates) — re-export the font"
+        )
+
+
 def _render(face: object, gid: int, px: int, cell_h: int, baseline: int) -> Image.Image:
     import freetype
 
-    face.load_glyph(gid, freetype.FT_LOAD_RENDER | freetype.FT_LOAD_NO_HINTING)  # type: ignore[attr-defined]
+    face.load_glyph(gid, freetype.FT_LOAD_NO_HINTING)  # type: ignore[attr-defined]
     slot = face.glyph  # type: ignore[attr-defined]
+    if slot.format == freetype.FT_GLYPH_FORMAT_OUTLINE:
+        # measure before rasterising: FreeType would allocate whatever the outline spans
+        box = slot.outline.get_bbox()
+        _check_extent("the glyph", (box.xMax - box.xMin) >> 6, (box.yMax - box.yMin) >> 6, px)
+        slot.render(freetype.FT_RENDER_MODE_NORMAL)
     bm = slot.bitmap
     rows, width, pitch = bm.rows, bm.width, bm.pitch
     canvas_h, canvas_w = cell_h, px
@@ -172,6 +196,7 @@ def _render(face: object, gid: int, px: int, cell_h: int, baseline: int) -> Imag
     pad_top, pad_left = max(0, -top), max(0, -left)
     canvas_h = max(canvas_h, top + rows) + pad_top
     canvas_w = max(canvas_w, left + width) + pad_left
+    _check_extent("the glyph's canvas", canvas_w, canvas_h, px)
     out = np.zeros((canvas_h, canvas_w), np.uint8)
     y, x = top + pad_top, left + pad_left
     out[y : y + rows, x : x + width] = np.maximum(out[y : y + rows, x : x + width], ink)
@@ -225,7 +250,7 @@ def read_font(
         code = f"U+{cp:04X}"
         try:
             image = _render(face, by_code[cp], size, cell_h, baseline)
-        except (freetype.FT_Exception, ValueError) as exc:
+        except (freetype.FT_Exception, ValueError, MemoryError) as exc:
             yield Problem(str(p), f"{code}: the glyph cannot be rendered ({exc})")
             continue
         sjis = f"{pua_to_sjis(cp):04X}" if 0xE000 <= cp <= 0xE757 else ""

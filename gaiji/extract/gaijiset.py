@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ from pathlib import Path
 from PIL import Image
 
 from gaiji.errors import ContractError
+
+log = logging.getLogger(__name__)
 
 GLYPHS_CSV = "glyphs.csv"
 GLYPHS_DIR = "glyphs"
@@ -103,14 +106,50 @@ class GaijiSet:
     def ids(self) -> list[str]:
         return [r.gaiji_id for r in self.records]
 
+    @property
+    def extract_problems(self) -> list[str]:
+        """What extract could not read into this set (damaged files and glyphs, unreadable
+        files): a set with problems is **partial** — gaiji may be missing from it."""
+        return partial_set_problems(self.provenance)
+
+
+def partial_set_problems(provenance: dict[str, object]) -> list[str]:
+    """The problems extract recorded in a set's provenance (empty for a complete set)."""
+    summary = provenance.get("summary")
+    if not isinstance(summary, dict):
+        return []
+    out = [str(p) for p in summary.get("problems") or []]
+    for src in summary.get("sources") or []:
+        if isinstance(src, dict) and src.get("error"):
+            out.append(str(src["error"]))
+    return out
+
+
+def partial_set_warning(path: Path, problems: list[str]) -> str:
+    """One line saying a set is partial, for every stage after extract to show."""
+    first = problems[0] if problems else ""
+    more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+    return (f"{path} is a partial gaiji set: extract could not read {len(problems)} file(s)/glyph(s), "
+            f"so gaiji may be missing — first: {first}{more}. Fix the sources and re-run "
+            f"`gaiji extract`, or go on knowing the set is incomplete (its provenance.json lists them)")
+
+
+FREE_TEXT_COLUMNS = ("source", "reading", "note", "charset", "code")
+"""Columns whose text comes from outside (file names, ledgers): neutralised when written
+(:mod:`gaiji.csvsafe`) and given back by :func:`read_gaiji_set`. Ids are inert by
+construction (:func:`gaiji.extract.glyph.safe_id`)."""
+
 
 def rows_to_csv(rows: list[dict[str, str]]) -> str:
-    """Serialise rows (dicts keyed by :data:`COLUMNS`) to the glyphs.csv text."""
+    """Serialise rows (dicts keyed by :data:`COLUMNS`) to the glyphs.csv text; cells a
+    spreadsheet would run as formulas and control characters are neutralised."""
+    from gaiji.csvsafe import neutralise
+
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n", extrasaction="raise")
     w.writeheader()
     for row in rows:
-        w.writerow({c: row.get(c, "") for c in COLUMNS})
+        w.writerow({c: neutralise(row.get(c, "")) if c in FREE_TEXT_COLUMNS else row.get(c, "") for c in COLUMNS})
     return buf.getvalue()
 
 
@@ -149,11 +188,16 @@ def read_gaiji_set(path: str | Path) -> GaijiSet:
         raise ContractError(
             f"{csv_path}: missing columns {', '.join(missing)}; the contract needs {', '.join(CONTRACT_COLUMNS)}"
         )
+    from gaiji.csvsafe import unneutralise
+
     records: list[GaijiRecord] = []
     seen: set[str] = set()
     resolved_root = root.resolve()
     for lineno, row in enumerate(reader, 2):
         where = f"{csv_path} line {lineno}"
+        for c in FREE_TEXT_COLUMNS:
+            if row.get(c):
+                row[c] = unneutralise(row[c])
         gid = (row.get("gaiji_id") or "").strip()
         if not gid:
             raise ContractError(f"{where}: empty gaiji_id")
@@ -195,4 +239,8 @@ def read_gaiji_set(path: str | Path) -> GaijiSet:
             provenance = json.loads(prov_path.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise ContractError(f"{prov_path}: not valid JSON ({exc})") from exc
-    return GaijiSet(root, records, provenance)
+    gset = GaijiSet(root, records, provenance)
+    problems = gset.extract_problems
+    if problems:
+        log.warning("%s", partial_set_warning(root, problems))
+    return gset

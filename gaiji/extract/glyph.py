@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-_ID_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+_ID_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f]')
 
 
 @dataclass
@@ -24,7 +24,7 @@ class Glyph:
     """File name of the source (no folders, so the set is the same wherever it was run)."""
     code: str
     """The code as the source has it: ``U+E000`` for fonts with a Unicode cmap, ``0x3021`` for
-    bitmap fonts in another charset, ``''`` for images."""
+    bitmap fonts in another charset, the file stem for images (until a ledger gives a code)."""
     image: Image.Image
     sjis_code: str = ""
     """Shift_JIS user-defined code (``F040``) when *code* is in PUA U+E000–U+E757."""
@@ -46,10 +46,14 @@ class Problem:
 
 def safe_id(text: str) -> str:
     """A gaiji id that is also a safe file name (path separators and control characters
-    become ``_``; Japanese text is kept).
+    become ``_``; Japanese text is kept) and an inert spreadsheet cell: an id never starts
+    with ``=`` ``+`` ``-`` ``@`` (a spreadsheet would run it as a formula) — such a name gets a
+    leading ``_``, so the id is the same in glyphs.csv, candidates and the mapping table.
 
-    >>> safe_id('EUDC-E000'), safe_id('a/b:c'), safe_id('辻')
-    ('EUDC-E000', 'a_b_c', '辻')
+    >>> safe_id('EUDC-E000'), safe_id('a/b:c'), safe_id('辻'), safe_id('=cmd|x'), safe_id('-1')
+    ('EUDC-E000', 'a_b_c', '辻', '_=cmd_x', '_-1')
     """
     cleaned = _ID_UNSAFE.sub("_", text).strip()
+    if cleaned[:1] in ("=", "+", "-", "@"):
+        cleaned = "_" + cleaned
     return cleaned if cleaned not in ("", ".", "..") else "_"

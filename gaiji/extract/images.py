@@ -38,14 +38,29 @@ def to_png_mode(image: Image.Image) -> Image.Image:
 
 
 def read_image(path: str | Path, *, max_pixels: int = 25_000_000) -> Glyph:
-    """One image file → :class:`Glyph` with id = file stem and empty code."""
+    """One image file → :class:`Glyph` with id and code = the file stem (a ledger that joins
+    may give it its real code later, see :mod:`gaiji.extract.join`).
+
+    Any failure of the image decoders (Pillow raises IndexError, TypeError … on some damaged
+    files) becomes an :class:`InputError` naming the file."""
     p = Path(path)
-    with warnings.catch_warnings():  # load_image refuses the bomb with a clear message of its own
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        image = load_image(p, max_pixels=max_pixels)
-    if image.width == 0 or image.height == 0:
-        raise InputError(f"{p}: the image is empty (0 pixels)")
-    return Glyph(safe_id(p.stem), p.name, "", to_png_mode(image))
+    try:
+        with warnings.catch_warnings():  # load_image refuses the bomb with a clear message of its own
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = load_image(p, max_pixels=max_pixels)
+        if image.width == 0 or image.height == 0:
+            raise InputError(f"{p}: the image is empty (0 pixels)")
+        glyph_image = to_png_mode(image)
+    except InputError:
+        raise
+    except MemoryError as exc:
+        raise InputError(f"{p}: the image needs more memory than one glyph may use; crop or scale it down") from exc
+    except Exception as exc:  # a decoder bug on damaged data must not stop the other files
+        raise InputError(
+            f"{p}: not a readable image ({type(exc).__name__}: {exc}); it is damaged — re-export it as PNG"
+        ) from exc
+    gid = safe_id(p.stem)
+    return Glyph(gid, p.name, gid, glyph_image)
 
 
 def read_images(

@@ -64,11 +64,34 @@ def join_ledgers(
                     value = getattr(row, field)
                     if value and not rows[t][field]:
                         rows[t][field] = value
+                if rows[t].get("_image") and _number(row.code.strip()) is not None:
+                    _take_ledger_code(rows[t], row.code.strip(), ledger.code_kind)
         joined[str(ledger.path)] = count
     summary.glyphs_without_ledger = [
         r["gaiji_id"] for i, r in enumerate(rows) if i not in filled_by
     ]
     return joined
+
+
+def _take_ledger_code(glyph: dict[str, str], code: str, code_kind: str) -> None:
+    """An image glyph's code is its file stem until a ledger row joins it: then the ledger's
+    code is the gaiji's code (what the data carries), with its Shift_JIS form where it has one."""
+    from gaiji.codes import pua_to_sjis, sjis_to_pua
+
+    glyph["_image"] = ""  # the first ledger row that joins decides
+    glyph["code"] = code
+    n = _number(code)
+    if n is None:
+        return
+    if code.upper().startswith("U+") or code_kind == "ucs":
+        if 0xE000 <= n <= 0xE757:
+            glyph["sjis_code"] = f"{pua_to_sjis(n):04X}"
+        return
+    try:
+        sjis_to_pua(n)
+    except ValueError:
+        return
+    glyph["sjis_code"] = f"{n:04X}"
 
 
 def _targets(

@@ -86,13 +86,24 @@ def write_candidates(result: MatchResult, path: str | Path, *, fmt: str = "csv")
             writer = csv.DictWriter(out, fieldnames=list(COLUMNS), lineterminator="\n")
             writer.writeheader()
             for row in candidate_rows(result):
-                writer.writerow(row)
+                writer.writerow(csv_safe(row))
                 count += 1
         else:
             for row in candidate_rows(result):
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
                 count += 1
     return count
+
+
+TEXT_COLUMNS = ("gaiji_id", "char", "reading_matched", "reference_version")
+
+
+def csv_safe(row: dict[str, Any]) -> dict[str, Any]:
+    """Text cells made inert for spreadsheets and terminals (:mod:`gaiji.csvsafe`; ids already
+    are, by construction). Numbers are left as numbers."""
+    from gaiji.csvsafe import neutralise
+
+    return {k: neutralise(v) if k in TEXT_COLUMNS and isinstance(v, str) else v for k, v in row.items()}
 
 
 def read_candidates(path: str | Path) -> list[dict[str, str]]:

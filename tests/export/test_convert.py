@@ -169,7 +169,10 @@ def test_failed_file_is_not_written_and_inputs_are_protected(tmp_path) -> None:
     out = tmp_path / "out.txt"
     with pytest.raises(InputError):
         convert_files([src], TABLE, output=out, encoding="cp932")
-    assert not out.exists() and list(tmp_path.iterdir()) == [src]
+    # nothing under the output's name; the report says why (issue 13: a report for every input)
+    report = tmp_path / "out.txt.unmapped.csv"
+    assert not out.exists() and sorted(tmp_path.iterdir()) == sorted([src, report])
+    assert "file not converted, nothing written" in report.read_text(encoding="utf-8")
     with pytest.raises(InputError, match="is the input itself"):
         convert_files([src], TABLE, output=src)
 

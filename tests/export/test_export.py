@@ -106,15 +106,47 @@ def test_bom_and_tsv(decided_set, reference, tmp_path) -> None:
 
 
 def test_cp932_refuses_unencodable_cells_naming_rows(decided_set, reference, tmp_path) -> None:
+    """Issue 13: an IVS no longer makes a row fail (base + char_base_only); a character CP932
+    has no code for still does, named with its row."""
     out = tmp_path / "m.csv"
     with pytest.raises(UnencodableRows) as info:
         export_mapping(decided_set.path, out, reference=reference, encoding="cp932")
     message = str(info.value)
     assert not out.exists()
     bad_rows = {(gid, col) for _n, gid, col, _v in info.value.problems}
-    assert ("g1", "char") in bad_rows and ("g6", "char") in bad_rows  # IVS selectors
-    assert "(g1) char" in message and "U+E0102" in message and "Write UTF-8" in message
+    assert ("g1", "char") in bad_rows  # 辶 + U+E0102: the base 辶 (U+8FB6) itself is not in CP932
+    assert ("g6", "char") not in bad_rows  # 珵 + IVS: 珵 is in CP932, so base + char_base_only
+    assert "(g1) char" in message and "U+8FB6" in message and "Write UTF-8" in message
     assert all(gid != "g3" for gid, _ in bad_rows)  # 該当なし has no character
+
+
+def test_cp932_export_writes_ivs_rows_as_base_plus_flag(tmp_path, reference) -> None:
+    from gaiji.export.readers import read_mapping
+    from gaiji.export.validate import full_char
+    from tests.export.conftest import record_reviews, write_set
+
+    glyphs = [("i1", "EUDC.TTE", "U+E000", ("two", "MJ025760", "字形一致")),  # 辻 + U+E0102
+              ("i2", "EUDC.TTE", "U+E001", ("two", "MJ006353", "字形一致"))]  # 串, no IVS
+    folder = write_set(tmp_path / "set", glyphs)
+    record_reviews(folder, reference, glyphs)
+    out = tmp_path / "m.csv"
+    export_mapping(folder, out, reference=reference, encoding="cp932")
+    rows = {r.values["gaiji_id"]: r.values for r in read_mapping(out, encoding="cp932").rows}
+    assert rows["i1"]["char"] == "辻" and rows["i1"]["char_base_only"] == "1" and rows["i1"]["ivs"] == "U+E0102"
+    assert full_char(rows["i1"]) == reference.record("MJ025760").char  # nothing lost
+    assert rows["i2"]["char_base_only"] == "0" and rows["i1"]["sjis_code"] == "F040"
+    from click.testing import CliRunner
+
+    from gaiji.cli import cli
+
+    res = CliRunner().invoke(cli, ["validate", str(out), "--encoding", "cp932"])
+    assert res.exit_code == 0, res.output
+    data = tmp_path / "d.txt"
+    data.write_bytes("\ue000\ue001\n".encode("cp932"))
+    res = CliRunner().invoke(cli, ["convert", str(data), "-m", str(out), "--mapping-encoding", "cp932",
+                                   "-o", str(tmp_path / "o.txt"), "--encoding", "cp932", "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "o.txt").read_bytes().decode("utf-8") == reference.record("MJ025760").char + "串\n"
 
 
 def test_cp932_export_of_encodable_rows(tmp_path, reference) -> None:

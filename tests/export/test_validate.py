@@ -91,7 +91,7 @@ def test_conflicting_duplicates_and_one_target_per_code(good_csv, tmp_path) -> N
     res = run(str(rewrite(good_csv, tmp_path / "bad.csv", change)))
     assert res.exit_code == 1
     assert "gaiji_id g2 also in row 3 (line 4, g2) with a different mj" in res.output
-    assert "code 0XF040 of source 'gaiji.bdf' maps to 2 different targets" in res.output
+    assert "code U+E000 of source 'gaiji.bdf' maps to 2 different targets" in res.output
     # an exact repeat is only a warning
     res = run(str(rewrite(good_csv, tmp_path / "rep.csv", lambda rows: rows + [dict(row(rows, "g2"))])))
     assert res.exit_code == 0 and "warning" in res.output and "repeats row 3" in res.output

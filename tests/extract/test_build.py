@@ -84,7 +84,7 @@ def test_contract_columns_rows_and_summary(sources, tmp_path):
     )
     assert by["EUDC-E003"]["blank"] == "1" and by["EUDC-E000"]["blank"] == ""
     assert by["v16-7521"]["code"] == "0x7521" and by["v16-7521"]["charset"] == "JISX0208.1983-0"
-    assert by["渡邊-1"]["code"] == "" and (by["渡邊-1"]["width"], by["渡邊-1"]["height"]) == (
+    assert by["渡邊-1"]["code"] == "渡邊-1" and (by["渡邊-1"]["width"], by["渡邊-1"]["height"]) == (
         "30",
         "30",
     )

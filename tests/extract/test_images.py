@@ -49,7 +49,7 @@ def test_every_mode_round_trips_pixels(tmp_path, mode, fmt):
     path = tmp_path / f"佐藤-{mode}.{fmt}"
     image.save(path)
     glyph = read_image(path)
-    assert glyph.gaiji_id == f"佐藤-{mode}" and glyph.code == "" and glyph.source == path.name
+    assert glyph.gaiji_id == f"佐藤-{mode}" and glyph.code == glyph.gaiji_id and glyph.source == path.name
     assert glyph.image.size == (20, 24)
     with Image.open(path) as original:
         want = np.asarray(original.convert("RGBA"))
