@@ -422,7 +422,7 @@ def run_match_bench(
         runs = []
         for _ in range(max(1, repeat)):
             t1 = time.monotonic()
-            runs.append(match_gaiji_set(set_dir, reference, top_k=TOP_K, progress=progress))
+            runs.append(match_gaiji_set(set_dir, reference, top_k=TOP_K, progress=progress, ref_sets=[]))
             match_times.append(time.monotonic() - t1)
         result = runs[0]
         del runs[1:]

@@ -42,6 +42,7 @@ class MatchResult:
     index: MatchIndex
     blank_ids: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    extra_rows: list[Any] = field(default_factory=list)  # added reference sets' rows (gaiji.match.refsets)
 
     @property
     def reference_version(self) -> str:
@@ -169,11 +170,14 @@ def match_gaiji_set(
     progress: Progress = no_progress,
     rebuild_index: bool = False,
     use_readings: bool = True,
+    ref_sets: list[Any] | None = None,
 ) -> MatchResult:
     """Rank MJ candidates for every gaiji in the set folder ``set_dir``.
 
     ``reference`` defaults to :func:`gaiji.reference.load_reference`. The match index is
-    built on first use (a few minutes) and cached beside the reference.
+    built on first use (a few minutes) and cached beside the reference. ``ref_sets``: added
+    reference sets to rank too (default: every set installed beside the reference; ``[]``
+    for MJ only), see :mod:`gaiji.match.refsets`.
     """
     from gaiji.extract.gaijiset import read_gaiji_set
 
@@ -195,6 +199,14 @@ def match_gaiji_set(
     timings: dict[str, float] = {}
     t0 = time.monotonic()
     index = load_match_index(reference, rebuild=rebuild_index, progress=progress)
+    # -- added reference sets (gaiji.match.refsets): their own cached features, merged by score
+    from gaiji.match.refsets import open_set_indexes, rank_with_sets
+
+    if ref_sets is None:
+        from gaiji.reference.refsets import load_sets
+
+        ref_sets = load_sets(Path(reference.home).parent)
+    set_indexes = open_set_indexes(ref_sets, index, progress=progress)
     timings["index_load"] = time.monotonic() - t0
     t1 = time.monotonic()
     hints = [hints_for(r.reading, r.extra) for r in records] if use_readings else None
@@ -211,14 +223,15 @@ def match_gaiji_set(
         keep = ~empty
         if keep.any():
             block_hints = None if hints is None else [h for h, k in zip(hints[block : block + BLOCK], keep) if k]
-            parts.append(
-                match_rasters(index, rasters[keep], block_hints, top_k=top_k, features=feats[keep],
-                              sides=sides[keep], progress=progress)
-            )
+            ranked = match_rasters(index, rasters[keep], block_hints, top_k=top_k, features=feats[keep],
+                                   sides=sides[keep], progress=progress)
+            ranked = rank_with_sets(index, set_indexes, ranked, rasters[keep], block_hints, top_k=top_k,
+                                    features=feats[keep], sides=sides[keep])
+            parts.append(ranked)
             kept += [r.gaiji_id for r, k in zip(block_records, keep) if k]
     ranked = concat_batches(parts) if parts else _empty(top_k)
     timings["prepare_and_rank"] = time.monotonic() - t1
     return MatchResult(
         gaiji_ids=kept, ranked=ranked, index=index,
-        blank_ids=blank_ids, seconds=timings,
+        blank_ids=blank_ids, seconds=timings, extra_rows=set_indexes.rows,
     )

@@ -5,7 +5,9 @@ ucs, ivs, char, score, confidence, auto_accept``, then the evidence: ``image_sco
 projected gradient cosine), ``rerank_score`` (image score after re-ranking with the
 unprojected features), ``reading_score`` / ``reading_matched`` (agreement of the ledger
 reading with the MJ readings, and which MJ reading matched), ``radical_strokes_score``,
-``gap`` (score minus the best other candidate's), and ``reference_version``.
+``gap`` (score minus the best other candidate's), and ``reference_version``; then (added,
+reference sets) ``ref_set`` (``MJ`` or the name of an added set: ``mj`` is then empty) and
+``ref_id`` (the MJ文字図形名, or the added set's own identifier).
 
 JSON Lines carries the same fields, one object per row, numbers as numbers.
 """
@@ -25,19 +27,21 @@ from gaiji.match.matcher import MatchResult
 COLUMNS = (
     "gaiji_id", "rank", "mj", "ucs", "ivs", "char", "score", "confidence", "auto_accept",
     "image_score", "rerank_score", "reading_score", "reading_matched", "radical_strokes_score",
-    "gap", "reference_version",
+    "gap", "reference_version", "ref_set", "ref_id",
 )
 FORMATS = ("csv", "jsonl")
 
 
 def candidate_rows(result: MatchResult) -> Iterator[dict[str, Any]]:
     """Every candidate row as a dict keyed by :data:`COLUMNS` (typed values)."""
+    from gaiji.match.refsets import ref_id_of, ref_set_of, row_info
+
     rk = result.ranked
     rows = result.index.rows
     version = result.reference_version
     for i, gid in enumerate(result.gaiji_ids):
         for j in range(rk.rows.shape[1]):
-            info = rows[int(rk.rows[i, j])]
+            info = row_info(rows, result.extra_rows, int(rk.rows[i, j]))
             yield {
                 "gaiji_id": gid,
                 "rank": j + 1,
@@ -55,6 +59,8 @@ def candidate_rows(result: MatchResult) -> Iterator[dict[str, Any]]:
                 "radical_strokes_score": round(float(rk.radical_strokes_score[i, j]), 3),
                 "gap": round(float(rk.gap[i, j]), 4),
                 "reference_version": version,
+                "ref_set": ref_set_of(info),
+                "ref_id": ref_id_of(info),
             }
 
 
