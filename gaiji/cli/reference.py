@@ -227,3 +227,39 @@ def remove_set(name: str, home: Path | None) -> None:
 
     path = remove_reference_set(name, home)
     click.echo(f"removed set {name} ({path})", err=True)
+
+
+@reference.command("diff")
+@click.argument("old", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the changes here instead of stdout (JSON with --json: the input of `gaiji review recheck`).")
+@json_option
+def diff(old: Path, new: Path, output: Path | None, as_json: bool) -> None:
+    """List what changed between two builds of a reference: entries added, removed,
+    re-pointed (a code such as UCS/IVS or 戸籍統一文字番号 changed) and glyph changed.
+
+    OLD and NEW are MJ reference folders (GAIJI_HOME/reference, or GAIJI_HOME itself) or two
+    builds of one added set (GAIJI_HOME/reference_sets/NAME).
+
+    \b
+    Example:
+        gaiji reference diff /backup/glyph_db glyph_db
+        gaiji reference diff old/reference_sets/MJplus glyph_db/reference_sets/MJplus --json -o diff.json
+    """
+    from gaiji.fsutil import atomic_write
+    from gaiji.reference.diff import KINDS, diff_builds
+
+    d = diff_builds(old, new)
+    if as_json:
+        text = json.dumps(d.as_dict(), ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = "".join(f"{c.kind}\t{c.id}\t{c.field}\t{c.old}\t{c.new}\n" for c in d.changes)
+    if output:
+        with atomic_write(output) as fh:
+            fh.write(text)
+    else:
+        click.echo(text, nl=False)
+    counts = ", ".join(f"{d.count(k)} {k}" for k in KINDS)
+    note = "" if d.rasters_compared else " (rendered with different render versions: glyphs not compared)"
+    click.echo(f"{d.reference_set}: {d.old} → {d.new}: {counts}{note}", err=True)
