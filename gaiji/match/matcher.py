@@ -43,6 +43,7 @@ class MatchResult:
     blank_ids: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     extra_rows: list[Any] = field(default_factory=list)  # added reference sets' rows (gaiji.match.refsets)
+    same_glyph: Any = None  # MJ entries that are one glyph (gaiji.match.twins.SameGlyphGroups)
 
     @property
     def reference_version(self) -> str:
@@ -207,6 +208,9 @@ def match_gaiji_set(
 
         ref_sets = load_sets(Path(reference.home).parent)
     set_indexes = open_set_indexes(ref_sets, index, progress=progress)
+    from gaiji.match.twins import apply_tie_rule, same_glyph_groups
+
+    same_glyph = same_glyph_groups(reference)
     timings["index_load"] = time.monotonic() - t0
     t1 = time.monotonic()
     hints = [hints_for(r.reading, r.extra) for r in records] if use_readings else None
@@ -227,11 +231,12 @@ def match_gaiji_set(
                                    sides=sides[keep], progress=progress)
             ranked = rank_with_sets(index, set_indexes, ranked, rasters[keep], block_hints, top_k=top_k,
                                     features=feats[keep], sides=sides[keep])
+            ranked = apply_tie_rule(ranked, same_glyph)
             parts.append(ranked)
             kept += [r.gaiji_id for r, k in zip(block_records, keep) if k]
     ranked = concat_batches(parts) if parts else _empty(top_k)
     timings["prepare_and_rank"] = time.monotonic() - t1
     return MatchResult(
         gaiji_ids=kept, ranked=ranked, index=index,
-        blank_ids=blank_ids, seconds=timings, extra_rows=set_indexes.rows,
+        blank_ids=blank_ids, seconds=timings, extra_rows=set_indexes.rows, same_glyph=same_glyph,
     )

@@ -7,7 +7,8 @@ unprojected features), ``reading_score`` / ``reading_matched`` (agreement of the
 reading with the MJ readings, and which MJ reading matched), ``radical_strokes_score``,
 ``gap`` (score minus the best other candidate's), and ``reference_version``; then (added,
 reference sets) ``ref_set`` (``MJ`` or the name of an added set: ``mj`` is then empty) and
-``ref_id`` (the MJ文字図形名, or the added set's own identifier).
+``ref_id`` (the MJ文字図形名, or the added set's own identifier); ``same_glyph_as`` (the other
+MJ entries drawn by the same glyph, see :mod:`gaiji.match.twins`).
 
 JSON Lines carries the same fields, one object per row, numbers as numbers.
 """
@@ -27,7 +28,7 @@ from gaiji.match.matcher import MatchResult
 COLUMNS = (
     "gaiji_id", "rank", "mj", "ucs", "ivs", "char", "score", "confidence", "auto_accept",
     "image_score", "rerank_score", "reading_score", "reading_matched", "radical_strokes_score",
-    "gap", "reference_version", "ref_set", "ref_id",
+    "gap", "reference_version", "ref_set", "ref_id", "same_glyph_as",
 )
 FORMATS = ("csv", "jsonl")
 
@@ -35,6 +36,7 @@ FORMATS = ("csv", "jsonl")
 def candidate_rows(result: MatchResult) -> Iterator[dict[str, Any]]:
     """Every candidate row as a dict keyed by :data:`COLUMNS` (typed values)."""
     from gaiji.match.refsets import ref_id_of, ref_set_of, row_info
+    from gaiji.match.twins import same_glyph_as
 
     rk = result.ranked
     rows = result.index.rows
@@ -61,6 +63,8 @@ def candidate_rows(result: MatchResult) -> Iterator[dict[str, Any]]:
                 "reference_version": version,
                 "ref_set": ref_set_of(info),
                 "ref_id": ref_id_of(info),
+                "same_glyph_as": same_glyph_as(result.same_glyph, rows, int(rk.rows[i, j]))
+                if result.same_glyph is not None and int(rk.rows[i, j]) < len(rows) else "",
             }
 
 
