@@ -25,7 +25,7 @@ def added_set(tmp_path_factory):
     from gaiji.reference import refsets
 
     home = tmp_path_factory.mktemp("sets-home")
-    refsets.add_set("HanaExt", [SAMPLE / "HanaMinB-refset.ttf"], SAMPLE / "refset.csv", home=home)
+    refsets.add_set("HanaExt", [SAMPLE / "refset-sample.ttf"], SAMPLE / "refset.csv", home=home)
     return refsets.load_set("HanaExt", home)
 
 

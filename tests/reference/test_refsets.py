@@ -24,7 +24,7 @@ from gaiji.reference.settable import read_set_table
 from gaiji.render import canonical_raster
 
 SAMPLE = Path(__file__).resolve().parents[2] / "gaiji" / "sample" / "refset"
-FONT = SAMPLE / "HanaMinB-refset.ttf"
+FONT = SAMPLE / "refset-sample.ttf"
 LIST = SAMPLE / "refset.csv"
 
 

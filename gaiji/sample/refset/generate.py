@@ -13,7 +13,8 @@ characters that IPAmj明朝 does not draw (absent from its cmap). Inputs, neithe
 
 Outputs (in this folder):
 
-* ``HanaMinB-refset.ttf`` — the subsetted font (the set's only font);
+* ``refset-sample.ttf`` — the subsetted font (the set's only font; family renamed
+  ``GaijiRefsetSample``, as a derived font must not carry Hanazono's reserved names);
 * ``refset.csv`` — the set's list in the documented format (UTF-8 with BOM, Japanese headers:
   文字ID, UCS, 読み, 総画数, 対応UCS, 備考), one row per character of the font;
 * ``gaiji/<id>.png`` — the municipality's gaiji for some of those characters, drawn from
@@ -42,6 +43,8 @@ N_CHARS = 24  # characters in the set
 N_GAIJI = 16  # of them, drawn as municipal gaiji (40 px); the first 6 also at 20 px
 SMALL = 6
 SET_NAME = "HanaExt"
+FAMILY = "GaijiRefsetSample"
+FONT_FILE = "refset-sample.ttf"
 EXT_RANGES = ((0x2A700, 0x2B73F), (0x2B740, 0x2B81F), (0x2B820, 0x2CEAF), (0x2CEB0, 0x2EBEF))
 
 
@@ -68,6 +71,13 @@ def subset_font(source: Path, code_points: list[int], out: Path) -> None:
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=code_points)
     subsetter.subset(font)
+    # a derived font does not carry the reserved names "HanaMinB" / "花園明朝B"
+    names = {1: FAMILY, 2: "Regular", 3: f"{FAMILY}-Regular", 4: FAMILY, 6: FAMILY}
+    table = font["name"]
+    table.names = [r for r in table.names if r.nameID not in names]
+    for name_id, text in names.items():
+        table.setName(text, name_id, 3, 1, 0x409)
+        table.setName(text, name_id, 1, 0, 0)
     buf = io.BytesIO()
     subset.save_font(font, buf, options)
     out.write_bytes(buf.getvalue())
@@ -98,7 +108,7 @@ def generate(out: Path, hanazono_dir: Path, babelstone: Path, ipamj: Path) -> di
     hana = hanazono_dir / "HanaMinB.ttf"
     cps = chosen_code_points(hana, babelstone, ipamj)
     out.mkdir(parents=True, exist_ok=True)
-    font_out = out / "HanaMinB-refset.ttf"
+    font_out = out / FONT_FILE
     subset_font(hana, cps, font_out)
     ids = {cp: f"HX{n:04d}" for n, cp in enumerate(cps, start=1)}
     with (out / "refset.csv").open("w", encoding="utf-8-sig", newline="") as fh:
