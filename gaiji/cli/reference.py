@@ -160,7 +160,7 @@ def add_set(name: str, fonts: tuple[Path, ...], table: Path, columns: tuple[str,
     \b
     Example:
         gaiji reference add-set MJplus --font 行政事務標準当用明朝.ttf --font 追加フォント.ttf --table 文字一覧.xlsx
-        gaiji reference add-set HanaExt --font gaiji/sample/refset/HanaMinB-refset.ttf --table gaiji/sample/refset/refset.csv
+        gaiji reference add-set HanaExt --font gaiji/sample/refset/refset-sample.ttf --table gaiji/sample/refset/refset.csv
     """
     from gaiji.reference.refsets import add_set as add_reference_set
     from gaiji.reference.settable import parse_column_overrides
