@@ -62,7 +62,8 @@ def open_review_store(set_dir: Path) -> Any:
 
 
 def _refuse_unrechecked(store: Any, decisions: list[Any], reference: Any) -> None:
-    from gaiji.review.recheck import reference_change_problems  # the review stage; imported when needed
+    # the review stage, imported when needed
+    from gaiji.review.recheck import reference_change_problems
 
     current = str(getattr(reference, "version_label", ""))
     problems = reference_change_problems(store, decisions, current)

@@ -224,7 +224,10 @@ def read_set_table(
     for number, cells_row in enumerate(cells[1:], start=2):
         if not any(c.strip() for c in cells_row):
             continue
-        get = lambda name: cells_row[pos[name]].strip() if name in pos and pos[name] < len(cells_row) else ""  # noqa: E731
+        def get(name: str, cells_row: list[str] = cells_row) -> str:
+            at = pos.get(name)
+            return cells_row[at].strip() if at is not None and at < len(cells_row) else ""
+
         problems: list[str] = []
         base = selector = None
         code_text = get("code") or get("char")
