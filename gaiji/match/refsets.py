@@ -147,7 +147,9 @@ class SetIndexes:
 
 def open_set_indexes(ref_sets: list[Any], mj_index: MatchIndex, *, progress: Progress = no_progress) -> SetIndexes:
     offset = len(mj_index.rows)
-    indexes, offsets, rows = [], [], []
+    indexes: list[MatchIndex] = []
+    offsets: list[int] = []
+    rows: list[SetRowInfo] = []
     for ref_set in ref_sets:
         if not np.asarray(ref_set.has_glyph, bool).any():
             log.warning("added set %s has no glyph to match against; left out", ref_set.name)
@@ -155,7 +157,7 @@ def open_set_indexes(ref_sets: list[Any], mj_index: MatchIndex, *, progress: Pro
         idx = load_set_index(ref_set, mj_index, progress=progress)
         indexes.append(idx)
         offsets.append(offset)
-        rows.extend(idx.rows)  # type: ignore[arg-type]
+        rows.extend(r for r in idx.rows if isinstance(r, SetRowInfo))
         offset += len(idx.rows)
     return SetIndexes(indexes, offsets, rows)
 

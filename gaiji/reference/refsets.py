@@ -485,7 +485,7 @@ class SetInfo:
 def list_sets(home: Path | None = None) -> list[SetInfo]:
     """The added sets installed under *home* (by name)."""
     folder = sets_dir(home)
-    out = []
+    out: list[SetInfo] = []
     if not folder.is_dir():
         return out
     for path in sorted(folder.iterdir()):
