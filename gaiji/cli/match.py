@@ -22,17 +22,20 @@ from gaiji.progress import Progress
 @click.option("--no-readings", is_flag=True, help="Ignore ledger readings / radical / strokes (shape only).")
 @click.option("--rebuild-index", is_flag=True,
               help="Rebuild the cached match index (features, projection, calibration) first.")
+@click.option("--mj-only", is_flag=True, help="Rank MJ glyphs only, not the added reference sets (gaiji reference sets).")
 @home_option
 @json_option
 @quiet_option
 def match(set_dir: Path, output: Path, top_k: int, fmt: str, no_readings: bool, rebuild_index: bool,
-          home: Path | None, as_json: bool, progress: Progress) -> None:
+          mj_only: bool, home: Path | None, as_json: bool, progress: Progress) -> None:
     """Rank MJ candidates for every gaiji in SET (a folder written by `gaiji extract`).
 
     Writes one row per (gaiji, candidate), best first: gaiji_id, rank, mj, ucs, ivs, char,
     score, confidence (calibrated), auto_accept (1 on rank-1 rows the tool accepts without a
     reviewer, aiming at ≥ 99.5 % precision), then the evidence (image_score, rerank_score,
-    reading_score, reading_matched, radical_strokes_score, gap) and reference_version.
+    reading_score, reading_matched, radical_strokes_score, gap) and reference_version,
+    ref_set / ref_id (MJ, or an added reference set and its identifier) and same_glyph_as.
+    Added sets (`gaiji reference add-set`) are ranked too unless --mj-only.
 
     The first run builds the match index beside the reference (about 3 minutes); later
     runs load it in a second. A summary goes to stderr (--json: to stdout).
@@ -47,12 +50,13 @@ def match(set_dir: Path, output: Path, top_k: int, fmt: str, no_readings: bool, 
 
     summary = match_set_to_file(
         set_dir, output, top_k=top_k, fmt=fmt, home=home, rebuild_index=rebuild_index,
-        use_readings=not no_readings, progress=progress,
+        use_readings=not no_readings, ref_sets=[] if mj_only else None, progress=progress,
     )
     text = (
         f"matched {summary['gaiji']:,} gaiji ({summary['blank']} blank skipped) → {summary['rows']:,} rows "
         f"in {output}; auto-accepted {summary['auto_accepted']:,} ({100 * summary['auto_accept_share']:.1f} %); "
         f"{summary['seconds']:.1f} s; reference {summary['reference_version']}"
+        + (f"; added sets: {', '.join(summary['ref_sets'])}" if summary.get("ref_sets") else "")
     )
     click.echo(text, err=True)
     if as_json:

@@ -102,6 +102,7 @@ def match_set_to_file(
     home: Path | None = None,
     rebuild_index: bool = False,
     use_readings: bool = True,
+    ref_sets: list[Any] | None = None,
     progress: Any = None,
 ) -> dict[str, Any]:
     """``gaiji match`` as one call: match the set, write the candidates, return a summary."""
@@ -117,7 +118,7 @@ def match_set_to_file(
     reference = load_reference(home)
     result = match_gaiji_set(
         set_dir, reference, top_k=top_k, progress=progress or no_progress,
-        rebuild_index=rebuild_index, use_readings=use_readings,
+        rebuild_index=rebuild_index, use_readings=use_readings, ref_sets=ref_sets,
     )
     rows = write_candidates(result, output, fmt=fmt)
     n = len(result.gaiji_ids)
@@ -132,6 +133,7 @@ def match_set_to_file(
         "auto_accepted": auto,
         "auto_accept_share": round(auto / n, 4) if n else 0.0,
         "reference_version": result.reference_version,
+        "ref_sets": sorted({r.set_name for r in result.extra_rows}),
         "seconds": round(time.monotonic() - started, 2),
         "seconds_by_step": {k: round(v, 2) for k, v in result.seconds.items()},
     }

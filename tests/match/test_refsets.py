@@ -120,3 +120,25 @@ def test_merge_orders_by_score_mj_first_on_a_tie_and_lists_each_row_once() -> No
     merged = merge_batches(mj, added, top_k=4)
     assert merged.rows.tolist() == [[101, 1, 2, 100]]
     assert merged.score.tolist() == [[0.95, 0.9, 0.8, 0.8]]
+
+
+def test_cli_match_ranks_installed_sets_unless_mj_only(reference, match_index, refset_gaiji: Path,
+                                                      tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from gaiji.cli import cli
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "reference").symlink_to(Path(reference.home).resolve())  # the real reference, read only
+    runner = CliRunner()
+    r = runner.invoke(cli, ["reference", "add-set", "HanaExt", "--font", str(SAMPLE / "refset-sample.ttf"),
+                            "--table", str(SAMPLE / "refset.csv"), "--home", str(home), "-q"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(cli, ["match", str(refset_gaiji), "-o", str(tmp_path / "c.csv"), "--home", str(home), "-q"])
+    assert r.exit_code == 0 and "added sets: HanaExt" in r.output, r.output
+    assert {row["ref_set"] for row in read_candidates(tmp_path / "c.csv")} == {"MJ", "HanaExt"}
+    r = runner.invoke(cli, ["match", str(refset_gaiji), "-o", str(tmp_path / "m.csv"), "--home", str(home), "-q",
+                            "--mj-only"])
+    assert r.exit_code == 0 and "added sets" not in r.output
+    assert {row["ref_set"] for row in read_candidates(tmp_path / "m.csv")} == {"MJ"}
