@@ -112,19 +112,25 @@ def search(query: tuple[str, ...], home: Path | None, as_json: bool, limit: int)
         gaiji reference search 437570        # 戸籍統一文字番号
         gaiji reference search 辶+2          # radical (number or form) + inner strokes
         gaiji reference search component:辶  # IDS component; or several: 辶十
+        gaiji reference search U+2A70C       # also finds it in added sets (id, char, U+, reading)
     """
     from gaiji.reference import load_reference
-    from gaiji.reference.present import format_table, summary_row
+    from gaiji.reference.present import format_table, set_summary_row, summary_row
+    from gaiji.reference.refsets import load_sets
 
     text = " ".join(query)
     records = load_reference(home).search(_require_query(text), limit=limit)
+    set_hits = [set_summary_row(r) for s in load_sets(home) for r in s.search(text, limit=limit)]
     if as_json:
-        click.echo(json.dumps([summary_row(r) for r in records], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([summary_row(r) for r in records] + set_hits, ensure_ascii=False, indent=2))
         return
-    if not records:
+    if not records and not set_hits:
         click.echo(f"no MJ character matches {text!r}; try {QUERY_FORMS}", err=True)
         raise SystemExit(1)
-    click.echo(format_table([summary_row(r) for r in records]))
+    if records:
+        click.echo(format_table([summary_row(r) for r in records]))
+    if set_hits:
+        click.echo(("\n" if records else "") + "added reference sets:\n" + format_table(set_hits))
 
 
 @reference.command("add-set")

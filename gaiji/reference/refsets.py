@@ -565,7 +565,8 @@ class ReferenceSet:
         return self.records[int(i)]
 
     def search(self, query: str, *, limit: int = 50) -> list[SetRecord]:
-        """By identifier, character (± selector), ``U+XXXX`` or reading."""
+        """By identifier, character (± selector), ``U+XXXX``, reading, or the MJ number the
+        list relates a row to."""
         from gaiji.readings import is_kana_query
         from gaiji.reference.settable import parse_code
 
@@ -574,6 +575,10 @@ class ReferenceSet:
             return []
         if q in self._index:
             return [self.records[self._index[q]]]
+        from gaiji.codes import format_mj, is_mj
+
+        if is_mj(q):  # the rows the list relates to this MJ entry
+            return [r for r in self.records if r.related_mj == format_mj(q)][:limit]
         if is_kana_query(q):
             norm = normalize_reading(q)
             return [r for r in self.records if norm in {normalize_reading(x) for x in r.readings}][:limit]

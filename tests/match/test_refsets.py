@@ -142,3 +142,9 @@ def test_cli_match_ranks_installed_sets_unless_mj_only(reference, match_index, r
                             "--mj-only"])
     assert r.exit_code == 0 and "added sets" not in r.output
     assert {row["ref_set"] for row in read_candidates(tmp_path / "m.csv")} == {"MJ"}
+    # reference search finds the set's characters too
+    r = runner.invoke(cli, ["reference", "search", "U+2A70C", "--home", str(home), "--json"])
+    assert r.exit_code == 0, r.output
+    assert [(h["set"], h["id"]) for h in json.loads(r.output)] == [("HanaExt", "HX0001")]
+    r = runner.invoke(cli, ["reference", "search", "辻", "--home", str(home), "--json"])
+    assert all("set" not in h for h in json.loads(r.output))

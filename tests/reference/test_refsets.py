@@ -184,6 +184,7 @@ def test_columns_by_override_and_xlsx(tmp_path: Path) -> None:
     assert s.rows_with_glyph == 2
     ref = refsets.load_set("X", tmp_path)
     assert ref.record("X2").related_mj == "MJ000002"
+    assert [r.id for r in ref.search("MJ000002")] == ["X2"]
     with pytest.raises(InputError, match="no column 'nope'"):
         read_set_table(tmp_path / "list.xlsx", columns={"id": "nope"})
     with pytest.raises(InputError, match="no sheet"):
