@@ -71,10 +71,22 @@ def set_index_key(ref_set: Any, mj_index: MatchIndex) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def set_index_dir(ref_set: Any) -> Path:
+    """``<set>/match``, or the user cache when the set's folder is read-only (a shared home)."""
+    import os
+
+    home = Path(ref_set.home)
+    if os.access(home, os.W_OK) or (home / "match" / "meta.json").is_file():
+        return home / "match"
+    from gaiji.paths import gaiji_cache
+
+    return gaiji_cache() / "reference_sets" / ref_set.name / "match"
+
+
 def load_set_index(ref_set: Any, mj_index: MatchIndex, *, progress: Progress = no_progress) -> MatchIndex:
     """The set's features as a :class:`MatchIndex` sharing *mj_index*'s projections and
     calibration; computed and cached in ``<set>/match/`` when missing or stale."""
-    folder = Path(ref_set.home) / "match"
+    folder = set_index_dir(ref_set)
     key = set_index_key(ref_set, mj_index)
     n = len(ref_set)
     meta_path = folder / "meta.json"
