@@ -200,16 +200,14 @@ def match_gaiji_set(
     timings: dict[str, float] = {}
     t0 = time.monotonic()
     index = load_match_index(reference, rebuild=rebuild_index, progress=progress)
-    # -- added reference sets (gaiji.match.refsets): their own cached features, merged by score
+    # -- beyond the MJ index (issue 11): added reference sets (gaiji.match.refsets: own cached
+    # features, merged by score) and same-glyph MJ entries (gaiji.match.twins: the tie rule)
     from gaiji.match.refsets import open_set_indexes, rank_with_sets
-
-    if ref_sets is None:
-        from gaiji.reference.refsets import load_sets
-
-        ref_sets = load_sets(Path(reference.home).parent)
-    set_indexes = open_set_indexes(ref_sets, index, progress=progress)
     from gaiji.match.twins import apply_tie_rule, same_glyph_groups
+    from gaiji.reference.refsets import load_sets
 
+    set_indexes = open_set_indexes(load_sets(Path(reference.home).parent) if ref_sets is None else ref_sets,
+                                   index, progress=progress)
     same_glyph = same_glyph_groups(reference)
     timings["index_load"] = time.monotonic() - t0
     t1 = time.monotonic()
@@ -230,8 +228,8 @@ def match_gaiji_set(
             ranked = match_rasters(index, rasters[keep], block_hints, top_k=top_k, features=feats[keep],
                                    sides=sides[keep], progress=progress)
             ranked = rank_with_sets(index, set_indexes, ranked, rasters[keep], block_hints, top_k=top_k,
-                                    features=feats[keep], sides=sides[keep])
-            ranked = apply_tie_rule(ranked, same_glyph)
+                                    features=feats[keep], sides=sides[keep])  # issue 11
+            ranked = apply_tie_rule(ranked, same_glyph)  # issue 11
             parts.append(ranked)
             kept += [r.gaiji_id for r, k in zip(block_records, keep) if k]
     ranked = concat_batches(parts) if parts else _empty(top_k)
