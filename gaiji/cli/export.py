@@ -62,18 +62,21 @@ def export_group() -> None:
               help="Where to list open and changed rows [default: OUTPUT stem + .report.csv].")
 @click.option("--profile", type=click.Choice(["full", "minimal"]), default="full", show_default=True,
               help="minimal: only source, code, mj, ucs, ivs, char (CSV/TSV).")
+@click.option("--allow-reference-change", is_flag=True,
+              help="Export decisions made against another reference version without a `gaiji review recheck`.")
 @home_option
 @quiet_option
 def export_command(set_dir: Path, output: Path, fmt: str | None, encoding: str, bom: bool,
                    include_pending: bool, target_font: Path | None, report_path: Path | None,
-                   profile: str, home: Path | None, progress: Progress) -> None:
+                   profile: str, allow_reference_change: bool, home: Path | None, progress: Progress) -> None:
     """Write the mapping table of SET's final review decisions for the vendor.
 
     One row per gaiji: source and code, MJ文字図形名, UCS, IVS, the character, its 縮退
     fallback and basis, 住基ネット統一文字コード, 戸籍統一文字番号, 同定区分, who decided and
     checked, when, and the reference version. Pending and disputed gaiji are listed in the
     report. A review record whose audit chain does not verify is refused (see `gaiji review
-    log SET --verify`). Columns: mappings/README.md.
+    log SET --verify`), and so are decisions made against another reference version until
+    `gaiji review recheck` (or --allow-reference-change). Columns: mappings/README.md.
 
     Example:
 
@@ -86,7 +89,7 @@ def export_command(set_dir: Path, output: Path, fmt: str | None, encoding: str, 
     result = export_mapping(
         set_dir, output, reference=_load_reference(home), fmt=fmt, encoding=encoding, bom=bom,
         include_pending=include_pending, target_font=target_font, report_path=report_path,
-        profile=profile, progress=progress,
+        profile=profile, allow_reference_change=allow_reference_change, progress=progress,
     )
     counts = [f"{result.final} final"]
     for kind in ("pending", "disputed"):

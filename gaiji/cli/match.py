@@ -24,19 +24,23 @@ from gaiji.progress import Progress
               help="Rebuild the cached match index (features, projection, calibration) first.")
 @click.option("--matcher", type=click.Choice(["v2", "v1"]), default="v2", show_default=True,
               help="v2: shortlist verified pair by pair, trusted confidence, no_match; v1: the earlier ranking.")
+@click.option("--mj-only", is_flag=True, help="Rank MJ glyphs only, not the added reference sets (gaiji reference sets).")
 @home_option
 @json_option
 @quiet_option
 def match(set_dir: Path, output: Path, top_k: int, fmt: str, no_readings: bool, rebuild_index: bool,
-          matcher: str, home: Path | None, as_json: bool, progress: Progress) -> None:
+          matcher: str, mj_only: bool, home: Path | None, as_json: bool, progress: Progress) -> None:
     """Rank MJ candidates for every gaiji in SET (a folder written by `gaiji extract`).
 
     Writes one row per (gaiji, candidate), best first: gaiji_id, rank, mj, ucs, ivs, char,
     score (0–1), confidence (calibrated, rank 1), auto_accept (1 on rank-1 rows the tool accepts
     without a reviewer: a Clopper–Pearson bound on the error per input condition), then the
     evidence (image_score, rerank_score, reading_score, reading_matched, radical_strokes_score,
-    gap), reference_version, and ucs_confidence (the character is right, any variant), no_match
-    (no MJ glyph is the same character: suggest 該当なし), verify_score, stratum, evidence.
+    gap), reference_version, ref_set / ref_id (MJ, or an added reference set and its
+    identifier), same_glyph_as, and ucs_confidence (the character is right, any variant),
+    no_match (no reference glyph is the same character: suggest 該当なし), verify_score,
+    matcher, stratum, evidence. Added sets (`gaiji reference add-set`) are ranked too unless
+    --mj-only.
 
     The first run builds the match index beside the reference (about half a minute); later
     runs load it in a second. A summary goes to stderr (--json: to stdout).
@@ -51,13 +55,14 @@ def match(set_dir: Path, output: Path, top_k: int, fmt: str, no_readings: bool, 
 
     summary = match_set_to_file(
         set_dir, output, top_k=top_k, fmt=fmt, home=home, rebuild_index=rebuild_index,
-        use_readings=not no_readings, progress=progress, matcher=matcher,
+        use_readings=not no_readings, ref_sets=[] if mj_only else None, progress=progress, matcher=matcher,
     )
     text = (
         f"matched {summary['gaiji']:,} gaiji ({summary['blank']} blank skipped) → {summary['rows']:,} rows "
         f"in {output}; auto-accepted {summary['auto_accepted']:,} ({100 * summary['auto_accept_share']:.1f} %); "
         f"該当なし suggested {summary['no_match_suggested']:,}; "
         f"{summary['seconds']:.1f} s; reference {summary['reference_version']}"
+        + (f"; added sets: {', '.join(summary['ref_sets'])}" if summary.get("ref_sets") else "")
     )
     click.echo(text, err=True)
     if as_json:

@@ -130,3 +130,49 @@ def sheet(set_dir: Path, output: Path, candidates: Path | None, home: Path | Non
 
     out = write_sheet(set_dir, output, reference=load_reference(home), candidates_path=candidates, progress=progress)
     click.echo(f"contact sheet written: {out}", err=True)
+
+
+@review.command("recheck")
+@set_argument
+@click.option("--diff", "diff_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="A diff written by `gaiji reference diff OLD NEW --json -o FILE`.")
+@click.option("--old", "old_build", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Instead of --diff: the reference build the decisions were made against.")
+@click.option("--new", "new_build", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="With --old: the build to compare with (default: the current reference).")
+@click.option("--reviewer", required=True, help="Who runs the recheck (recorded in the audit trail).")
+@home_option
+@json_option
+def recheck(set_dir: Path, diff_path: Path | None, old_build: Path | None, new_build: Path | None, reviewer: str,
+            home: Path | None, as_json: bool) -> None:
+    """Send every decision of SET that points at a changed reference entry back to review.
+
+    Changed means removed, re-pointed or glyph changed between the two builds (see `gaiji
+    reference diff`). Each affected gaiji gets a `recheck` event in the audit chain and is
+    pending again; the set records that it was rechecked across the versions, after which
+    `gaiji export` accepts its other decisions. Running it twice changes nothing.
+
+    \b
+    Example:
+        gaiji reference diff old-glyph_db/reference glyph_db/reference --json -o diff.json
+        gaiji review recheck out/city --diff diff.json --reviewer sato
+    """
+    from gaiji.reference.build import reference_dir
+    from gaiji.reference.diff import diff_builds, read_diff
+    from gaiji.review.recheck import recheck_set
+
+    if (diff_path is None) == (old_build is None):
+        raise click.UsageError("give either --diff FILE or --old BUILD (with --new BUILD, default the current reference)")
+    diff = read_diff(diff_path) if diff_path else diff_builds(old_build, new_build or reference_dir(home))
+    result = recheck_set(set_dir, diff, reviewer=reviewer)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+        return
+    if result.already_done:
+        click.echo(f"{set_dir} was already rechecked with this diff; nothing changed", err=True)
+        return
+    for a in result.affected:
+        what = "; ".join(f"{c['kind']} {c['field']} {c['old']!r}→{c['new']!r}".replace("  ", " ") for c in a["changes"])
+        click.echo(f"{a['gaiji_id']}\t{a['entry']}\t{'final' if a['was_final'] else 'open'}\t{what}")
+    click.echo(f"{len(result.affected)} gaiji sent back to review ({result.from_version} → {result.to_version}); "
+               "recorded in the audit chain", err=True)

@@ -61,6 +61,21 @@ def open_review_store(set_dir: Path) -> Any:
     return store
 
 
+def _refuse_unrechecked(store: Any, decisions: list[Any], reference: Any) -> None:
+    # the review stage, imported when needed
+    from gaiji.review.recheck import reference_change_problems
+
+    current = str(getattr(reference, "version_label", ""))
+    problems = reference_change_problems(store, decisions, current)
+    if problems:
+        raise ContractError(
+            f"decisions were made against another reference version than {current}: " + "; ".join(problems)
+            + ". Run `gaiji reference diff OLD NEW --json -o diff.json` and `gaiji review recheck SET --diff "
+            "diff.json --reviewer NAME` to send the affected ones back to review, or export anyway with "
+            "--allow-reference-change (the report lists them as reference-changed)"
+        )
+
+
 def export_mapping(
     set_dir: str | Path,
     out: str | Path,
@@ -74,6 +89,7 @@ def export_mapping(
     report_path: str | Path | None = None,
     store: Any = None,
     profile: str = "full",
+    allow_reference_change: bool = False,
     progress: Progress = no_progress,
 ) -> ExportResult:
     """Export the final decisions of the gaiji set *set_dir* to *out*.
@@ -81,6 +97,8 @@ def export_mapping(
     Pending and disputed gaiji go to the report (``<out>.report.csv``: kind, gaiji_id,
     source, code, detail) and, with *include_pending*, into the table marked as such.
     *target_font* checks every character is drawn by that font (see :mod:`.fontcheck`).
+    Decisions made against another reference version are refused unless the set was
+    rechecked across it (``gaiji review recheck``) or *allow_reference_change*.
     """
     set_dir = Path(set_dir)
     fmt = format_of(out, fmt)
@@ -104,6 +122,8 @@ def export_mapping(
         try:
             decisions = list(store.final_decisions())
             open_items = list(store.open_items())
+            if not allow_reference_change:
+                _refuse_unrechecked(store, decisions, reference)
         finally:
             if own_store and hasattr(store, "close"):
                 store.close()

@@ -599,9 +599,9 @@ def run_match_bench(
         for _ in range(max(1, repeat)):
             for m in ("v2", "v1"):
                 t1 = time.monotonic()
-                results[m] = match_gaiji_set(set_dir, reference, top_k=TOP_K, progress=progress, matcher=m)
+                results[m] = match_gaiji_set(set_dir, reference, top_k=TOP_K, progress=progress, matcher=m, ref_sets=[])
                 times[m].append(time.monotonic() - t1)
-        without = match_gaiji_set(set_dir, reference, top_k=TOP_K, progress=progress, use_readings=False)
+        without = match_gaiji_set(set_dir, reference, top_k=TOP_K, progress=progress, use_readings=False, ref_sets=[])
         # the naive baseline, same images, same run
         ref_vecs = baseline_vectors(np.asarray(reference.rasters))
         ref_vecs[~np.asarray(reference.has_glyph, bool)] = 0

@@ -45,6 +45,8 @@ class MatchResult:
     index: MatchIndex
     blank_ids: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    extra_rows: list[Any] = field(default_factory=list)  # added reference sets' rows (gaiji.match.refsets)
+    same_glyph: Any = None  # MJ entries that are one glyph (gaiji.match.twins.SameGlyphGroups)
 
     @property
     def reference_version(self) -> str:
@@ -180,11 +182,14 @@ def match_gaiji_set(
     rebuild_index: bool = False,
     use_readings: bool = True,
     matcher: str = DEFAULT_MATCHER,
+    ref_sets: list[Any] | None = None,
 ) -> MatchResult:
     """Rank MJ candidates for every gaiji in the set folder ``set_dir``.
 
     ``reference`` defaults to :func:`gaiji.reference.load_reference`. The match index is
-    built on first use (a few minutes) and cached beside the reference.
+    built on first use (a few minutes) and cached beside the reference. ``ref_sets``: added
+    reference sets to rank too (default: every set installed beside the reference; ``[]``
+    for MJ only), see :mod:`gaiji.match.refsets`.
     """
     from gaiji.extract.gaijiset import read_gaiji_set
 
@@ -208,6 +213,15 @@ def match_gaiji_set(
     timings: dict[str, float] = {}
     t0 = time.monotonic()
     index = load_match_index(reference, rebuild=rebuild_index, progress=progress)
+    # -- beyond the MJ index (issue 11): added reference sets (gaiji.match.refsets: own cached
+    # features, merged by score) and same-glyph MJ entries (gaiji.match.twins: the tie rule)
+    from gaiji.match.refsets import open_set_indexes, rank_with_sets
+    from gaiji.match.twins import apply_tie_rule, same_glyph_groups
+    from gaiji.reference.refsets import load_sets
+
+    set_indexes = open_set_indexes(load_sets(Path(reference.home).parent) if ref_sets is None else ref_sets,
+                                   index, progress=progress)
+    same_glyph = same_glyph_groups(reference)
     timings["index_load"] = time.monotonic() - t0
     t1 = time.monotonic()
     hints = [hints_for(r.reading, r.extra) for r in records] if use_readings else None
@@ -224,14 +238,16 @@ def match_gaiji_set(
         keep = ~empty
         if keep.any():
             block_hints = None if hints is None else [h for h, k in zip(hints[block : block + BLOCK], keep) if k]
-            parts.append(
-                match_rasters(index, rasters[keep], block_hints, top_k=top_k, features=feats[keep],
-                              sides=sides[keep], progress=progress, matcher=matcher)
-            )
+            ranked = match_rasters(index, rasters[keep], block_hints, top_k=top_k, features=feats[keep],
+                                   sides=sides[keep], progress=progress, matcher=matcher)
+            ranked = rank_with_sets(index, set_indexes, ranked, rasters[keep], block_hints, top_k=top_k,
+                                    features=feats[keep], sides=sides[keep])  # issue 11
+            ranked = apply_tie_rule(ranked, same_glyph)  # issue 11
+            parts.append(ranked)
             kept += [r.gaiji_id for r, k in zip(block_records, keep) if k]
     ranked = concat_batches(parts) if parts else _empty(top_k)
     timings["prepare_and_rank"] = time.monotonic() - t1
     return MatchResult(
         gaiji_ids=kept, ranked=ranked, index=index,
-        blank_ids=blank_ids, seconds=timings,
+        blank_ids=blank_ids, seconds=timings, extra_rows=set_indexes.rows, same_glyph=same_glyph,
     )

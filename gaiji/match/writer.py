@@ -5,7 +5,10 @@ ucs, ivs, char, score, confidence, auto_accept``, then the evidence: ``image_sco
 projected gradient cosine), ``rerank_score`` (image score after re-ranking with the
 unprojected features), ``reading_score`` / ``reading_matched`` (agreement of the ledger
 reading with the MJ readings, and which MJ reading matched), ``radical_strokes_score``,
-``gap`` (score minus the best other candidate's), and ``reference_version``.
+``gap`` (score minus the best other candidate's), and ``reference_version``; then (added,
+reference sets) ``ref_set`` (``MJ`` or the name of an added set: ``mj`` is then empty) and
+``ref_id`` (the MJ文字図形名, or the added set's own identifier); ``same_glyph_as`` (the other
+MJ entries drawn by the same glyph, see :mod:`gaiji.match.twins`).
 
 JSON Lines carries the same fields, one object per row, numbers as numbers.
 """
@@ -25,7 +28,7 @@ from gaiji.match.matcher import MatchResult
 COLUMNS = (
     "gaiji_id", "rank", "mj", "ucs", "ivs", "char", "score", "confidence", "auto_accept",
     "image_score", "rerank_score", "reading_score", "reading_matched", "radical_strokes_score",
-    "gap", "reference_version",
+    "gap", "reference_version", "ref_set", "ref_id", "same_glyph_as",
     # match v2 (additive): per gaiji on every row; verifier probability per row
     "ucs_confidence", "no_match", "verify_score", "matcher", "stratum", "evidence",
 )
@@ -34,13 +37,16 @@ FORMATS = ("csv", "jsonl")
 
 def candidate_rows(result: MatchResult) -> Iterator[dict[str, Any]]:
     """Every candidate row as a dict keyed by :data:`COLUMNS` (typed values)."""
+    from gaiji.match.refsets import ref_id_of, ref_set_of, row_info
+    from gaiji.match.twins import same_glyph_as
+
     rk = result.ranked
     rows = result.index.rows
     version = result.reference_version
     v2 = rk.verify_score is not None
     for i, gid in enumerate(result.gaiji_ids):
         for j in range(rk.rows.shape[1]):
-            info = rows[int(rk.rows[i, j])]
+            info = row_info(rows, result.extra_rows, int(rk.rows[i, j]))
             extra: dict[str, Any] = {
                 "ucs_confidence": _num(rk.ucs_confidence[i], 4) if v2 else "",
                 "no_match": _num(rk.no_match[i], 4) if v2 else "",
@@ -66,6 +72,10 @@ def candidate_rows(result: MatchResult) -> Iterator[dict[str, Any]]:
                 "radical_strokes_score": round(float(rk.radical_strokes_score[i, j]), 3),
                 "gap": round(float(rk.gap[i, j]), 4),
                 "reference_version": version,
+                "ref_set": ref_set_of(info),
+                "ref_id": ref_id_of(info),
+                "same_glyph_as": same_glyph_as(result.same_glyph, rows, int(rk.rows[i, j]))
+                if result.same_glyph is not None and int(rk.rows[i, j]) < len(rows) else "",
                 **extra,
             }
 
@@ -121,6 +131,7 @@ def match_set_to_file(
     home: Path | None = None,
     rebuild_index: bool = False,
     use_readings: bool = True,
+    ref_sets: list[Any] | None = None,
     progress: Any = None,
     matcher: str = "v2",
 ) -> dict[str, Any]:
@@ -137,7 +148,7 @@ def match_set_to_file(
     reference = load_reference(home)
     result = match_gaiji_set(
         set_dir, reference, top_k=top_k, progress=progress or no_progress,
-        rebuild_index=rebuild_index, use_readings=use_readings, matcher=matcher,
+        rebuild_index=rebuild_index, use_readings=use_readings, ref_sets=ref_sets, matcher=matcher,
     )
     rows = write_candidates(result, output, fmt=fmt)
     n = len(result.gaiji_ids)
@@ -154,6 +165,7 @@ def match_set_to_file(
         "matcher": matcher,
         "no_match_suggested": int((result.ranked.no_match >= 0.5).sum()) if result.ranked.no_match is not None else 0,
         "reference_version": result.reference_version,
+        "ref_sets": sorted({r.set_name for r in result.extra_rows}),
         "seconds": round(time.monotonic() - started, 2),
         "seconds_by_step": {k: round(v, 2) for k, v in result.seconds.items()},
     }

@@ -198,28 +198,36 @@ def _init_worker(font_path: str) -> None:
 
 
 def _render_chunk(args: tuple[int, list[str]]) -> tuple[int, np.ndarray, int]:
-    import freetype
-
     start, names = args
     face = _FACE
     assert face is not None
     out = np.zeros((len(names), CANONICAL_SIZE, CANONICAL_SIZE), np.uint8)
     blank = 0
-    flags = freetype.FT_LOAD_RENDER | freetype.FT_LOAD_NO_HINTING
     for i, name in enumerate(names):
         if not name:
             continue
-        index = face.get_name_index(name.encode("ascii"))
-        face.load_glyph(index, flags)
-        bitmap = face.glyph.bitmap
-        if bitmap.rows == 0 or bitmap.width == 0:
+        raster = face_glyph_raster(face, face.get_name_index(name.encode("ascii")))
+        if raster is None:
             blank += 1
             continue
-        ink = np.array(bitmap.buffer, dtype=np.uint8).reshape(bitmap.rows, bitmap.pitch)[:, : bitmap.width]
-        padded = np.zeros((ink.shape[0] + 2, ink.shape[1] + 2), np.float32)
-        padded[1:-1, 1:-1] = ink / 255.0  # ink=1 on a zero border: polarity is unambiguous
-        out[i] = to_uint8(canonical_raster(padded, denoise=False))
+        out[i] = raster
     return start, out, blank
+
+
+def face_glyph_raster(face, index: int) -> np.ndarray | None:  # type: ignore[no-untyped-def]
+    """Canonical uint8 raster of glyph *index* of a FreeType face already sized to
+    :data:`RENDER_PX` (None for a glyph with no ink). The one path every reference glyph —
+    IPAmj or an added set's — takes."""
+    import freetype
+
+    face.load_glyph(index, freetype.FT_LOAD_RENDER | freetype.FT_LOAD_NO_HINTING)
+    bitmap = face.glyph.bitmap
+    if bitmap.rows == 0 or bitmap.width == 0:
+        return None
+    ink = np.array(bitmap.buffer, dtype=np.uint8).reshape(bitmap.rows, bitmap.pitch)[:, : bitmap.width]
+    padded = np.zeros((ink.shape[0] + 2, ink.shape[1] + 2), np.float32)
+    padded[1:-1, 1:-1] = ink / 255.0  # ink=1 on a zero border: polarity is unambiguous
+    return to_uint8(canonical_raster(padded, denoise=False))
 
 
 def render_glyph(font_path: Path, glyph_name: str) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from gaiji.reference.records import MJRecord
+from gaiji.reference.records import MJRecord, SetRecord
 
 
 def display_width(text: str) -> int:
@@ -37,6 +37,26 @@ def summary_row(rec: MJRecord) -> dict[str, Any]:
         "strokes": "" if rec.total_strokes is None else str(rec.total_strokes),
         "juki": rec.juki,
         "koseki": rec.koseki,
+    }
+
+
+def set_summary_row(rec: SetRecord) -> dict[str, Any]:
+    """An added set's record in the same shape as :func:`summary_row` (``mj`` empty), plus
+    ``set`` and ``id``: the character is (set, id)."""
+    return {
+        "set": rec.set_name,
+        "id": rec.id,
+        "mj": "",
+        "char": rec.char,
+        "ucs": rec.ucs,
+        "ivs": rec.ivs,
+        "readings": "・".join(rec.readings[:4]) + ("…" if len(rec.readings) > 4 else ""),
+        "radical+strokes": f"{rec.radical}+{rec.inner_strokes or 0}" if rec.radical else "",
+        "strokes": "" if rec.total_strokes is None else str(rec.total_strokes),
+        "juki": rec.juki,
+        "koseki": rec.koseki,
+        "related_mj": rec.related_mj,
+        "font": rec.font_name if rec.has_glyph else "(no glyph)",
     }
 
 

@@ -55,3 +55,37 @@ class MJRecord:
         data["fallbacks"] = [Fallback(**f) for f in data.get("fallbacks", [])]
         data["radicals"] = [tuple(r) for r in data.get("radicals", [])]
         return cls(**data)
+
+
+@dataclass(frozen=True)
+class SetRecord:
+    """One character of an added reference set (see :mod:`gaiji.reference.refsets`):
+    identified as (``set_name``, ``id``), never by its code alone."""
+
+    set_name: str
+    id: str  # the set's own identifier
+    char: str  # base + selector ('' when the list gives no code)
+    ucs: str  # 'U+2A700' (may be a private-use code)
+    ivs: str  # 'U+E0100' or ''
+    private_use: bool  # the code is in a Private Use Area: meaningful only with the set's font
+    readings: list[str]
+    radical: int | None
+    inner_strokes: int | None
+    total_strokes: int | None
+    related_mj: str
+    related_ucs: str
+    koseki: str
+    juki: str
+    note: str
+    font: str  # file name of the font that draws it ('' without a glyph)
+    font_name: str  # the font's family name, for the vendor
+    glyph_name: str
+    has_glyph: bool
+    line: int  # row in the list file
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SetRecord:
+        return cls(**data)

@@ -49,6 +49,9 @@ def event_line(event: Event) -> str:
     body = event.body
     if event.kind == "setting":
         what, cls = f"two_person={body.get('two_person')}", ""
+    elif event.kind in ("recheck", "reference_recheck"):  # gaiji.review.recheck
+        what = f"{body.get('entry') or body.get('reference_set', '')} {body.get('from_version')} → {body.get('to_version')}"
+        cls = "back to review" if event.kind == "recheck" else f"{len(body.get('affected', []))} sent back"
     else:
         what = f"{body.get('mj')} {body.get('char', '')}".strip() if body.get("mj") else "—"
         cls = body.get("identification_class", "")

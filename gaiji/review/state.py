@@ -10,6 +10,8 @@ view held by :data:`AUTO_REVIEWER`. From the views:
 * one view, two or more holders    → ``checked`` (final: a second person confirmed it)
 * one view, settled by someone     → ``checked``
 * one view, one human holder       → ``decided`` (final only when the two-person rule is off)
+* a ``recheck`` event              → the views are set aside: ``pending`` again
+  (the reference changed under the chosen entry, :mod:`gaiji.review.recheck`)
 """
 
 from __future__ import annotations
@@ -116,6 +118,10 @@ class ItemState:
     def apply(self, seq: int, at: str, kind: str, reviewer: str, body: dict[str, Any]) -> None:
         self.last_seq = seq
         self.events += 1
+        if kind == "recheck":  # the reference changed under the chosen entry: back to review
+            self.proposals = {}
+            self.settled_by = self.settled_at = None
+            return
         if kind not in ("decision", "auto_accept", "settle"):
             return
         mj = body.get("mj")

@@ -362,6 +362,15 @@ class ReviewStore:
         )
         return self._append(gid, "settle", name, body, request_id)
 
+    def append_review_event(self, gaiji_id: str, kind: str, reviewer: str, body: dict[str, Any]) -> Event:
+        """Append a ``recheck`` (one gaiji back to review) or ``reference_recheck`` (the set
+        rechecked across reference versions, ``gaiji_id`` empty) event; see
+        :mod:`gaiji.review.recheck`."""
+        if kind not in ("recheck", "reference_recheck"):
+            raise ReviewError(f"{kind!r} events are recorded through their own method")
+        gid = self._check_gaiji(gaiji_id) if kind == "recheck" else ""
+        return self._append(gid, kind, _clean_reviewer(reviewer), body, None)
+
     def set_two_person(self, enabled: bool, reviewer: str) -> Event:
         """Switch the two-person rule for this set (recorded in the audit trail)."""
         return self._append("", "setting", _clean_reviewer(reviewer), {"two_person": bool(enabled)}, None)
@@ -391,6 +400,8 @@ class ReviewStore:
             for ev in self.events(after=self._folded_seq):
                 if ev.kind == "setting":
                     self._two_person = bool(ev.body.get("two_person", True))
+                elif ev.kind == "reference_recheck":
+                    pass  # a set-level record (gaiji.review.recheck), no gaiji's state
                 else:
                     item = self._items.setdefault(ev.gaiji_id, ItemState(ev.gaiji_id))
                     item.apply(ev.seq, ev.at, ev.kind, ev.reviewer, ev.body)

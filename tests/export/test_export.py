@@ -13,6 +13,7 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 from lxml import etree
 
 from gaiji.cli import cli
+from gaiji.errors import ContractError
 from gaiji.export.columns import COLUMN_NAMES
 from gaiji.export.mapping import export_mapping
 from gaiji.export.readers import read_mapping
@@ -269,7 +270,11 @@ def test_decisions_against_another_reference_version_are_reported(tmp_path, refe
     for who in ("sato", "suzuki"):
         store.record_decision("r1", who, {"mj": "MJ000078"}, "字形一致", reference_version="IPAmj明朝 004.01")
     store.close()
-    result = export_mapping(folder, tmp_path / "m.csv", reference=reference)
+    # refused until rechecked (gaiji review recheck) or explicitly allowed
+    with pytest.raises(ContractError, match=r"another reference version.*IPAmj明朝 004.01.*--allow-reference-change"):
+        export_mapping(folder, tmp_path / "m.csv", reference=reference)
+    assert not (tmp_path / "m.csv").exists()
+    result = export_mapping(folder, tmp_path / "m.csv", reference=reference, allow_reference_change=True)
     assert [(i.kind, i.gaiji_id) for i in result.report] == [("reference-changed", "r1")]
     assert "IPAmj明朝 004.01" in result.report[0].detail
     # the row records the version it was decided against
