@@ -21,11 +21,12 @@ apt_pkgs=(fonts-ipamj-mincho fonts-hanazono fonts-ipafont-mincho fonts-ipafont-g
           fonts-ipaexfont fonts-vlgothic fonts-takao-mincho fonts-horai-umefont
           fonts-noto-cjk fonts-morisawa-bizud-mincho fonts-morisawa-bizud-gothic fonts-klee)
 # xfonts-utils: bdftopcf, to test PCF reading against the X.org converter; xfonts-shinonome and
-# xfonts-intl-japanese(-big): real 12–24 px bitmap fonts for the match benchmark
+# xfonts-intl-japanese(-big): real 12–24 px bitmap fonts for the match benchmark; fonts-unifont and
+# xfonts-kaname: real 16 / 12 px bitmap fonts the match verifier learns from (scripts/train_matcher.py)
 # fonts-babelstone-han: a second design of CJK Ext C–F, from which the bundled added-set
 #   sample's gaiji are drawn (gaiji/sample/refset/generate.py; its test regenerates them)
 if (( want_test )); then apt_pkgs+=(chromium chromium-driver xfonts-utils xfonts-shinonome xfonts-intl-japanese
-                                    xfonts-intl-japanese-big fonts-babelstone-han); fi
+                                    xfonts-intl-japanese-big fonts-babelstone-han fonts-unifont xfonts-kaname); fi
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

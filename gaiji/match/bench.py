@@ -224,31 +224,32 @@ def render_query_bitmap(img: np.ndarray, rng: np.random.Generator) -> np.ndarray
 
 def real_bitmap_glyphs(px: int) -> list[tuple[str, dict[str, np.ndarray]]]:
     """``[(font name, {character: uint8 ink image})]`` of the installed real bitmap fonts of
-    ``px`` pixels (JIS X 0208 codes decoded through EUC-JP)."""
+    ``px`` pixels."""
+    return [(path.name.split(".")[0], pcf_glyphs(path)) for path in REAL_BITMAP_FONTS.get(px, ()) if path.is_file()]
+
+
+def pcf_glyphs(path: Path) -> dict[str, np.ndarray]:
+    """``{character: uint8 ink image}`` of a JIS X 0208 / 0212 PCF font (codes decoded through
+    EUC-JP), each glyph drawn in the font's cell."""
     from gaiji.extract.bitmapfonts import _cell, char_image, parse_pcf
     from gaiji.extract.detect import read_maybe_gzipped
 
-    out = []
-    for path in REAL_BITMAP_FONTS.get(px, ()):
-        if not path.is_file():
+    font = parse_pcf(read_maybe_gzipped(path), str(path))
+    cell = _cell(font)
+    glyphs: dict[str, np.ndarray] = {}
+    # JIS X 0208 is EUC-JP's two-byte plane; JIS X 0212 (補助漢字) its 0x8F-prefixed one
+    prefix = b"\x8f" if font.charset.upper().startswith("JISX0212") else b""
+    for ch in font.chars:
+        if ch.ink is None or ch.encoding < 0x2121:
             continue
-        font = parse_pcf(read_maybe_gzipped(path), str(path))
-        cell = _cell(font)
-        glyphs: dict[str, np.ndarray] = {}
-        # JIS X 0208 is EUC-JP's two-byte plane; JIS X 0212 (補助漢字) its 0x8F-prefixed one
-        prefix = b"\x8f" if font.charset.upper().startswith("JISX0212") else b""
-        for ch in font.chars:
-            if ch.ink is None or ch.encoding < 0x2121:
-                continue
-            try:
-                char = (prefix + bytes([(ch.encoding >> 8) | 0x80, (ch.encoding & 0xFF) | 0x80])).decode("euc_jp")
-            except UnicodeDecodeError:
-                continue
-            img = 255 - np.asarray(char_image(ch, cell).convert("L"), np.uint8)
-            if img.max() > 0:
-                glyphs[char] = img
-        out.append((path.name.split(".")[0], glyphs))
-    return out
+        try:
+            char = (prefix + bytes([(ch.encoding >> 8) | 0x80, (ch.encoding & 0xFF) | 0x80])).decode("euc_jp")
+        except UnicodeDecodeError:
+            continue
+        img = 255 - np.asarray(char_image(ch, cell).convert("L"), np.uint8)
+        if img.max() > 0:
+            glyphs[char] = img
+    return glyphs
 
 
 def no_equivalent_chars(renderers: list[FontRenderer], mj_chars: set[str]) -> list[tuple[str, FontRenderer]]:
@@ -263,7 +264,8 @@ def no_equivalent_chars(renderers: list[FontRenderer], mj_chars: set[str]) -> li
         cmap = font.getBestCmap() or {}
         for cp in sorted(cmap):
             c = chr(cp)
-            if _is_ideograph(c) and c not in mj_chars and cp >= 0x20000:
+            # compatibility ideographs (U+2F800…) are canonically another character: not "absent"
+            if _is_ideograph(c) and c not in mj_chars and cp >= 0x20000 and not 0x2F800 <= cp <= 0x2FA1F:
                 out.append((c, r))
     return out
 
@@ -366,7 +368,7 @@ def make_queries(
                 flipped = img[:, ::-1] if rng.random() < 0.7 else img[::-1, :]
                 a = canonical_uint8(img) > 90
                 b = canonical_uint8(np.ascontiguousarray(flipped)) > 90
-                if (a & b).sum() / max((a | b).sum(), 1) > 0.6:  # nearly symmetric: still the same character
+                if (a & b).sum() / max((a | b).sum(), 1) > 0.45:  # nearly symmetric: still the same character
                     continue
                 save(subset, made, np.ascontiguousarray(flipped), "HanaMinA mirrored", char, -1)
                 made += 1

@@ -147,7 +147,9 @@ def search_shortlist(
     """
     q = len(raw)
     extra = 24 if exclude_groups is not None else 0
-    k_search = k1 + extra
+    available = len(index.searchable)
+    k1 = min(k1, available)
+    k_search = min(k1 + extra, available)
     small = np.zeros(q, bool) if sides is None else (np.asarray(sides) > 0) & (np.asarray(sides) <= SMALL_SIDE)
     s1 = np.zeros((q, k_search), np.float32)
     rows1 = np.zeros((q, k_search), np.int64)

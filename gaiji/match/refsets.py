@@ -205,6 +205,14 @@ def rank_with_sets(
             from gaiji.match.verified import rank_rasters_verified
 
             ranked = rank_rasters_verified(idx, rasters, hints, top_k=k, features=features, sides=sides)
+            # a set glyph goes above the MJ rank 1 only when the search, too, finds it closer
+            # (higher re-rank similarity) than MJ's rank 1: the verifier alone does not move an
+            # MJ-only gaiji to a set glyph, so MJ results do not change with every set added
+            below = np.nextafter(mj_ranked.score[:, :1], -np.inf)
+            may = ranked.rerank_score > mj_ranked.rerank_score[:, :1]
+            capped = np.where(may, np.minimum(np.maximum(ranked.score, mj_ranked.score[:, :1] + 1e-9), 1.0),
+                              np.minimum(ranked.score, below))
+            ranked = dataclasses.replace(ranked, score=capped)
         else:
             ranked = rank_rasters(idx, rasters, hints, top_k=k, shortlist=max(k + 1, min(48, n)),
                                   features=features, sides=sides)

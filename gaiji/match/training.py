@@ -94,6 +94,43 @@ def render_variant_queries(
     return np.stack(rasters), np.asarray(answers, np.int64), np.asarray(sides, np.int64)
 
 
+#: real bitmap fonts the verifier also learns from (pixel designs, not FreeType renderings):
+#: GNU Unifont's Japanese 16 px glyphs and Kaname 12 px (Debian fonts-unifont, xfonts-kaname);
+#: the benchmark's bitmap fonts (Shinonome, JIS X 0212 fonts) are different designs
+BITMAP_TRAINING_FONTS = (Path("/usr/share/fonts/opentype/unifont/unifont_jp.otf"),
+                         Path("/usr/share/fonts/X11/misc/knmzn12x.pcf.gz"))
+
+
+def bitmap_font_queries(index: Any, chars: list[str], *, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each character as drawn by the installed real bitmap fonts: ``(rasters, answers, sides)``."""
+    from gaiji.match.bench import pcf_glyphs
+    from gaiji.match.prepare import query_raster_and_side
+    from gaiji.match.synth import FontRenderer
+
+    row_of = {r.base_char: i for i, r in enumerate(index.rows)}
+    wanted = set(chars)
+    sources: list[dict[str, np.ndarray]] = []
+    for path in BITMAP_TRAINING_FONTS:
+        if not path.is_file():
+            continue
+        if path.suffix == ".otf":  # a pixel font stored as outlines: render it at its own size
+            r = FontRenderer(FontSpec(path.stem, path, "gothic"))
+            sources.append({c: img for c in chars if (img := r.render(c, 16, antialias=False)) is not None})
+        else:
+            sources.append({c: g for c, g in pcf_glyphs(path).items() if c in wanted})
+    rasters, answers, sides = [], [], []
+    for glyphs in sources:
+        for c, img in glyphs.items():
+            if c in row_of and img.max() > 0:
+                raster, side = query_raster_and_side(img)
+                rasters.append(raster)
+                answers.append(row_of[c])
+                sides.append(side)
+    if not rasters:
+        return np.zeros((0, 64, 64), np.uint8), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.stack(rasters), np.asarray(answers, np.int64), np.asarray(sides, np.int64)
+
+
 def _queries(index: Any, fonts: list[FontSpec], chars: list[str], *, per_font: int, seed: int,
              weights: dict[str, float] | None, progress: Progress, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rasters, labels, _, sides = render_variations(fonts, chars, per_font=per_font, seed=seed, progress=progress,
@@ -274,6 +311,8 @@ def train_matcher(
         q_r, q_a, q_s = _cached(cache, f"verifier-ume-{scale}", lambda: _queries(
             index, fonts, train_chars, per_font=per_font, seed=SEED + 10, weights=None, progress=progress,
             label="rendering verifier queries"))
+        b_r, b_a, b_s = _cached(cache, "verifier-bitmap-fonts", lambda: bitmap_font_queries(index, train_chars, seed=SEED + 13))
+        q_r, q_a, q_s = np.concatenate([q_r, b_r]), np.concatenate([q_a, b_a]), np.concatenate([q_s, b_s])
         v_ids = [i for c in v_train for i in variants[c]]
         vr, va, vs = _cached(cache, f"verifier-variants-{scale}", lambda: render_variant_queries(
             ipamj, rows, v_ids, per_row=max(1, round(2 * scale)), seed=SEED + 11))
@@ -284,7 +323,8 @@ def train_matcher(
         x, y = np.concatenate([x1, x2]), np.concatenate([y1, y2])
         progress(2, 3, "fitting the verifier")
         verifier, v_info = fit_verifier(x, y, seed=SEED, vectors=vectors)
-        v_info.update({"fonts": [f.name for f in fonts], "one_glyph_queries": int(len(q_a)),
+        v_info.update({"fonts": [f.name for f in fonts] + [p.name for p in BITMAP_TRAINING_FONTS if p.is_file()],
+                       "bitmap_font_queries": int(len(b_a)), "one_glyph_queries": int(len(q_a)),
                        "variant_queries": int(len(va)), "variant_characters": len(v_train)})
         verifier.save(out_dir / "verifier.npz")
         info["verifier"] = v_info
@@ -332,7 +372,7 @@ def train_matcher(
     from gaiji.match.bench import BENCH_FONTS
 
     info["font_split"] = {
-        "training": [f.name for f in fonts],
+        "training": [f.name for f in fonts] + [p.name.split(".")[0] for p in BITMAP_TRAINING_FONTS if p.is_file()],
         "calibration": [f.name for f in installed(TRUST_FONTS)] + ["IPAmjMincho (variant characters only)"],
         "benchmark": [f.name for f in BENCH_FONTS],
     }

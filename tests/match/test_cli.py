@@ -54,7 +54,13 @@ def test_match_writes_the_contract_columns(tiny_set: Path, tmp_path: Path):
     assert first["reading_matched"] == "つじ"
     assert rows[3]["mj"] == "MJ028902"
     for r in rows:
-        assert 0.0 <= float(r["confidence"]) <= 1.0
+        # match v2: confidence (and ucs_confidence, no_match) belong to rank 1; other ranks leave it empty
+        if r["rank"] == "1":
+            assert 0.0 <= float(r["confidence"]) <= 1.0
+            assert 0.0 <= float(r["no_match"]) <= 1.0 and 0.0 <= float(r["ucs_confidence"]) <= 1.0
+        else:
+            assert r["confidence"] == ""
+        assert 0.0 <= float(r["score"]) <= 1.0
         assert r["auto_accept"] in ("0", "1")
         if r["rank"] != "1":
             assert r["auto_accept"] == "0"
@@ -99,7 +105,11 @@ def test_bench_match_small_runs_and_reports_every_subset(match_index, tmp_path: 
     # every subset, except the gothic one when no gothic benchmark font is installed
     expected = [n for n in SUBSETS if n != "outline_gothic" or any(f.path.is_file() for f in GOTHIC_FONTS)]
     assert names == expected
-    assert report["overall"]["n"] == sum(s["n"] for s in report["subsets"])
+    # overall leaves out the no-equivalent subset (it has no right answer)
+    assert report["overall"]["n"] == sum(s["n"] for s in report["subsets"] if s["name"] != "no_equivalent")
     assert report["overall"]["top1"] > report["overall"]["baseline_top1"]  # beats brute-force pixels
+    assert [s["name"] for s in report["v1_subsets"]] == names  # the old matcher, side by side
+    for s in report["subsets"]:  # precision's lower bound never exceeds the precision
+        assert not s["accepted"] or s["precision_lower95"] <= s["accept_precision"]
     assert (tmp_path / "b" / "set" / "answers.csv").is_file()
-    assert report["speed"]["gaiji_per_s"] > 0
+    assert report["speed"]["v2_per_s"] > 0 and report["speed"]["cli_v2_per_s"] > 0
