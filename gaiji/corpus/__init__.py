@@ -1,0 +1,9 @@
+"""Pipeline stage: corpus — many municipalities' gaiji sets as one corpus.
+
+Shared glyphs are found once (:mod:`.group`), each distinct glyph is matched once and the
+candidates fanned out to every set (:mod:`.match`), a final decision on one member becomes a
+proposal for the rest of its group (:mod:`.reuse`), and :mod:`.export` writes per-municipality
+mapping tables plus one national table of groups. :mod:`.engine` runs the partitions on Dask
+(an embedded ``LocalCluster`` or an existing cluster by scheduler address); :mod:`.simulate`
+makes a national-scale corpus with a separate truth file.
+"""
