@@ -51,7 +51,7 @@ def dask_client(scheduler: str | None = None, *, workers: int | None = None, hom
             if n < 1:
                 raise InputError(f"--workers {n}: need at least one worker")
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, memory_limit=memory_limit)
+                                   dashboard_address=":0", memory_limit=memory_limit)
             client = Client(cluster)
     except GaijiError:
         raise

@@ -14,6 +14,11 @@
      within that distance of a stroke pixel of the other, so a missing dot or stroke (辻 vs
      辻󠄀, 吉 vs 𠮷) keeps two glyphs apart however similar they are overall.
 
+   * the two come from different resolutions: their ink boxes differ by at least
+     :data:`MIN_SIDE_CHANGE` source pixels. At one resolution the same glyph is the same
+     bitmap (identical, step 1); two *different* bitmaps of one size that are this close are
+     another drawing — often a variant (㑹󠄀/㑹󠄁 differ by under 2 px) — and stay apart.
+
    Otherwise the class starts a group of its own and becomes its representative.
 
 The thresholds are strict on purpose: a wrong merge would propose one character's decision
@@ -37,6 +42,7 @@ from gaiji.progress import Progress, no_progress
 
 MIN_COSINE = 0.97
 MAX_STROKE_DISTANCE = 2.5  # pixels of the 64 × 64 canonical raster
+MIN_SIDE_CHANGE = 2  # source pixels
 NEIGHBOURS = 8
 INK = 100  # uint8 canonical raster value counted as stroke
 MEMBERSHIPS = "memberships"
@@ -82,7 +88,7 @@ def group_gaiji(table: pa.Table, *, set_order: list[str], progress: Progress = n
     """Group the prepared gaiji (the ``gaiji`` corpus table)."""
     import faiss
 
-    meta = table.select(["municipality", "set", "gaiji_id", "position", "blank", "raster_hash"])
+    meta = table.select(["municipality", "set", "gaiji_id", "position", "blank", "raster_hash", "side"])
     order_of = {name: i for i, name in enumerate(set_order)}
     sets = meta.column("set").to_pylist()
     positions = meta.column("position").to_numpy()
@@ -93,9 +99,12 @@ def group_gaiji(table: pa.Table, *, set_order: list[str], progress: Progress = n
     for i in row_order:
         if not blank[i]:
             classes.setdefault(hashes[i], []).append(i)
-    keys = sorted(classes, key=lambda h: (-len(classes[h]), row_order.index(classes[h][0]) if False else classes[h][0]))
+    rank = {i: k for k, i in enumerate(row_order)}
+    keys = sorted(classes, key=lambda h: (-len(classes[h]), rank[classes[h][0]]))
     # representatives' features and rasters only (not every gaiji's)
     rep_rows = np.array([classes[h][0] for h in keys], np.int64)
+    side_all = meta.column("side").to_numpy()
+    sides = side_all[rep_rows] if len(rep_rows) else np.zeros(0, np.int64)
     reps = table.select(["features", "raster"]).take(pa.array(rep_rows)) if len(rep_rows) else None
     feats = features_of(reps) if reps is not None else np.zeros((0, 512), np.float32)
     rasters = rasters_of(reps) if reps is not None else np.zeros((0, 64, 64), np.uint8)
@@ -121,6 +130,8 @@ def group_gaiji(table: pa.Table, *, set_order: list[str], progress: Progress = n
                 if nb < 0 or nb == c or s < MIN_COSINE or leader[nb] < 0:
                     continue
                 lead = int(leader[nb])
+                if abs(int(sides[c]) - int(sides[lead])) < MIN_SIDE_CHANGE:
+                    continue
                 cos = float(x[c] @ x[lead])
                 if cos < MIN_COSINE or cos <= best_cos:
                     continue
@@ -163,7 +174,8 @@ def group_gaiji(table: pa.Table, *, set_order: list[str], progress: Progress = n
         else:
             relation, cos, d = "near", float(cosine[c]), float(distance[c])
             ev = (f"near-identical to {sets[rep]}/{gids[rep]}: feature cosine {cos:.4f} ≥ {MIN_COSINE}, "
-                  f"stroke distance {d:.2f} ≤ {MAX_STROKE_DISTANCE} px of 64")
+                  f"stroke distance {d:.2f} ≤ {MAX_STROKE_DISTANCE} px of 64, "
+                  f"ink {int(side_all[i])} px vs {int(side_all[rep])} px")
         mem["group_id"].append(group_id[c])
         mem["exact_class"].append(hashes[i])
         mem["relation"].append(relation)
@@ -215,7 +227,7 @@ def group_corpus(corpus: str | Path, *, progress: Progress = no_progress) -> Gro
 
     entries = read_registry(corpus)
     table = read_table(corpus, GAIJI_TABLE, ["municipality", "set", "gaiji_id", "position", "blank",
-                                              "raster_hash", "features", "raster"])
+                                              "raster_hash", "side", "features", "raster"])
     grouping = group_gaiji(table, set_order=[e.name for e in entries], progress=progress)
     write_partitioned(corpus, MEMBERSHIPS, grouping.memberships)
     write_parquet(grouping.groups, table_dir(corpus, GROUPS) / "national.parquet")

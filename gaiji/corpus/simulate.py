@@ -75,8 +75,9 @@ class SimulationOptions:
     municipalities: int = 80
     gaiji_per: int = 1250
     seed: int = 20261130
-    zipf: float = 1.1  # exponent of the character distribution
-    pool: int = 20000  # MJ characters in the long tail
+    zipf: float = 1.0  # exponent of the character distribution
+    pool: int = 4000  # MJ characters the towns' gaiji are drawn from (the long tail)
+    duplicates: float = 0.01  # characters a town registered twice, on two codes
     shifted: float = 0.30  # of vendor glyphs: placed elsewhere in the cell
     resized: float = 0.10  # of vendor glyphs: at another size (half bitmap-scaled, half re-rasterised)
     local: float = 0.03  # of all gaiji: drawn locally (unique)
@@ -204,6 +205,11 @@ def simulate_corpus(
 
     if options.municipalities < 1 or options.gaiji_per < 1:
         raise InputError("--municipalities and --gaiji-per must be at least 1")
+    if options.gaiji_per * 1.3 > min(options.pool, 4900):
+        raise InputError(
+            f"--gaiji-per {options.gaiji_per}: a town draws distinct characters from a pool of "
+            f"{options.pool} on at most 6,400 private codes; use at most {int(min(options.pool, 4900) / 1.3)}"
+        )
     root = Path(out)
     if (root / "corpus.json").exists():
         raise InputError(f"{root} already holds a corpus; choose a new folder for the simulation")
@@ -232,10 +238,15 @@ def simulate_corpus(
         (set_dir / "glyphs").mkdir(parents=True, exist_ok=True)
         n = max(1, int(round(options.gaiji_per * rng.uniform(0.7, 1.3))))
         with_ledger = rng.random() < 0.6
-        codes = rng.permutation(0x1900)[:n] + 0xE000  # each town its own private codes
+        codes = rng.permutation(0x1900)[: n + n // 10] + 0xE000  # each town its own private codes
         rows: list[dict[str, str]] = []
+        # a town registers a character once (a few twice, on two codes): draw without replacement
+        picks = rng.choice(len(pool), size=min(n, len(pool)), replace=False, p=weights)
+        dup = rng.random(len(picks)) < options.duplicates
+        picks = np.concatenate([picks, picks[dup]])[:n]
+        n = len(picks)
         for i in range(n):
-            entry = pool[int(rng.choice(len(pool), p=weights))]
+            entry = pool[int(picks[i])]
             gid = f"{name}-{codes[i]:04X}"
             kind = "vendor"
             u = rng.random()
