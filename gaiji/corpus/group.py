@@ -19,6 +19,9 @@
      bitmap (identical, step 1); two *different* bitmaps of one size that are this close are
      another drawing — often a variant (㑹󠄀/㑹󠄁 differ by under 2 px) — and stay apart.
 
+   A class joins only when exactly one group passes, and neither it nor that group's
+   representative is *crowded* — has a different bitmap of its own size passing the same
+   tests (a character whose variants are look-alikes at that resolution).
    Otherwise the class starts a group of its own and becomes its representative.
 
 The thresholds are strict on purpose: a wrong merge would propose one character's decision
@@ -124,22 +127,37 @@ def group_gaiji(table: pa.Table, *, set_order: list[str], progress: Progress = n
                 dt[c] = _distance_to_ink(rasters[c])
             return dt[c]
 
+        def close(a: int, b: int) -> tuple[float, float] | None:
+            cos = float(x[a] @ x[b])
+            if cos < MIN_COSINE:
+                return None
+            d = stroke_distance(rasters[a], rasters[b], da=dist_map(a), db=dist_map(b))
+            return (cos, d) if d <= MAX_STROKE_DISTANCE else None
+
+        # a class with a different bitmap of its own size this close has look-alikes at this
+        # resolution (variants one dot apart): it is never merged by resemblance alone
+        crowded = np.zeros(n, bool)
         for c in range(n):
-            best, best_cos, best_d = -1, -1.0, 0.0
             for s, nb in zip(sims[c], nbrs[c]):
-                if nb < 0 or nb == c or s < MIN_COSINE or leader[nb] < 0:
-                    continue
-                lead = int(leader[nb])
-                if abs(int(sides[c]) - int(sides[lead])) < MIN_SIDE_CHANGE:
-                    continue
-                cos = float(x[c] @ x[lead])
-                if cos < MIN_COSINE or cos <= best_cos:
-                    continue
-                d = stroke_distance(rasters[c], rasters[lead], da=dist_map(c), db=dist_map(lead))
-                if d <= MAX_STROKE_DISTANCE:
-                    best, best_cos, best_d = lead, cos, d
-            if best >= 0:
-                leader[c], cosine[c], distance[c] = best, best_cos, best_d
+                if nb >= 0 and nb != c and s >= MIN_COSINE and abs(int(sides[c]) - int(sides[nb])) < MIN_SIDE_CHANGE:
+                    if close(c, int(nb)) is not None:
+                        crowded[c] = True
+                        break
+        for c in range(n):
+            passing: dict[int, tuple[float, float]] = {}
+            if not crowded[c]:
+                for s, nb in zip(sims[c], nbrs[c]):
+                    if nb < 0 or nb == c or s < MIN_COSINE or leader[nb] < 0:
+                        continue
+                    lead = int(leader[nb])
+                    if lead in passing or crowded[lead] or abs(int(sides[c]) - int(sides[lead])) < MIN_SIDE_CHANGE:
+                        continue
+                    found = close(c, lead)
+                    if found is not None:
+                        passing[lead] = found
+            if len(passing) == 1:  # exactly one group it could belong to
+                lead, (cos, d) = next(iter(passing.items()))
+                leader[c], cosine[c], distance[c] = lead, cos, d
             else:
                 leader[c] = c
             if c % 5000 == 0:
