@@ -5,5 +5,5 @@ candidates fanned out to every set (:mod:`.match`), a final decision on one memb
 proposal for the rest of its group (:mod:`.reuse`), and :mod:`.export` writes per-municipality
 mapping tables plus one national table of groups. :mod:`.engine` runs the partitions on Dask
 (an embedded ``LocalCluster`` or an existing cluster by scheduler address); :mod:`.simulate`
-makes a national-scale corpus with a separate truth file.
+makes a national-scale corpus whose answer key is kept apart from the stages.
 """
