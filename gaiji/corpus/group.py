@@ -87,8 +87,14 @@ def _distance_to_ink(r: np.ndarray) -> np.ndarray:
     return cv2.distanceTransform((r <= INK).astype(np.uint8), cv2.DIST_L2, 3)
 
 
-def group_gaiji(table: pa.Table, *, set_order: list[str], progress: Progress = no_progress) -> Grouping:
-    """Group the prepared gaiji (the ``gaiji`` corpus table)."""
+def group_gaiji(table: pa.Table, *, set_order: list[str], progress: Progress = no_progress,
+                rep_loader: Any = None) -> Grouping:
+    """Group the prepared gaiji (the ``gaiji`` corpus table).
+
+    ``rep_loader(rows)`` returns ``(features, rasters)`` of the given table rows; by default
+    they are taken from *table*, which then must hold those columns (the corpus reads them
+    only for each class's representative, to bound memory).
+    """
     import faiss
 
     meta = table.select(["municipality", "set", "gaiji_id", "position", "blank", "raster_hash", "side"])
@@ -108,9 +114,12 @@ def group_gaiji(table: pa.Table, *, set_order: list[str], progress: Progress = n
     rep_rows = np.array([classes[h][0] for h in keys], np.int64)
     side_all = meta.column("side").to_numpy()
     sides = side_all[rep_rows] if len(rep_rows) else np.zeros(0, np.int64)
-    reps = table.select(["features", "raster"]).take(pa.array(rep_rows)) if len(rep_rows) else None
-    feats = features_of(reps) if reps is not None else np.zeros((0, 512), np.float32)
-    rasters = rasters_of(reps) if reps is not None else np.zeros((0, 64, 64), np.uint8)
+    if rep_loader is not None:
+        feats, rasters = rep_loader(rep_rows)
+    else:
+        reps = table.select(["features", "raster"]).take(pa.array(rep_rows)) if len(rep_rows) else None
+        feats = features_of(reps) if reps is not None else np.zeros((0, 512), np.float32)
+        rasters = rasters_of(reps) if reps is not None else np.zeros((0, 64, 64), np.uint8)
     n = len(keys)
     leader = np.full(n, -1, np.int64)
     cosine = np.ones(n, np.float32)
@@ -243,10 +252,29 @@ def group_corpus(corpus: str | Path, *, progress: Progress = no_progress) -> Gro
     ``groups`` (one national table)."""
     from gaiji.corpus.registry import read_registry
 
+    import pyarrow.parquet as pq
+
     entries = read_registry(corpus)
-    table = read_table(corpus, GAIJI_TABLE, ["municipality", "set", "gaiji_id", "position", "blank",
-                                              "raster_hash", "side", "features", "raster"])
-    grouping = group_gaiji(table, set_order=[e.name for e in entries], progress=progress)
+    files = sorted(table_dir(corpus, GAIJI_TABLE).rglob("*.parquet"))
+    if not files:
+        read_table(corpus, GAIJI_TABLE)  # raises the "run the stage first" error
+    meta_cols = ["municipality", "set", "gaiji_id", "position", "blank", "raster_hash", "side"]
+    metas = [pq.read_table(f, columns=meta_cols) for f in files]
+    starts = np.cumsum([0] + [m.num_rows for m in metas])
+    table = pa.concat_tables(metas)
+
+    def load_reps(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        feats = np.zeros((len(rows), 512), np.float32)
+        rasters = np.zeros((len(rows), 64, 64), np.uint8)
+        which = np.searchsorted(starts, rows, side="right") - 1
+        for k in np.unique(which):
+            pick = np.flatnonzero(which == k)
+            part = pq.read_table(files[k], columns=["features", "raster"]).take(pa.array(rows[pick] - starts[k]))
+            feats[pick] = features_of(part)
+            rasters[pick] = rasters_of(part)
+        return feats, rasters
+
+    grouping = group_gaiji(table, set_order=[e.name for e in entries], progress=progress, rep_loader=load_reps)
     write_partitioned(corpus, MEMBERSHIPS, grouping.memberships)
     write_parquet(grouping.groups, table_dir(corpus, GROUPS) / "national.parquet")
     return grouping
