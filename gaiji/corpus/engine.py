@@ -36,7 +36,7 @@ def dask_client(scheduler: str | None = None, *, workers: int | None = None, hom
 
     from gaiji.corpus.worker import MatchIndexPlugin
 
-    cluster = None
+    cluster = client = None
     try:
         if scheduler:
             try:
@@ -53,13 +53,11 @@ def dask_client(scheduler: str | None = None, *, workers: int | None = None, hom
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                    dashboard_address=":0", memory_limit=memory_limit)
             client = Client(cluster)
-    except GaijiError:
-        raise
-    try:
         client.register_plugin(MatchIndexPlugin(home))
         yield client
     finally:
-        client.close()
+        if client is not None:
+            client.close()
         if cluster is not None:
             cluster.close()
 

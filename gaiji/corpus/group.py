@@ -40,7 +40,7 @@ import pyarrow as pa
 
 from gaiji.corpus.prepare import TABLE as GAIJI_TABLE
 from gaiji.corpus.prepare import features_of, rasters_of
-from gaiji.corpus.tables import read_table, write_parquet, write_partitioned, table_dir
+from gaiji.corpus.tables import read_table, table_dir, write_parquet, write_partitioned
 from gaiji.progress import Progress, no_progress
 
 MIN_COSINE = 0.97
@@ -148,10 +148,10 @@ def group_gaiji(table: pa.Table, *, set_order: list[str], progress: Progress = n
         crowded = np.zeros(n, bool)
         for c in range(n):
             for s, nb in zip(sims[c], nbrs[c]):
-                if nb >= 0 and nb != c and s >= MIN_COSINE and abs(int(sides[c]) - int(sides[nb])) < MIN_SIDE_CHANGE:
-                    if close(c, int(nb)) is not None:
-                        crowded[c] = True
-                        break
+                same_size = abs(int(sides[c]) - int(sides[nb])) < MIN_SIDE_CHANGE
+                if nb >= 0 and nb != c and s >= MIN_COSINE and same_size and close(c, int(nb)) is not None:
+                    crowded[c] = True
+                    break
         for c in range(n):
             passing: dict[int, tuple[float, float]] = {}
             if not crowded[c]:
@@ -250,9 +250,9 @@ def _group_summary(mem: pa.Table, rep_of: dict[int, int], keys: list[str], sets:
 def group_corpus(corpus: str | Path, *, progress: Progress = no_progress) -> Grouping:
     """Read the ``gaiji`` table, group it, write ``memberships`` (by municipality) and
     ``groups`` (one national table)."""
-    from gaiji.corpus.registry import read_registry
-
     import pyarrow.parquet as pq
+
+    from gaiji.corpus.registry import read_registry
 
     entries = read_registry(corpus)
     files = sorted(table_dir(corpus, GAIJI_TABLE).rglob("*.parquet"))

@@ -292,7 +292,7 @@ def match_set_exact(job: SetMatch) -> dict[str, Any]:
         return {"set": job.entry.name, "rows": None, "skipped": True}
     import pyarrow as pa
 
-    from gaiji.corpus.prepare import rasters_of, features_of
+    from gaiji.corpus.prepare import features_of, rasters_of
     from gaiji.corpus.worker import worker_index
     from gaiji.match.matcher import BLOCK, MatchResult, hints_for, match_rasters
     from gaiji.match.writer import write_candidates

@@ -107,7 +107,7 @@ def character_pool(reference: Any, fonts: list[Any], limit: int) -> list[PoolEnt
         if not (0x3400 <= cp <= 0x9FFF or 0x20000 <= cp <= 0x3FFFF):
             continue
         if r.ivs:
-            char = r.base_char + chr(int(r.ivs[2:], 16))
+            char = r.base_char + chr(int(r.ivs.removeprefix("U+"), 16))
             if per_base[r.base_char] < 2 or not broad.has(char):
                 continue
         else:
@@ -236,7 +236,7 @@ def simulate_corpus(
         name = f"m{m + 1:04d}-{code}"
         set_dir = root / SETS / name
         (set_dir / "glyphs").mkdir(parents=True, exist_ok=True)
-        n = max(1, int(round(options.gaiji_per * rng.uniform(0.7, 1.3))))
+        n = max(1, round(options.gaiji_per * rng.uniform(0.7, 1.3)))
         with_ledger = rng.random() < 0.6
         codes = rng.permutation(0x1900)[: n + n // 10] + 0xE000  # each town its own private codes
         rows: list[dict[str, str]] = []

@@ -28,7 +28,8 @@ def _proposals(path: Path, gid: str) -> Path:
 
 def test_the_desk_shows_the_proposal_and_records_nothing(tmp_path, reference):
     gset = build_set(tmp_path / "city")
-    gid = next(iter(csv.DictReader(open(gset / "glyphs.csv", encoding="utf-8"))))["gaiji_id"]
+    with open(gset / "glyphs.csv", encoding="utf-8") as fh:
+        gid = next(iter(csv.DictReader(fh)))["gaiji_id"]
     app = create_app(gset, reference=reference, proposals_path=_proposals(tmp_path / "p.csv", gid))
     client = signed_in(app)
     item = client.get(f"/api/item/{gid}").json

@@ -8,7 +8,15 @@ import pyarrow.parquet as pq
 import pytest
 
 import gaiji.corpus
-from gaiji.corpus.simulate import LOCAL_FONTS, SHARED_LIBRARY, TRUTH, VENDORS, SimulationOptions, _renderer, simulate_corpus
+from gaiji.corpus.simulate import (
+    LOCAL_FONTS,
+    SHARED_LIBRARY,
+    TRUTH,
+    VENDORS,
+    SimulationOptions,
+    _renderer,
+    simulate_corpus,
+)
 from gaiji.errors import InputError
 from gaiji.extract.gaijiset import read_gaiji_set
 
