@@ -47,9 +47,9 @@ def write_set(folder: Path, glyphs: dict[str, np.ndarray], readings: dict[str, s
     """A gaiji set (contract: glyphs.csv + glyphs/<id>.png, black ink on white)."""
     (folder / "glyphs").mkdir(parents=True, exist_ok=True)
     rows = []
-    for gid, ink in glyphs.items():
+    for i, (gid, ink) in enumerate(glyphs.items()):
         Image.fromarray(255 - ink).save(folder / "glyphs" / f"{gid}.png")
-        rows.append({"gaiji_id": gid, "source": "test", "code": "", "width": str(ink.shape[1]),
+        rows.append({"gaiji_id": gid, "source": "EUDC.TTE", "code": f"U+{0xE000 + i:04X}", "width": str(ink.shape[1]),
                      "height": str(ink.shape[0]), "reading": (readings or {}).get(gid, ""), "usage_count": "",
                      "note": "", "image": f"glyphs/{gid}.png", "blank": "1" if gid in blank else ""})
     (folder / "glyphs.csv").write_text(rows_to_csv(rows), encoding="utf-8")
