@@ -83,3 +83,31 @@ def test_prepare_resumes_without_redoing_finished_parts(tmp_path, three_towns):
 def test_registry_accepts_both_code_forms(tmp_path, three_towns, code):
     entries = add_sets(tmp_path / "c", [three_towns["town-a"]], municipality="千代田区", code=code)
     assert entries[0].code == code and read_registry(tmp_path / "c")[0].municipality == "千代田区"
+
+
+def test_a_rescaled_glyph_with_look_alike_variants_is_merged_into_neither(tmp_path):
+    """Where two variants are one dot apart at 24 px, a 32 px copy of one could be either:
+    it stays on its own (one more look) rather than risk the wrong decision."""
+    from tests.corpus.conftest import VARIANT_A, VARIANT_B
+    from tests.corpus.helpers import bitmap, in_cell, rescaled, write_set
+
+    a, b = bitmap(VARIANT_A, 24), bitmap(VARIANT_B, 24)
+    sets = {
+        "town-a": write_set(tmp_path / "town-a", {"a-var-a": in_cell(a, 24), "a-var-b": in_cell(b, 24)}),
+        "town-b": write_set(tmp_path / "town-b", {"b-var-a": in_cell(rescaled(a, 4 / 3), 32)}),
+    }
+    corpus = _prepared_corpus(tmp_path, sets)
+    group_corpus(corpus)
+    g = _groups(corpus)
+    assert len({g["a-var-a"], g["a-var-b"], g["b-var-a"]}) == 3
+
+
+def test_the_approximate_search_finds_the_same_neighbours_on_clear_cases():
+    from gaiji.corpus.group import nearest_classes
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(300, 64)).astype(np.float32)
+    x = np.repeat(centres, 100, axis=0) + rng.normal(scale=0.01, size=(30000, 64)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    sims, nbrs = nearest_classes(x, 5)  # 30,000 rows: the IVF path
+    assert (nbrs[:, 1:] // 100 == np.arange(30000)[:, None] // 100).mean() > 0.99
