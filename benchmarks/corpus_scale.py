@@ -79,7 +79,13 @@ def reuse_quality(corpus: Path) -> dict[str, float | int]:
     from gaiji.corpus.reuse import MemberDecision, propose
     from gaiji.corpus.tables import read_table
 
-    truth = {(r["set"], r["gaiji_id"]): r["mj"] for r in pq.read_table(corpus / "truth.parquet").to_pylist()}
+    truth_rows = pq.read_table(corpus / "truth.parquet").to_pylist()
+    truth = {(r["set"], r["gaiji_id"]): r["mj"] for r in truth_rows}
+    # a floor no shape grouping can beat: each character in each vendor design is one group
+    # (the design at another size counted as the same), each local drawing its own
+    designs = {(r["mj"], r["design"].split("@")[0].split("~")[0]) for r in truth_rows
+               if r["origin"] not in ("local", "blank")}
+    design_floor = len(designs) + sum(1 for r in truth_rows if r["origin"] in ("local", "blank"))
     mem = read_table(corpus, "memberships")
     rows = mem.to_pylist()
     groups: dict[str, list[str]] = {}
@@ -114,6 +120,7 @@ def reuse_quality(corpus: Path) -> dict[str, float | int]:
     return {
         "gaiji": n, "groups": len(groups), "blank": blank, "conflict_groups": reuse.conflict_groups,
         "reviewer_decisions": decisions_needed, "decision_share": round(decisions_needed / n, 4),
+        "design_floor": design_floor, "design_floor_share": round(design_floor / n, 4),
         "proposals": len(props), "proposals_right": right,
         "proposal_precision": round(right / len(props), 6) if props else None,
         "groups_auto_accepted": len(auto), "auto_accept_right": auto_right,

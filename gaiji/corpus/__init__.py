@@ -7,3 +7,13 @@ mapping tables plus one national table of groups. :mod:`.engine` runs the partit
 (an embedded ``LocalCluster`` or an existing cluster by scheduler address); :mod:`.simulate`
 makes a national-scale corpus whose answer key is kept apart from the stages.
 """
+
+from gaiji.corpus.export import export_corpus
+from gaiji.corpus.pipeline import run_stages
+from gaiji.corpus.registry import add_sets, read_registry
+from gaiji.corpus.reuse import propose_corpus
+from gaiji.corpus.simulate import simulate_corpus
+from gaiji.corpus.status import corpus_status
+
+__all__ = ["add_sets", "corpus_status", "export_corpus", "propose_corpus", "read_registry", "run_stages",
+           "simulate_corpus"]

@@ -3,18 +3,17 @@
 ``exact`` (the default) ranks each set exactly as ``gaiji match SET`` does — the same
 :func:`gaiji.match.matcher.match_rasters` call over the same rows in the same batches, from
 the prepared rasters — so ``candidates/<set>.csv`` is byte-identical to the file
-``gaiji match SET`` writes (tested). Sets are spread over the workers.
+``gaiji match SET`` writes with the same number of BLAS threads (tested; Dask workers use
+one). Sets are spread over the workers.
 
-``dedupe`` ranks each distinct glyph once:
-
-A *match unit* is what the matcher sees for one gaiji: its canonical raster, the ink side in
-source pixels and its ledger hints. Identical glyphs with the same hints — the same vendor
+``dedupe`` ranks each distinct *match unit* once — what the matcher sees for one gaiji: its
+canonical raster, the ink side in source pixels and its ledger hints. Identical glyphs with the same hints — the same vendor
 bitmap in forty towns — are one unit, ranked once by
 :func:`gaiji.match.matcher.match_rasters`; the ranking is then fanned out to every member and
 each set's candidates are written by :func:`gaiji.match.writer.write_candidates`, the same
 writer ``gaiji match`` uses. The matcher's linear algebra (BLAS) rounds the last bits
 differently for a row in another batch, so a printed 4-decimal value can differ by 0.0001
-from the per-set file (measured: 8 of 3,790 rows, in ``gap``); rankings are the same.
+from the per-set file (measured: 8 of 3,790 rows, in ``gap``); rankings are the same (tested).
 
 Work is split into blocks of :data:`UNITS_PER_BLOCK` units (one Dask task each, its result
 saved atomically under ``work/match/`` by a fingerprint of its content) and one task per set
