@@ -54,13 +54,15 @@ class PeakMemory:
         self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
 
     def _run(self, interval: float) -> None:
+        import psutil
+
         while not self._stop.is_set():
             total = 0
             for p in [self._me, *self._me.children(recursive=True)]:
                 try:
                     total += p.memory_info().rss
-                except Exception:  # noqa: BLE001 - a process that just ended
-                    pass
+                except (psutil.NoSuchProcess, psutil.AccessDenied):  # a process that just ended
+                    continue
             self.peak = max(self.peak, total)
             self._stop.wait(interval)
 

@@ -120,8 +120,6 @@ def group_gaiji(table: pa.Table, *, set_order: list[str], progress: Progress = n
     they are taken from *table*, which then must hold those columns (the corpus reads them
     only for each class's representative, to bound memory).
     """
-    import faiss
-
     meta = table.select(["municipality", "set", "gaiji_id", "position", "blank", "raster_hash", "side"])
     order_of = {name: i for i, name in enumerate(set_order)}
     sets = meta.column("set").to_pylist()
