@@ -66,7 +66,7 @@ class PeakMemory:
             self.peak = max(self.peak, total)
             self._stop.wait(interval)
 
-    def __enter__(self) -> PeakMemory:
+    def __enter__(self) -> PeakMemory:  # noqa: PYI034
         self._thread.start()
         return self
 

@@ -101,6 +101,7 @@ def nearest_classes(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     import faiss
 
     n, dim = x.shape
+    index: Any
     if n <= EXACT_SEARCH_MAX:
         index = faiss.IndexFlatIP(dim)
     else:

@@ -142,12 +142,12 @@ def plan_match(
     for name in names:
         per_set[name].sort()
     if mode == "exact":
-        jobs = []
+        jobs: list[Any] = []
         for e in entries:
-            files = tuple(dict.fromkeys(ref[0] for _, _, _, ref, _ in per_set[e.name]))
+            set_parts = tuple(dict.fromkeys(ref[0] for _, _, _, ref, _ in per_set[e.name]))
             fp = hashlib.sha256(json.dumps([MATCH_VERSION, index_key, top_k, use_readings, "exact",
-                                            [Path(f).name for f in files]]).encode()).hexdigest()[:24]
-            jobs.append(SetMatch(str(corpus), home, e, files, top_k, use_readings, fp))
+                                            [Path(f).name for f in set_parts]]).encode()).hexdigest()[:24]
+            jobs.append(SetMatch(str(corpus), home, e, set_parts, top_k, use_readings, fp))
         n_units = len({k for rows in per_set.values() for *_, k in rows if k})
         return MatchPlan([], jobs, sum(len(v) for v in per_set.values()), n_units)
     for name in names:

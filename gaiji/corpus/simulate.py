@@ -154,7 +154,7 @@ def _rescaled(ink: np.ndarray, alt_px: int, px: int, mono: bool) -> np.ndarray:
     """A bitmap scaled by alt_px/px (nearest neighbour for 1-bit, bilinear for grey)."""
     h, w = ink.shape
     size = (max(1, round(w * alt_px / px)), max(1, round(h * alt_px / px)))
-    img = Image.fromarray(ink).resize(size, Image.NEAREST if mono else Image.BILINEAR)
+    img = Image.fromarray(ink).resize(size, Image.Resampling.NEAREST if mono else Image.Resampling.BILINEAR)
     return np.asarray(img, np.uint8)
 
 
@@ -249,12 +249,14 @@ def simulate_corpus(
             entry = pool[int(picks[i])]
             gid = f"{name}-{codes[i]:04X}"
             kind = "vendor"
+            ink: np.ndarray | None
             u = rng.random()
             if u < options.blank:
                 ink, kind, design = np.zeros((vendor.px, vendor.px), np.uint8), "blank", vendor.name
             else:
-                font, design = vendor.font, vendor.name
-                ink = drawer.ink(font, entry.char, vendor.px, vendor.mono, vendor.index)
+                font: str | None = vendor.font
+                design = vendor.name
+                ink = drawer.ink(vendor.font, entry.char, vendor.px, vendor.mono, vendor.index)
                 if ink is None:  # the vendor took the glyph from a shared library (Hanazono)
                     font, design = _fallback_font(drawer, entry.char), f"{vendor.name}/hanazono"
                     ink = None if font is None else drawer.ink(font, entry.char, vendor.px, vendor.mono)
@@ -268,7 +270,8 @@ def simulate_corpus(
                         ink = _rescaled(ink, alt_px, vendor.px, vendor.mono)
                         kind, design = "vendor_rescaled", f"{design}~{alt_px}"
                     else:  # the vendor's design rasterised again at another size
-                        ink = drawer.ink(font, entry.char, alt_px, vendor.mono, vendor.index)
+                        again = drawer.ink(str(font), entry.char, alt_px, vendor.mono, vendor.index)
+                        ink = again if again is not None else _rescaled(ink, alt_px, vendor.px, vendor.mono)
                         kind, design = "vendor_resized", f"{design}@{alt_px}"
                     ink = _in_cell(ink, alt_px, None)
                 elif rng.random() < options.shifted:
@@ -334,6 +337,6 @@ def _local_drawing(drawer: _Drawer, char: str, rng: np.random.Generator, hand_dr
                 return _crop(drawn) if _crop(drawn) is not None else drawn, f"hand:{Path(font).stem}"
         return None, ""
     px = int(rng.integers(16, 33))
-    img = Image.fromarray(elastic(big, rng)).resize((px, px), Image.BILINEAR)
+    img = Image.fromarray(elastic(big, rng)).resize((px, px), Image.Resampling.BILINEAR)
     arr = ((np.asarray(img) > 110) * 255).astype(np.uint8)
     return (arr if arr.any() else None), f"elastic:{Path(font).stem}@{px}"
