@@ -151,11 +151,11 @@ def group_gaiji(table: pa.Table, *, set_order: list[str], progress: Progress = n
     if n:
         x = np.ascontiguousarray(feats / np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-12))
         sims, nbrs = nearest_classes(x, min(NEIGHBOURS + 1, n))
-        dt: dict[int, np.ndarray] = {}
+        dt: dict[int, np.ndarray] = {}  # float16: 8 KB per class that has a close neighbour
 
         def dist_map(c: int) -> np.ndarray:
             if c not in dt:
-                dt[c] = _distance_to_ink(rasters[c])
+                dt[c] = _distance_to_ink(rasters[c]).astype(np.float16)
             return dt[c]
 
         def close(a: int, b: int) -> tuple[float, float] | None:
