@@ -22,7 +22,7 @@ N workers (the prepare and match stages spread over workers; grouping runs on th
 Usage::
 
     python benchmarks/corpus_scale.py --sizes 10000 30000 --baseline --keep /tmp/corpus-bench
-    python benchmarks/corpus_scale.py --sizes 100000 --out /tmp/corpus100k.json
+    python benchmarks/corpus_scale.py --sizes 10000 30000 100000 --baseline --baseline-upto 30000 --out r.json
 """
 
 from __future__ import annotations
@@ -162,6 +162,8 @@ def main() -> None:
                     help="simulation seed (the grouping thresholds were set on seed 20261130: measure on another)")
     ap.add_argument("--scheduler", default=None)
     ap.add_argument("--baseline", action="store_true", help="also time gaiji match per set")
+    ap.add_argument("--baseline-upto", type=int, default=None,
+                    help="with --baseline: only for sizes up to this many gaiji (spares a shared machine)")
     ap.add_argument("--keep", type=Path, default=None, help="keep the corpora under this folder")
     ap.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     args = ap.parse_args()
@@ -199,7 +201,7 @@ def main() -> None:
             "load_before": [round(x, 2) for x in load_before], "load_after": [round(x, 2) for x in load_after],
             "distinct_units": run["match"]["distinct_units"], **quality,
         }
-        if args.baseline:
+        if args.baseline and (args.baseline_upto is None or size <= args.baseline_upto):
             row["baseline_per_set_match_s"] = round(baseline(corpus), 1)
         results.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)
