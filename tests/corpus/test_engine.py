@@ -73,6 +73,10 @@ def test_corpus_candidates_are_the_files_gaiji_match_writes(small_corpus, tmp_pa
         subprocess.run([sys.executable, "-m", "gaiji", "match", str(tmp_path / f"town{t}"), "-o", str(own), "-q"],
                        check=True, cwd=ROOT, env={**_env(), **ONE_BLAS_THREAD}, capture_output=True)
         assert filecmp.cmp(own, small_corpus / "candidates" / f"town{t}.csv", shallow=False), f"town{t}"
+    # a second run finds every set's candidates written and keeps them
+    again = _run(small_corpus, workers=2)
+    assert again["group"]["partitions_reused"] == again["group"]["partitions"]
+    assert again["match"]["sets_reused"] == 4
 
 
 def test_dedupe_mode_ranks_the_same_candidates(small_corpus):
