@@ -7,6 +7,7 @@ importing a stage module registers its commands on `cli`.
 from __future__ import annotations
 
 from gaiji.cli import bench as _bench  # noqa: F401
+from gaiji.cli import corpus as _corpus  # noqa: F401
 from gaiji.cli import demo as _demo  # noqa: F401
 from gaiji.cli import export as _export  # noqa: F401
 from gaiji.cli import extract as _extract  # noqa: F401

@@ -29,8 +29,12 @@ def review() -> None:
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free one).")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
 @candidates_option
+@click.option("--proposals", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Corpus proposals for this set (CORPUS/proposals/<set>.csv from `gaiji corpus propose`), "
+                   "shown beside each gaiji as evidence; never recorded as a decision.")
 @home_option
-def serve(set_dir: Path, host: str, port: int, no_browser: bool, candidates: Path | None, home: Path | None) -> None:
+def serve(set_dir: Path, host: str, port: int, no_browser: bool, candidates: Path | None, proposals: Path | None,
+          home: Path | None) -> None:
     """Start the review desk for SET (decisions go to SET/review.sqlite).
 
     Every asset is served locally, so it works on a closed network. Stop it with Ctrl+C;
@@ -60,7 +64,7 @@ def serve(set_dir: Path, host: str, port: int, no_browser: bool, candidates: Pat
             webbrowser.open(url)
 
     serve_desk(set_dir, reference=load_reference(home), host=host, port=port,
-               candidates_path=candidates, on_ready=ready)
+               candidates_path=candidates, on_ready=ready, proposals_path=proposals)
 
 
 @review.command("add-reviewer")

@@ -120,12 +120,19 @@ def create_app(
     candidates_path: str | Path | None = None,
     host: str = "127.0.0.1",
     secret_key: str | None = None,
+    proposals_path: str | Path | None = None,
 ) -> Flask:
     """Build the review desk for *set_dir*. *reference* is a loaded
     :class:`gaiji.reference.Reference`. Raises :class:`AccountError` when *host* is not
     loopback and the set has no reviewer accounts."""
     set_dir = Path(set_dir)
     glyphs = load_glyphs(set_dir, Path(candidates_path) if candidates_path else None)
+    if proposals_path:
+        from gaiji.review.proposals import load_proposals
+
+        proposals = load_proposals(proposals_path)  # evidence from a corpus, never a decision
+    else:
+        proposals = {}
     store = ReviewStore.open(set_dir)
     accounts = load_accounts(set_dir)
     loopback = is_loopback(host)
@@ -303,6 +310,7 @@ def create_app(
             "views": views,
             "settled_by": state.settled_by,
             "mine": g.reviewer in state.proposals,
+            "corpus": proposals.get(gid),
         })
 
     @app.get("/api/search")

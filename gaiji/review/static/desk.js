@@ -201,6 +201,10 @@
     $("f-reading").textContent = gl.reading;
     $("f-usage").textContent = gl.usage_count;
     $("f-note").textContent = gl.note;
+    // a proposal from other municipalities (gaiji corpus propose): evidence, not a decision
+    const corpus = item.corpus;
+    $("f-corpus").textContent = !corpus ? "" : corpus.kind === "conflict"
+      ? `conflict: ${corpus.basis}` : `proposed ${corpus.mj} ${corpus.char} — ${corpus.basis}`;
     const badge = $("f-state");
     badge.textContent = item.state + (item.final ? " (final)" : "");
     badge.className = `state badge ${item.state}`;
