@@ -154,9 +154,10 @@ def _evidence(feats: np.ndarray, groups: np.ndarray, no_match: float, accepted: 
     if np.isfinite(no_match) and no_match >= NO_MATCH_SUGGEST:
         parts.append(f"該当なし suggested: no MJ glyph verified as the same character (p={no_match:.2f}); "
                      f"nearest: {explain_difference(feats[0])}")
-    elif len(groups) > 1 and groups[1] == groups[0]:
-        parts.append(f"variant question: rank 2 is a variant of the same character; vs rank 2: "
-                     f"{explain_difference(feats[1])}")
+    elif len(groups) > 1 and (groups[1:] == groups[0]).any():
+        j = 1 + int(np.flatnonzero(groups[1:] == groups[0])[0])
+        parts.append(f"variant question: rank {j + 1} is another variant of the same character; vs rank {j + 1}: "
+                     f"{explain_difference(feats[j])}")
     if not parts:
         parts.append("verified against the shortlist: " + explain_difference(feats[0]))
     return "; ".join(parts)
