@@ -142,7 +142,8 @@ def _queries(index: Any, fonts: list[FontSpec], chars: list[str], *, per_font: i
 
 
 def pair_training_set(
-    index: Any, rasters: np.ndarray, answers: np.ndarray, sides: np.ndarray, *, hide: np.ndarray | None = None
+    index: Any, rasters: np.ndarray, answers: np.ndarray, sides: np.ndarray, *, hide: np.ndarray | None = None,
+    vectors: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Verifier features of every (query, shortlist row) pair and whether it is the answer.
 
@@ -160,7 +161,7 @@ def pair_training_set(
         if hide is not None:
             exclude = np.where(hide[i : i + 2048], index.groups[answers[i : i + 2048]], -1)
         short, small = search_shortlist(index, raw, sides[i : i + 2048], SHORTLIST, exclude_groups=exclude)
-        feats = verify_pairs(index, short, small, raw, r, sides[i : i + 2048], VERIFY)
+        feats = verify_pairs(index, short, small, raw, r, sides[i : i + 2048], VERIFY, vectors=vectors)
         xs.append(feats.reshape(-1, feats.shape[-1]))
         ys.append((short.rows[:, :VERIFY] == answers[i : i + 2048, None]).reshape(-1))
     return np.concatenate(xs), np.concatenate(ys)
@@ -175,7 +176,7 @@ def fit_verifier(x: np.ndarray, y: np.ndarray, *, seed: int, vectors: bool = Tru
     from gaiji.match.verify import SCALAR_DIM, Verifier
 
     columns = None if vectors else np.arange(SCALAR_DIM)
-    if columns is not None:
+    if columns is not None and x.shape[1] != SCALAR_DIM:
         x = x[:, columns]
 
     mean = x.mean(axis=0)
@@ -318,8 +319,8 @@ def train_matcher(
             ipamj, rows, v_ids, per_row=max(1, round(2 * scale)), seed=SEED + 11))
         progress(1, 3, "verifier pairs")
         hide = np.random.default_rng(SEED + 12).random(len(q_a)) < HIDDEN_SHARE
-        x1, y1 = pair_training_set(index, q_r, q_a, q_s, hide=hide)
-        x2, y2 = pair_training_set(index, vr, va, vs)
+        x1, y1 = pair_training_set(index, q_r, q_a, q_s, hide=hide, vectors=vectors)
+        x2, y2 = pair_training_set(index, vr, va, vs, vectors=vectors)
         x, y = np.concatenate([x1, x2]), np.concatenate([y1, y2])
         progress(2, 3, "fitting the verifier")
         verifier, v_info = fit_verifier(x, y, seed=SEED, vectors=vectors)

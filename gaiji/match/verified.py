@@ -30,14 +30,18 @@ RADICAL_STROKES_LOGIT = 1.0
 NO_MATCH_SUGGEST = 0.5  # above this, the gaiji is suggested as 該当なし
 
 
-def verify_pairs(index, short, small, raw: np.ndarray, rasters: np.ndarray, sides: np.ndarray, n: int):  # type: ignore[no-untyped-def]
-    """Pair features ``(Q, n, D)`` of each query with its first ``n`` shortlist rows."""
+def verify_pairs(index, short, small, raw: np.ndarray, rasters: np.ndarray, sides: np.ndarray, n: int,  # type: ignore[no-untyped-def]
+                 *, vectors: bool | None = None):
+    """Pair features ``(Q, n, D)`` of each query with its first ``n`` shortlist rows (the vector
+    blocks only when ``vectors`` or, by default, when the index's verifier reads them)."""
+    if vectors is None:
+        vectors = index.verifier is None or index.verifier.needs_vectors
     q = len(raw)
     n = min(n, short.rows.shape[1])
     rows = short.rows[:, :n]
     flat = rows.reshape(-1)
     q32 = np.repeat(pooled32(rasters), n, axis=0)
-    c32 = np.asarray(index.pooled[flat], np.float32) * np.float32(1 / 255)
+    c32 = np.asarray(index.pooled[flat])  # uint8, shifted before scaling
     qraw = np.repeat(raw, n, axis=0)
     craw = np.asarray(index.features[flat], np.float32)
     rr = short.rerank_score
@@ -49,8 +53,9 @@ def verify_pairs(index, short, small, raw: np.ndarray, rasters: np.ndarray, side
         below_best=(rr[:, :1] - rr[:, :n]).reshape(-1),
         above_next=(rr[:, :n] - best_other).reshape(-1),
         side=np.repeat(np.asarray(sides, np.float32), n),
-        query_projected=np.repeat(index.projection.project(raw), n, axis=0),
-        cand_projected=np.asarray(index.projected[flat], np.float32),
+        query_projected=np.repeat(index.projection.project(raw), n, axis=0) if vectors else None,
+        cand_projected=np.asarray(index.projected[flat], np.float32) if vectors else None,
+        vectors=vectors,
     )
     return feats.reshape(q, n, -1)
 

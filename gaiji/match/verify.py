@@ -97,6 +97,54 @@ def _cell_matrix(cells: int = 4) -> np.ndarray:
 _CELLS = _cell_matrix()
 
 
+def _shift_by_slices(img: np.ndarray, dy: np.ndarray, dx: np.ndarray) -> np.ndarray:
+    """As :func:`_shift_images`, by one slice copy per distinct (dy, dx) (faster than a gather)."""
+    m = max(abs(s) for s in SHIFTS)
+    padded = np.zeros((len(img), GRID + 2 * m, GRID + 2 * m), img.dtype)
+    padded[:, m : m + GRID, m : m + GRID] = img
+    out = np.empty_like(img)
+    code = (np.asarray(dy) + m) * (2 * m + 1) + (np.asarray(dx) + m)
+    for c in np.unique(code):
+        sel = np.flatnonzero(code == c)
+        y, x = int(c) // (2 * m + 1) - m, int(c) % (2 * m + 1) - m
+        out[sel] = padded[sel, m - y : m - y + GRID, m - x : m - x + GRID]
+    return out
+
+
+# --- bit-packed masks: a 32×32 mask is 32 uint32 words, bit 31 - x of word y is pixel (y, x) ------
+
+
+def _pack(mask: np.ndarray) -> np.ndarray:
+    """``(P, 32, 32)`` bool → ``(P, 32)`` uint32."""
+    return np.packbits(mask, axis=2).view(">u4").reshape(len(mask), GRID).astype(np.uint32)
+
+
+def _grow(words: np.ndarray, radius: int) -> np.ndarray:
+    """Dilation of packed masks by a square of side ``2·radius + 1``."""
+    out = words.copy()
+    for _ in range(radius):
+        out = out | (out >> np.uint32(1)) | (out << np.uint32(1))
+    grown = out.copy()
+    for k in range(1, radius + 1):
+        grown[:, k:] |= out[:, :-k]
+        grown[:, :-k] |= out[:, k:]
+    return grown
+
+
+def _count(words: np.ndarray) -> np.ndarray:
+    return np.bitwise_count(words).sum(axis=1, dtype=np.int64).astype(np.float32)
+
+
+_CELL_COLUMNS = [np.uint32(0xFF << (24 - 8 * cx)) for cx in range(4)]
+
+
+def _cell_counts(words: np.ndarray) -> np.ndarray:
+    """``(P, 16)`` ink counts of the 4×4 cells of 8×8 pixels, cell index ``cy·4 + cx``."""
+    p = len(words)
+    per_col = [np.bitwise_count(words & mask).reshape(p, 4, 8).sum(axis=2, dtype=np.int64) for mask in _CELL_COLUMNS]
+    return np.stack(per_col, axis=2).reshape(p, 16).astype(np.float32)
+
+
 def pair_features(
     query32: np.ndarray,
     cand32: np.ndarray,
@@ -110,44 +158,51 @@ def pair_features(
     side: np.ndarray,
     query_projected: np.ndarray | None = None,
     cand_projected: np.ndarray | None = None,
+    vectors: bool = True,
 ) -> np.ndarray:
-    """``(P, PAIR_DIM)`` float32 features of P (query, candidate) pairs.
+    """``(P, PAIR_DIM)`` float32 features of P (query, candidate) pairs (``(P, SCALAR_DIM)``
+    without ``vectors``).
 
-    ``query32`` / ``cand32``: pooled rasters :func:`pooled32` ``(P, 32, 32)``; ``query_raw`` /
+    ``query32`` / ``cand32``: pooled rasters :func:`pooled32` ``(P, 32, 32)`` (``cand32`` may be
+    the index's uint8 copy, 255 = ink); ``query_raw`` /
     ``cand_raw``: 512-d gradient features; ``projected_cosine`` / ``rerank_score``: the search's
-    similarities of the pair. Nothing says where the candidate stands in the shortlist: the
-    verifier judges the pair alone, so a look-alike at rank 1 (the right glyph missing from
-    the reference) is not believed for being first.
+    similarities of the pair; ``below_best`` / ``above_next``: how far its re-rank score is
+    below the shortlist's best and above the best of the others. The verifier is trained
+    with shortlists whose right character was hidden, so a look-alike is not believed for
+    merely being first. Ink masks are compared bit-packed (a 32×32 mask is 32 words).
     """
     q = np.asarray(query32, np.float32)
-    r = np.asarray(cand32, np.float32)
     p = len(q)
-    dx = _best_shift(q.sum(axis=1), r.sum(axis=1))
-    dy = _best_shift(q.sum(axis=2), r.sum(axis=2))
-    r = _shift_images(r, dy, dx)
-    qb = (q >= INK).astype(np.uint8)
-    rb = (r >= INK).astype(np.uint8)
-    qf = qb.reshape(p, -1).astype(np.float32)
-    rf = rb.reshape(p, -1).astype(np.float32)
-    ones = np.ones(GRID * GRID, np.float32)
-    nq = np.maximum(qf @ ones, 1)
-    nr = np.maximum(rf @ ones, 1)
-    feats: list[np.ndarray] = []
+    if np.asarray(cand32).dtype == np.uint8:  # stored references: shift the bytes, then scale
+        c8 = np.asarray(cand32)
+        dx = _best_shift(q.sum(axis=1), c8.sum(axis=1, dtype=np.float32) / np.float32(255))
+        dy = _best_shift(q.sum(axis=2), c8.sum(axis=2, dtype=np.float32) / np.float32(255))
+        r = _shift_by_slices(c8, dy, dx).astype(np.float32) / np.float32(255)
+    else:
+        r = np.asarray(cand32, np.float32)
+        dx = _best_shift(q.sum(axis=1), r.sum(axis=1))
+        dy = _best_shift(q.sum(axis=2), r.sum(axis=2))
+        r = _shift_by_slices(r, dy, dx)
+    qw = _pack(q >= INK)
+    rw = _pack(r >= INK)
+    nq = np.maximum(_count(qw), 1)
+    nr = np.maximum(_count(rw), 1)
     totals, blobs = {}, {}
     for radius in (1, 2):
-        for who, mine, other in (("q", qf, rb), ("r", rf, qb)):
-            extra = mine * (1 - _dilate(other, radius).reshape(p, -1).astype(np.float32))
-            cells = np.sort(extra @ _CELLS, axis=1)
-            totals[(who, radius)] = extra @ ones
-            blobs[(who, radius)] = cells[:, ::-1][:, :2] / 64
+        for who, mine, other in (("q", qw, rw), ("r", rw, qw)):
+            extra = mine & ~_grow(other, radius)
+            totals[(who, radius)] = _count(extra)
+            blobs[(who, radius)] = np.sort(_cell_counts(extra), axis=1)[:, ::-1][:, :2] / 64
+    feats: list[np.ndarray] = []
     feats += [totals[("q", 1)] / nq, totals[("q", 2)] / nq, totals[("r", 1)] / nr, totals[("r", 2)] / nr]
     feats += [blobs[("q", 1)][:, 0], blobs[("q", 2)][:, 0], blobs[("r", 1)][:, 0], blobs[("r", 2)][:, 0],
               blobs[("q", 2)][:, 1], blobs[("r", 2)][:, 1]]
-    inter = np.einsum("pi,pi->p", qf, rf)
+    inter = _count(qw & rw)
     union = np.maximum(nq + nr - inter, 1)
     qg = q.reshape(p, -1)
     rg = r.reshape(p, -1)
     cos = np.einsum("pi,pi->p", qg, rg) / np.maximum(np.sqrt(np.einsum("pi,pi->p", qg, qg) * np.einsum("pi,pi->p", rg, rg)), 1e-9)
+    ones = np.ones(GRID * GRID, np.float32)
     ink_ratio = np.log(np.maximum(qg @ ones, 1e-3) / np.maximum(rg @ ones, 1e-3))
     feats += [inter / union, cos, ink_ratio, (np.abs(dx) + np.abs(dy)).astype(np.float32)]
     qr = np.asarray(query_raw, np.float32)
@@ -162,11 +217,11 @@ def pair_features(
               ((side > 0) & (side <= 16)).astype(np.float32), ((side > 16) & (side <= 32)).astype(np.float32),
               np.minimum(side, 128) / 128]
     scalars = np.column_stack(feats).astype(np.float32)
+    if not vectors:
+        return scalars
     if query_projected is None or cand_projected is None:
-        qp = np.zeros((p, 256), np.float32)
-        cp = qp
-    else:
-        qp, cp = np.asarray(query_projected, np.float32), np.asarray(cand_projected, np.float32)
+        return np.concatenate([scalars, np.abs(qr - cr), np.zeros((p, 256), np.float32)], axis=1)
+    qp, cp = np.asarray(query_projected, np.float32), np.asarray(cand_projected, np.float32)
     return np.concatenate([scalars, np.abs(qr - cr), qp * cp * np.float32(16)], axis=1)
 
 
@@ -181,9 +236,14 @@ class Verifier:
     biases: tuple[np.ndarray, ...]
     columns: np.ndarray | None = None  # which of the pair features it reads (None: all)
 
+    @property
+    def needs_vectors(self) -> bool:
+        """Whether it reads the vector blocks (else the scalar features are enough)."""
+        return self.columns is None or bool(np.max(self.columns) >= SCALAR_DIM)
+
     def logit(self, features: np.ndarray) -> np.ndarray:
         x = np.asarray(features, np.float32)
-        if self.columns is not None:
+        if self.columns is not None and x.shape[1] != len(self.columns):
             x = x[:, self.columns]
         h = (x - self.mean) / self.scale
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):

@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from gaiji.errors import InputError
 from gaiji.fsutil import atomic_write
 from gaiji.match.matcher import MatchResult
@@ -86,6 +88,7 @@ def _num(value: float, digits: int) -> float | str:
     return "" if v != v else round(v, digits)
 
 
+
 def write_candidates(result: MatchResult, path: str | Path, *, fmt: str = "csv") -> int:
     """Write the candidates atomically; returns the number of rows written."""
     if fmt not in FORMATS:
@@ -93,10 +96,10 @@ def write_candidates(result: MatchResult, path: str | Path, *, fmt: str = "csv")
     count = 0
     with atomic_write(path) as out:
         if fmt == "csv":
-            writer = csv.DictWriter(out, fieldnames=list(COLUMNS), lineterminator="\n")
-            writer.writeheader()
-            for row in candidate_rows(result):
-                writer.writerow(csv_safe(row))
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(COLUMNS)
+            for row in _csv_rows(result):
+                writer.writerow(row)
                 count += 1
         else:
             for row in candidate_rows(result):
@@ -105,7 +108,56 @@ def write_candidates(result: MatchResult, path: str | Path, *, fmt: str = "csv")
     return count
 
 
-TEXT_COLUMNS = ("gaiji_id", "char", "reading_matched", "reference_version")
+def _csv_rows(result: MatchResult) -> Iterator[list[Any]]:
+    """The CSV rows of :func:`candidate_rows` (same cells, in :data:`COLUMNS` order), built
+    column-wise: what depends on the reference row is worked out once per row."""
+    from gaiji.csvsafe import neutralise
+    from gaiji.match.refsets import ref_id_of, ref_set_of, row_info
+    from gaiji.match.twins import same_glyph_as
+
+    rk = result.ranked
+    rows = result.index.rows
+    version = neutralise(result.reference_version)
+    v2 = rk.verify_score is not None
+    k = rk.rows.shape[1]
+    per_row: dict[int, tuple[str, ...]] = {}
+
+    def about(r: int) -> tuple[str, ...]:
+        if r not in per_row:
+            info = row_info(rows, result.extra_rows, r)
+            twin = (same_glyph_as(result.same_glyph, rows, r)
+                    if result.same_glyph is not None and r < len(rows) else "")
+            per_row[r] = (info.mj, info.ucs, info.ivs, neutralise(info.char), ref_set_of(info), ref_id_of(info), twin)
+        return per_row[r]
+
+    def col(a: Any, digits: int) -> list[list[Any]]:
+        return [[_num(v, digits) for v in line] for line in np.asarray(a, np.float64).tolist()]
+
+    score, conf, image, rerank = col(rk.score, 4), col(rk.confidence, 4), col(rk.image_score, 4), col(rk.rerank_score, 4)
+    reading, rs, gap = col(rk.reading_score, 3), col(rk.radical_strokes_score, 3), col(rk.gap, 4)
+    verify = col(rk.verify_score, 4) if v2 else None
+    ids = rk.rows.tolist()
+    for i, gid in enumerate(result.gaiji_ids):
+        gid_cell = neutralise(gid)
+        auto = int(bool(rk.auto_accept[i]))
+        if v2:
+            tail = [_num(rk.ucs_confidence[i], 4), _num(rk.no_match[i], 4)]
+            stratum = rk.stratum[i] if rk.stratum else ""
+            evidence = neutralise(rk.evidence[i]) if rk.evidence else ""
+        matched = rk.reading_matched[i] if rk.reading_matched else None
+        for j in range(k):
+            mj, ucs, ivs, char, ref_set, ref_id, twin = about(int(ids[i][j]))
+            row = [gid_cell, j + 1, mj, ucs, ivs, char, score[i][j], conf[i][j], auto if j == 0 else 0,
+                   image[i][j], rerank[i][j], reading[i][j], neutralise(matched[j]) if matched else "", rs[i][j],
+                   gap[i][j], version, ref_set, ref_id, twin]
+            if v2 and verify is not None:
+                row += [*tail, verify[i][j], "v2", stratum, evidence if j == 0 else ""]
+            else:
+                row += ["", "", "", "v1", "", ""]
+            yield row
+
+
+TEXT_COLUMNS = ("gaiji_id", "char", "reading_matched", "reference_version", "evidence")
 
 
 def csv_safe(row: dict[str, Any]) -> dict[str, Any]:
