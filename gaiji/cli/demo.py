@@ -56,6 +56,11 @@ def demo_command(out_dir: Path, home: Path | None, progress: Progress) -> None:
     if "auto_accepted_right" in c:
         click.echo(f"  answer key:    {c['auto_accepted_right']} of {c['auto_accepted']} auto-accepts agree with the "
                    "sample's known answers (no stage reads them)")
+    if c.get("no_match_suggested"):
+        right = (f"; {c['no_match_suggested_right']} of them are among the sample's gaiji with no MJ equivalent"
+                 if "no_match_suggested_right" in c else "")
+        click.echo(f"  該当なし:       suggested for {c['no_match_suggested']} gaiji (no MJ glyph verified as the same "
+                   f"character){right}")
     click.echo(f"  mapping table: {result.mapping} ({c['final']} final rows; open ones in "
                f"{result.mapping_report.name})")
     click.echo(f"  converted:     {result.converted} ({c['converted']} gaiji converted, {c['unmapped']} "

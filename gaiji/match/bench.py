@@ -510,22 +510,32 @@ def _pct(x: float) -> str:
 
 
 def _run_cli(args: list[str]) -> tuple[float, float]:
-    """Run a command in a new process: ``(wall seconds, peak RSS MB of that process)``."""
+    """Run a command in a new process: ``(wall seconds, peak RSS MB of that process)``.
+
+    The peak is read by GNU time (``/usr/bin/time``) when installed: a forked child's own
+    ``ru_maxrss`` starts from the parent's size, which would report the benchmark's memory.
+    """
+    import shutil
     import subprocess
     import sys
-
     import tempfile
 
-    with tempfile.TemporaryFile() as err:
+    gnu_time = shutil.which("time", path="/usr/bin:/bin")
+    with tempfile.TemporaryDirectory() as tmp:
+        rss_file = Path(tmp) / "rss"
+        cmd = [sys.executable, *args]
+        if gnu_time:
+            cmd = [gnu_time, "-f", "%M", "-o", str(rss_file), *cmd]
         t = time.monotonic()
-        proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wall = time.monotonic() - t
-        proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
-            err.seek(0)
-            raise RuntimeError(f"{' '.join(args)} failed: {err.read().decode(errors='replace')[-500:]}")
-    return wall, usage.ru_maxrss / 1024
+            raise RuntimeError(f"{' '.join(args)} failed: {proc.stderr.decode(errors='replace')[-500:]}")
+        try:
+            rss = float(rss_file.read_text().split()[-1]) / 1024
+        except (OSError, ValueError, IndexError):
+            rss = float("nan")
+    return wall, rss
 
 
 def _scores(queries: list[Query], result: Any, index: Any, b_ranks: np.ndarray | None,
