@@ -2,6 +2,7 @@
 """Rebuild the matcher's shipped model (gaiji/match/model/) from installed fonts, reproducibly.
 
     python scripts/train_matcher.py                 # full training (~10-15 min on 2 cores)
+    python scripts/train_matcher.py --cache /tmp/c  # keep rendered queries for the next run
     python scripts/train_matcher.py --out /tmp/m    # somewhere else, to compare
 
 Needs the reference (`gaiji reference build`), the training and calibration fonts
@@ -34,11 +35,12 @@ def main() -> int:
                         help="also save the calibration queries' summaries (npz) for study")
     parser.add_argument("--cache", type=Path, default=None,
                         help="keep rendered training / calibration queries here between runs")
-    parser.add_argument("--scalars-only", action="store_true", help="verifier on the scalar pair features only")
+    parser.add_argument("--vectors", action="store_true",
+                        help="verifier also on the 768 per-dimension features (measured worse; see benchmarks/MATCH.md)")
     args = parser.parse_args()
     info = train_matcher(load_reference(), args.out, progress=stderr_progress(), scale=args.scale,
                          projections_from=args.projections_from, calibration_dump=args.calibration_dump, cache=args.cache,
-                         vectors=not args.scalars_only)
+                         vectors=args.vectors)
     print(json.dumps({k: info[k] for k in ("seconds", "font_split", "verifier", "trust")}, ensure_ascii=False, indent=1))
     return 0
 

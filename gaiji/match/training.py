@@ -239,7 +239,7 @@ def _subset(summary: Any, keep: np.ndarray) -> Any:
 def train_matcher(
     reference: Any, out_dir: Path, *, progress: Progress = no_progress, scale: float = 1.0,
     projections_from: Path | None = None, calibration_dump: Path | None = None, cache: Path | None = None,
-    vectors: bool = True,
+    vectors: bool = False,
 ) -> dict[str, Any]:
     """Train everything in ``gaiji/match/model/`` into ``out_dir``; returns the provenance.
 
