@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gaiji.match.index import MODEL_DIR  # noqa: E402
-from gaiji.match.training import train_matcher  # noqa: E402
-from gaiji.progress import stderr_progress  # noqa: E402
-from gaiji.reference import load_reference  # noqa: E402
+from gaiji.match.index import MODEL_DIR
+from gaiji.match.training import train_matcher
+from gaiji.progress import stderr_progress
+from gaiji.reference import load_reference
 
 
 def main() -> int:

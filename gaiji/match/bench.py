@@ -27,7 +27,6 @@ from __future__ import annotations
 import csv
 import math
 import os
-import resource
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -492,14 +491,14 @@ class BenchReport:
             "with no_match ≥ 0.5; no_equivalent rows have no MJ answer: its 'auto' must be 0; base = naive baseline",
             f"readings in glyphs.csv for {self.info.get('queries_with_reading', 0):,} of {sp['queries']:,} queries",
             "",
-            f"`gaiji match SET` end to end (new process: start + index load + read PNGs + match + write CSV), "
-            f"{sp['queries']:,} gaiji from disk:",
+            (f"`gaiji match SET` end to end (new process: start + index load + read PNGs + match + write CSV), "
+             f"{sp['queries']:,} gaiji from disk:"),
             f"  v2 {sp['cli_v2_per_s']:,.0f} gaiji/s ({sp['cli_v2_seconds']:.1f} s, peak RSS {sp['cli_v2_rss_mb']:,.0f} MB)",
             f"  v1 {sp['cli_v1_per_s']:,.0f} gaiji/s ({sp['cli_v1_seconds']:.1f} s, peak RSS {sp['cli_v1_rss_mb']:,.0f} MB)",
-            f"  plain baseline (read PNG, crop, 32×32 pixel cosine over all glyphs, same process start): "
-            f"{sp['baseline_cli_per_s']:,.0f} gaiji/s ({sp['baseline_cli_seconds']:.1f} s)",
-            f"in-process with the index loaded, best of {sp['repeat']}: v2 {sp['v2_per_s']:,.0f} gaiji/s, "
-            f"v1 {sp['v1_per_s']:,.0f} gaiji/s",
+            (f"  plain baseline (read PNG, crop, 32×32 pixel cosine over all glyphs, same process start): "
+             f"{sp['baseline_cli_per_s']:,.0f} gaiji/s ({sp['baseline_cli_seconds']:.1f} s)"),
+            (f"in-process with the index loaded, best of {sp['repeat']}: v2 {sp['v2_per_s']:,.0f} gaiji/s, "
+             f"v1 {sp['v1_per_s']:,.0f} gaiji/s"),
             f"match index build {sp['index_build_seconds']:.1f} s; load average at start {sp['load_average']:.2f}",
         ]
         return "\n".join(lines)
@@ -527,7 +526,7 @@ def _run_cli(args: list[str]) -> tuple[float, float]:
         if gnu_time:
             cmd = [gnu_time, "-f", "%M", "-o", str(rss_file), *cmd]
         t = time.monotonic()
-        proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wall = time.monotonic() - t
         if proc.returncode != 0:
             raise RuntimeError(f"{' '.join(args)} failed: {proc.stderr.decode(errors='replace')[-500:]}")

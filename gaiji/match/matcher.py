@@ -23,7 +23,6 @@ from gaiji.errors import ContractError, InputError
 from gaiji.match.features import FEATURE_DIM, glyph_features
 from gaiji.match.fuse import ledger_readings
 from gaiji.match.index import MatchIndex, load_match_index
-from gaiji.match.prepare import query_raster_and_side
 from gaiji.match.ranking import QueryHints, RankedBatch, rank_rasters
 from gaiji.match.verified import rank_rasters_verified
 from gaiji.progress import Progress, no_progress
@@ -161,7 +160,7 @@ def _empty(top_k: int) -> RankedBatch:
 
 def concat_batches(parts: list[RankedBatch]) -> RankedBatch:
     cat = lambda name: np.concatenate([getattr(p, name) for p in parts])
-    opt = lambda name: None if any(getattr(p, name) is None for p in parts) else cat(name)  # noqa: E731
+    opt = lambda name: None if any(getattr(p, name) is None for p in parts) else cat(name)
     return RankedBatch(
         verify_score=opt("verify_score"), ucs_confidence=opt("ucs_confidence"), no_match=opt("no_match"),
         stratum=[s for p in parts for s in p.stratum], evidence=[e for p in parts for e in p.evidence],

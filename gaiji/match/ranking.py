@@ -15,7 +15,14 @@ from gaiji.match.fuse import (
     reading_agreement,
 )
 from gaiji.match.index import MatchIndex
-from gaiji.match.search import RAW_WEIGHT, SHORTLIST, Shortlist, rerank, shortlist_similarity, truncated
+from gaiji.match.search import (
+    RAW_WEIGHT,
+    SHORTLIST,
+    Shortlist,
+    rerank,
+    shortlist_similarity,
+    truncated,
+)
 
 SMALL_SIDE = 16  # ink box of at most this many source pixels: a 12–16 px bitmap
 SMALL_RAW_WEIGHT = 0.25  # tuned on the calibration fonts' 12 px renderings
@@ -87,22 +94,8 @@ def rank_rasters(
     raw = glyph_features(rasters) if features is None else np.asarray(features, np.float32)
     short, small = search_shortlist(index, raw, sides, max(shortlist, top_k + 1))
     score = short.rerank_score.copy()
-    k_all = score.shape[1]
-    reading = np.zeros_like(score)
-    rs = np.zeros_like(score)
-    matched = [[""] * k_all for _ in range(q)]
+    reading, rs, matched = ledger_agreement(index, hints, short.rows)
     if hints is not None:
-        if len(hints) != q:
-            raise ValueError(f"{len(hints)} hints for {q} rasters")
-        for i, h in enumerate(hints):
-            if h.empty:
-                continue
-            for j in range(k_all):
-                row = index.rows[int(short.rows[i, j])]
-                if h.readings:
-                    reading[i, j], matched[i][j] = reading_agreement(h.readings, row.readings)
-                if h.radical is not None or h.strokes is not None:
-                    rs[i, j] = radical_strokes_agreement(h.radical, h.strokes, row.radicals, row.total_strokes)
         score = score + READING_WEIGHT * reading + RADICAL_STROKES_WEIGHT * rs
     order = np.argsort(-score, axis=1, kind="stable")[:, :top_k]
     take = lambda a: np.take_along_axis(a, order, 1)
@@ -129,6 +122,31 @@ def rank_rasters(
         auto_accept=auto,
         reading_matched=[[matched[i][int(j)] for j in order[i]] for i in range(q)],
     )
+
+
+def ledger_agreement(
+    index: MatchIndex, hints: list[QueryHints] | None, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
+    """Per candidate ``rows`` ``(Q, K)``: reading agreement, radical/strokes agreement (both in
+    [0, 1]) and the MJ reading that matched — what the ledger says, before any weighting."""
+    q, k = rows.shape
+    reading = np.zeros((q, k))
+    rs = np.zeros((q, k))
+    matched = [[""] * k for _ in range(q)]
+    if hints is None:
+        return reading, rs, matched
+    if len(hints) != q:
+        raise ValueError(f"{len(hints)} hints for {q} rasters")
+    for i, h in enumerate(hints):
+        if h.empty:
+            continue
+        for j in range(k):
+            row = index.rows[int(rows[i, j])]
+            if h.readings:
+                reading[i, j], matched[i][j] = reading_agreement(h.readings, row.readings)
+            if h.radical is not None or h.strokes is not None:
+                rs[i, j] = radical_strokes_agreement(h.radical, h.strokes, row.radicals, row.total_strokes)
+    return reading, rs, matched
 
 
 def search_shortlist(

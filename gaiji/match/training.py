@@ -193,7 +193,7 @@ def fit_verifier(x: np.ndarray, y: np.ndarray, *, seed: int, vectors: bool = Tru
     import sklearn
 
     info = {"method": f"MLP {clf.hidden_layer_sizes} ReLU, logistic output (scikit-learn MLPClassifier, early stopping)",
-            "pairs": int(len(y)), "positives": int(y.sum()), "epochs": int(clf.n_iter_),
+            "pairs": len(y), "positives": int(y.sum()), "epochs": int(clf.n_iter_),
             "validation_score": round(float(max(clf.validation_scores_)), 5), "sklearn": sklearn.__version__}
     return verifier, info
 
@@ -325,8 +325,8 @@ def train_matcher(
         progress(2, 3, "fitting the verifier")
         verifier, v_info = fit_verifier(x, y, seed=SEED, vectors=vectors)
         v_info.update({"fonts": [f.name for f in fonts] + [p.name for p in BITMAP_TRAINING_FONTS if p.is_file()],
-                       "bitmap_font_queries": int(len(b_a)), "one_glyph_queries": int(len(q_a)),
-                       "variant_queries": int(len(va)), "variant_characters": len(v_train)})
+                       "bitmap_font_queries": len(b_a), "one_glyph_queries": len(q_a),
+                       "variant_queries": len(va), "variant_characters": len(v_train)})
         verifier.save(out_dir / "verifier.npz")
         info["verifier"] = v_info
         progress(3, 3, "fitting the verifier")
@@ -365,7 +365,7 @@ def train_matcher(
         trust = fit_trust(present["summary"], all_s, present["correct"], present["ucs_correct"],
                           _subset(absent["summary"], keep), c_s[keep])
         trust.info.update({"fonts": [f.name for f in cal_fonts] + ["IPAmjMincho (variant characters, degraded)"],
-                           "one_glyph_queries": int(len(c_a)), "variant_queries": int(len(cva)),
+                           "one_glyph_queries": len(c_a), "variant_queries": len(cva),
                            "top1": round(float(present["correct"].mean()), 4),
                            "absent_near_twins_left_out": int((~keep).sum())})
         (out_dir / "trust.json").write_text(json.dumps(trust.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")

@@ -250,7 +250,7 @@ class TrustModel:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrustModel:
-        mk = lambda v: Platt(bias=float(v[0]), weights=tuple(float(x) for x in v[1:]))  # noqa: E731
+        mk = lambda v: Platt(bias=float(v[0]), weights=tuple(float(x) for x in v[1:]))
         return cls(
             variant_map=mk(d["variant"]), ucs_map=mk(d["ucs"]), no_match_map=mk(d["no_match"]),
             thresholds={k: (float("inf") if v is None else float(v)) for k, v in d["thresholds"].items()},
@@ -315,5 +315,5 @@ def fit_trust(
                 "threshold": None if not np.isfinite(t) else round(t, 6),
             }
     info = {"strata": per, "no_match_fit_prior": 0.5, "max_error": max_error,
-            "present_queries": int(len(correct)), "absent_queries": int(len(absent.top))}
+            "present_queries": len(correct), "absent_queries": len(absent.top)}
     return TrustModel(variant_map, ucs_map, nm_map, thresholds, info)

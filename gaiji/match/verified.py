@@ -19,8 +19,13 @@ from __future__ import annotations
 import numpy as np
 
 from gaiji.match.features import glyph_features
-from gaiji.match.fuse import radical_strokes_agreement, reading_agreement
-from gaiji.match.ranking import SHORTLIST, QueryHints, RankedBatch, search_shortlist
+from gaiji.match.ranking import (
+    SHORTLIST,
+    QueryHints,
+    RankedBatch,
+    ledger_agreement,
+    search_shortlist,
+)
 from gaiji.match.trust import logit, summarise
 from gaiji.match.verify import explain_difference, pair_features, pooled32
 
@@ -86,26 +91,13 @@ def rank_rasters_verified(
     p = index.verifier.probability(feats.reshape(q * v, -1)).reshape(q, v)
     rows = short.rows[:, :v]
     groups = index.groups[rows]
-    reading = np.zeros((q, v))
-    rs = np.zeros((q, v))
-    matched = [[""] * v for _ in range(q)]
+    reading, rs, matched = ledger_agreement(index, hints, rows)
     if hints is not None:
-        if len(hints) != q:
-            raise ValueError(f"{len(hints)} hints for {q} rasters")
-        for i, h in enumerate(hints):
-            if h.empty:
-                continue
-            for j in range(v):
-                info = index.rows[int(rows[i, j])]
-                if h.readings:
-                    reading[i, j], matched[i][j] = reading_agreement(h.readings, info.readings)
-                if h.radical is not None or h.strokes is not None:
-                    rs[i, j] = radical_strokes_agreement(h.radical, h.strokes, info.radicals, info.total_strokes)
         reading = _shared_by_character(reading, groups)
         rs = _shared_by_character(rs, groups)
     key = logit(p) + READING_LOGIT * reading + RADICAL_STROKES_LOGIT * rs
     order = np.argsort(-key, axis=1, kind="stable")
-    take = lambda a: np.take_along_axis(a, order, 1)  # noqa: E731
+    take = lambda a: np.take_along_axis(a, order, 1)
     key_sorted = take(key)
     score = 1.0 / (1.0 + np.exp(-key_sorted))
     p_sorted = take(p)

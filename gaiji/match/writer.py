@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,7 @@ def candidate_rows(result: MatchResult) -> Iterator[dict[str, Any]]:
 def _num(value: float, digits: int) -> float | str:
     """A rounded number, or '' where there is none (NaN)."""
     v = float(value)
-    return "" if v != v else round(v, digits)
+    return "" if math.isnan(v) else round(v, digits)
 
 
 

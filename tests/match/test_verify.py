@@ -10,7 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gaiji.match.verify import FEATURE_NAMES, PAIR_DIM, _dilate, _shift_images, pair_features, pooled32
+from gaiji.match.verify import (
+    FEATURE_NAMES,
+    PAIR_DIM,
+    _dilate,
+    _shift_images,
+    pair_features,
+    pooled32,
+)
 
 
 def _pair(query: np.ndarray, cand: np.ndarray) -> dict[str, float]:
