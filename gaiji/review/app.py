@@ -82,23 +82,22 @@ def _record_fields(reference: Any, mj: str) -> dict[str, Any]:
     }
 
 
-def _item_row(glyph: Glyph, item: ItemState, reviewer: str, two_person: bool) -> dict[str, Any]:
+def _item_row(glyph: Glyph, item: ItemState, reviewer: str) -> dict[str, Any]:
     top = glyph.candidates[0] if glyph.candidates else None
     state = item.state
     mine = reviewer in item.proposals
+    final = item.is_final()
     return {
         "id": glyph.gaiji_id,
         "state": state,
-        "final": item.is_final(two_person=two_person),
+        "final": final,
         "usage": glyph.usage_count,
         "confidence": glyph.confidence,
         "reading": glyph.reading,
         "code": glyph.code,
         "top": top.char if top else "",
         "mine": mine,
-        "todo": state == "pending"
-        or state == "disputed"
-        or (state == "decided" and not mine and two_person),
+        "todo": state == "pending" or state == "disputed" or (state == "decided" and not mine and not final),
     }
 
 
@@ -111,6 +110,14 @@ def _sort_rows(rows: list[dict[str, Any]], order: str, glyphs: dict[str, Glyph])
             key=lambda r: (-1.0 if r["confidence"] is None else r["confidence"], glyphs[r["id"]].order),
         )
     return sorted(rows, key=lambda r: glyphs[r["id"]].order)
+
+
+class _Refused(Exception):
+    """A request the desk answers with a clear error (status + message)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
 
 
 def create_app(
@@ -188,6 +195,10 @@ def create_app(
         response.status_code = status
         return response
 
+    @app.errorhandler(_Refused)
+    def refused(exc: _Refused) -> Response:
+        return _error(exc.status, exc.message)
+
     @app.errorhandler(GaijiError)
     def gaiji_error(exc: GaijiError) -> Response:
         return _error(409 if isinstance(exc, ReviewError) else 400, str(exc))
@@ -237,7 +248,7 @@ def create_app(
     def _rows() -> tuple[list[dict[str, Any]], dict[str, int], bool]:
         two_person = store.two_person
         states = store.states()
-        rows = [_item_row(gl, states.get(gid) or ItemState(gid), g.reviewer, two_person) for gid, gl in glyphs.items()]
+        rows = [_item_row(gl, states.get(gid) or ItemState(gid), g.reviewer) for gid, gl in glyphs.items()]
         counts = dict.fromkeys(("pending", "auto-accepted", "decided", "checked", "disputed"), 0)
         for row in rows:
             counts[row["state"]] += 1
@@ -299,10 +310,12 @@ def create_app(
             "image_url": url_for("gaiji_picture", gid=gid),
             "candidates": candidates,
             "state": state.state,
-            "final": state.is_final(two_person=store.two_person),
+            "final": state.is_final(),
             "views": views,
             "settled_by": state.settled_by,
             "mine": g.reviewer in state.proposals,
+            "can_undo": state.undo_refusal(g.reviewer) is None,
+            "two_person": store.two_person,
         })
 
     @app.get("/api/search")
@@ -321,41 +334,77 @@ def create_app(
             results.append(_candidate_view(gid, fields) if gid in glyphs else fields)
         return jsonify({"query": query, "results": results})
 
-    @app.post("/api/decide")
-    def decide() -> Response:
-        data = request.get_json(silent=True)
+    def _decision_input(data: Any) -> tuple[str, Glyph, dict[str, Any] | None, str, str, str | None]:
         if not isinstance(data, dict):
-            return _error(400, "send the decision as a JSON object")
+            raise _Refused(400, "send the decision as a JSON object")
         gid = str(data.get("gaiji_id", ""))
         glyph = _glyph(gid)
         mj = data.get("mj")
-        cls = str(data.get("class", ""))
         choice = None
         if mj:
             mj = str(mj)
             fields = _record_fields(reference, mj) if MJ_PATTERN.match(mj) else {"known": False}
             if not fields.get("known"):
-                return _error(400, f"{mj} is not in the reference ({reference_version})")
+                raise _Refused(400, f"{mj} is not in the reference ({reference_version})")
             choice = {k: fields[k] for k in ("mj", "char", "ucs", "ivs")}
-        comment = str(data.get("comment") or "")
         request_id = str(data["request_id"])[:100] if data.get("request_id") else None
-        current = store.state(gid)
-        settle = current.state == "disputed" and (g.reviewer not in current.proposals or not store.two_person)
-        if settle:
-            event = store.settle(gid, g.reviewer, choice, cls, comment, reference_version, request_id=request_id)
-        else:
-            event = store.record_decision(
-                gid, g.reviewer, choice, cls, comment,
-                shown_candidates=[c.as_row() for c in glyph.candidates[:CANDIDATES_SHOWN]],
-                reference_version=reference_version, request_id=request_id,
-            )
+        return gid, glyph, choice, str(data.get("class", "")), str(data.get("comment") or ""), request_id
+
+    def _answer(glyph: Glyph, event: Any) -> Response:
         # the event is durable (synchronous=FULL commit) before this response is sent
-        after = store.state(gid)
-        two_person = store.two_person
+        after = store.state(glyph.gaiji_id)
         return jsonify({
             "event": {"seq": event.seq, "at": event.at, "hash": event.hash, "kind": event.kind},
-            "item": _item_row(glyph, after, g.reviewer, two_person),
+            "item": _item_row(glyph, after, g.reviewer),
+            "can_undo": after.undo_refusal(g.reviewer) is None,
         })
+
+    def _needs_confirmation(what: str) -> Response:
+        response = jsonify({"error": f"{what} needs confirmation: send it again with \"confirm\": true",
+                            "needs_confirmation": True})
+        response.status_code = 428
+        return response
+
+    @app.post("/api/decide")
+    def decide() -> Response:
+        """One reviewer's decision. 該当なし needs ``confirm``; a disagreement is settled
+        through /api/settle, never by a decision."""
+        data = request.get_json(silent=True)
+        gid, glyph, choice, cls, comment, request_id = _decision_input(data)
+        if choice is None and not data.get("confirm"):
+            return _needs_confirmation("該当なし (no MJ character)")
+        event = store.record_decision(
+            gid, g.reviewer, choice, cls, comment,
+            shown_candidates=[c.as_row() for c in glyph.candidates[:CANDIDATES_SHOWN]],
+            reference_version=reference_version, request_id=request_id,
+        )
+        return _answer(glyph, event)
+
+    @app.post("/api/settle")
+    def settle() -> Response:
+        """Settle a disagreement: ``basis`` names the reviewer whose view is adopted, or
+        ``"third"`` (with a comment saying why); always with ``confirm``."""
+        data = request.get_json(silent=True)
+        gid, glyph, choice, cls, comment, request_id = _decision_input(data)
+        basis = str(data.get("basis") or "")
+        if not basis:
+            return _error(400, "say which view settles it: \"basis\" is a reviewer's name or \"third\"")
+        if not data.get("confirm"):
+            return _needs_confirmation("settling a disagreement")
+        event = store.settle(gid, g.reviewer, choice, cls, comment, reference_version,
+                             basis=basis, request_id=request_id)
+        return _answer(glyph, event)
+
+    @app.post("/api/undo")
+    def undo() -> Response:
+        """Withdraw the signed-in reviewer's latest decision on a gaiji (while unconfirmed)."""
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            return _error(400, "send {\"gaiji_id\": …} as a JSON object")
+        glyph = _glyph(str(data.get("gaiji_id", "")))
+        request_id = str(data["request_id"])[:100] if data.get("request_id") else None
+        event = store.undo(glyph.gaiji_id, g.reviewer, request_id=request_id)
+        return _answer(glyph, event)
 
     @app.post("/api/settings")
     def settings() -> Response:

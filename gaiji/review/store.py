@@ -54,6 +54,7 @@ _SCHEMA = (
     hash       TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS events_by_gaiji ON events (gaiji_id, seq)",
+    "CREATE INDEX IF NOT EXISTS events_by_kind ON events (kind, seq)",
     """CREATE TABLE IF NOT EXISTS chain_head (
     id   INTEGER PRIMARY KEY CHECK (id = 1),
     seq  INTEGER NOT NULL,
@@ -247,6 +248,10 @@ class ReviewStore:
                 if row is not None:
                     conn.execute("ROLLBACK")
                     return self._event(row)
+            if kind == "decision":  # read inside the write lock: no setting can slip in between
+                setting = conn.execute(
+                    "SELECT body FROM events WHERE kind = 'setting' ORDER BY seq DESC LIMIT 1").fetchone()
+                body = {**body, "two_person": bool(json.loads(setting[0]).get("two_person", True)) if setting else True}
             head = conn.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
             prev_seq, prev_hash = head if head else (0, GENESIS)
             issued = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
@@ -302,14 +307,24 @@ class ReviewStore:
         (``mj``, ``char``, ``ucs``, ``ivs``) or None for 該当なし. A repeated *request_id*
         returns the event already stored instead of adding a duplicate."""
         gid = self._check_gaiji(gaiji_id)
+        name = _clean_reviewer(reviewer)
         body = _choice_fields(choice, identification_class)
         body.update(
             identification_class=identification_class,
             comment=(comment or "")[:MAX_COMMENT],
             shown_candidates=_shown(shown_candidates),
             reference_version=reference_version or "",
-        )
-        return self._append(gid, "decision", _clean_reviewer(reviewer), body, request_id)
+        )  # _append adds ``two_person``: the rule in force at that moment applies to it, for good
+        if request_id is not None and (known := self._by_request_id(request_id)) is not None:
+            return known
+        item = self.state(gid)
+        if item.state == "disputed" and name not in item.proposals:
+            sides = " and ".join(p.reviewer for p in item.ordered())
+            raise ReviewError(
+                f"gaiji {gid} is disputed between {sides}: settle it by choosing one of their views "
+                "or stating a third, with a reason"
+            )
+        return self._append(gid, "decision", name, body, request_id)
 
     def record_auto_accept(
         self, gaiji_id: str, candidate_row: Mapping[str, Any], *, reference_version: str
@@ -339,12 +354,19 @@ class ReviewStore:
         comment: str = "",
         reference_version: str = "",
         *,
+        basis: str,
         request_id: str | None = None,
     ) -> Event:
         """Settle a disagreement: the settler's choice becomes final. Under the two-person
-        rule the settler must be a third person, not one side of the dispute."""
+        rule the settler must be a third person, not one side of the dispute.
+
+        *basis* makes the choice explicit: the name of the reviewer whose view is adopted
+        (the choice must then be exactly that view), or ``"third"`` for a view neither side
+        held — which needs a *comment* saying why."""
         gid = self._check_gaiji(gaiji_id)
         name = _clean_reviewer(reviewer)
+        if request_id is not None and (known := self._by_request_id(request_id)) is not None:
+            return known
         item = self.state(gid)
         if item.state != "disputed":
             raise ReviewError(f"gaiji {gid} is {item.state}, not disputed: record a decision instead")
@@ -354,19 +376,59 @@ class ReviewStore:
                 "agree with the other, or ask a third reviewer to settle it"
             )
         body = _choice_fields(choice, identification_class)
+        view = (body["mj"], identification_class)
+        if basis == "third":
+            if any(p.view == view for p in item.proposals.values()):
+                raise ReviewError(f"that choice is one of the disputed views on {gid}: settle with "
+                                  "that reviewer's view instead of a third")
+            if not (comment or "").strip():
+                raise ReviewError(f"settling {gid} with a third view needs a comment saying why")
+        else:
+            side = item.proposals.get(basis)
+            if side is None:
+                raise ReviewError(f"{basis!r} holds no view on {gid}: settle with one of "
+                                  f"{', '.join(p.reviewer for p in item.ordered())}, or 'third'")
+            if side.view != view:
+                raise ReviewError(f"the choice differs from {basis}'s view on {gid} "
+                                  f"({side.mj or '該当なし'} {side.identification_class})")
         body.update(
             identification_class=identification_class,
             comment=(comment or "")[:MAX_COMMENT],
+            settle_basis=basis,
             disputed_views=[p.as_dict() for p in item.ordered()],
             reference_version=reference_version or "",
         )
         return self._append(gid, "settle", name, body, request_id)
 
-    def set_two_person(self, enabled: bool, reviewer: str) -> Event:
-        """Switch the two-person rule for this set (recorded in the audit trail)."""
-        return self._append("", "setting", _clean_reviewer(reviewer), {"two_person": bool(enabled)}, None)
+    def undo(self, gaiji_id: str, reviewer: str, *, request_id: str | None = None) -> Event:
+        """Withdraw *reviewer*'s latest decision on a gaiji while nobody has confirmed it.
+        Recorded as an ``undo`` event; the view they held before (if any) is theirs again."""
+        gid = self._check_gaiji(gaiji_id)
+        name = _clean_reviewer(reviewer)
+        if request_id is not None and (known := self._by_request_id(request_id)) is not None:
+            return known
+        item = self.state(gid)
+        refusal = item.undo_refusal(name)
+        if refusal:
+            raise ReviewError(f"cannot undo: {refusal}")
+        mine = item.proposals[name]
+        body = {"undoes_seq": mine.seq, "undone": mine.as_dict()}
+        return self._append(gid, "undo", name, body, request_id)
+
+    def set_two_person(self, enabled: bool, reviewer: str, *, role: str = "administrator") -> Event:
+        """Switch the two-person rule for this set (recorded in the audit trail). It applies
+        to decisions recorded from now on; earlier decisions keep the rule they were made under.
+        Only an administrator may call this (the desk and the CLI check the role)."""
+        body = {"two_person": bool(enabled), "role": role}
+        return self._append("", "setting", _clean_reviewer(reviewer), body, None)
 
     # -- reading -------------------------------------------------------------------------
+    def _by_request_id(self, request_id: str) -> Event | None:
+        row = self._conn().execute(
+            "SELECT seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, hash"
+            " FROM events WHERE request_id = ?", (request_id,)).fetchone()
+        return self._event(row) if row else None
+
     @staticmethod
     def _event(row: tuple[Any, ...]) -> Event:
         seq, at, gid, kind, reviewer, request_id, body, prev_hash, digest = row
@@ -393,7 +455,7 @@ class ReviewStore:
                     self._two_person = bool(ev.body.get("two_person", True))
                 else:
                     item = self._items.setdefault(ev.gaiji_id, ItemState(ev.gaiji_id))
-                    item.apply(ev.seq, ev.at, ev.kind, ev.reviewer, ev.body)
+                    item.apply(ev.seq, ev.at, ev.kind, ev.reviewer, ev.body, two_person=self._two_person)
                 self._folded_seq = ev.seq
 
     @property
@@ -409,9 +471,7 @@ class ReviewStore:
             item = self._items.get(gaiji_id)
             if item is None:
                 return ItemState(gaiji_id)
-            return ItemState(
-                item.gaiji_id, dict(item.proposals), item.settled_by, item.settled_at, item.last_seq, item.events
-            )
+            return item.copy()
 
     def states(self) -> dict[str, ItemState]:
         """Every gaiji of the set (set order first, then any only the record knows)."""
@@ -420,11 +480,7 @@ class ReviewStore:
             ids = list(self.set_ids or [])
             ids += [g for g in self._items if self._known is None or g not in self._known]
             return {
-                g: (
-                    ItemState(g, dict(it.proposals), it.settled_by, it.settled_at, it.last_seq, it.events)
-                    if (it := self._items.get(g))
-                    else ItemState(g)
-                )
+                g: (it.copy() if (it := self._items.get(g)) else ItemState(g))
                 for g in ids
             }
 
@@ -437,10 +493,9 @@ class ReviewStore:
 
     def final_decisions(self) -> list[FinalDecision]:
         """Gaiji whose identification is final, in set order."""
-        two_person = self.two_person
         out = []
         for item in self.states().values():
-            if not item.is_final(two_person=two_person):
+            if not item.is_final():
                 continue
             first = item.agreed()
             assert first is not None
@@ -468,12 +523,7 @@ class ReviewStore:
 
     def open_items(self) -> list[dict[str, Any]]:
         """Gaiji not yet final: pending, decided-awaiting-check and disputed."""
-        two_person = self.two_person
-        return [
-            item.summary(two_person=two_person)
-            for item in self.states().values()
-            if not item.is_final(two_person=two_person)
-        ]
+        return [item.summary() for item in self.states().values() if not item.is_final()]
 
     def verify_chain(self) -> ChainReport:
         """Recompute every hash; report edited, deleted or reordered events."""

@@ -38,6 +38,10 @@ def signed_in(app, name: str = "sato", password: str | None = None):  # type: ig
     return client
 
 
+def post(client, path: str, **body):  # type: ignore[no-untyped-def]
+    return client.post(path, json=body, headers={"X-CSRF-Token": client.csrf})
+
+
 def decide(client, gid: str, mj: str | None, cls: str, **extra):  # type: ignore[no-untyped-def]
     return client.post("/api/decide", json={"gaiji_id": gid, "mj": mj, "class": cls, **extra},
                        headers={"X-CSRF-Token": client.csrf})
@@ -202,17 +206,41 @@ def test_two_reviewers_and_a_disagreement(app) -> None:  # type: ignore[no-untyp
     assert decide(suzuki, "E001", "MJ025761", "デザイン差").get_json()["item"]["state"] == "disputed"
     item = tanaka.get("/api/item/E001").get_json()
     assert [(v["reviewer"], v["mj"]) for v in item["views"]] == [("sato", "MJ025760"), ("suzuki", "MJ025761")]
-    settled = decide(tanaka, "E001", "MJ025761", "デザイン差", comment="点二つ").get_json()
+    # a decision does not settle a disagreement: settling is an explicit, confirmed choice
+    refused_decision = decide(tanaka, "E001", "MJ025761", "デザイン差")
+    assert refused_decision.status_code == 409 and "settle" in refused_decision.get_json()["error"]
+    unconfirmed = post(tanaka, "/api/settle", gaiji_id="E001", mj="MJ025761", **{"class": "デザイン差"},
+                       basis="suzuki")
+    assert unconfirmed.status_code == 428 and unconfirmed.get_json()["needs_confirmation"]
+    assert post(tanaka, "/api/settle", gaiji_id="E001", mj="MJ025761", **{"class": "デザイン差"},
+                confirm=True).status_code == 400  # no basis
+    settled = post(tanaka, "/api/settle", gaiji_id="E001", mj="MJ025761", **{"class": "デザイン差"},
+                   basis="suzuki", comment="点二つ", confirm=True).get_json()
     assert settled["event"]["kind"] == "settle" and settled["item"]["state"] == "checked"
-    assert decide(sato, "E005", None, "該当なし").status_code == 200
+    # 該当なし needs confirmation too
+    assert decide(sato, "E005", None, "該当なし").status_code == 428
+    assert decide(sato, "E005", None, "該当なし", confirm=True).status_code == 200
     refused = decide(sato, "E004", "MJ999999", "字形一致")
     assert refused.status_code == 400
-    assert decide(sato, "E004", None, "類似").status_code == 409
+    assert decide(sato, "E004", None, "類似", confirm=True).status_code == 409
     store: ReviewStore = app.extensions["gaiji_review"]["store"]
     finals = {f.gaiji_id: f for f in store.final_decisions()}
     assert finals["E003"].char == "髙" and finals["E003"].checked_by == "suzuki"
     assert finals["E001"].ivs == "U+E0103" and finals["E001"].checked_by == "tanaka"
     assert store.verify_chain().ok
+
+
+def test_undo_through_the_api(app) -> None:  # type: ignore[no-untyped-def]
+    sato, suzuki = signed_in(app, "sato"), signed_in(app, "suzuki")
+    first = decide(sato, "E003", "MJ028902", "字形一致").get_json()
+    assert first["can_undo"] is True
+    undone = post(sato, "/api/undo", gaiji_id="E003").get_json()
+    assert undone["event"]["kind"] == "undo" and undone["item"]["state"] == "pending"
+    decide(sato, "E003", "MJ028902", "字形一致")
+    decide(suzuki, "E003", "MJ028902", "字形一致")
+    refused = post(sato, "/api/undo", gaiji_id="E003")
+    assert refused.status_code == 409 and "suzuki already confirmed" in refused.get_json()["error"]
+    assert sato.get("/api/item/E003").get_json()["can_undo"] is False
 
 
 def test_two_person_switch(app) -> None:  # type: ignore[no-untyped-def]
@@ -221,7 +249,9 @@ def test_two_person_switch(app) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/api/item/E004").get_json()["final"] is False
     response = client.post("/api/settings", json={"two_person": False}, headers={"X-CSRF-Token": client.csrf})
     assert response.get_json() == {"two_person": False}
-    assert client.get("/api/item/E004").get_json()["final"] is True
+    # not retroactive: E004 was decided under the two-person rule; E003 decided now is final
+    assert client.get("/api/item/E004").get_json()["final"] is False
+    assert decide(client, "E003", "MJ028902", "字形一致").get_json()["item"]["final"] is True
 
 
 def test_create_app_reports_a_broken_set(tmp_path: Path, reference) -> None:  # type: ignore[no-untyped-def]

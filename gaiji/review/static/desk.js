@@ -22,6 +22,9 @@
     cache: new Map(),   // id -> item JSON (preloaded)
     busy: false,
     touched: false,     // the reviewer chose something on this gaiji
+    noMatch: false,     // the choice is 該当なし (no card): preselected from a 該当なし view
+    lastDecided: null,  // gaiji of this reviewer's latest decision on this page (for undo)
+    confirming: null,   // the open confirmation: {resolve}
   };
 
   // ---------- helpers ----------
@@ -84,6 +87,25 @@
     const rs = (c.radicals || []).map((r) => `${r[0]}+${r[1]}`).join(", ");
     const total = c.total_strokes ? ` · ${c.total_strokes}画` : "";
     return rs + total;
+  }
+
+  // ---------- confirmation (該当なし, settling) ----------
+  function confirmBox(text) {
+    // an in-page dialog: Enter confirms, Esc cancels; nothing else happens while it is open
+    return new Promise((resolve) => {
+      $("confirm-text").textContent = text;
+      $("confirm-box").hidden = false;
+      $("confirm-ok").focus();
+      state.confirming = { resolve };
+    });
+  }
+
+  function closeConfirm(answer) {
+    if (!state.confirming) return;
+    const { resolve } = state.confirming;
+    state.confirming = null;
+    $("confirm-box").hidden = true;
+    resolve(answer);
   }
 
   // ---------- queue ----------
@@ -206,8 +228,8 @@
     badge.className = `state badge ${item.state}`;
     renderViews(item);
     // a third reviewer's choice on a disagreement settles it; a party's choice revises theirs
-    const settles = item.state === "disputed" && (!item.mine || !state.twoPerson);
-    $("accept-verb").textContent = settles ? "Settle with" : (item.state === "decided" && !item.mine ? "Confirm / choose" : "Accept");
+    $("accept-verb").textContent = settles(item) ? "Settle with" : (item.state === "decided" && !item.mine ? "Confirm" : "Accept");
+    $("undo").disabled = !(item.can_undo || state.lastDecided);
     $("comment").value = "";
     state.mode = "candidates";
     setCards(candidateCards(item), "Candidates");
@@ -235,6 +257,11 @@
     state.touched = true;
   }
 
+  function settles(item) {
+    // a disagreement is settled by someone outside it (or by anyone when one person suffices)
+    return item.state === "disputed" && (!item.mine || !item.two_person);
+  }
+
   function candidateCards(item) {
     const cards = item.candidates.slice();
     for (const v of item.views) {
@@ -247,12 +274,19 @@
   }
 
   function preselect(item) {
-    // a reviewer checking someone else's decision starts from that decision
+    // a reviewer checking someone else's decision starts from that decision, whatever it is
+    // (該当なし included); on a disagreement nothing is preselected: settling is a choice
     const others = item.views.filter((v) => v.reviewer !== ME);
     const mine = item.views.find((v) => v.reviewer === ME);
     const base = mine || (item.state !== "disputed" ? others[0] : null);
-    if (base) {
-      setClass(base.identification_class === "該当なし" ? "字形一致" : base.identification_class);
+    if (item.state === "disputed" && !mine) {
+      setClass("字形一致");
+      select(-1);
+    } else if (base && !base.mj) {
+      setClass("字形一致");
+      selectNoMatch();
+    } else if (base) {
+      setClass(base.identification_class);
       const i = state.cards.findIndex((c) => c.mj === base.mj);
       select(i >= 0 ? i : (state.cards.length ? 0 : -1));
     } else {
@@ -267,14 +301,17 @@
     const title = item.state === "disputed"
       ? "Disagreement — both views" + (item.settled_by ? "" : " (settle by accepting one, or the other side agrees)")
       : "Decisions so far";
+    const settling = settles(item);
     const cards = item.views.map((v) =>
-      el("div", { class: `view${v.reviewer === ME ? " mine" : ""}` },
+      el("div", { class: `view${v.reviewer === ME ? " mine" : ""}`, dataset: { reviewer: v.reviewer } },
         el("div", { class: "who" }, v.reviewer, el("time", {}, v.at.replace("T", " ").replace("Z", " UTC"))),
         v.image_url ? el("img", { src: v.image_url, alt: v.char || v.mj, width: 64, height: 64 }) : el("div", { class: "none" }, "該当なし"),
         v.overlay_url ? el("img", { src: v.overlay_url, alt: "overlay", width: 64, height: 64, class: "ov" }) : null,
         el("div", { class: "mj" }, v.mj || "—", " ", el("span", { class: "char" }, v.char || "")),
         el("div", { class: "cls" }, v.identification_class),
-        v.comment ? el("div", { class: "cmt" }, v.comment) : null));
+        v.comment ? el("div", { class: "cmt" }, v.comment) : null,
+        settling ? el("button", { type: "button", class: "settle-with", onclick: () => settleWithView(v) },
+          `Settle with ${v.reviewer}'s view`) : null));
     box.replaceChildren(el("h3", { class: item.state === "disputed" ? "dispute" : "" }, title), el("div", { class: "view-row" }, ...cards));
   }
 
@@ -301,8 +338,17 @@
     select(cards.length ? 0 : -1);
   }
 
+  function selectNoMatch() {
+    select(-1);
+    state.noMatch = true;
+    $("accept-what").textContent = "該当なし";
+    $("nomatch").classList.add("selected");
+  }
+
   function select(i) {
     state.selected = i;
+    state.noMatch = false;
+    $("nomatch").classList.remove("selected");
     for (const card of document.querySelectorAll("#cards .card")) {
       card.classList.toggle("selected", Number(card.dataset.index) === i);
     }
@@ -344,25 +390,83 @@
   }
 
   // ---------- deciding ----------
-  async function decide(mj, cls) {
+  async function send(path, body) {
     if (!state.item || state.busy) return;
     const id = state.item.id;
-    state.busy = true;  // only while the decision is in flight: no double submissions
+    state.busy = true;  // only while the request is in flight: no double submissions
     let result;
     try {
-      result = await api("/api/decide", {
-        gaiji_id: id, mj: mj, class: cls, comment: $("comment").value, request_id: requestId(),
-      });
+      result = await api(path, { gaiji_id: id, request_id: requestId(), ...body });
     } catch (e) {
       toast(e.message, true);
       return;
     } finally {
       state.busy = false;
     }
-    toast(`Saved ${id}: ${mj || "該当なし"} ${cls} → ${result.item.state} (#${result.event.seq})`);
+    if (result.event.kind !== "undo") state.lastDecided = id;
+    $("undo").disabled = false;
+    toast(`Saved ${id}: ${body.mj || "該当なし"} ${body.class} → ${result.item.state} (#${result.event.seq})`);
+    await advance(id, result.item);
+  }
+
+  async function decide(mj, cls) {
+    if (!state.item) return;
+    if (!mj && !(await confirmBox(`${state.item.id}: 該当なし — no MJ character is this gaiji. Record it?`))) return;
+    await send("/api/decide", { mj: mj, class: cls, comment: $("comment").value, confirm: !mj });
+  }
+
+  async function settle(basis, mj, cls) {
+    const item = state.item;
+    const what = `${mj || "該当なし"} ${cls}`;
+    const text = basis === "third"
+      ? `${item.id}: settle the disagreement with a third view, ${what}? Both views are set aside.`
+      : `${item.id}: settle the disagreement with ${basis}'s view, ${what}? The other view is set aside.`;
+    if (!(await confirmBox(text))) return;
+    await send("/api/settle", { basis: basis, mj: mj, class: cls, comment: $("comment").value, confirm: true });
+  }
+
+  function settleWithView(v) {
+    const i = state.cards.findIndex((c) => c.mj === v.mj);
+    if (v.mj) select(i); else selectNoMatch();
+    setClass(v.mj ? v.identification_class : "字形一致");
+    settle(v.reviewer, v.mj, v.identification_class);
+  }
+
+  function settleWithChoice(mj, cls) {
+    const view = state.item.views.find((v) => v.mj === mj && v.identification_class === cls);
+    if (view) { settle(view.reviewer, mj, cls); return; }
+    if (!$("comment").value.trim()) {
+      toast("A third view needs a comment saying why (c), or settle with one of the views", true);
+      $("comment").focus();
+      return;
+    }
+    settle("third", mj, cls);
+  }
+
+  async function undo() {
+    const id = state.item && state.item.can_undo ? state.item.id : state.lastDecided;
+    if (!id || state.busy) { toast("Nothing of yours to undo here", true); return; }
+    if (!state.item || state.item.id !== id) await show(id);
+    state.busy = true;
+    let result;
+    try {
+      result = await api("/api/undo", { gaiji_id: id, request_id: requestId() });
+    } catch (e) {
+      toast(e.message, true);
+      return;
+    } finally {
+      state.busy = false;
+    }
+    state.lastDecided = null;
+    toast(`Undone on ${id} → ${result.item.state} (#${result.event.seq})`);
+    state.cache.delete(id);
+    await show(id);
+    loadQueue();
+  }
+
+  async function advance(id, row) {
     state.cache.delete(id);
     const i = state.items.findIndex((r) => r.id === id);
-    const row = result.item;
     const keep = state.filter === "all" || (state.filter === "todo" ? row.todo : row.state === state.filter);
     let nextId = null;
     if (i >= 0) {
@@ -388,9 +492,23 @@
   }
 
   function accept() {
+    if (!state.item) return;
     const c = state.cards[state.selected];
-    if (!c) { toast("Choose a candidate first (1–9), or search (/)", true); return; }
-    decide(c.mj, currentClass());
+    const mj = state.noMatch ? null : (c ? c.mj : undefined);
+    if (mj === undefined) {
+      toast(settles(state.item) ? "Settle: choose one of the views, or a candidate (1–9) as a third view"
+                                : "Choose a candidate first (1–9), or search (/)", true);
+      return;
+    }
+    const cls = mj ? currentClass() : "該当なし";
+    if (settles(state.item)) settleWithChoice(mj, cls);
+    else decide(mj, cls);
+  }
+
+  function noMatch() {
+    if (!state.item) return;
+    if (settles(state.item)) { selectNoMatch(); settleWithChoice(null, "該当なし"); }
+    else decide(null, "該当なし");
   }
 
   async function search(q) {
@@ -413,6 +531,11 @@
 
   // ---------- wiring ----------
   document.addEventListener("keydown", (ev) => {
+    if (state.confirming) {
+      if (ev.key === "Escape") { ev.preventDefault(); closeConfirm(false); }
+      else if (ev.key === "Enter") { ev.preventDefault(); closeConfirm(true); }
+      return;
+    }
     const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName) &&
       document.activeElement.type !== "radio" && document.activeElement.type !== "checkbox";
     if (ev.key === "Escape") {
@@ -424,7 +547,8 @@
     const k = ev.key;
     if (/^[1-9]$/.test(k)) { const i = Number(k) - 1; if (i < state.cards.length) { select(i); state.touched = true; } }
     else if (k === "a") accept();
-    else if (k === "n") decide(null, "該当なし");
+    else if (k === "n") noMatch();
+    else if (k === "u") undo();
     else if (k === "/") { $("search").focus(); $("search").select(); }
     else if (k === "j") move(1);
     else if (k === "k") move(-1);
@@ -443,7 +567,10 @@
   for (const r of document.querySelectorAll('input[name="cls"]')) r.addEventListener("change", () => { state.touched = true; });
   $("search-form").addEventListener("submit", (ev) => { ev.preventDefault(); search($("search").value); });
   $("accept").addEventListener("click", accept);
-  $("nomatch").addEventListener("click", () => decide(null, "該当なし"));
+  $("nomatch").addEventListener("click", noMatch);
+  $("undo").addEventListener("click", undo);
+  $("confirm-ok").addEventListener("click", () => closeConfirm(true));
+  $("confirm-cancel").addEventListener("click", () => closeConfirm(false));
   $("zoom-in").addEventListener("click", () => zoomBy(2));
   $("zoom-out").addEventListener("click", () => zoomBy(0.5));
   $("zoom-true").addEventListener("click", () => zoomBy(0));
