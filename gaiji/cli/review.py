@@ -28,9 +28,13 @@ def review() -> None:
               help="Address to listen on. Anything but loopback needs reviewer accounts (add-reviewer).")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free one).")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
+@click.option("--secure-cookies", is_flag=True,
+              help="Mark the session cookie Secure: use behind an HTTPS reverse proxy (the browser then "
+                   "sends it over HTTPS only).")
 @candidates_option
 @home_option
-def serve(set_dir: Path, host: str, port: int, no_browser: bool, candidates: Path | None, home: Path | None) -> None:
+def serve(set_dir: Path, host: str, port: int, no_browser: bool, secure_cookies: bool, candidates: Path | None,
+          home: Path | None) -> None:
     """Start the review desk for SET (decisions go to SET/review.sqlite).
 
     Every asset is served locally, so it works on a closed network. Stop it with Ctrl+C;
@@ -60,26 +64,95 @@ def serve(set_dir: Path, host: str, port: int, no_browser: bool, candidates: Pat
             webbrowser.open(url)
 
     serve_desk(set_dir, reference=load_reference(home), host=host, port=port,
-               candidates_path=candidates, on_ready=ready)
+               candidates_path=candidates, on_ready=ready, secure_cookies=secure_cookies)
+
+
+def _read_password(from_stdin: bool, name: str) -> str:
+    if from_stdin:
+        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        if not password:
+            raise click.UsageError("--password-stdin: stdin gave an empty line; pipe the password in")
+        return password
+    return click.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True)
+
+
+def _refuse_password_option(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        raise click.UsageError(
+            "passwords are not taken on the command line (they end up in shell history and in "
+            "`ps` for everyone on the machine): leave out --password to be asked, or pipe it in "
+            "with --password-stdin", ctx)
+
+
+password_argv_guard = click.option("--password", expose_value=False, hidden=True, callback=_refuse_password_option,
+                                   help="Refused: type the password at the prompt or use --password-stdin.")
 
 
 @review.command("add-reviewer")
 @set_argument
 @click.argument("name")
-@click.password_option(help="The reviewer's password (asked for when not given).")
-def add_reviewer(set_dir: Path, name: str, password: str) -> None:
-    """Create or reset a reviewer account for SET (needed to listen beyond loopback).
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin instead of asking.")
+@click.option("--admin", "role", flag_value="administrator", default=None,
+              help="Make the reviewer an administrator (may change the set's settings).")
+@click.option("--reviewer-role", "role", flag_value="reviewer", help="Make an administrator a plain reviewer again.")
+@password_argv_guard
+def add_reviewer(set_dir: Path, name: str, password_stdin: bool, role: str | None) -> None:
+    """Create a reviewer account for SET, or reset its password (needed beyond loopback).
 
-    The password is stored only as a salted hash, in SET/reviewers.json.
+    The password is asked for (twice) or read from stdin, never taken from the command line;
+    it needs at least 10 characters and must not be easy to guess. It is stored only as a
+    salted hash, in SET/reviewers.json. On a running desk the reviewer's sessions end at once.
 
     \b
     Example:
-        gaiji review add-reviewer out/city sato
+        gaiji review add-reviewer out/city sato --admin
+        printf '%s\\n' "$PW" | gaiji review add-reviewer out/city suzuki --password-stdin
     """
     from gaiji.review.accounts import add_reviewer as add
+    from gaiji.review.accounts import check_new_reviewer
 
-    add(set_dir, name, password)
-    click.echo(f"reviewer {name} can now sign in to the desk of {set_dir}", err=True)
+    check_new_reviewer(set_dir, name)  # before asking for a password
+    account = add(set_dir, name, _read_password(password_stdin, name), role=role)
+    click.echo(f"{account.role} {name} can now sign in to the desk of {set_dir}", err=True)
+
+
+@review.command("remove-reviewer")
+@set_argument
+@click.argument("name")
+def remove_reviewer(set_dir: Path, name: str) -> None:
+    """Delete a reviewer's account on SET; a running desk ends their sessions at once.
+
+    Their decisions stay in the audit trail under their name.
+
+    \b
+    Example:
+        gaiji review remove-reviewer out/city sato
+    """
+    from gaiji.review.accounts import remove_reviewer as remove
+
+    remove(set_dir, name)
+    click.echo(f"{name} can no longer sign in to the desk of {set_dir}", err=True)
+
+
+@review.command("settings")
+@set_argument
+@click.option("--two-person/--one-person", "two_person", default=None,
+              help="Whether a decision needs a second, different reviewer to become final.")
+@click.option("--by", "admin", required=True, help="The administrator making the change (recorded in the audit trail).")
+def settings(set_dir: Path, two_person: bool | None, admin: str) -> None:
+    """Show or change SET's review settings (administrators only).
+
+    A change applies to decisions recorded from then on; each decision keeps the rule it
+    was made under. With accounts, --by must name an administrator.
+
+    \b
+    Example:
+        gaiji review settings out/city --one-person --by sato
+    """
+    from gaiji.review.admin import change_two_person
+
+    now = change_two_person(set_dir, two_person, admin)
+    click.echo(f"two-person rule: {'on' if now else 'off'}")
 
 
 @review.command("log")

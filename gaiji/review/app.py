@@ -31,16 +31,18 @@ from flask import (
 
 from gaiji.errors import GaijiError
 from gaiji.review.accounts import (
+    AccountBook,
     AccountError,
     is_loopback,
-    load_accounts,
+    name_problem,
     new_token,
     tokens_match,
     verify_password,
 )
+from gaiji.review.throttle import LoginThrottle
 from gaiji.review.gaijiset import Glyph, load_glyphs
 from gaiji.review.pictures import MJ_PATTERN, Pictures
-from gaiji.review.state import AUTO_REVIEWER, CLASSES, ItemState
+from gaiji.review.state import CLASSES, ItemState
 from gaiji.review.store import ReviewError, ReviewStore
 
 CANDIDATES_SHOWN = 9
@@ -127,16 +129,20 @@ def create_app(
     candidates_path: str | Path | None = None,
     host: str = "127.0.0.1",
     secret_key: str | None = None,
+    secure_cookies: bool = False,
+    signer: Any = None,
+    witness: str | Path | None = None,
 ) -> Flask:
     """Build the review desk for *set_dir*. *reference* is a loaded
     :class:`gaiji.reference.Reference`. Raises :class:`AccountError` when *host* is not
-    loopback and the set has no reviewer accounts."""
+    loopback and the set has no reviewer accounts. *secure_cookies* marks the session
+    cookie Secure (behind an HTTPS proxy)."""
     set_dir = Path(set_dir)
     glyphs = load_glyphs(set_dir, Path(candidates_path) if candidates_path else None)
     store = ReviewStore.open(set_dir)
-    accounts = load_accounts(set_dir)
+    book = AccountBook(set_dir)
     loopback = is_loopback(host)
-    if not loopback and not accounts:
+    if not loopback and not book.current():
         raise AccountError(
             f"listening on {host} lets other machines reach the desk, so reviewers must sign in: "
             f"create accounts first with `gaiji review add-reviewer {set_dir} NAME`, "
@@ -151,11 +157,16 @@ def create_app(
         SECRET_KEY=secret_key or secrets.token_hex(32),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=bool(secure_cookies),
         MAX_CONTENT_LENGTH=64 * 1024,
         JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["gaiji_review"] = {"store": store, "glyphs": glyphs, "reference": reference}
+    throttle = LoginThrottle()
+    # sessions live here too: a cookie copied before sign-out (or before a restart) is dead
+    live_sessions: dict[str, str] = {}  # session id → reviewer
+    app.extensions["gaiji_review"] = {"store": store, "glyphs": glyphs, "reference": reference,
+                                      "throttle": throttle, "sessions": live_sessions}
     allowed_hosts = {"127.0.0.1", "localhost", "::1", host.strip("[]")}
 
     # -- request guards ------------------------------------------------------------------
@@ -168,7 +179,7 @@ def create_app(
                 abort(400, description="unexpected Host header")  # DNS-rebinding guard
         if "csrf" not in session:
             session["csrf"] = new_token()
-        g.reviewer = session.get("reviewer")
+        g.reviewer, g.role = _signed_in_reviewer()
         if request.method == "POST":
             given = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
             if not tokens_match(session.get("csrf"), given):
@@ -179,8 +190,29 @@ def create_app(
             return _error(401, "sign in first")
         return redirect(url_for("login"))
 
+    def _signed_in_reviewer() -> tuple[str | None, str | None]:
+        """The reviewer of this request's session and their role — (None, None) when the
+        session was signed out, or the account was removed or got a new password since."""
+        name, sid = session.get("reviewer"), session.get("sid")
+        if not name:
+            return None, None
+        accounts = book.current()
+        account = accounts.get(name)
+        alive = live_sessions.get(str(sid)) == name
+        if accounts:
+            alive = alive and account is not None and tokens_match(account.fingerprint, session.get("fp"))
+        elif not loopback or session.get("fp"):
+            alive = False  # accounts were removed: nobody signed in with one is valid any more
+        if not alive:
+            live_sessions.pop(str(sid), None)
+            session.pop("reviewer", None)
+            return None, None
+        return name, (account.role if account else "reviewer")
+
     @app.after_request
     def headers(response: Response) -> Response:
+        if request.path.startswith("/api/") or request.endpoint in ("login", "desk"):
+            response.headers["Cache-Control"] = "no-store"
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "
             "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -206,26 +238,39 @@ def create_app(
     # -- pages ---------------------------------------------------------------------------
     @app.route("/login", methods=["GET", "POST"])
     def login() -> Any:
-        message = ""
+        message, status = "", 200
+        accounts = book.current()
         if request.method == "POST":
             name = (request.form.get("name") or "").strip()
             password = request.form.get("password") or ""
-            if not name or len(name) > 80 or name == AUTO_REVIEWER:
-                message = "Enter your name (1–80 characters)."
+            address = request.remote_addr or ""
+            wait = throttle.wait_seconds(name, address)
+            problem = name_problem(name)
+            if problem:
+                message, status = f"{problem}.", 401
+            elif wait > 0:
+                message, status = f"Too many wrong passwords: wait {wait:.0f} s and try again.", 429
             elif accounts and not verify_password(accounts, name, password):
-                message = "Unknown reviewer or wrong password."
+                delay = throttle.failed(name, address)
+                message = f"Unknown reviewer or wrong password (next try in {delay:.0f} s)."
+                status = 401
             else:
+                throttle.succeeded(name, address)
+                live_sessions.pop(str(session.get("sid")), None)
                 session.clear()
-                session["reviewer"] = name
-                session["csrf"] = new_token()
+                sid = new_token()
+                live_sessions[sid] = name
+                session.update(reviewer=name, sid=sid, csrf=new_token(),
+                               fp=accounts[name].fingerprint if accounts else "")
                 return redirect(url_for("desk"))
         return render_template(
             "login.html", message=message, need_password=bool(accounts), csrf=session["csrf"],
             set_name=set_dir.name,
-        ), (401 if message else 200)
+        ), status
 
     @app.post("/logout")
     def logout() -> Any:
+        live_sessions.pop(str(session.get("sid")), None)
         session.clear()
         return redirect(url_for("login"))
 
@@ -234,6 +279,7 @@ def create_app(
         return render_template(
             "desk.html",
             reviewer=g.reviewer,
+            role=g.role,
             csrf=session["csrf"],
             set_name=set_dir.name,
             reference_version=reference_version,
@@ -265,7 +311,7 @@ def create_app(
         elif state in counts:
             rows = [r for r in rows if r["state"] == state]
         return jsonify({"items": _sort_rows(rows, order if order in ORDERS else "usage", glyphs),
-                        "counts": counts, "two_person": two_person, "total": len(glyphs)})
+                        "counts": counts, "two_person": two_person, "total": len(glyphs), "role": g.role})
 
     @app.get("/api/counts")
     def counts() -> Response:
@@ -408,10 +454,13 @@ def create_app(
 
     @app.post("/api/settings")
     def settings() -> Response:
+        if g.role != "administrator":
+            return _error(403, "only an administrator changes the set's settings: ask one, or have "
+                               "one run `gaiji review settings`")
         data = request.get_json(silent=True) or {}
         if "two_person" not in data:
             return _error(400, "nothing to change: send {\"two_person\": true|false}")
-        store.set_two_person(bool(data["two_person"]), g.reviewer)
+        store.set_two_person(bool(data["two_person"]), g.reviewer, role="administrator")
         return jsonify({"two_person": store.two_person})
 
     # -- pictures ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 from gaiji.errors import GaijiError
 from gaiji.extract.gaijiset import require_gaiji_set
 from gaiji.review.chain import ChainReport
+from gaiji.review.names import escape_controls
 from gaiji.review.store import DB_NAME, Event, ReviewStore
 
 
@@ -45,16 +46,21 @@ def event_line(event: Event) -> str:
     ...           "0" * 64, "ab" * 32)
     >>> event_line(e)
     '3\\t2026-11-26T05:00:00.000Z\\tdecision\\tg1\\tsato\\tMJ025760 辻\\t字形一致\\tok\\tabababababab'
+    >>> forged = Event(4, "t", "g1", "decision", "sato\\n5\\tt", None, {"comment": "a\\tb"}, "", "cd" * 32)
+    >>> "\\n" in event_line(forged), event_line(forged).count("\\t")
+    (False, 8)
     """
     body = event.body
     if event.kind == "setting":
         what, cls = f"two_person={body.get('two_person')}", ""
+    elif event.kind == "undo":
+        what, cls = f"undoes #{body.get('undoes_seq')}", ""
     else:
         what = f"{body.get('mj')} {body.get('char', '')}".strip() if body.get("mj") else "—"
         cls = body.get("identification_class", "")
-    comment = (body.get("comment") or "").replace("\t", " ").replace("\n", " ")
-    return "\t".join([str(event.seq), event.at, event.kind, event.gaiji_id or "-", event.reviewer,
-                      what, cls, comment, event.hash[:12]])
+    comment = body.get("comment") or ""
+    fields = [str(event.seq), event.at, event.kind, event.gaiji_id or "-", event.reviewer, what, cls, comment]
+    return "\t".join([*(escape_controls(str(f)) for f in fields), event.hash[:12]])
 
 
 def iter_log(store: ReviewStore, *, gaiji_id: str | None = None) -> Iterator[Event]:

@@ -33,12 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from gaiji.errors import GaijiError
+from gaiji.review.names import name_problem
 from gaiji.review.chain import GENESIS, ChainReport, canonical_json, event_hash, verify_rows
 from gaiji.review.state import AUTO_REVIEWER, CLASSES, NO_MATCH_CLASS, STATES, ItemState
 
 DB_NAME = "review.sqlite"
 SCHEMA_VERSION = "1"
-MAX_REVIEWER = 80
 MAX_COMMENT = 4000
 
 _SCHEMA = (
@@ -125,12 +125,9 @@ def read_set_ids(set_dir: Path) -> list[str] | None:
 
 def _clean_reviewer(reviewer: str) -> str:
     name = (reviewer or "").strip()
-    if not name:
-        raise ReviewError("a reviewer name is required: sign in or pass your name")
-    if len(name) > MAX_REVIEWER:
-        raise ReviewError(f"reviewer name longer than {MAX_REVIEWER} characters")
-    if name == AUTO_REVIEWER:
-        raise ReviewError(f"'{AUTO_REVIEWER}' is reserved for the matcher's automatic acceptance")
+    problem = name_problem(name)
+    if problem:
+        raise ReviewError(f"{problem}: sign in or pass your name")
     return name
 
 

@@ -15,7 +15,7 @@ from gaiji.errors import ContractError
 from gaiji.review.accounts import AccountError, add_reviewer
 from gaiji.review.app import create_app
 from gaiji.review.pictures import CANDIDATE_ONLY, GAIJI_ONLY
-from gaiji.review.store import ReviewStore
+from gaiji.review.store import ReviewError, ReviewStore
 
 pytestmark = pytest.mark.reference
 
@@ -84,7 +84,7 @@ def test_foreign_host_header_is_refused_on_loopback(app) -> None:  # type: ignor
 def test_other_hosts_need_accounts(gaiji_set: Path, reference) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(AccountError, match="add-reviewer"):
         create_app(gaiji_set, reference=reference, host="0.0.0.0")
-    add_reviewer(gaiji_set, "sato", "correct horse")
+    add_reviewer(gaiji_set, "sato", "correct horse battery")
     assert oct((gaiji_set / "reviewers.json").stat().st_mode & 0o777) == "0o600"
     assert "correct horse" not in (gaiji_set / "reviewers.json").read_text()
     app = create_app(gaiji_set, reference=reference, host="0.0.0.0")
@@ -94,7 +94,8 @@ def test_other_hosts_need_accounts(gaiji_set: Path, reference) -> None:  # type:
                       headers={"Host": "10.0.0.5"})
     assert bad.status_code == 401
     assert client.get("/api/queue", headers={"Host": "10.0.0.5"}).status_code == 401
-    good = client.post("/login", data={"name": "sato", "password": "correct horse", "csrf_token": token},
+    app.extensions["gaiji_review"]["throttle"].succeeded("sato", "127.0.0.1")  # skip the delay
+    good = client.post("/login", data={"name": "sato", "password": "correct horse battery", "csrf_token": token},
                        headers={"Host": "10.0.0.5"})
     assert good.status_code == 302
     assert client.get("/api/queue", headers={"Host": "10.0.0.5"}).status_code == 200
@@ -243,15 +244,113 @@ def test_undo_through_the_api(app) -> None:  # type: ignore[no-untyped-def]
     assert sato.get("/api/item/E003").get_json()["can_undo"] is False
 
 
-def test_two_person_switch(app) -> None:  # type: ignore[no-untyped-def]
-    client = signed_in(app)
-    decide(client, "E004", "MJ013049", "字形一致")
-    assert client.get("/api/item/E004").get_json()["final"] is False
-    response = client.post("/api/settings", json={"two_person": False}, headers={"X-CSRF-Token": client.csrf})
-    assert response.get_json() == {"two_person": False}
+def test_two_person_switch(gaiji_set: Path, reference) -> None:  # type: ignore[no-untyped-def]
+    add_reviewer(gaiji_set, "sato", PASSWORD, role="administrator")
+    add_reviewer(gaiji_set, "suzuki", PASSWORD)
+    app = create_app(gaiji_set, reference=reference)
+    admin, reviewer = signed_in(app, "sato", PASSWORD), signed_in(app, "suzuki", PASSWORD)
+    decide(reviewer, "E004", "MJ013049", "字形一致")
+    assert reviewer.get("/api/item/E004").get_json()["final"] is False
+    # only an administrator changes the setting
+    refused = post(reviewer, "/api/settings", two_person=False)
+    assert refused.status_code == 403 and "administrator" in refused.get_json()["error"]
+    assert 'id="two-person" checked disabled' in reviewer.get("/").text
+    assert post(admin, "/api/settings", two_person=False).get_json() == {"two_person": False}
     # not retroactive: E004 was decided under the two-person rule; E003 decided now is final
-    assert client.get("/api/item/E004").get_json()["final"] is False
-    assert decide(client, "E003", "MJ028902", "字形一致").get_json()["item"]["final"] is True
+    assert reviewer.get("/api/item/E004").get_json()["final"] is False
+    assert decide(reviewer, "E003", "MJ028902", "字形一致").get_json()["item"]["final"] is True
+    (setting,) = [e for e in app.extensions["gaiji_review"]["store"].events() if e.kind == "setting"]
+    assert (setting.reviewer, setting.body["role"]) == ("sato", "administrator")
+
+
+def test_without_accounts_nobody_changes_settings_on_the_desk(app) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(app)
+    assert post(client, "/api/settings", two_person=False).status_code == 403
+
+
+# -- sessions and passwords -----------------------------------------------------------------
+
+PASSWORD = "tsuji-ippon-ten-41"
+
+
+@pytest.fixture()
+def accounts_app(gaiji_set: Path, reference):  # type: ignore[no-untyped-def]
+    add_reviewer(gaiji_set, "sato", PASSWORD)
+    return create_app(gaiji_set, reference=reference)
+
+
+def test_a_copied_cookie_dies_at_sign_out(accounts_app) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(accounts_app, "sato", PASSWORD)
+    copied = client.get_cookie("session").value
+    assert client.post("/logout", data={"csrf_token": client.csrf}).status_code == 302
+    thief = accounts_app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/api/queue").status_code == 401
+    assert thief.get("/").status_code == 302
+
+
+def test_a_password_reset_or_removal_ends_sessions(accounts_app, gaiji_set: Path) -> None:  # type: ignore[no-untyped-def]
+    from gaiji.review.accounts import remove_reviewer
+
+    client = signed_in(accounts_app, "sato", PASSWORD)
+    assert client.get("/api/queue").status_code == 200
+    add_reviewer(gaiji_set, "sato", PASSWORD + "-new")  # as `add-reviewer` does beside the running desk
+    assert client.get("/api/queue").status_code == 401
+    assert signed_in_fails(accounts_app, "sato", PASSWORD)  # the old password no longer works
+    accounts_app.extensions["gaiji_review"]["throttle"].succeeded("sato", "127.0.0.1")  # skip the delay
+    client = signed_in(accounts_app, "sato", PASSWORD + "-new")
+    remove_reviewer(gaiji_set, "sato")
+    assert client.get("/api/queue").status_code == 401
+
+
+def signed_in_fails(app, name: str, password: str) -> bool:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    token = csrf_of(client.get("/login").text)
+    return client.post("/login", data={"name": name, "password": password, "csrf_token": token}).status_code != 302
+
+
+def test_wrong_passwords_meet_a_growing_delay(accounts_app) -> None:  # type: ignore[no-untyped-def]
+    now = [1000.0]
+    accounts_app.extensions["gaiji_review"]["throttle"].clock = lambda: now[0]
+    client = accounts_app.test_client()
+    token = csrf_of(client.get("/login").text)
+
+    def attempt(password: str) -> int:
+        return client.post("/login", data={"name": "sato", "password": password, "csrf_token": token}).status_code
+
+    assert attempt("wrong one") == 401
+    assert attempt(PASSWORD) == 429  # even the right password waits out the delay
+    now[0] += 1.1
+    assert attempt("wrong two") == 401
+    now[0] += 1.1
+    assert attempt("wrong three") == 429  # the second delay is 2 s
+    now[0] += 1.0
+    assert attempt("wrong three") == 401
+    now[0] += 3.0
+    response = client.post("/login", data={"name": "sato", "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 429 and "wait" in response.text  # third delay is 4 s
+    now[0] += 1.1
+    assert attempt(PASSWORD) == 302
+
+
+def test_control_characters_are_refused_in_names(app) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    token = csrf_of(client.get("/login").text)
+    for name in ("sato\n42\t2026\tsettle", "sa\u202eto", "sato\x00"):
+        response = client.post("/login", data={"name": name, "csrf_token": token})
+        assert response.status_code == 401 and "control or formatting" in response.text
+    with pytest.raises(ReviewError, match="control or formatting"):
+        app.extensions["gaiji_review"]["store"].record_decision("E001", "sato\nforged", None, "該当なし")
+
+
+def test_api_answers_are_not_stored_and_cookies_can_be_secure(gaiji_set: Path, reference) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(gaiji_set, reference=reference)
+    client = signed_in(app)
+    for path in ("/api/queue", "/api/item/E001", "/api/counts", "/"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
+    secure = create_app(gaiji_set, reference=reference, secure_cookies=True).test_client()
+    assert "Secure" in secure.get("/login").headers["Set-Cookie"]
+    assert "Secure" not in app.test_client().get("/login").headers["Set-Cookie"]
 
 
 def test_create_app_reports_a_broken_set(tmp_path: Path, reference) -> None:  # type: ignore[no-untyped-def]
