@@ -36,18 +36,28 @@ def _load_reference(home: Path | None):  # type: ignore[no-untyped-def]
                    "get use_fallback=1 and a fallback it can draw.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to list open and changed rows [default: OUTPUT stem + .report.csv].")
+@click.option("--expect-head", default=None, metavar="HASH",
+              help="A review chain head seen outside the set (contact sheet, earlier table): refuse a "
+                   "record that does not contain it (rolled back).")
+@click.option("--witness", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The desk's witness file (default: $GAIJI_REVIEW_WITNESS): refuse a record behind it.")
+@click.option("--trust-key", "trusted_keys", multiple=True, metavar="KEYID:PUBLICHEX",
+              help="Trust events signed by this desk key too (from `gaiji review key` on the desk's machine).")
+@click.option("--allow-unsigned", is_flag=True, help="Accept a review record written before events were signed.")
 @home_option
 @quiet_option
 def export_command(set_dir: Path, output: Path, fmt: str | None, encoding: str, bom: bool,
                    include_pending: bool, target_font: Path | None, report_path: Path | None,
-                   home: Path | None, progress: Progress) -> None:
+                   expect_head: str | None, witness: Path | None, trusted_keys: tuple[str, ...],
+                   allow_unsigned: bool, home: Path | None, progress: Progress) -> None:
     """Write the mapping table of SET's final review decisions for the vendor.
 
     One row per gaiji: source and code, MJ文字図形名, UCS, IVS, the character, its 縮退
     fallback and basis, 住基ネット統一文字コード, 戸籍統一文字番号, 同定区分, who decided and
     checked, when, and the reference version. Pending and disputed gaiji are listed in the
     report. A review record whose audit chain does not verify is refused (see `gaiji review
-    log SET --verify`). Columns: mappings/README.md.
+    log SET --verify`: hashes, the desk's signatures, heads witnessed outside the set); the
+    chain head goes into every row (review_chain_head). Columns: mappings/README.md.
 
     Example:
 
@@ -56,11 +66,13 @@ def export_command(set_dir: Path, output: Path, fmt: str | None, encoding: str, 
         gaiji export demo-out/set -o mapping.xml --target-font /usr/share/fonts/opentype/ipafont-mincho/ipam.ttf
     """
     from gaiji.export.mapping import export_mapping
+    from gaiji.review.signing import parse_trusted_key
 
     result = export_mapping(
         set_dir, output, reference=_load_reference(home), fmt=fmt, encoding=encoding, bom=bom,
         include_pending=include_pending, target_font=target_font, report_path=report_path,
-        progress=progress,
+        trusted_keys=[parse_trusted_key(k) for k in trusted_keys], expect_head=expect_head,
+        witness=witness, allow_unsigned=allow_unsigned, progress=progress,
     )
     counts = [f"{result.final} final"]
     for kind in ("pending", "disputed"):

@@ -23,6 +23,7 @@ class Column:
     description: str
     pattern: str = ""  # regular expression a non-empty value must match (whole value)
     required: bool = False  # must be non-empty on every row
+    optional: bool = False  # may be absent altogether (added after format_version 1 was published)
 
 
 # Patterns are shared with the JSON Schema and the XSD (XSD patterns are implicitly anchored).
@@ -62,9 +63,15 @@ COLUMNS: tuple[Column, ...] = (
     Column("reference_version", "text", "The MJ reference the decision was made against."),
     Column("status", "enum", "final, or pending / disputed (only with --include-pending).",
            required=True),
+    Column("review_chain_head", "text", "The review record's audit-chain head at export, as event "
+           "number:SHA-256; `gaiji review log SET --verify --expect-head` checks the record still holds it. "
+           "May be absent in tables written before it was added.",
+           pattern=r"[0-9]+:[0-9a-f]{64}", optional=True),
 )
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+META_KEYS = ("generator", "generated_at", "reference_version", "review_chain_head", "review_signing_key")
+"""Table-level facts JSON (top-level keys) and XML (attributes of ``mapping``) carry."""
 BY_NAME = {c.name: c for c in COLUMNS}
 ENUMS: dict[str, tuple[str, ...]] = {"identification_class": IDENTIFICATION_CLASSES, "status": STATUSES}
 

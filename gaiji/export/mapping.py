@@ -48,17 +48,19 @@ def default_report_path(out: str | Path) -> Path:
 REVIEW_DB = "review.sqlite"  # gaiji.review.store.DB_NAME (the review stage is imported only when needed)
 
 
-def open_review_store(set_dir: Path) -> Any:
+def open_review_store(set_dir: Path, **verify_options: Any) -> tuple[Any, Any]:
+    """The set's review store and its chain report; refuses a record that does not verify
+    (edited, deleted, added outside the desk, or rolled back behind a witnessed head)."""
     from gaiji.review.log import verify  # the review stage; imported when needed
     from gaiji.review.store import ReviewStore
 
     store = ReviewStore.open(set_dir)
     try:
-        verify(store)  # a record edited or deleted outside the desk is not exported
+        report = verify(store, **verify_options)
     except BaseException:
         store.close()
         raise
-    return store
+    return store, report
 
 
 def export_mapping(
@@ -73,6 +75,10 @@ def export_mapping(
     target_font: str | Path | None = None,
     report_path: str | Path | None = None,
     store: Any = None,
+    trusted_keys: tuple[str, ...] | list[str] = (),
+    expect_head: str | None = None,
+    witness: str | Path | None = None,
+    allow_unsigned: bool = False,
     progress: Progress = no_progress,
 ) -> ExportResult:
     """Export the final decisions of the gaiji set *set_dir* to *out*.
@@ -80,17 +86,22 @@ def export_mapping(
     Pending and disputed gaiji go to the report (``<out>.report.csv``: kind, gaiji_id,
     source, code, detail) and, with *include_pending*, into the table marked as such.
     *target_font* checks every character is drawn by that font (see :mod:`.fontcheck`).
+    The review record must verify (hashes, signatures; *expect_head* and the *witness* file
+    when given — see :meth:`gaiji.review.store.ReviewStore.verify_chain`); its chain head is
+    written into every row (``review_chain_head``) and, for JSON/XML, the table's header.
     """
     set_dir = Path(set_dir)
     fmt = format_of(out, fmt)
     progress(0, 4, "export")
     glyphs = read_glyph_entries(set_dir)
     own_store = store is None
+    chain = None
     if own_store and not (set_dir / REVIEW_DB).is_file():
         decisions, open_items = [], []  # nothing reviewed yet: all pending, and export creates no review.sqlite
     else:
         if own_store:
-            store = open_review_store(set_dir)
+            store, chain = open_review_store(set_dir, trusted_keys=trusted_keys, expect_head=expect_head,
+                                             witness=witness, allow_unsigned=allow_unsigned)
         try:
             decisions = list(store.final_decisions())
             open_items = list(store.open_items())
@@ -106,6 +117,16 @@ def export_mapping(
         target_font_name=coverage.name if coverage else "",
     )
     progress(2, 4, "export")
+    meta = {
+        "generator": f"gaiji {__version__}",
+        "generated_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "reference_version": str(getattr(reference, "version_label", "")),
+    }
+    if chain is not None:
+        meta["review_chain_head"] = f"{chain.head_seq}:{chain.head_hash}"
+        meta["review_signing_key"] = " ".join(chain.key_ids)
+        for row in build.rows:
+            row["review_chain_head"] = meta["review_chain_head"]
     problems = schema_problems([ReadRow(i, f"row {i} ({r['gaiji_id']})", dict(r))
                                 for i, r in enumerate(build.rows, start=1)])
     if problems:
@@ -114,11 +135,6 @@ def export_mapping(
             + "; ".join(f"{p.where}: {p.message}" for p in problems[:20])
             + (f" and {len(problems) - 20} more" if len(problems) > 20 else "")
         )
-    meta = {
-        "generator": f"gaiji {__version__}",
-        "generated_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        "reference_version": str(getattr(reference, "version_label", "")),
-    }
     path = write_mapping(build.rows, out, fmt=fmt, encoding=encoding, bom=bom, meta=meta)
     progress(3, 4, "export")
     report = Path(report_path) if report_path else default_report_path(out)

@@ -170,7 +170,7 @@ def _read_delimited(table: MappingTable, data: bytes, delimiter: str, encoding: 
 
 
 def _check_header(table: MappingTable, names: list[str], where: str) -> None:
-    missing = [c for c in COLUMN_NAMES if c not in names]
+    missing = [c for c in COLUMN_NAMES if c not in names and not BY_NAME[c].optional]
     unknown = [n for n in names if n not in BY_NAME]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if missing:

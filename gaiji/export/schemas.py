@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 
-from gaiji.export.columns import COLUMNS, ENUMS, IDENTIFICATION_CLASSES, Column
+from gaiji.export.columns import COLUMNS, ENUMS, IDENTIFICATION_CLASSES, META_KEYS, Column
 
 FORMAT_NAME = "gaiji-mapping"
 FORMAT_VERSION = 1
@@ -46,7 +46,7 @@ def json_schema() -> dict[str, Any]:
     row = {
         "type": "object",
         "properties": {c.name: _json_property(c) for c in COLUMNS},
-        "required": [c.name for c in COLUMNS],
+        "required": [c.name for c in COLUMNS if not c.optional],
         "additionalProperties": False,
         "allOf": [
             {   # a final row always says how it was identified
@@ -80,6 +80,8 @@ def json_schema() -> dict[str, Any]:
             "generator": {"type": "string"},
             "generated_at": {"type": "string"},
             "reference_version": {"type": "string"},
+            "review_chain_head": {"type": "string"},
+            "review_signing_key": {"type": "string"},
             "rows": {"type": "array", "items": {"$ref": "#/$defs/row"}},
         },
         "required": ["format", "format_version", "rows"],
@@ -137,14 +139,17 @@ def xsd_text() -> str:
     row_type = _xs("complexType", schema, name="Row")
     seq = _xs("sequence", row_type)
     for c in COLUMNS:
-        _xs("element", seq, name=c.name, type=types[c.name])
+        if c.optional:
+            _xs("element", seq, name=c.name, type=types[c.name], minOccurs="0")
+        else:
+            _xs("element", seq, name=c.name, type=types[c.name])
     root = _xs("element", schema, name="mapping")
     ct = _xs("complexType", root)
     _xs("sequence", ct).append(
         etree.Element(f"{{{_XS}}}element", name="row", type="Row", minOccurs="0", maxOccurs="unbounded")
     )
     _xs("attribute", ct, name="format_version", type="xs:integer", use="required", fixed=str(FORMAT_VERSION))
-    for attr in ("generator", "generated_at", "reference_version"):
+    for attr in META_KEYS:
         _xs("attribute", ct, name=attr, type="xs:string")
     return etree.tostring(schema, pretty_print=True, xml_declaration=True, encoding="UTF-8").decode("utf-8")
 

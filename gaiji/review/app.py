@@ -130,16 +130,17 @@ def create_app(
     host: str = "127.0.0.1",
     secret_key: str | None = None,
     secure_cookies: bool = False,
-    signer: Any = None,
+    signing_key: str | Path | None = None,
     witness: str | Path | None = None,
 ) -> Flask:
     """Build the review desk for *set_dir*. *reference* is a loaded
     :class:`gaiji.reference.Reference`. Raises :class:`AccountError` when *host* is not
     loopback and the set has no reviewer accounts. *secure_cookies* marks the session
-    cookie Secure (behind an HTTPS proxy)."""
+    cookie Secure (behind an HTTPS proxy). Events are signed with *signing_key* and
+    witnessed in *witness* (see :meth:`ReviewStore.open`)."""
     set_dir = Path(set_dir)
     glyphs = load_glyphs(set_dir, Path(candidates_path) if candidates_path else None)
-    store = ReviewStore.open(set_dir)
+    store = ReviewStore.open(set_dir, signing_key=signing_key, witness=witness)
     book = AccountBook(set_dir)
     loopback = is_loopback(host)
     if not loopback and not book.current():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +67,18 @@ def iter_log(store: ReviewStore, *, gaiji_id: str | None = None) -> Iterator[Eve
     return store.events(gaiji_id=gaiji_id)
 
 
-def verify(store: ReviewStore) -> ChainReport:
-    """The chain's verification; raises :class:`ChainBroken` listing what is wrong."""
-    report = store.verify_chain()
+def verify(
+    store: ReviewStore,
+    *,
+    trusted_keys: Iterable[str] = (),
+    expect_head: str | None = None,
+    witness: str | Path | None = None,
+    allow_unsigned: bool = False,
+) -> ChainReport:
+    """The chain's verification (hashes, signatures, and heads witnessed outside the set —
+    see :meth:`ReviewStore.verify_chain`); raises :class:`ChainBroken` listing what is wrong."""
+    report = store.verify_chain(trusted_keys=trusted_keys, expect_head=expect_head, witness=witness,
+                                allow_unsigned=allow_unsigned)
     if not report.ok:
         raise ChainBroken(
             f"{store.path}: the audit trail does not verify — "
@@ -78,3 +87,8 @@ def verify(store: ReviewStore) -> ChainReport:
             + ". Restore the review record from a backup and compare."
         )
     return report
+
+
+def chain_head_label(report: ChainReport) -> str:
+    """``SEQ:HASH`` — the form a mapping table and the contact sheet carry."""
+    return f"{report.head_seq}:{report.head_hash}"

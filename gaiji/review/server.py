@@ -47,12 +47,14 @@ def serve(
     candidates_path: str | Path | None = None,
     on_ready: Callable[[str], None] | None = None,
     secure_cookies: bool = False,
+    signing_key: str | Path | None = None,
+    witness: str | Path | None = None,
 ) -> None:
     """Run the desk until interrupted. *on_ready* receives the URL once it listens."""
     from gaiji.review.app import create_app
 
     app = create_app(set_dir, reference=reference, candidates_path=candidates_path, host=host,
-                     secure_cookies=secure_cookies)
+                     secure_cookies=secure_cookies, signing_key=signing_key, witness=witness)
     server = make_server(app, host, port)
     if on_ready is not None:
         on_ready(server_url(server, host))

@@ -9,15 +9,16 @@ the events (:mod:`gaiji.review.state`) and :meth:`ReviewStore.verify_chain` reco
 
 >>> import tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp())
->>> s = ReviewStore.open(d)
+>>> key = pathlib.Path(tempfile.mkdtemp()) / "desk-key.pem"  # outside the set (default: ~/.config/gaiji)
+>>> s = ReviewStore.open(d, signing_key=key)
 >>> _ = s.record_decision("g1", "sato", {"mj": "MJ025760", "char": "辻"}, "字形一致")
 >>> s.state("g1").state, s.final_decisions()
 ('decided', [])
 >>> _ = s.record_decision("g1", "suzuki", {"mj": "MJ025760", "char": "辻"}, "字形一致")
 >>> [(f.gaiji_id, f.mj, f.decided_by, f.checked_by) for f in s.final_decisions()]
 [('g1', 'MJ025760', 'sato', 'suzuki')]
->>> s.verify_chain().ok
-True
+>>> s.verify_chain().ok, s.verify_chain().key_ids == [DeskKey.load(key).key_id]
+(True, True)
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ import csv
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,6 +36,8 @@ from typing import Any
 
 from gaiji.errors import GaijiError
 from gaiji.review.names import name_problem
+from gaiji.review.signing import DeskKey, local_public_key, split_signature, verify_signature
+from gaiji.review.witness import append_witness, check_witness, default_witness_path, read_witness
 from gaiji.review.chain import GENESIS, ChainReport, canonical_json, event_hash, verify_rows
 from gaiji.review.state import AUTO_REVIEWER, CLASSES, NO_MATCH_CLASS, STATES, ItemState
 
@@ -61,6 +65,7 @@ _SCHEMA = (
     hash TEXT NOT NULL
     )""",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS signing_keys (key_id TEXT PRIMARY KEY, public_key TEXT NOT NULL)",
     """CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
     BEGIN SELECT RAISE(ABORT, 'review events are append-only'); END""",
     """CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
@@ -104,6 +109,7 @@ class Event:
     body: dict[str, Any]
     prev_hash: str
     hash: str
+    sig: str | None = None  # ed25519:KEYID:BASE64 over the hash (see gaiji.review.signing)
 
 
 def utc_now() -> str:
@@ -173,8 +179,14 @@ def _shown(shown_candidates: Any) -> list[dict[str, Any]]:
 class ReviewStore:
     """The review record of one gaiji set. Thread-safe; one instance per process is enough."""
 
-    def __init__(self, set_dir: Path, path: Path, set_ids: list[str] | None) -> None:
+    def __init__(
+        self, set_dir: Path, path: Path, set_ids: list[str] | None, *,
+        signing_key: DeskKey | Path | None = None, witness: Path | None = None,
+    ) -> None:
         self.set_dir = set_dir
+        self._signing_key = signing_key
+        self.witness = witness
+        self.set_id = ""
         self.path = path
         self.set_ids = set_ids
         self._known = set(set_ids) if set_ids is not None else None
@@ -186,12 +198,22 @@ class ReviewStore:
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
-    def open(cls, set_dir: str | Path) -> ReviewStore:
-        """Open (creating on first use) ``SET/review.sqlite``."""
+    def open(
+        cls, set_dir: str | Path, *, signing_key: DeskKey | str | Path | None = None,
+        witness: str | Path | None = None,
+    ) -> ReviewStore:
+        """Open (creating on first use) ``SET/review.sqlite``.
+
+        Events written through this store are signed with *signing_key* (a :class:`DeskKey`
+        or its file; default: this installation's key, created on the first write — see
+        :mod:`gaiji.review.signing`) and, when *witness* names a file (default
+        ``$GAIJI_REVIEW_WITNESS``), their heads are appended to it."""
         set_dir = Path(set_dir)
         if not set_dir.is_dir():
             raise ReviewError(f"{set_dir}: no such gaiji set folder; run `gaiji extract` first")
-        store = cls(set_dir, set_dir / DB_NAME, read_set_ids(set_dir))
+        key = signing_key if isinstance(signing_key, DeskKey) or signing_key is None else Path(signing_key)
+        store = cls(set_dir, set_dir / DB_NAME, read_set_ids(set_dir), signing_key=key,
+                    witness=Path(witness) if witness else default_witness_path())
         conn = store._conn()
         try:
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
@@ -204,6 +226,10 @@ class ReviewStore:
             for statement in _SCHEMA:
                 conn.execute(statement)
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('set_id', ?)", (uuid.uuid4().hex,))
+            if "sig" not in {r[1] for r in conn.execute("PRAGMA table_info(events)")}:
+                conn.execute("ALTER TABLE events ADD COLUMN sig TEXT")  # records from before signing
+            store.set_id = conn.execute("SELECT value FROM meta WHERE key = 'set_id'").fetchone()[0]
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -230,6 +256,11 @@ class ReviewStore:
             self._local.conn = None
 
     # -- writing -------------------------------------------------------------------------
+    def _desk_key(self) -> DeskKey:
+        if not isinstance(self._signing_key, DeskKey):
+            self._signing_key = DeskKey.load_or_create(self._signing_key)
+        return self._signing_key
+
     def _append(
         self, gaiji_id: str, kind: str, reviewer: str, body: dict[str, Any], request_id: str | None
     ) -> Event:
@@ -238,8 +269,7 @@ class ReviewStore:
         try:
             if request_id is not None:
                 row = conn.execute(
-                    "SELECT seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, hash"
-                    " FROM events WHERE request_id = ?",
+                    f"SELECT {_COLUMNS} FROM events WHERE request_id = ?",
                     (request_id,),
                 ).fetchone()
                 if row is not None:
@@ -263,10 +293,13 @@ class ReviewStore:
                 "body": canonical_json(body),
             }
             digest = event_hash(fields, prev_hash)
+            key = self._desk_key()
+            sig = key.sign(digest)
+            conn.execute("INSERT OR IGNORE INTO signing_keys VALUES (?, ?)", (key.key_id, key.public_hex))
             conn.execute(
-                "INSERT INTO events (seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, hash)"
-                " VALUES (:seq, :at, :gaiji_id, :kind, :reviewer, :request_id, :body, :prev, :hash)",
-                {**fields, "prev": prev_hash, "hash": digest},
+                "INSERT INTO events (seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, hash, sig)"
+                " VALUES (:seq, :at, :gaiji_id, :kind, :reviewer, :request_id, :body, :prev, :hash, :sig)",
+                {**fields, "prev": prev_hash, "hash": digest, "sig": sig},
             )
             conn.execute(
                 "INSERT INTO chain_head (id, seq, hash) VALUES (1, ?, ?)"
@@ -278,7 +311,9 @@ class ReviewStore:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        return Event(seq, fields["at"], gaiji_id, kind, reviewer, request_id, body, prev_hash, digest)
+        if self.witness is not None:
+            append_witness(self.witness, self.set_id, self.set_dir, seq, digest, fields["at"])
+        return Event(seq, fields["at"], gaiji_id, kind, reviewer, request_id, body, prev_hash, digest, sig)
 
     def _check_gaiji(self, gaiji_id: str) -> str:
         gid = (gaiji_id or "").strip()
@@ -422,18 +457,17 @@ class ReviewStore:
     # -- reading -------------------------------------------------------------------------
     def _by_request_id(self, request_id: str) -> Event | None:
         row = self._conn().execute(
-            "SELECT seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, hash"
-            " FROM events WHERE request_id = ?", (request_id,)).fetchone()
+            f"SELECT {_COLUMNS} FROM events WHERE request_id = ?", (request_id,)).fetchone()
         return self._event(row) if row else None
 
     @staticmethod
     def _event(row: tuple[Any, ...]) -> Event:
-        seq, at, gid, kind, reviewer, request_id, body, prev_hash, digest = row
-        return Event(seq, at, gid, kind, reviewer, request_id, json.loads(body), prev_hash, digest)
+        seq, at, gid, kind, reviewer, request_id, body, prev_hash, digest, sig = row
+        return Event(seq, at, gid, kind, reviewer, request_id, json.loads(body), prev_hash, digest, sig)
 
     def events(self, *, gaiji_id: str | None = None, after: int = 0) -> Iterator[Event]:
         """Stored events in chain order (optionally of one gaiji, or after a sequence number)."""
-        cols = "seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, hash"
+        cols = _COLUMNS
         conn = self._conn()
         if gaiji_id is None:
             cur = conn.execute(f"SELECT {cols} FROM events WHERE seq > ? ORDER BY seq", (after,))
@@ -522,23 +556,99 @@ class ReviewStore:
         """Gaiji not yet final: pending, decided-awaiting-check and disputed."""
         return [item.summary() for item in self.states().values() if not item.is_final()]
 
-    def verify_chain(self) -> ChainReport:
-        """Recompute every hash; report edited, deleted or reordered events."""
+    def verify_chain(
+        self,
+        *,
+        trusted_keys: Iterable[str] = (),
+        expect_head: str | None = None,
+        witness: str | Path | None = None,
+        allow_unsigned: bool = False,
+    ) -> ChainReport:
+        """Recompute every hash and check every signature; report edited, deleted, reordered,
+        unsigned or foreign-signed events. Signatures count only from a trusted key: this
+        machine's desk key and *trusted_keys* (public hex). *expect_head* (a hash, a prefix
+        of ≥ 12 hex digits, or ``SEQ:HASH`` as exported) and the *witness* file (default
+        ``$GAIJI_REVIEW_WITNESS``) are heads seen outside the set: the record must contain
+        them, which catches a rolled-back or cut-off record. *allow_unsigned* accepts
+        unsigned events (records written before the desk signed events)."""
         conn = self._conn()
         conn.execute("BEGIN")  # one consistent snapshot of events + head
         try:
-            cur = conn.execute(
-                "SELECT seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, hash"
-                " FROM events ORDER BY seq"
-            )
+            cur = conn.execute(f"SELECT {_COLUMNS} FROM events ORDER BY seq")
             names = [d[0] for d in cur.description]
             rows = [dict(zip(names, r)) for r in cur]
             head = conn.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
             issued = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+            keys = dict(conn.execute("SELECT key_id, public_key FROM signing_keys"))
         finally:
             conn.execute("COMMIT")
-        return verify_rows(
+        report = verify_rows(
             rows,
             recorded_head=(head[0], head[1]) if head else (0, GENESIS),
             highest_seq_issued=issued[0] if issued else None,
         )
+        trusted = {k.lower() for k in trusted_keys}
+        local = local_public_key(self._signing_key.path if isinstance(self._signing_key, DeskKey)
+                                 else self._signing_key)
+        if local:
+            trusted.add(local)
+        report.problems += signature_problems(rows, keys, trusted, allow_unsigned=allow_unsigned)
+        report.key_ids = sorted({p[0] for r in rows if (p := split_signature(r.get("sig")))})
+        if not trusted and rows:
+            report.warnings.append(
+                "no trusted key here (this machine has no desk key and none was given with "
+                "--trust-key): signatures were checked only against keys stored in the set itself")
+        if expect_head:
+            report.problems += expected_head_problems(rows, expect_head)
+        witness_path = Path(witness) if witness else default_witness_path()
+        if witness_path is not None:
+            report.problems += check_witness(read_witness(witness_path), self.set_id, self.set_dir,
+                                             {int(r["seq"]): r["hash"] for r in rows})
+            report.witness = str(witness_path)
+        return report
+
+
+_COLUMNS = "seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, hash, sig"
+
+
+def signature_problems(
+    rows: list[dict[str, Any]], keys: dict[str, str], trusted: set[str], *, allow_unsigned: bool
+) -> list[str]:
+    """Events whose signature is missing, wrong, or made with a key nobody trusts here."""
+    unsigned, bad, foreign = [], [], set()
+    for row in rows:
+        parts = split_signature(row.get("sig"))
+        if parts is None:
+            if not allow_unsigned:
+                unsigned.append(int(row["seq"]))
+            continue
+        public = keys.get(parts[0])
+        if public is None or not verify_signature(public, row["hash"], row["sig"]):
+            bad.append(int(row["seq"]))
+        elif trusted and public not in trusted:
+            foreign.add(parts[0])
+    problems = []
+    if unsigned:
+        problems.append(f"{len(unsigned)} event(s) carry no signature (first: event {unsigned[0]}): added "
+                        "outside the desk — or, for a record from before signing, pass --allow-unsigned")
+    if bad:
+        problems.append(f"{len(bad)} event(s) do not match their signature (first: event {bad[0]}): "
+                        "edited and re-hashed without the desk's key")
+    for key_id in sorted(foreign):
+        problems.append(f"events are signed with key {key_id}, which is not this desk's key: trust it "
+                        "explicitly with --trust-key if it is another desk's")
+    return problems
+
+
+def expected_head_problems(rows: list[dict[str, Any]], expect_head: str) -> list[str]:
+    """The head seen on paper or in a mapping table must be one of the record's events."""
+    text = expect_head.strip().lower()
+    seq_text, _, digest = text.rpartition(":")
+    if len(digest) < 12 or any(c not in "0123456789abcdef" for c in digest) or (seq_text and not seq_text.isdigit()):
+        raise ReviewError(f"--expect-head {expect_head!r}: give the head hash (at least 12 hex digits), "
+                          "or SEQ:HASH as in a mapping table's review_chain_head")
+    found = [r for r in rows if r["hash"].startswith(digest) and (not seq_text or int(r["seq"]) == int(seq_text))]
+    if not found:
+        return [f"the expected head {expect_head.strip()} is not in this record: it was rolled back to an "
+                "older copy, cut short, or rewritten"]
+    return []
