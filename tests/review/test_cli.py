@@ -93,6 +93,31 @@ def test_sheet_pdf(gaiji_set: Path, tmp_path: Path) -> None:
     assert out.read_bytes()[:5] == b"%PDF-" and out.stat().st_size > 5000
 
 
+@pytest.mark.browser
+def test_every_sheet_page_carries_its_number_and_the_chain_head(gaiji_set: Path, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    if find_chromium() is None:
+        pytest.fail("chromium is not installed (apt-get install chromium)", pytrace=False)
+    # 60 more gaiji (the picture of E001), each decided and checked: several pages
+    rows = (gaiji_set / "glyphs.csv").read_text(encoding="utf-8").splitlines()
+    rows += [f"X{i:03d},EUDC.TTE,U+E{0x100 + i:03X},24,24,つじ,1,,glyphs/E001.png" for i in range(60)]
+    (gaiji_set / "glyphs.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    store = ReviewStore.open(gaiji_set)
+    for i in range(60):
+        for who in ("sato", "suzuki"):
+            store.record_decision(f"X{i:03d}", who, {"mj": "MJ025760", "char": "辻"}, "字形一致")
+    head = store.verify_chain().head_hash
+    out = tmp_path / "sheet.pdf"
+    result = CliRunner().invoke(cli, ["review", "sheet", str(gaiji_set), "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    pages = [page.extract_text() for page in PdfReader(out).pages]
+    assert len(pages) >= 2
+    for number, text in enumerate(pages, 1):
+        assert f"page {number} / {len(pages)}" in text
+        assert head in text.replace("\n", "")
+
+
 def test_sheet_pdf_without_chromium(gaiji_set: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     decided_set(gaiji_set)
     monkeypatch.setenv("GAIJI_CHROMIUM", str(tmp_path / "no-such-browser"))
