@@ -11,6 +11,7 @@ Jinja autoescaping or ``textContent``; only files inside ``SET/glyphs/`` are eve
 
 from __future__ import annotations
 
+import random
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -42,11 +43,15 @@ from gaiji.review.accounts import (
 from gaiji.review.throttle import LoginThrottle
 from gaiji.review.gaijiset import Glyph, load_glyphs
 from gaiji.review.pictures import MJ_PATTERN, Pictures
-from gaiji.review.state import CLASSES, ItemState
+from gaiji.review.search import PAGE_SIZE, desk_search
+from gaiji.review.state import AUTO_REVIEWER, CLASSES, ItemState
 from gaiji.review.store import ReviewError, ReviewStore
 
 CANDIDATES_SHOWN = 9
-SEARCH_LIMIT = 30
+NO_MATCH_SUGGESTED = 0.5  # rank-1 no_match at or above this: suggest 該当なし
+VARIANT_QUESTION = (0.9, 0.6)  # ucs_confidence at or above, confidence below: ask "which variant?"
+CONFIDENCE_BANDS = {"low": (0.0, 0.5), "mid": (0.5, 0.9), "high": (0.9, 1.01)}
+SPOT_CHECK_MAX = 48
 PICTURE_SIZES = (64, 128, 256)
 ORDERS = ("usage", "confidence", "set")
 
@@ -97,6 +102,7 @@ def _item_row(glyph: Glyph, item: ItemState, reviewer: str) -> dict[str, Any]:
         "confidence": glyph.confidence,
         "reading": glyph.reading,
         "code": glyph.code,
+        "source": glyph.source,
         "top": top.char if top else "",
         "mine": mine,
         "todo": state == "pending" or state == "disputed" or (state == "decided" and not mine and not final),
@@ -163,6 +169,7 @@ def create_app(
         JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    sources = sorted({gl.source for gl in glyphs.values()})
     throttle = LoginThrottle()
     # sessions live here too: a cookie copied before sign-out (or before a restart) is dead
     live_sessions: dict[str, str] = {}  # session id → reviewer
@@ -306,13 +313,22 @@ def create_app(
     def queue() -> Response:
         """The queue, filtered (``state``: todo, all or one state) and ordered (``order``)."""
         state, order = request.args.get("state", "todo"), request.args.get("order", "usage")
+        band, source = request.args.get("confidence", ""), request.args.get("source", "")
         rows, counts, two_person = _rows()
         if state == "todo":
             rows = [r for r in rows if r["todo"]]
         elif state in counts:
             rows = [r for r in rows if r["state"] == state]
+        if band in CONFIDENCE_BANDS:
+            low, high = CONFIDENCE_BANDS[band]
+            rows = [r for r in rows if r["confidence"] is not None and low <= r["confidence"] < high]
+        elif band == "none":
+            rows = [r for r in rows if r["confidence"] is None]
+        if source:
+            rows = [r for r in rows if r["source"] == source]
         return jsonify({"items": _sort_rows(rows, order if order in ORDERS else "usage", glyphs),
-                        "counts": counts, "two_person": two_person, "total": len(glyphs), "role": g.role})
+                        "counts": counts, "two_person": two_person, "total": len(glyphs), "role": g.role,
+                        "sources": sources, "shown": len(rows)})
 
     @app.get("/api/counts")
     def counts() -> Response:
@@ -329,8 +345,26 @@ def create_app(
         mj = fields["mj"]
         if fields.get("known") and fields.get("has_glyph", True):
             fields["image_url"] = url_for("mj_picture", mj=mj, px=128)
-            fields["overlay_url"] = url_for("overlay_picture", gid=gid, mj=mj)
+            fields["overlay_url"] = url_for("overlay_picture", gid=gid, mj=mj)  # ?px=256|512 zooms
         return fields
+
+    def _variant_question(gid: str, glyph: Glyph) -> dict[str, Any] | None:
+        """When the matcher is sure of the character but not of its variant: just the
+        character's variants (the IVS siblings) to choose from."""
+        top = glyph.candidates[0] if glyph.candidates else None
+        if top is None or top.ucs_confidence is None or top.confidence is None:
+            return None
+        if not (top.ucs_confidence >= VARIANT_QUESTION[0] and top.confidence < VARIANT_QUESTION[1]):
+            return None
+        base = top.char[:1] or (chr(int(top.ucs[2:], 16)) if top.ucs.startswith("U+") else "")
+        if not base:
+            return None
+        siblings = [r for r in reference.by_char(base, limit=60) if r.ucs == top.ucs and r.has_glyph]
+        if len(siblings) < 2:
+            return None
+        return {"char": base, "ucs": top.ucs, "ucs_confidence": top.ucs_confidence,
+                "confidence": top.confidence,
+                "siblings": [_candidate_view(gid, _record_fields(reference, r.mj)) for r in siblings]}
 
     @app.get("/api/item/<gid>")
     def item(gid: str) -> Response:
@@ -341,7 +375,8 @@ def create_app(
             fields = _record_fields(reference, cand.mj)
             fields.setdefault("char", cand.char)
             fields.update(rank=cand.rank, score=cand.score, confidence=cand.confidence,
-                          auto_accept=cand.auto_accept, evidence=cand.evidence)
+                          auto_accept=cand.auto_accept, evidence=cand.evidence,
+                          no_match=cand.no_match, ucs_confidence=cand.ucs_confidence)
             candidates.append(_candidate_view(gid, fields))
         views = []
         for p in state.ordered():
@@ -363,23 +398,75 @@ def create_app(
             "mine": g.reviewer in state.proposals,
             "can_undo": state.undo_refusal(g.reviewer) is None,
             "two_person": store.two_person,
+            "no_match": (glyph.candidates[0].no_match if glyph.candidates else None),
+            "suggest_no_match": bool(glyph.candidates and (glyph.candidates[0].no_match or 0) >= NO_MATCH_SUGGESTED),
+            "variant_question": _variant_question(gid, glyph),
         })
 
     @app.get("/api/search")
     def search() -> Response:
+        """One page of search results, counted (see :mod:`gaiji.review.search`)."""
         query = (request.args.get("q") or "").strip()[:100]
         gid = request.args.get("gaiji_id", "")
+        page = request.args.get("page", 1, type=int) or 1
         if not query:
-            return jsonify({"query": query, "results": []})
+            return jsonify({"query": query, "results": [], "total": 0, "page": 1, "pages": 1})
         try:
-            records = reference.search(query, limit=SEARCH_LIMIT)
+            found = desk_search(reference, query, page=page)
         except ValueError as exc:
             return _error(400, f"cannot search for {query!r}: {exc}")
         results = []
-        for rec in records:
+        for rec, matched_as in found.hits:
             fields = _record_fields(reference, rec.mj)
+            fields["matched_as"] = matched_as
             results.append(_candidate_view(gid, fields) if gid in glyphs else fields)
-        return jsonify({"query": query, "results": results})
+        return jsonify({"query": found.query, "results": results, "total": found.total, "page": found.page,
+                        "pages": found.pages, "page_size": PAGE_SIZE, "note": found.note,
+                        "truncated": found.truncated})
+
+    # -- batch spot-check of auto-accepted rows ---------------------------------------------
+    @app.get("/api/spotcheck")
+    def spotcheck_sample() -> Response:
+        """A random sample of N auto-accepted gaiji this reviewer has not looked at yet."""
+        n = max(1, min(SPOT_CHECK_MAX, request.args.get("n", 12, type=int) or 12))
+        states = store.states()
+        open_ = [gid for gid, it in states.items()
+                 if gid in glyphs and it.state == "auto-accepted" and g.reviewer not in it.proposals]
+        sample = sorted(random.sample(open_, min(n, len(open_))), key=lambda gid: glyphs[gid].order)
+        items = []
+        for gid in sample:
+            auto = states[gid].proposals[AUTO_REVIEWER]
+            items.append({"id": gid, "mj": auto.mj, "char": auto.char, "image_url": url_for("gaiji_picture", gid=gid),
+                          "mj_url": url_for("mj_picture", mj=auto.mj, px=128) if auto.mj else None,
+                          "overlay_url": url_for("overlay_picture", gid=gid, mj=auto.mj) if auto.mj else None,
+                          "confidence": glyphs[gid].confidence})
+        return jsonify({"items": items, "remaining": len(open_)})
+
+    @app.post("/api/spotcheck")
+    def spotcheck_confirm() -> Response:
+        """Confirm every auto-accept shown: one decision event per gaiji, agreeing with it."""
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict) or not isinstance(data.get("ids"), list):
+            return _error(400, 'send {"ids": [...], "confirm": true}')
+        if not data.get("confirm"):
+            return _needs_confirmation("confirming a batch of auto-accepted gaiji")
+        ids = [str(i) for i in data["ids"]][:SPOT_CHECK_MAX]
+        batch = str(data.get("request_id") or "")[:60]
+        done, skipped = [], []
+        for gid in ids:
+            glyph = glyphs.get(gid)
+            item = store.state(gid)
+            auto = item.proposals.get(AUTO_REVIEWER)
+            if glyph is None or item.state != "auto-accepted" or auto is None:
+                skipped.append(gid)  # changed meanwhile: shown, not silently confirmed
+                continue
+            fields = {"mj": auto.mj, "char": auto.char, "ucs": auto.ucs, "ivs": auto.ivs}
+            store.record_decision(gid, g.reviewer, fields, auto.identification_class,
+                                  "spot-check: batch confirmed", shown_candidates=[c.as_row() for c in glyph.candidates[:1]],
+                                  reference_version=reference_version,
+                                  request_id=f"{batch}:{gid}" if batch else None)
+            done.append(gid)
+        return jsonify({"confirmed": done, "skipped": skipped})
 
     def _decision_input(data: Any) -> tuple[str, Glyph, dict[str, Any] | None, str, str, str | None]:
         if not isinstance(data, dict):
@@ -493,7 +580,11 @@ def create_app(
 
     @app.get("/overlay/<gid>/<mj>.png")
     def overlay_picture(gid: str, mj: str) -> Response:
+        """Aligned overlay with 1-px fringes suppressed; ``px`` 128/256/512 zooms, ``raw=1``
+        gives the unaligned one."""
         glyph = _glyph(gid)
-        return _png(lambda: pictures.overlay_png(glyph.image, mj))
+        px = request.args.get("px", 128, type=int)
+        raw = request.args.get("raw") == "1"
+        return _png(lambda: pictures.overlay_png(glyph.image, mj, px, aligned=not raw))
 
     return app

@@ -360,3 +360,100 @@ def test_create_app_reports_a_broken_set(tmp_path: Path, reference) -> None:  # 
     with pytest.raises(ContractError, match="glyphs.csv"):
         create_app(tmp_path / "empty", reference=reference)
     assert not (tmp_path / "empty" / "review.sqlite").exists()
+
+
+# -- a reviewer's day: search, filters, variant question, spot-check, overlay ----------------
+
+
+def test_search_is_counted_paged_and_reads_numbers_plainly(app) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(app)
+    first = client.get("/api/search?q=エン").get_json()
+    assert first["total"] > 100 and first["pages"] == -(-first["total"] // first["page_size"])
+    assert len(first["results"]) == first["page_size"] and first["page"] == 1
+    # every result is reachable: the pages together hold all of them, each once
+    seen = []
+    for page in range(1, first["pages"] + 1):
+        seen += [r["mj"] for r in client.get(f"/api/search?q=エン&page={page}").get_json()["results"]]
+    assert len(seen) == first["total"] == len(set(seen))
+    # 淵 is found among the first two pages (everyday characters first), not at #95
+    chars = [c for page in (1, 2) for c in
+             (r["char"][:1] for r in client.get(f"/api/search?q=エン&page={page}").get_json()["results"])]
+    assert "淵" in chars
+    # reading + radical narrows it down
+    both = client.get("/api/search?q=" + "えん 氵").get_json()
+    assert 0 < both["total"] < first["total"] / 4
+    assert all(any(r[0] == 85 for r in hit["radicals"]) for hit in both["results"])
+    # a bare 6-digit number is looked up both ways and each hit says which
+    plain = client.get("/api/search?q=025760").get_json()["results"]
+    assert {(r["mj"], r["matched_as"]) for r in plain} >= {("MJ025760", "mj")}
+    assert any(r["matched_as"] == "koseki" and r["koseki"] == "025760" for r in plain)
+    koseki = client.get("/api/search?q=" + "戸籍:437660").get_json()["results"]
+    assert [(r["mj"], r["matched_as"]) for r in koseki] == [("MJ025760", "koseki")]
+    assert client.get("/api/search?q=J%2B8FBB").get_json()["results"][0]["matched_as"] == "juki"
+
+
+def test_queue_filters_by_confidence_and_source(app) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(app)
+    low = client.get("/api/queue?state=all&confidence=low").get_json()
+    assert {r["id"] for r in low["items"]} == {"E004"}  # 0.40
+    assert {r["id"] for r in client.get("/api/queue?state=all&confidence=high").get_json()["items"]} == {"E002"}
+    assert {r["id"] for r in client.get("/api/queue?state=all&confidence=none").get_json()["items"]} == {"E005"}
+    assert low["sources"] == ["EUDC.TTE"]
+    assert client.get("/api/queue?state=all&source=EUDC.TTE").get_json()["shown"] == 5
+    assert client.get("/api/queue?state=all&source=other.bdf").get_json()["shown"] == 0
+
+
+def test_variant_question_and_no_match_suggestion(app) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(app)
+    e004 = client.get("/api/item/E004").get_json()  # ucs_confidence 0.97, confidence 0.40
+    question = e004["variant_question"]
+    assert question["char"] == "斎" and question["ucs"] == "U+658E"
+    assert {s["mj"] for s in question["siblings"]} >= {"MJ013049", "MJ013050"}
+    assert all(s["ucs"] == "U+658E" for s in question["siblings"])
+    assert e004["suggest_no_match"] is False
+    e003 = client.get("/api/item/E003").get_json()  # no_match 0.72
+    assert e003["suggest_no_match"] is True and e003["variant_question"] is None
+    assert client.get("/api/item/E001").get_json()["variant_question"] is None  # confidence 0.62: no question
+
+
+def test_sets_without_match_v2_columns_still_load(tmp_path: Path, reference) -> None:  # type: ignore[no-untyped-def]
+    from tests.review.conftest import build_set
+
+    client = signed_in(create_app(build_set(tmp_path / "old", match_v2=False), reference=reference))
+    item = client.get("/api/item/E004").get_json()
+    assert item["variant_question"] is None and item["suggest_no_match"] is False
+    assert "no_match" not in item["candidates"][0]["evidence"]
+
+
+def test_batch_spot_check_of_auto_accepted_rows(app) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(app)
+    sample = client.get("/api/spotcheck?n=5").get_json()
+    assert [i["id"] for i in sample["items"]] == ["E002"] and sample["remaining"] == 1
+    assert post(client, "/api/spotcheck", ids=["E002"]).status_code == 428
+    done = post(client, "/api/spotcheck", ids=["E002", "E001"], confirm=True).get_json()
+    assert done == {"confirmed": ["E002"], "skipped": ["E001"]}  # E001 is not auto-accepted
+    store: ReviewStore = app.extensions["gaiji_review"]["store"]
+    (final,) = [f for f in store.final_decisions() if f.gaiji_id == "E002"]
+    assert final.auto_accepted and final.checked_by == "sato"
+    assert client.get("/api/spotcheck").get_json() == {"items": [], "remaining": 0}
+
+
+def test_overlay_is_aligned_and_zoomable(app) -> None:  # type: ignore[no-untyped-def]
+    from gaiji.review.pictures import coloured_share
+
+    client = signed_in(app)
+
+    def share(url: str) -> float:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        return coloured_share(Image.open(io.BytesIO(response.data)))
+
+    # E001 is Hanazono's 辻 (two dots on 辶): against one-dot MJ025760 the extra dot stays coloured,
+    # against two-dot MJ025761 almost nothing does; alignment removes most stroke-edge colour
+    raw = share("/overlay/E001/MJ025761.png?raw=1")
+    aligned = share("/overlay/E001/MJ025761.png")
+    assert aligned < raw / 2
+    assert share("/overlay/E001/MJ025760.png") > 1.5 * aligned
+    big = Image.open(io.BytesIO(client.get("/overlay/E001/MJ025761.png?px=512").data))
+    assert big.size == (512, 512)
+    assert client.get("/overlay/E001/MJ025761.png?px=300").status_code == 404
