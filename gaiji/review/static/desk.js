@@ -491,15 +491,16 @@
                              onclick: () => { select(i); state.touched = true; } },
         el("div", { class: "key" }, i < 9 ? String(i + 1) : ""),
         el("div", { class: "pics" },
-          c.image_url ? el("img", { src: c.image_url, alt: c.char || c.mj, width: 72, height: 72, class: "cand" })
+          c.image_url ? el("img", { src: c.image_url, alt: c.char || c.mj, width: 64, height: 64, class: "cand" })
                       : el("div", { class: "nopic" }, T().noGlyph),
-          c.overlay_url ? el("img", { src: c.overlay_url, alt: `overlay ${c.mj}`, width: 72, height: 72, class: "ov" }) : null),
+          c.overlay_url ? el("img", { src: c.overlay_url, alt: `overlay ${c.mj}`, width: 64, height: 64, class: "ov" }) : null),
         el("div", { class: "mj" }, c.mj, c.from_view ? ` (${c.from_view})` : "",
           matched ? el("span", { class: "matched" }, matched) : null),
         el("div", {}, el("span", { class: "char" }, c.char || ""), el("span", { class: "code" }, codeLine(c))),
         el("div", { class: "readings" }, (c.readings || []).join("・")),
         el("div", { class: "rs" }, radicalsText(c), c.koseki ? ` · 戸籍 ${c.koseki}` : "", c.juki ? ` · ${c.juki}` : ""),
-        c.confidence !== undefined && c.confidence !== null ? el("div", { class: "words" },
+        c.confidence !== undefined && c.confidence !== null ? el("div", { class: "words",
+          title: [T().conf(pct(c.confidence)), ...words].join(" · ") },
           [T().conf(pct(c.confidence)), ...words].join(" · ") + (c.auto_accept ? ` · ${T().auto}` : "")) : null);
     });
     $("cards").replaceChildren(...nodes);
