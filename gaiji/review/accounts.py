@@ -30,7 +30,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from gaiji.errors import GaijiError
 from gaiji.extract.gaijiset import require_gaiji_set
 from gaiji.fsutil import atomic_write
-from gaiji.review.names import MAX_NAME, name_problem
+from gaiji.review.names import name_problem
 
 ACCOUNTS_FILE = "reviewers.json"
 MIN_PASSWORD = 10

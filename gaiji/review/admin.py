@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gaiji.review.accounts import AccountError, load_accounts
 from gaiji.extract.gaijiset import require_gaiji_set
+from gaiji.review.accounts import AccountError, load_accounts
 from gaiji.review.store import ReviewStore
 
 

@@ -40,12 +40,12 @@ from gaiji.review.accounts import (
     tokens_match,
     verify_password,
 )
-from gaiji.review.throttle import LoginThrottle
 from gaiji.review.gaijiset import Glyph, load_glyphs
 from gaiji.review.pictures import MJ_PATTERN, Pictures
 from gaiji.review.search import PAGE_SIZE, desk_search
 from gaiji.review.state import AUTO_REVIEWER, CLASSES, ItemState
 from gaiji.review.store import ReviewError, ReviewStore
+from gaiji.review.throttle import LoginThrottle
 
 CANDIDATES_SHOWN = 9
 NO_MATCH_SUGGESTED = 0.5  # rank-1 no_match at or above this: suggest 該当なし

@@ -35,11 +35,11 @@ from pathlib import Path
 from typing import Any
 
 from gaiji.errors import GaijiError
+from gaiji.review.chain import GENESIS, ChainReport, canonical_json, event_hash, verify_rows
 from gaiji.review.names import name_problem
 from gaiji.review.signing import DeskKey, local_public_key, split_signature, verify_signature
-from gaiji.review.witness import append_witness, check_witness, default_witness_path, read_witness
-from gaiji.review.chain import GENESIS, ChainReport, canonical_json, event_hash, verify_rows
 from gaiji.review.state import AUTO_REVIEWER, CLASSES, NO_MATCH_CLASS, STATES, ItemState
+from gaiji.review.witness import append_witness, check_witness, default_witness_path, read_witness
 
 DB_NAME = "review.sqlite"
 SCHEMA_VERSION = "1"
@@ -649,6 +649,6 @@ def expected_head_problems(rows: list[dict[str, Any]], expect_head: str) -> list
                           "or SEQ:HASH as in a mapping table's review_chain_head")
     found = [r for r in rows if r["hash"].startswith(digest) and (not seq_text or int(r["seq"]) == int(seq_text))]
     if not found:
-        return [f"the expected head {expect_head.strip()} is not in this record: it was rolled back to an "
-                "older copy, cut short, or rewritten"]
+        return [(f"the expected head {expect_head.strip()} is not in this record: it was rolled back to an "
+                 "older copy, cut short, or rewritten")]
     return []

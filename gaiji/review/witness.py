@@ -53,7 +53,7 @@ def default_witness_path() -> Path | None:
 
 def append_witness(path: Path, set_id: str, set_dir: Path, seq: int, digest: str, at: str) -> None:
     """Append one line with O_APPEND (one write: lines of concurrent writers never mix) and fsync."""
-    line = f"{at}\t{set_id}\t{seq}\t{digest}\t{Path(set_dir).resolve()}\n".encode("utf-8")
+    line = f"{at}\t{set_id}\t{seq}\t{digest}\t{Path(set_dir).resolve()}\n".encode()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -89,8 +89,8 @@ def check_witness(entries: list[Witnessed], set_id: str, set_dir: Path, hash_by_
         folder = str(Path(set_dir).resolve())
         others = sorted({e.set_id for e in entries if e.set_path == folder})
         if others:
-            return [f"the witness file knows this folder as set {', '.join(others)} but the record says "
-                    f"{set_id}: the review record was replaced"]
+            return [(f"the witness file knows this folder as set {', '.join(others)} but the record says "
+                     f"{set_id}: the review record was replaced")]
         return [f"the witness file has no entry for this set ({set_id}); is it the right file?"]
     problems = []
     for e in mine:

@@ -157,7 +157,7 @@ def test_re_signing_with_ones_own_key_is_caught(reviewed: ReviewStore, tmp_path:
 def test_a_made_up_confirmation_is_caught(reviewed: ReviewStore, tmp_path: Path, signed_by_forger: bool) -> None:
     conn = tamper(reviewed)
     prev = conn.execute("SELECT hash FROM chain_head").fetchone()[0]
-    body = canonical_json({**{"mj": "MJ013049", "char": "斎", "ucs": "", "ivs": ""},
+    body = canonical_json({"mj": "MJ013049", "char": "斎", "ucs": "", "ivs": "",
                            "identification_class": "字形一致", "comment": "", "shown_candidates": [],
                            "reference_version": "", "two_person": True})
     fields = {"seq": 6, "at": "2026-11-30T17:00:00.000Z", "gaiji_id": "E004", "kind": "decision",

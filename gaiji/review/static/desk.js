@@ -64,6 +64,8 @@
       spotRemaining: (n) => `未確認の自動採用 ${n} 件`, spotDone: (n, d) => `${n} 件を確認しました` + (d ? `。外した ${d} 件は個別に見てください` : ""),
       spotNone: "抜き取る自動採用はもうありません",
       confirmSpot: (n) => `表示中の ${n} 件の自動採用を、あなたの確認として記録しますか？`,
+      ruleOn: "これ以降の判定は、別の担当者の確認で確定するようにしますか？",
+      ruleOff: "これ以降の判定を、一人の判定で確定するようにしますか？（それまでの判定は、判定時の規則のままです）",
     },
     en: {
       title: "Gaiji review", "st.todo": "To do", "st.pending": "Pending", "st.decided": "Awaiting check",
@@ -120,6 +122,8 @@
       spotRemaining: (n) => `${n} auto-accepted not yet checked by you`, spotDone: (n, d) => `Confirmed ${n}` + (d ? `; look at the ${d} left out one by one` : ""),
       spotNone: "No auto-accepted gaiji left to spot-check",
       confirmSpot: (n) => `Record your check of the ${n} auto-accepted gaiji shown?`,
+      ruleOn: "Require a second reviewer for every decision from now on?",
+      ruleOff: "Make single decisions final without a second reviewer, from now on? (Earlier decisions keep the rule they were made under.)",
     },
   };
   const params = new URLSearchParams(window.location.search);
@@ -870,8 +874,7 @@
   }
   $("two-person").addEventListener("change", async (ev) => {
     const on = ev.target.checked;
-    const text = on ? "Require a second reviewer for every decision from now on?"
-                    : "Make single decisions final without a second reviewer, from now on? (Earlier decisions keep the rule they were made under.)";
+    const text = on ? T().ruleOn : T().ruleOff;
     if (!(await confirmBox(text))) { ev.target.checked = !on; return; }
     try { await api("/api/settings", { two_person: on }); await loadQueue(); }
     catch (e) { toast(e.message, true); ev.target.checked = !on; }
