@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import sqlite3
 import threading
 import uuid
@@ -39,7 +40,15 @@ from gaiji.review.chain import GENESIS, ChainReport, canonical_json, event_hash,
 from gaiji.review.names import name_problem
 from gaiji.review.signing import DeskKey, local_public_key, split_signature, verify_signature
 from gaiji.review.state import AUTO_REVIEWER, CLASSES, NO_MATCH_CLASS, STATES, ItemState
-from gaiji.review.witness import append_witness, check_witness, default_witness_path, read_witness
+from gaiji.review.witness import (
+    WitnessError,
+    append_witness,
+    check_witness,
+    default_witness_path,
+    read_witness,
+)
+
+logger = logging.getLogger(__name__)
 
 DB_NAME = "review.sqlite"
 SCHEMA_VERSION = "1"
@@ -186,6 +195,7 @@ class ReviewStore:
         self.set_dir = set_dir
         self._signing_key = signing_key
         self.witness = witness
+        self.witness_failures = 0
         self.set_id = ""
         self.path = path
         self.set_ids = set_ids
@@ -312,7 +322,12 @@ class ReviewStore:
                 conn.execute("ROLLBACK")
             raise
         if self.witness is not None:
-            append_witness(self.witness, self.set_id, self.set_dir, seq, digest, fields["at"])
+            try:
+                append_witness(self.witness, self.set_id, self.set_dir, seq, digest, fields["at"])
+            except WitnessError as exc:
+                # the decision is on disk and must not look lost; the missing line is reported loudly
+                self.witness_failures += 1
+                logger.error("event %d recorded but not witnessed: %s", seq, exc)
         return Event(seq, fields["at"], gaiji_id, kind, reviewer, request_id, body, prev_hash, digest, sig)
 
     def _check_gaiji(self, gaiji_id: str) -> str:

@@ -1,9 +1,12 @@
 """A growing delay after wrong passwords, per reviewer name and per client address.
 
-After the n-th wrong password in a row the next try is accepted only ``2**(n-1)`` seconds
-later (1, 2, 4, … capped at :data:`MAX_DELAY`); the desk answers earlier tries with 429
-instead of checking them, so guessing slows down exponentially without holding a server
-thread asleep. A right password clears the name's and the address's count.
+After the n-th wrong password in a row for a name, the next try for that name is accepted
+only ``2**(n-1)`` seconds later (1, 2, 4, … capped at :data:`MAX_DELAY`); the desk answers
+earlier tries with 429 instead of checking them, so guessing slows down exponentially without
+holding a server thread asleep. An address gets the same growing delay only after
+:data:`ADDRESS_GRACE` wrong passwords — behind a reverse proxy every reviewer shares one
+address, and one person's typos must not lock out the others. A right password clears the
+name's and the address's count.
 
 >>> t = LoginThrottle(clock=lambda: 100.0)
 >>> t.wait_seconds("sato", "10.0.0.9")
@@ -11,7 +14,10 @@ thread asleep. A right password clears the name's and the address's count.
 >>> t.failed("sato", "10.0.0.9"), t.failed("sato", "10.0.0.9"), t.failed("sato", "10.0.0.9")
 (1.0, 2.0, 4.0)
 >>> t.wait_seconds("sato", "10.0.0.1"), t.wait_seconds("suzuki", "10.0.0.9")
-(4.0, 4.0)
+(4.0, 0.0)
+>>> for name in ("a", "b", "c", "d", "e", "f"): _ = t.failed(name, "10.0.0.9")
+>>> t.wait_seconds("suzuki", "10.0.0.9") > 0  # many names guessed from one address
+True
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_DELAY = 900.0
+ADDRESS_GRACE = 5
 MAX_TRACKED = 10_000
 
 
@@ -57,7 +64,10 @@ class LoginThrottle:
             for key in self._keys(name, address):
                 record = self._records.setdefault(key, _Record())
                 record.failures += 1
-                wait = min(MAX_DELAY, 2.0 ** (record.failures - 1))
+                counted = record.failures - (ADDRESS_GRACE if key.startswith("addr:") else 0)
+                if counted <= 0:
+                    continue
+                wait = min(MAX_DELAY, 2.0 ** (counted - 1))
                 record.not_before = now + wait
                 delay = max(delay, wait)
         return delay

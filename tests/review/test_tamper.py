@@ -221,3 +221,11 @@ def test_a_replaced_record_does_not_pass_as_another_set(reviewed: ReviewStore, w
 def test_expect_head_needs_a_real_hash(reviewed: ReviewStore) -> None:
     code, out = verify_cli(reviewed.set_dir, "--expect-head", "abc")
     assert code == 1 and "at least 12 hex digits" in out
+
+
+def test_a_witness_file_that_cannot_be_written_does_not_lose_the_decision(gaiji_set: Path, tmp_path: Path,
+                                                                           caplog: pytest.LogCaptureFixture) -> None:
+    store = ReviewStore.open(gaiji_set, witness=tmp_path / "no-such-folder" / "w.log")
+    event = store.record_decision("E001", "sato", TSUJI_1, "字形一致")
+    assert [e.hash for e in ReviewStore.open(gaiji_set).events()] == [event.hash]
+    assert store.witness_failures == 1 and "not witnessed" in caplog.text

@@ -647,8 +647,9 @@
   }
 
   async function undo() {
+    if (state.busy) return;  // the decision is still on its way: undo once it is recorded
     const id = state.item && state.item.can_undo ? state.item.id : state.lastDecided;
-    if (!id || state.busy) { toast(T().nothingToUndo, true); return; }
+    if (!id) { toast(T().nothingToUndo, true); return; }
     state.busy = true;
     let result;
     try {
