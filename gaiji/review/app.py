@@ -412,7 +412,10 @@ def create_app(
         if not query:
             return jsonify({"query": query, "results": [], "total": 0, "page": 1, "pages": 1})
         try:
-            found = desk_search(reference, query, page=page)
+            glyph = glyphs.get(gid)
+            found = desk_search(reference, query, page=page,
+                                likely_mjs=[c.mj for c in glyph.candidates] if glyph else (),
+                                likely_readings=glyph.reading if glyph else "")
         except ValueError as exc:
             return _error(400, f"cannot search for {query!r}: {exc}")
         results = []

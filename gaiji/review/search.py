@@ -8,9 +8,10 @@ On top of :meth:`gaiji.reference.Reference.search` it adds:
   戸籍統一文字番号, so both are looked up and every hit says which it matched (``mj`` /
   ``koseki``); ``MJ025760``, ``戸籍:025760`` / ``koseki:025760`` and ``住基:J+8FBB`` /
   ``J+8FBB`` say it outright;
-* **ranking**: everyday characters first — JIS X 0208 level 1 (JIS X 0213 1-16…1-47), then
-  level 2, the rest of plane 1, plane 2, then characters outside JIS X 0213; within each,
-  the plain glyph before its variants; otherwise the reference's order;
+* **ranking**: likely characters first — searching for a gaiji, the matcher's candidates for
+  it, then characters with one of its readings — then everyday characters: JIS X 0208 level 1
+  (JIS X 0213 1-16…1-47), level 2, the rest of plane 1, plane 2, characters outside JIS X
+  0213; within each, the plain glyph before its variants; otherwise the reference's order;
 * **counts and pages**: the total is counted (up to :data:`MAX_RESULTS`) and one page returned.
 """
 
@@ -20,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from gaiji.readings import is_kana_query
+from gaiji.readings import is_kana_query, normalize_reading, split_readings
 
 PAGE_SIZE = 24
 MAX_RESULTS = 3000
@@ -111,9 +112,31 @@ def _interpret(reference: Any, query: str) -> tuple[list[tuple[Any, str]], str]:
     return [(r, "") for r in records], ""
 
 
-def desk_search(reference: Any, query: str, *, page: int = 1, page_size: int = PAGE_SIZE) -> SearchPage:
-    """One page of results for *query* (see module doc); ``ValueError`` for a bad query."""
+def desk_search(
+    reference: Any,
+    query: str,
+    *,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    likely_mjs: tuple[str, ...] | list[str] = (),
+    likely_readings: str = "",
+) -> SearchPage:
+    """One page of results for *query* (see module doc); ``ValueError`` for a bad query.
+    *likely_mjs* (the gaiji's candidates) and *likely_readings* (its reading cell) rank first."""
     hits, note = _interpret(reference, query)
+    wanted = {normalize_reading(r) for r in split_readings(likely_readings)} - {""}
+    if likely_mjs or wanted:
+        candidates = set(likely_mjs)
+
+        def likely(hit: tuple[Any, str]) -> int:
+            record = hit[0]
+            if record.mj in candidates:
+                return 0
+            if wanted and wanted & {normalize_reading(r) for r in record.readings}:
+                return 1
+            return 2
+
+        hits.sort(key=likely)  # stable: everyday-first order kept within each group
     total = len(hits)
     pages = max(1, -(-total // page_size))
     page = min(max(1, page), pages)

@@ -390,6 +390,11 @@ def test_search_is_counted_paged_and_reads_numbers_plainly(app) -> None:  # type
     koseki = client.get("/api/search?q=" + "戸籍:437660").get_json()["results"]
     assert [(r["mj"], r["matched_as"]) for r in koseki] == [("MJ025760", "koseki")]
     assert client.get("/api/search?q=J%2B8FBB").get_json()["results"][0]["matched_as"] == "juki"
+    # searching for a gaiji, its own candidates and characters with its reading come first
+    for_e001 = client.get("/api/search?q=" + "辶%2B2" + "&gaiji_id=E001").get_json()["results"]
+    assert [r["mj"] for r in for_e001[:2]] == ["MJ025760", "MJ025761"]
+    plain = [r["mj"] for r in client.get("/api/search?q=" + "辶%2B2").get_json()["results"]]
+    assert plain.index("MJ025760") > 1  # without the gaiji they keep their radical-stroke place
 
 
 def test_queue_filters_by_confidence_and_source(app) -> None:  # type: ignore[no-untyped-def]
