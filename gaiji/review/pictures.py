@@ -156,9 +156,20 @@ def align_mask(g: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, float, tuple[i
     return _shifted(cs, dy, dx), scale, (dy, dx)
 
 
-def aligned_overlay(g: np.ndarray, c: np.ndarray, *, fringe: int = 1) -> Image.Image:
-    """The overlay of two ink masks after :func:`align_mask`, with ink that lies within
-    *fringe* px of the other glyph's ink drawn as :data:`FRINGE` instead of in colour.
+def apply_alignment(c: np.ndarray, scale: float, shift: tuple[int, int], *, found_at: int) -> np.ndarray:
+    """Move and scale *c* as :func:`align_mask` found at size *found_at*, at *c*'s own size
+    (the shift grows with the picture), so a zoomed overlay reuses the 128-px search."""
+    factor = c.shape[0] / found_at
+    return _shifted(_scaled(c, scale), int(round(shift[0] * factor)), int(round(shift[1] * factor)))
+
+
+def aligned_overlay(
+    g: np.ndarray, c: np.ndarray, *, fringe: int = 1,
+    alignment: tuple[float, tuple[int, int], int] | None = None,
+) -> Image.Image:
+    """The overlay of two ink masks after :func:`align_mask` (or the given *alignment*:
+    scale, shift and the size it was found at), with ink that lies within *fringe* px of the
+    other glyph's ink drawn as :data:`FRINGE` instead of in colour.
 
     A stroke drawn 1 px thicker leaves nothing coloured; a missing dot does:
 
@@ -170,7 +181,10 @@ def aligned_overlay(g: np.ndarray, c: np.ndarray, *, fringe: int = 1) -> Image.I
     """
     import cv2
 
-    c, _, _ = align_mask(g, c)
+    if alignment is None:
+        c, _, _ = align_mask(g, c)
+    else:
+        c = apply_alignment(c, alignment[0], alignment[1], found_at=alignment[2])
     if fringe <= 0:
         return colour_overlay(g, c)
     kernel = np.ones((2 * fringe + 1, 2 * fringe + 1), np.uint8)
@@ -223,6 +237,7 @@ class Pictures:
         self.cache = PictureCache()
         self._masks: OrderedDict[tuple[str, str, int], np.ndarray] = OrderedDict()
         self._mask_lock = threading.Lock()
+        self._alignments: OrderedDict[tuple[str, str, str], tuple[float, tuple[int, int], int]] = OrderedDict()
         # the reference shares one FreeType face per size; render one glyph at a time
         self._render_lock = threading.Lock()
 
@@ -254,6 +269,22 @@ class Pictures:
                 self._masks.popitem(last=False)
         return mask
 
+    def _alignment(self, image: str, mj: str) -> tuple[float, tuple[int, int], int]:
+        """The best scale and shift of *mj* onto the gaiji, searched once at 128 px."""
+        key = ("align", image, mj)
+        with self._mask_lock:
+            found = self._alignments.get(key)
+        if found is None:
+            g = self._mask("gaiji", image, OVERLAY_SIZE, lambda: self.gaiji_picture(image))
+            c = self._mask("mj", mj, OVERLAY_SIZE, lambda: self.candidate_picture(mj, OVERLAY_SIZE))
+            _, scale, shift = align_mask(g, c)
+            found = (scale, shift, OVERLAY_SIZE)
+            with self._mask_lock:
+                self._alignments[key] = found
+                while len(self._alignments) > 8192:
+                    self._alignments.popitem(last=False)
+        return found
+
     def overlay_png(self, image: str, mj: str, size: int = OVERLAY_SIZE, *, aligned: bool = True) -> bytes:
         """The overlay of a gaiji and an MJ glyph, *size* px square: aligned with 1-px
         fringes suppressed (default), or the raw one (*aligned* False)."""
@@ -264,7 +295,9 @@ class Pictures:
             g = self._mask("gaiji", image, size, lambda: self.gaiji_picture(image))
             # the candidate is rendered at the overlay's own size: detailed enough when zoomed
             c = self._mask("mj", mj, size, lambda: self.candidate_picture(mj, max(128, size)))
-            overlay = aligned_overlay(g, c, fringe=max(1, size // 128)) if aligned else colour_overlay(g, c)
-            return png_bytes(overlay)
+            if not aligned:
+                return png_bytes(colour_overlay(g, c))
+            return png_bytes(aligned_overlay(g, c, fringe=max(1, size // 128),
+                                             alignment=self._alignment(image, mj)))
 
         return self.cache.get(("overlay", image, mj, size, aligned), make)
