@@ -256,6 +256,9 @@ def create_app(
             problem = name_problem(name)
             if problem:
                 message, status = f"{problem}.", 401
+            elif not accounts and not loopback:
+                # reviewers.json went away while the desk listens beyond loopback: nobody gets in
+                message, status = "This desk has no reviewer accounts any more: ask the administrator.", 503
             elif wait > 0:
                 message, status = f"Too many wrong passwords: wait {wait:.0f} s and try again.", 429
             elif accounts and not verify_password(accounts, name, password):

@@ -29,7 +29,7 @@ import logging
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -272,8 +272,12 @@ class ReviewStore:
         return self._signing_key
 
     def _append(
-        self, gaiji_id: str, kind: str, reviewer: str, body: dict[str, Any], request_id: str | None
+        self, gaiji_id: str, kind: str, reviewer: str, body: dict[str, Any], request_id: str | None,
+        *, rule: Callable[[ItemState], dict[str, Any] | None] | None = None,
     ) -> Event:
+        """Append one event. *rule* sees where the gaiji stands *inside* the write
+        transaction — no other writer can change it before the commit — and raises
+        :class:`ReviewError` to refuse, or returns additions to the body."""
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -285,6 +289,8 @@ class ReviewStore:
                 if row is not None:
                     conn.execute("ROLLBACK")
                     return self._event(row)
+            if rule is not None:
+                body = {**body, **(rule(self.state(gaiji_id)) or {})}
             if kind == "decision":  # read inside the write lock: no setting can slip in between
                 setting = conn.execute(
                     "SELECT body FROM events WHERE kind = 'setting' ORDER BY seq DESC LIMIT 1").fetchone()
@@ -362,16 +368,16 @@ class ReviewStore:
             shown_candidates=_shown(shown_candidates),
             reference_version=reference_version or "",
         )  # _append adds ``two_person``: the rule in force at that moment applies to it, for good
-        if request_id is not None and (known := self._by_request_id(request_id)) is not None:
-            return known
-        item = self.state(gid)
-        if item.state == "disputed" and name not in item.proposals:
-            sides = " and ".join(p.reviewer for p in item.ordered())
-            raise ReviewError(
-                f"gaiji {gid} is disputed between {sides}: settle it by choosing one of their views "
-                "or stating a third, with a reason"
-            )
-        return self._append(gid, "decision", name, body, request_id)
+
+        def rule(item: ItemState) -> None:
+            if item.state == "disputed" and name not in item.proposals:
+                sides = " and ".join(p.reviewer for p in item.ordered())
+                raise ReviewError(
+                    f"gaiji {gid} is disputed between {sides}: settle it by choosing one of their views "
+                    "or stating a third, with a reason"
+                )
+
+        return self._append(gid, "decision", name, body, request_id, rule=rule)
 
     def record_auto_accept(
         self, gaiji_id: str, candidate_row: Mapping[str, Any], *, reference_version: str
@@ -412,55 +418,56 @@ class ReviewStore:
         held — which needs a *comment* saying why."""
         gid = self._check_gaiji(gaiji_id)
         name = _clean_reviewer(reviewer)
-        if request_id is not None and (known := self._by_request_id(request_id)) is not None:
-            return known
-        item = self.state(gid)
-        if item.state != "disputed":
-            raise ReviewError(f"gaiji {gid} is {item.state}, not disputed: record a decision instead")
-        if self.two_person and name in item.proposals:
-            raise ReviewError(
-                f"{name} is one side of the disagreement on {gid}: change your own decision to "
-                "agree with the other, or ask a third reviewer to settle it"
-            )
         body = _choice_fields(choice, identification_class)
         view = (body["mj"], identification_class)
-        if basis == "third":
-            if any(p.view == view for p in item.proposals.values()):
-                raise ReviewError(f"that choice is one of the disputed views on {gid}: settle with "
-                                  "that reviewer's view instead of a third")
-            if not (comment or "").strip():
-                raise ReviewError(f"settling {gid} with a third view needs a comment saying why")
-        else:
-            side = item.proposals.get(basis)
-            if side is None:
-                raise ReviewError(f"{basis!r} holds no view on {gid}: settle with one of "
-                                  f"{', '.join(p.reviewer for p in item.ordered())}, or 'third'")
-            if side.view != view:
-                raise ReviewError(f"the choice differs from {basis}'s view on {gid} "
-                                  f"({side.mj or '該当なし'} {side.identification_class})")
+
+        def rule(item: ItemState) -> dict[str, Any]:
+            two_person = self._two_person  # folded up to the present by state() just now
+            if item.state != "disputed":
+                raise ReviewError(f"gaiji {gid} is {item.state}, not disputed: record a decision instead")
+            if two_person and name in item.proposals:
+                raise ReviewError(
+                    f"{name} is one side of the disagreement on {gid}: change your own decision to "
+                    "agree with the other, or ask a third reviewer to settle it"
+                )
+            if basis == "third":
+                if any(p.view == view for p in item.proposals.values()):
+                    raise ReviewError(f"that choice is one of the disputed views on {gid}: settle with "
+                                      "that reviewer's view instead of a third")
+                if not (comment or "").strip():
+                    raise ReviewError(f"settling {gid} with a third view needs a comment saying why")
+            else:
+                side = item.proposals.get(basis)
+                if side is None:
+                    raise ReviewError(f"{basis!r} holds no view on {gid}: settle with one of "
+                                      f"{', '.join(p.reviewer for p in item.ordered())}, or 'third'")
+                if side.view != view:
+                    raise ReviewError(f"the choice differs from {basis}'s view on {gid} "
+                                      f"({side.mj or '該当なし'} {side.identification_class})")
+            return {"disputed_views": [p.as_dict() for p in item.ordered()]}
+
         body.update(
             identification_class=identification_class,
             comment=(comment or "")[:MAX_COMMENT],
             settle_basis=basis,
-            disputed_views=[p.as_dict() for p in item.ordered()],
             reference_version=reference_version or "",
         )
-        return self._append(gid, "settle", name, body, request_id)
+        return self._append(gid, "settle", name, body, request_id, rule=rule)
 
     def undo(self, gaiji_id: str, reviewer: str, *, request_id: str | None = None) -> Event:
         """Withdraw *reviewer*'s latest decision on a gaiji while nobody has confirmed it.
         Recorded as an ``undo`` event; the view they held before (if any) is theirs again."""
         gid = self._check_gaiji(gaiji_id)
         name = _clean_reviewer(reviewer)
-        if request_id is not None and (known := self._by_request_id(request_id)) is not None:
-            return known
-        item = self.state(gid)
-        refusal = item.undo_refusal(name)
-        if refusal:
-            raise ReviewError(f"cannot undo: {refusal}")
-        mine = item.proposals[name]
-        body = {"undoes_seq": mine.seq, "undone": mine.as_dict()}
-        return self._append(gid, "undo", name, body, request_id)
+
+        def rule(item: ItemState) -> dict[str, Any]:
+            refusal = item.undo_refusal(name)
+            if refusal:
+                raise ReviewError(f"cannot undo: {refusal}")
+            mine = item.proposals[name]
+            return {"undoes_seq": mine.seq, "undone": mine.as_dict()}
+
+        return self._append(gid, "undo", name, {}, request_id, rule=rule)
 
     def set_two_person(self, enabled: bool, reviewer: str, *, role: str = "administrator") -> Event:
         """Switch the two-person rule for this set (recorded in the audit trail). It applies
@@ -470,11 +477,6 @@ class ReviewStore:
         return self._append("", "setting", _clean_reviewer(reviewer), body, None)
 
     # -- reading -------------------------------------------------------------------------
-    def _by_request_id(self, request_id: str) -> Event | None:
-        row = self._conn().execute(
-            f"SELECT {_COLUMNS} FROM events WHERE request_id = ?", (request_id,)).fetchone()
-        return self._event(row) if row else None
-
     @staticmethod
     def _event(row: tuple[Any, ...]) -> Event:
         seq, at, gid, kind, reviewer, request_id, body, prev_hash, digest, sig = row

@@ -99,6 +99,13 @@ def test_other_hosts_need_accounts(gaiji_set: Path, reference) -> None:  # type:
                        headers={"Host": "10.0.0.5"})
     assert good.status_code == 302
     assert client.get("/api/queue", headers={"Host": "10.0.0.5"}).status_code == 200
+    # the accounts file removed while the desk listens beyond loopback: no one signs in by name alone
+    (gaiji_set / "reviewers.json").unlink()
+    assert client.get("/api/queue", headers={"Host": "10.0.0.5"}).status_code == 401
+    stranger = app.test_client()
+    token = csrf_of(stranger.get("/login", headers={"Host": "10.0.0.5"}).text)
+    assert stranger.post("/login", data={"name": "mallory", "csrf_token": token},
+                         headers={"Host": "10.0.0.5"}).status_code == 503
 
 
 def test_user_text_is_escaped(app, gaiji_set: Path) -> None:  # type: ignore[no-untyped-def]

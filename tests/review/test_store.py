@@ -439,3 +439,43 @@ def test_states_match_an_independent_model(tmp_path_factory: pytest.TempPathFact
         else:
             assert gid not in finals
     assert store.verify_chain().ok
+
+
+def test_rules_hold_under_concurrency(tmp_path: Path) -> None:
+    """A confirmation and an undo racing each other: never an undo after the confirmation
+    (the rule is checked inside the write transaction)."""
+    import threading
+
+    store = ReviewStore.open(make_set(tmp_path / "set", n=30))
+    outcomes = []
+    for i in range(30):
+        gid = f"g{i}"
+        store.record_decision(gid, "sato", TSUJI_1, "字形一致")
+        barrier = threading.Barrier(2)
+        results: dict[str, str] = {}
+
+        def confirm(gid: str = gid, results: dict = results, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            store.record_decision(gid, "suzuki", TSUJI_1, "字形一致")
+            results["confirm"] = "ok"
+
+        def undo(gid: str = gid, results: dict = results, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            try:
+                store.undo(gid, "sato")
+                results["undo"] = "ok"
+            except ReviewError:
+                results["undo"] = "refused"
+
+        threads = [threading.Thread(target=confirm), threading.Thread(target=undo)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        kinds = [(e.kind, e.reviewer) for e in store.events(gaiji_id=gid)]
+        if results["undo"] == "ok":
+            assert kinds.index(("undo", "sato")) < kinds.index(("decision", "suzuki")), kinds
+        else:
+            assert kinds == [("decision", "sato"), ("decision", "suzuki")]
+        outcomes.append(results["undo"])
+    assert ReviewStore.open(store.set_dir).verify_chain().ok
