@@ -359,7 +359,7 @@ def create_app(
             return None
         if not (top.ucs_confidence >= VARIANT_QUESTION[0] and top.confidence < VARIANT_QUESTION[1]):
             return None
-        base = top.char[:1] or (chr(int(top.ucs[2:], 16)) if top.ucs.startswith("U+") else "")
+        base = top.char[:1] or (chr(int(top.ucs.removeprefix("U+"), 16)) if top.ucs.startswith("U+") else "")
         if not base:
             return None
         siblings = [r for r in reference.by_char(base, limit=60) if r.ucs == top.ucs and r.has_glyph]

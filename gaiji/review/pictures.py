@@ -135,7 +135,7 @@ def align_mask(g: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, float, tuple[i
     ((-2, -2), 1.0, True)
     """
     n = g.shape[0]
-    limit = max(1, int(round(n * MAX_SHIFT)))
+    limit = max(1, round(n * MAX_SHIFT))
     gf = np.fft.rfft2(g.astype(np.float32))
     g_ink = float(g.sum())
     best: tuple[float, np.ndarray, float, tuple[int, int]] | None = None
@@ -160,7 +160,7 @@ def apply_alignment(c: np.ndarray, scale: float, shift: tuple[int, int], *, foun
     """Move and scale *c* as :func:`align_mask` found at size *found_at*, at *c*'s own size
     (the shift grows with the picture), so a zoomed overlay reuses the 128-px search."""
     factor = c.shape[0] / found_at
-    return _shifted(_scaled(c, scale), int(round(shift[0] * factor)), int(round(shift[1] * factor)))
+    return _shifted(_scaled(c, scale), round(shift[0] * factor), round(shift[1] * factor))
 
 
 def aligned_overlay(
