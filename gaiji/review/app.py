@@ -474,9 +474,13 @@ def create_app(
             done.append(gid)
         return jsonify({"confirmed": done, "skipped": skipped})
 
-    def _decision_input(data: Any) -> tuple[str, Glyph, dict[str, Any] | None, str, str, str | None]:
+    def _json_object() -> dict[str, Any]:
+        data = request.get_json(silent=True)
         if not isinstance(data, dict):
             raise _Refused(400, "send the decision as a JSON object")
+        return data
+
+    def _decision_input(data: dict[str, Any]) -> tuple[str, Glyph, dict[str, Any] | None, str, str, str | None]:
         gid = str(data.get("gaiji_id", ""))
         glyph = _glyph(gid)
         mj = data.get("mj")
@@ -509,7 +513,7 @@ def create_app(
     def decide() -> Response:
         """One reviewer's decision. 該当なし needs ``confirm``; a disagreement is settled
         through /api/settle, never by a decision."""
-        data = request.get_json(silent=True)
+        data = _json_object()
         gid, glyph, choice, cls, comment, request_id = _decision_input(data)
         if choice is None and not data.get("confirm"):
             return _needs_confirmation("該当なし (no MJ character)")
@@ -524,7 +528,7 @@ def create_app(
     def settle() -> Response:
         """Settle a disagreement: ``basis`` names the reviewer whose view is adopted, or
         ``"third"`` (with a comment saying why); always with ``confirm``."""
-        data = request.get_json(silent=True)
+        data = _json_object()
         gid, glyph, choice, cls, comment, request_id = _decision_input(data)
         basis = str(data.get("basis") or "")
         if not basis:

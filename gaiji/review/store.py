@@ -299,9 +299,10 @@ class ReviewStore:
             prev_seq, prev_hash = head if head else (0, GENESIS)
             issued = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
             seq = max(prev_seq, issued[0] if issued else 0) + 1
+            at = utc_now()
             fields = {
                 "seq": seq,
-                "at": utc_now(),
+                "at": at,
                 "gaiji_id": gaiji_id,
                 "kind": kind,
                 "reviewer": reviewer,
@@ -329,12 +330,12 @@ class ReviewStore:
             raise
         if self.witness is not None:
             try:
-                append_witness(self.witness, self.set_id, self.set_dir, seq, digest, fields["at"])
+                append_witness(self.witness, self.set_id, self.set_dir, seq, digest, at)
             except WitnessError as exc:
                 # the decision is on disk and must not look lost; the missing line is reported loudly
                 self.witness_failures += 1
                 logger.error("event %d recorded but not witnessed: %s", seq, exc)
-        return Event(seq, fields["at"], gaiji_id, kind, reviewer, request_id, body, prev_hash, digest, sig)
+        return Event(seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, digest, sig)
 
     def _check_gaiji(self, gaiji_id: str) -> str:
         gid = (gaiji_id or "").strip()
