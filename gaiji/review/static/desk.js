@@ -51,7 +51,7 @@
       variantTitle: (ch) => `「${ch}」の字形`,
       noMatchQ: (p) => `照合の判断: MJ に同じ字がない可能性 ${p}。確かめて該当なしなら n。`,
       pinned: "比較用に固定", pinHint: "v で固定",
-      conf: (p) => `確信度 ${p}`, score: (x) => `総合点 ${x}`, auto: "自動採用",
+      conf: (p) => `確信度 ${p}`, readingMatched: (r) => `よみ「${r}」が一致`, score: (x) => `総合点 ${x}`, auto: "自動採用",
       ev: {
         image_score: (v) => v >= 0.9 ? "形がよく一致" : v >= 0.75 ? "形がおおむね一致" : "形の一致は弱い",
         image_similarity: (v) => v >= 0.9 ? "形がよく一致" : v >= 0.75 ? "形がおおむね一致" : "形の一致は弱い",
@@ -59,7 +59,7 @@
         reading_score: (v) => v >= 0.99 ? "よみが一致" : v > 0 ? "よみが一部一致" : "よみは不一致",
         reading_match: (v) => v >= 1 ? "よみが一致" : "よみは不一致",
         radical_strokes_score: (v) => v >= 0.99 ? "部首・画数が一致" : v >= 0.5 ? "部首・画数が近い" : "部首・画数が違う",
-        gap: (v) => v >= 0.1 ? "2位以下との差が大きい" : "2位以下と僅差",
+        gap: (v) => v >= 0.1 ? "2位以下との差が大きい" : v >= 0 ? "2位以下と僅差" : "上位の候補より低い",
       },
       spotRemaining: (n) => `未確認の自動採用 ${n} 件`, spotDone: (n, d) => `${n} 件を確認しました` + (d ? `。外した ${d} 件は個別に見てください` : ""),
       spotNone: "抜き取る自動採用はもうありません",
@@ -109,7 +109,7 @@
       variantTitle: (ch) => `Variants of ${ch}`,
       noMatchQ: (p) => `The matcher thinks no MJ glyph is this character (${p}). If so, press n.`,
       pinned: "pinned for comparison", pinHint: "v pins",
-      conf: (p) => `confidence ${p}`, score: (x) => `score ${x}`, auto: "auto-accepted",
+      conf: (p) => `confidence ${p}`, readingMatched: (r) => `reading ${r} matches`, score: (x) => `score ${x}`, auto: "auto-accepted",
       ev: {
         image_score: (v) => v >= 0.9 ? "shape matches closely" : v >= 0.75 ? "shape mostly matches" : "shape matches weakly",
         image_similarity: (v) => v >= 0.9 ? "shape matches closely" : v >= 0.75 ? "shape mostly matches" : "shape matches weakly",
@@ -117,7 +117,7 @@
         reading_score: (v) => v >= 0.99 ? "reading matches" : v > 0 ? "reading partly matches" : "reading differs",
         reading_match: (v) => v >= 1 ? "reading matches" : "reading differs",
         radical_strokes_score: (v) => v >= 0.99 ? "radical and strokes match" : v >= 0.5 ? "radical and strokes close" : "radical and strokes differ",
-        gap: (v) => v >= 0.1 ? "well ahead of the next candidate" : "close to the next candidate",
+        gap: (v) => v >= 0.1 ? "well ahead of the next candidate" : v >= 0 ? "close to the next candidate" : "behind a better candidate",
       },
       spotRemaining: (n) => `${n} auto-accepted not yet checked by you`, spotDone: (n, d) => `Confirmed ${n}` + (d ? `; look at the ${d} left out one by one` : ""),
       spotNone: "No auto-accepted gaiji left to spot-check",
@@ -217,8 +217,11 @@
 
   function evidenceWords(c) {
     // evidence in words a reviewer understands; raw column names never reach the page
+    const ev = c.evidence || {};
     const words = [];
-    for (const [k, raw] of Object.entries(c.evidence || {})) {
+    for (const [k, raw] of Object.entries(ev)) {
+      if (k === "reading_matched") { if (raw) words.push(T().readingMatched(raw)); continue; }
+      if (k === "reading_score" && ev.reading_matched) continue;  // said by reading_matched
       const f = T().ev[k];
       const v = Number(raw);
       if (f && !Number.isNaN(v)) words.push(f(v));
