@@ -619,9 +619,15 @@ class ReviewStore:
         if expect_head:
             report.problems += expected_head_problems(rows, expect_head)
         witness_path = Path(witness) if witness else default_witness_path()
-        if witness_path is not None:
-            report.problems += check_witness(read_witness(witness_path), self.set_id, self.set_dir,
-                                             {int(r["seq"]): r["hash"] for r in rows})
+        if witness_path is not None and (witness or witness_path.is_file()):
+            found = check_witness(read_witness(witness_path), self.set_id, self.set_dir,
+                                  {int(r["seq"]): r["hash"] for r in rows})
+            if not witness and found and "has no entry for this set" in found[0]:
+                # the witness from $GAIJI_REVIEW_WITNESS never saw this set (reviewed before it was
+                # set up, or elsewhere): say so; a file named explicitly must know the set
+                report.warnings += found
+            else:
+                report.problems += found
             report.witness = str(witness_path)
         return report
 

@@ -229,3 +229,14 @@ def test_a_witness_file_that_cannot_be_written_does_not_lose_the_decision(gaiji_
     event = store.record_decision("E001", "sato", TSUJI_1, "字形一致")
     assert [e.hash for e in ReviewStore.open(gaiji_set).events()] == [event.hash]
     assert store.witness_failures == 1 and "not witnessed" in caplog.text
+
+
+def test_the_default_witness_only_warns_about_a_set_it_never_saw(reviewed: ReviewStore, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    other = tmp_path / "other.witness"
+    other.write_text(f"2026-11-30T00:00:00.000Z\tsomeset\t1\t{'ab' * 32}\t/elsewhere\n", encoding="utf-8")
+    monkeypatch.setenv("GAIJI_REVIEW_WITNESS", str(other))
+    report = ReviewStore.open(reviewed.set_dir).verify_chain()
+    assert report.ok and "no entry for this set" in report.warnings[0]
+    code, out = verify_cli(reviewed.set_dir, "--witness", str(other))  # named explicitly: a problem
+    assert code == 1 and "no entry for this set" in out
