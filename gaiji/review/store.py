@@ -202,6 +202,7 @@ class ReviewStore:
         self._known = set(set_ids) if set_ids is not None else None
         self._local = threading.local()
         self._fold_lock = threading.Lock()
+        self._write_lock = threading.Lock()
         self._items: dict[str, ItemState] = {}
         self._folded_seq = 0
         self._two_person = True
@@ -279,55 +280,58 @@ class ReviewStore:
         transaction — no other writer can change it before the commit — and raises
         :class:`ReviewError` to refuse, or returns additions to the body."""
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if request_id is not None:
-                row = conn.execute(
-                    f"SELECT {_COLUMNS} FROM events WHERE request_id = ?",
-                    (request_id,),
-                ).fetchone()
-                if row is not None:
+        # threads of this process queue here rather than in SQLite's busy handler, which waits
+        # by sleeping with growing steps (tens of ms) and made the slowest decisions slow
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if request_id is not None:
+                    row = conn.execute(
+                        f"SELECT {_COLUMNS} FROM events WHERE request_id = ?",
+                        (request_id,),
+                    ).fetchone()
+                    if row is not None:
+                        conn.execute("ROLLBACK")
+                        return self._event(row)
+                if rule is not None:
+                    body = {**body, **(rule(self.state(gaiji_id)) or {})}
+                if kind == "decision":  # read inside the write lock: no setting can slip in between
+                    setting = conn.execute(
+                        "SELECT body FROM events WHERE kind = 'setting' ORDER BY seq DESC LIMIT 1").fetchone()
+                    body = {**body, "two_person": bool(json.loads(setting[0]).get("two_person", True)) if setting else True}
+                head = conn.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
+                prev_seq, prev_hash = head if head else (0, GENESIS)
+                issued = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+                seq = max(prev_seq, issued[0] if issued else 0) + 1
+                at = utc_now()
+                fields = {
+                    "seq": seq,
+                    "at": at,
+                    "gaiji_id": gaiji_id,
+                    "kind": kind,
+                    "reviewer": reviewer,
+                    "request_id": request_id,
+                    "body": canonical_json(body),
+                }
+                digest = event_hash(fields, prev_hash)
+                key = self._desk_key()
+                sig = key.sign(digest)
+                conn.execute("INSERT OR IGNORE INTO signing_keys VALUES (?, ?)", (key.key_id, key.public_hex))
+                conn.execute(
+                    "INSERT INTO events (seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, hash, sig)"
+                    " VALUES (:seq, :at, :gaiji_id, :kind, :reviewer, :request_id, :body, :prev, :hash, :sig)",
+                    {**fields, "prev": prev_hash, "hash": digest, "sig": sig},
+                )
+                conn.execute(
+                    "INSERT INTO chain_head (id, seq, hash) VALUES (1, ?, ?)"
+                    " ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+                    (seq, digest),
+                )
+                conn.execute("COMMIT")  # synchronous=FULL: durable when this returns
+            except BaseException:
+                if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                    return self._event(row)
-            if rule is not None:
-                body = {**body, **(rule(self.state(gaiji_id)) or {})}
-            if kind == "decision":  # read inside the write lock: no setting can slip in between
-                setting = conn.execute(
-                    "SELECT body FROM events WHERE kind = 'setting' ORDER BY seq DESC LIMIT 1").fetchone()
-                body = {**body, "two_person": bool(json.loads(setting[0]).get("two_person", True)) if setting else True}
-            head = conn.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
-            prev_seq, prev_hash = head if head else (0, GENESIS)
-            issued = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
-            seq = max(prev_seq, issued[0] if issued else 0) + 1
-            at = utc_now()
-            fields = {
-                "seq": seq,
-                "at": at,
-                "gaiji_id": gaiji_id,
-                "kind": kind,
-                "reviewer": reviewer,
-                "request_id": request_id,
-                "body": canonical_json(body),
-            }
-            digest = event_hash(fields, prev_hash)
-            key = self._desk_key()
-            sig = key.sign(digest)
-            conn.execute("INSERT OR IGNORE INTO signing_keys VALUES (?, ?)", (key.key_id, key.public_hex))
-            conn.execute(
-                "INSERT INTO events (seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, hash, sig)"
-                " VALUES (:seq, :at, :gaiji_id, :kind, :reviewer, :request_id, :body, :prev, :hash, :sig)",
-                {**fields, "prev": prev_hash, "hash": digest, "sig": sig},
-            )
-            conn.execute(
-                "INSERT INTO chain_head (id, seq, hash) VALUES (1, ?, ?)"
-                " ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-                (seq, digest),
-            )
-            conn.execute("COMMIT")  # synchronous=FULL: durable when this returns
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+                raise
         if self.witness is not None:
             try:
                 append_witness(self.witness, self.set_id, self.set_dir, seq, digest, at)
