@@ -427,7 +427,7 @@ def create_app(
             fields["matched_as"] = matched_as
             results.append(_candidate_view(gid, fields) if gid in glyphs else fields)
         return jsonify({"query": found.query, "results": results, "total": found.total, "page": found.page,
-                        "pages": found.pages, "page_size": PAGE_SIZE, "note": found.note,
+                        "pages": found.pages, "page_size": PAGE_SIZE, "note": found.note, "read_as": found.read_as,
                         "truncated": found.truncated})
 
     # -- batch spot-check of auto-accepted rows ---------------------------------------------

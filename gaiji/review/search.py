@@ -39,6 +39,7 @@ class SearchPage:
     pages: int
     hits: list[tuple[Any, str]] = field(default_factory=list)  # (MJRecord, matched as)
     note: str = ""  # how the query was read, e.g. "reading エン + radical 85"
+    read_as: dict[str, str] = field(default_factory=dict)  # the same, as data: {"kind": …, …}
     truncated: bool = False
 
 
@@ -74,7 +75,7 @@ def _radical_filter(reference: Any, term: str) -> tuple[int, int | None] | None:
     return number, (int(m.group(2)) if m.group(2) else None)
 
 
-def _interpret(reference: Any, query: str) -> tuple[list[tuple[Any, str]], str]:
+def _interpret(reference: Any, query: str) -> tuple[list[tuple[Any, str]], dict[str, str]]:
     q = query.strip()
     terms = q.split()
     # reading + radical
@@ -89,27 +90,28 @@ def _interpret(reference: Any, query: str) -> tuple[list[tuple[Any, str]], str]:
                         if any(rn == number and (inner is None or i == inner) for rn, i in r.radicals)]
                 hits.sort(key=everyday_rank)
                 what = f"{number}" + (f"+{inner}" if inner is not None else "")
-                return [(r, "reading+radical") for r in hits], f"reading {kana[0]} + radical {what}"
+                return [(r, "reading+radical") for r in hits], {"kind": "reading+radical", "reading": kana[0],
+                                                                  "radical": what}
     if m := _MJ_DIGITS.match(q):
-        return [(r, "mj") for r in reference.search(f"MJ{m.group(1)}", limit=1)], f"MJ number MJ{m.group(1)}"
+        return [(r, "mj") for r in reference.search(f"MJ{m.group(1)}", limit=1)], {"kind": "mj", "number": f"MJ{m.group(1)}"}
     if m := _KOSEKI.match(q):
         return [(r, "koseki") for r in reference.search(m.group(1), limit=MAX_RESULTS)
-                if r.koseki == m.group(1)], f"戸籍統一文字番号 {m.group(1)}"
+                if r.koseki == m.group(1)], {"kind": "koseki", "number": m.group(1)}
     if m := _JUKI.match(q):
         code = m.group(1).upper()
-        return [(r, "juki") for r in reference.search(code, limit=MAX_RESULTS)], f"住基ネット統一文字コード {code}"
+        return [(r, "juki") for r in reference.search(code, limit=MAX_RESULTS)], {"kind": "juki", "number": code}
     if re.fullmatch(r"\d{6}", q):
         # ambiguous: an MJ number written without "MJ", or a 戸籍統一文字番号 — show both, labelled
         as_mj = [(r, "mj") for r in reference.search(f"MJ{q}", limit=1)]
         as_koseki = [(r, "koseki") for r in reference.search(q, limit=MAX_RESULTS) if r.koseki == q]
         as_touki = [(r, "touki") for r in reference.search(q, limit=MAX_RESULTS)
                     if r.koseki != q and r.touki.endswith(q)]
-        return as_mj + as_koseki + as_touki, f"MJ{q} or 戸籍統一文字番号 {q}"
+        return as_mj + as_koseki + as_touki, {"kind": "mj-or-koseki", "number": q}
     records = reference.search(q, limit=MAX_RESULTS)
     if is_kana_query(q):
         records = sorted(records, key=everyday_rank)
-        return [(r, "reading") for r in records], f"reading {q}"
-    return [(r, "") for r in records], ""
+        return [(r, "reading") for r in records], {"kind": "reading", "reading": q}
+    return [(r, "") for r in records], {}
 
 
 def desk_search(
@@ -123,7 +125,7 @@ def desk_search(
 ) -> SearchPage:
     """One page of results for *query* (see module doc); ``ValueError`` for a bad query.
     *likely_mjs* (the gaiji's candidates) and *likely_readings* (its reading cell) rank first."""
-    hits, note = _interpret(reference, query)
+    hits, read_as = _interpret(reference, query)
     wanted = {normalize_reading(r) for r in split_readings(likely_readings)} - {""}
     if likely_mjs or wanted:
         candidates = set(likely_mjs)
@@ -142,4 +144,22 @@ def desk_search(
     page = min(max(1, page), pages)
     start = (page - 1) * page_size
     return SearchPage(query=query.strip(), total=total, page=page, pages=pages,
-                      hits=hits[start:start + page_size], note=note, truncated=total >= MAX_RESULTS)
+                      hits=hits[start:start + page_size], note=describe(read_as), read_as=read_as,
+                      truncated=total >= MAX_RESULTS)
+
+
+def describe(read_as: dict[str, str]) -> str:
+    """How a query was read, in words (English; the page words it in its own language).
+
+    >>> describe({"kind": "reading+radical", "reading": "えん", "radical": "85"})
+    'reading えん + radical 85'
+    """
+    kind = read_as.get("kind", "")
+    return {
+        "reading+radical": f"reading {read_as.get('reading')} + radical {read_as.get('radical')}",
+        "reading": f"reading {read_as.get('reading')}",
+        "mj": f"MJ number {read_as.get('number')}",
+        "koseki": f"戸籍統一文字番号 {read_as.get('number')}",
+        "juki": f"住基ネット統一文字コード {read_as.get('number')}",
+        "mj-or-koseki": f"MJ{read_as.get('number')} or 戸籍統一文字番号 {read_as.get('number')}",
+    }.get(kind, "")

@@ -391,6 +391,7 @@ def test_search_is_counted_paged_and_reads_numbers_plainly(app) -> None:  # type
     assert 0 < both["total"] < first["total"] / 4
     assert all(any(r[0] == 85 for r in hit["radicals"]) for hit in both["results"])
     # a bare 6-digit number is looked up both ways and each hit says which
+    assert client.get("/api/search?q=025760").get_json()["read_as"] == {"kind": "mj-or-koseki", "number": "025760"}
     plain = client.get("/api/search?q=025760").get_json()["results"]
     assert {(r["mj"], r["matched_as"]) for r in plain} >= {("MJ025760", "mj")}
     assert any(r["matched_as"] == "koseki" and r["koseki"] == "025760" for r in plain)

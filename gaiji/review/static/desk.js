@@ -47,6 +47,12 @@
       noResults: (q) => `「${q}」に当たる MJ 字形はありません`,
       matched: { mj: "MJ番号", koseki: "戸籍統一文字番号", touki: "登記統一文字番号", juki: "住基コード", reading: "", "reading+radical": "" },
       readAs: (note) => `（${note} として検索）`,
+      readKinds: {
+        "reading+radical": (r) => `よみ ${r.reading} + 部首 ${r.radical}`, reading: (r) => `よみ ${r.reading}`,
+        mj: (r) => `MJ番号 ${r.number}`, koseki: (r) => `戸籍統一文字番号 ${r.number}`,
+        juki: (r) => `住基ネット統一文字コード ${r.number}`,
+        "mj-or-koseki": (r) => `MJ${r.number} と 戸籍統一文字番号 ${r.number} の両方`,
+      },
       variantQ: (ch, p) => `文字は「${ch}」でほぼ確実です（${p}）。どの字形ですか？ 字形だけを並べています（Esc で全候補）。`,
       variantTitle: (ch) => `「${ch}」の字形`,
       noMatchQ: (p) => `照合の判断: MJ に同じ字がない可能性 ${p}。確かめて該当なしなら n。`,
@@ -105,6 +111,12 @@
       noResults: (q) => `No MJ glyph for “${q}”`,
       matched: { mj: "MJ number", koseki: "koseki number", touki: "touki number", juki: "juki code", reading: "", "reading+radical": "" },
       readAs: (note) => ` (read as ${note})`,
+      readKinds: {
+        "reading+radical": (r) => `reading ${r.reading} + radical ${r.radical}`, reading: (r) => `reading ${r.reading}`,
+        mj: (r) => `MJ number ${r.number}`, koseki: (r) => `koseki number ${r.number}`,
+        juki: (r) => `juki code ${r.number}`,
+        "mj-or-koseki": (r) => `both MJ${r.number} and koseki number ${r.number}`,
+      },
       variantQ: (ch, p) => `The character is almost surely ${ch} (${p}); which variant? Only its variants are shown (Esc: all candidates).`,
       variantTitle: (ch) => `Variants of ${ch}`,
       noMatchQ: (p) => `The matcher thinks no MJ glyph is this character (${p}). If so, press n.`,
@@ -721,7 +733,8 @@
       state.search = { q: data.query, page: data.page, pages: data.pages, total: data.total };
       setCards(data.results, data.total ? T().results(data.query, data.total, data.page, data.pages)
                                         : T().noResults(data.query));
-      $("page-info").textContent = data.note ? T().readAs(data.note) : "";
+      const readAs = data.read_as && T().readKinds[data.read_as.kind];
+      $("page-info").textContent = readAs ? T().readAs(readAs(data.read_as)) : (data.note ? T().readAs(data.note) : "");
       $("search").blur();
     } catch (e) { toast(e.message, true); }
   }
