@@ -418,3 +418,28 @@ def test_gaiji_overlay_and_six_candidates_fit_at_1280x720(gaiji_set: Path, refer
         page.wait_for_function("() => document.documentElement.lang === 'en'")
         assert "Candidates" in page.text_content("#cards-title") or "Search" in page.text_content("#cards-title")
         assert page.errors == []
+
+
+# -- corpus proposals (gaiji review serve --proposals) ---------------------------------------
+
+
+def test_corpus_proposals_show_beside_the_gaiji_as_evidence(gaiji_set: Path, reference, browser,  # type: ignore[no-untyped-def]
+                                                            tmp_path: Path) -> None:
+    with open(gaiji_set / "glyphs.csv", encoding="utf-8") as fh:
+        ids = [row["gaiji_id"] for row in csv.DictReader(fh)]
+    proposals = tmp_path / "proposals.csv"
+    with open(proposals, "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=["kind", "gaiji_id", "group_id", "mj", "char", "basis"])
+        w.writeheader()
+        for gid in ids:
+            w.writerow({"kind": "proposal", "gaiji_id": gid, "group_id": "G1", "mj": "MJ028902", "char": "髙",
+                        "basis": "same glyph in 2 municipalities"})
+    app = create_app(gaiji_set, reference=reference, proposals_path=proposals)  # records the auto-accepts
+    before = len(list(ReviewStore.open(gaiji_set).events()))
+    for url in serve_app(app):
+        page = sign_in(browser, url, "sato")
+        page.wait_for_function("() => document.getElementById('f-corpus').textContent.includes('MJ028902')")
+        text = page.text_content("#f-corpus")
+        assert "証拠のみ" in text and "2 municipalities" in text
+        assert page.errors == []
+    assert len(list(ReviewStore.open(gaiji_set).events())) == before  # evidence only: nothing recorded

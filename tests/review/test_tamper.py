@@ -240,3 +240,26 @@ def test_the_default_witness_only_warns_about_a_set_it_never_saw(reviewed: Revie
     assert report.ok and "no entry for this set" in report.warnings[0]
     code, out = verify_cli(reviewed.set_dir, "--witness", str(other))  # named explicitly: a problem
     assert code == 1 and "no entry for this set" in out
+
+
+# -- reference rechecks (gaiji.review.recheck) are events like any other ----------------------
+
+
+def test_recheck_events_are_signed_witnessed_and_fold(reviewed: ReviewStore, witness: Path) -> None:
+    assert reviewed.state("E001").state == "checked"
+    reviewed.append_review_event("E001", "recheck", "admin", {"entry": "MJ025760", "from_version": "old",
+                                                            "to_version": "new"})
+    reviewed.append_review_event("", "reference_recheck", "admin", {"from_version": "old", "to_version": "new",
+                                                                    "affected": ["E001"]})
+    fresh = ReviewStore.open(reviewed.set_dir, witness=witness)
+    assert fresh.state("E001").state == "pending"  # back to review, nothing left to undo back to
+    assert fresh.state("E001").undo_refusal("sato") is not None
+    report = fresh.verify_chain(witness=witness)
+    assert report.ok and report.count == 7 and len(witness.read_text().splitlines()) == 7
+    fresh.close()
+    conn = tamper(reviewed)
+    conn.execute("UPDATE events SET body = ? WHERE seq = 6", (canonical_json({"entry": "MJ999999"}),))
+    rehash_from(conn, 6)
+    conn.close()
+    code, out = verify_cli(reviewed.set_dir)
+    assert code == 1 and "signature" in out
