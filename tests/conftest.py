@@ -19,3 +19,14 @@ def reference():
         return load_reference()
     except ReferenceMissing as exc:  # pragma: no cover - setup problem, not a test result
         pytest.fail(f"{exc}\n(run `bash scripts/setup.sh --test` first)", pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def desk_key_path(tmp_path_factory: pytest.TempPathFactory):
+    """One review-desk signing key for the whole test session, outside every set and outside
+    ~/.config (session-wide, so session-scoped fixtures that review sign with it too)."""
+    path = tmp_path_factory.mktemp("desk-key") / "review-signing-key.pem"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GAIJI_REVIEW_KEY", str(path))
+        mp.delenv("GAIJI_REVIEW_WITNESS", raising=False)
+        yield path

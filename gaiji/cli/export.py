@@ -64,11 +64,21 @@ def export_group() -> None:
               help="minimal: only source, code, mj, ucs, ivs, char (CSV/TSV).")
 @click.option("--allow-reference-change", is_flag=True,
               help="Export decisions made against another reference version without a `gaiji review recheck`.")
+@click.option("--expect-head", default=None, metavar="HASH",
+              help="A review chain head seen outside the set (contact sheet, earlier table): refuse a "
+                   "record that does not contain it (rolled back).")
+@click.option("--witness", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The desk's witness file (default: $GAIJI_REVIEW_WITNESS): refuse a record behind it.")
+@click.option("--trust-key", "trusted_keys", multiple=True, metavar="KEYID:PUBLICHEX",
+              help="Trust events signed by this desk key too (from `gaiji review key` on the desk's machine).")
+@click.option("--allow-unsigned", is_flag=True, help="Accept a review record written before events were signed.")
 @home_option
 @quiet_option
 def export_command(set_dir: Path, output: Path, fmt: str | None, encoding: str, bom: bool,
                    include_pending: bool, target_font: Path | None, report_path: Path | None,
-                   profile: str, allow_reference_change: bool, home: Path | None, progress: Progress) -> None:
+                   profile: str, allow_reference_change: bool,
+                   expect_head: str | None, witness: Path | None, trusted_keys: tuple[str, ...],
+                   allow_unsigned: bool, home: Path | None, progress: Progress) -> None:
     """Write the mapping table of SET's final review decisions for the vendor.
 
     One row per gaiji: source and code, MJ文字図形名, UCS, IVS, the character, its 縮退
@@ -77,6 +87,10 @@ def export_command(set_dir: Path, output: Path, fmt: str | None, encoding: str, 
     report. A review record whose audit chain does not verify is refused (see `gaiji review
     log SET --verify`), and so are decisions made against another reference version until
     `gaiji review recheck` (or --allow-reference-change). Columns: mappings/README.md.
+    log SET --verify`: hashes, the desk's signatures, heads witnessed outside the set), and so
+    are decisions made against another reference version until `gaiji review recheck` (or
+    --allow-reference-change); the chain head goes into every row (review_chain_head).
+    Columns: mappings/README.md.
 
     Example:
 
@@ -85,11 +99,14 @@ def export_command(set_dir: Path, output: Path, fmt: str | None, encoding: str, 
         gaiji export demo-out/set -o mapping.xml --target-font /usr/share/fonts/opentype/ipafont-mincho/ipam.ttf
     """
     from gaiji.export.mapping import export_mapping
+    from gaiji.review.signing import parse_trusted_key
 
     result = export_mapping(
         set_dir, output, reference=_load_reference(home), fmt=fmt, encoding=encoding, bom=bom,
         include_pending=include_pending, target_font=target_font, report_path=report_path,
-        profile=profile, allow_reference_change=allow_reference_change, progress=progress,
+        profile=profile, allow_reference_change=allow_reference_change,
+        trusted_keys=[parse_trusted_key(k) for k in trusted_keys], expect_head=expect_head,
+        witness=witness, allow_unsigned=allow_unsigned, progress=progress,
     )
     counts = [f"{result.final} final"]
     for kind in ("pending", "disputed"):

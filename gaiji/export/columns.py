@@ -70,6 +70,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("char_base_only", "bool", "1 when char holds only the base character because the table's encoding "
            "(CP932) cannot hold the selector: the character is char followed by the ivs column.",
            optional=True),
+    Column("review_chain_head", "text", "The review record's audit-chain head at export, as event "
+           "number:SHA-256; `gaiji review log SET --verify --expect-head` checks the record still holds it. "
+           "May be absent in tables written before it was added.",
+           pattern=r"[0-9]+:[0-9a-f]{64}", optional=True),
 )
 
 MINIMAL_COLUMNS: tuple[str, ...] = ("source", "code", "mj", "ucs", "ivs", "char")
@@ -78,6 +82,8 @@ MINIMAL_COLUMNS: tuple[str, ...] = ("source", "code", "mj", "ucs", "ivs", "char"
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 REQUIRED_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS if not c.optional)
 """Columns every full table has (the optional ones came later)."""
+META_KEYS = ("generator", "generated_at", "reference_version", "review_chain_head", "review_signing_key")
+"""Table-level facts JSON (top-level keys) and XML (attributes of ``mapping``) carry."""
 BY_NAME = {c.name: c for c in COLUMNS}
 ENUMS: dict[str, tuple[str, ...]] = {"identification_class": IDENTIFICATION_CLASSES, "status": STATUSES}
 

@@ -48,17 +48,19 @@ def default_report_path(out: str | Path) -> Path:
 REVIEW_DB = "review.sqlite"  # gaiji.review.store.DB_NAME (the review stage is imported only when needed)
 
 
-def open_review_store(set_dir: Path) -> Any:
+def open_review_store(set_dir: Path, **verify_options: Any) -> tuple[Any, Any]:
+    """The set's review store and its chain report; refuses a record that does not verify
+    (edited, deleted, added outside the desk, or rolled back behind a witnessed head)."""
     from gaiji.review.log import verify  # the review stage; imported when needed
     from gaiji.review.store import ReviewStore
 
     store = ReviewStore.open(set_dir)
     try:
-        verify(store)  # a record edited or deleted outside the desk is not exported
+        report = verify(store, **verify_options)
     except BaseException:
         store.close()
         raise
-    return store
+    return store, report
 
 
 def _refuse_unrechecked(store: Any, decisions: list[Any], reference: Any) -> None:
@@ -90,6 +92,10 @@ def export_mapping(
     store: Any = None,
     profile: str = "full",
     allow_reference_change: bool = False,
+    trusted_keys: tuple[str, ...] | list[str] = (),
+    expect_head: str | None = None,
+    witness: str | Path | None = None,
+    allow_unsigned: bool = False,
     progress: Progress = no_progress,
 ) -> ExportResult:
     """Export the final decisions of the gaiji set *set_dir* to *out*.
@@ -99,6 +105,9 @@ def export_mapping(
     *target_font* checks every character is drawn by that font (see :mod:`.fontcheck`).
     Decisions made against another reference version are refused unless the set was
     rechecked across it (``gaiji review recheck``) or *allow_reference_change*.
+    The review record must verify (hashes, signatures; *expect_head* and the *witness* file
+    when given — see :meth:`gaiji.review.store.ReviewStore.verify_chain`); its chain head is
+    written into every row (``review_chain_head``) and, for JSON/XML, the table's header.
     """
     set_dir = Path(set_dir)
     fmt = format_of(out, fmt)
@@ -114,11 +123,13 @@ def export_mapping(
     except (OSError, ValueError):
         pass
     own_store = store is None
+    chain = None
     if own_store and not (set_dir / REVIEW_DB).is_file():
         decisions, open_items = [], []  # nothing reviewed yet: all pending, and export creates no review.sqlite
     else:
         if own_store:
-            store = open_review_store(set_dir)
+            store, chain = open_review_store(set_dir, trusted_keys=trusted_keys, expect_head=expect_head,
+                                             witness=witness, allow_unsigned=allow_unsigned)
         try:
             decisions = list(store.final_decisions())
             open_items = list(store.open_items())
@@ -136,6 +147,16 @@ def export_mapping(
         target_font_name=coverage.name if coverage else "",
     )
     progress(2, 4, "export")
+    meta = {
+        "generator": f"gaiji {__version__}",
+        "generated_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "reference_version": str(getattr(reference, "version_label", "")),
+    }
+    if chain is not None:
+        meta["review_chain_head"] = f"{chain.head_seq}:{chain.head_hash}"
+        meta["review_signing_key"] = " ".join(chain.key_ids)
+        for row in build.rows:
+            row["review_chain_head"] = meta["review_chain_head"]
     problems = schema_problems([ReadRow(i, f"row {i} ({r['gaiji_id']})", dict(r))
                                 for i, r in enumerate(build.rows, start=1)])
     if problems:
@@ -144,11 +165,6 @@ def export_mapping(
             + "; ".join(f"{p.where}: {p.message}" for p in problems[:20])
             + (f" and {len(problems) - 20} more" if len(problems) > 20 else "")
         )
-    meta = {
-        "generator": f"gaiji {__version__}",
-        "generated_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        "reference_version": str(getattr(reference, "version_label", "")),
-    }
     path = write_mapping(build.rows, out, fmt=fmt, encoding=encoding, bom=bom, meta=meta, profile=profile)
     progress(3, 4, "export")
     report = Path(report_path) if report_path else default_report_path(out)

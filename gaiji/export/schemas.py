@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 
-from gaiji.export.columns import COLUMNS, ENUMS, IDENTIFICATION_CLASSES, Column
+from gaiji.export.columns import COLUMNS, ENUMS, IDENTIFICATION_CLASSES, META_KEYS, Column
 
 FORMAT_NAME = "gaiji-mapping"
 FORMAT_VERSION = 1
@@ -80,6 +80,8 @@ def json_schema() -> dict[str, Any]:
             "generator": {"type": "string"},
             "generated_at": {"type": "string"},
             "reference_version": {"type": "string"},
+            "review_chain_head": {"type": "string"},
+            "review_signing_key": {"type": "string"},
             "rows": {"type": "array", "items": {"$ref": "#/$defs/row"}},
         },
         "required": ["format", "format_version", "rows"],
@@ -147,7 +149,7 @@ def xsd_text() -> str:
         etree.Element(f"{{{_XS}}}element", name="row", type="Row", minOccurs="0", maxOccurs="unbounded")
     )
     _xs("attribute", ct, name="format_version", type="xs:integer", use="required", fixed=str(FORMAT_VERSION))
-    for attr in ("generator", "generated_at", "reference_version"):
+    for attr in META_KEYS:
         _xs("attribute", ct, name=attr, type="xs:string")
     return etree.tostring(schema, pretty_print=True, xml_declaration=True, encoding="UTF-8").decode("utf-8")
 

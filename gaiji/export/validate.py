@@ -34,7 +34,7 @@ from typing import Any
 import jsonschema
 
 from gaiji.codes import is_pua, is_variation_selector
-from gaiji.export.columns import BY_NAME, COLUMN_NAMES
+from gaiji.export.columns import BY_NAME, COLUMN_NAMES, META_KEYS
 from gaiji.export.readers import MappingTable, Problem, ReadRow, read_mapping
 from gaiji.export.schemas import FORMAT_NAME, FORMAT_VERSION, json_schema, xml_schema
 
@@ -151,8 +151,7 @@ def _document_problems(table: MappingTable) -> list[Problem]:
             out.append(Problem("error", "file", f'"format" must be "{FORMAT_NAME}"'))
         if table.document.get("format_version") != FORMAT_VERSION:
             out.append(Problem("error", "file", f'"format_version" must be {FORMAT_VERSION}'))
-        extra = set(table.document) - {"format", "format_version", "generator", "generated_at",
-                                       "reference_version", "rows"}
+        extra = set(table.document) - {"format", "format_version", "rows", *META_KEYS}
         if extra:
             out.append(Problem("error", "file", f"unknown top-level key(s): {', '.join(sorted(extra))}"))
     if table.format == "xml" and table.document is not None:

@@ -23,7 +23,7 @@ from lxml import etree
 
 from gaiji.csvsafe import FORMULA_START, neutralise, unneutralise  # noqa: F401 - re-exported for readers
 from gaiji.errors import ContractError, GaijiError
-from gaiji.export.columns import BY_NAME, COLUMN_NAMES, MINIMAL_COLUMNS, MappingRow
+from gaiji.export.columns import BY_NAME, COLUMN_NAMES, META_KEYS, MINIMAL_COLUMNS, MappingRow
 from gaiji.export.schemas import FORMAT_NAME, FORMAT_VERSION, XML_NAMESPACE, json_schema, xml_schema
 from gaiji.fsutil import atomic_write
 
@@ -165,7 +165,7 @@ def _delimited_bytes(rows: Sequence[MappingRow], delimiter: str, encoding: str, 
 
 def _json_bytes(rows: Sequence[MappingRow], meta: dict[str, str]) -> bytes:
     doc: dict[str, Any] = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION}
-    for key in ("generator", "generated_at", "reference_version"):
+    for key in META_KEYS:
         if key in meta:
             doc[key] = meta[key]
     doc["rows"] = rows_as_json_objects(rows)
@@ -182,7 +182,7 @@ def _xml_bytes(rows: Sequence[MappingRow], meta: dict[str, str]) -> bytes:
     ns = f"{{{XML_NAMESPACE}}}"
     root = etree.Element(ns + "mapping", nsmap={None: XML_NAMESPACE})
     root.set("format_version", str(FORMAT_VERSION))
-    for key in ("generator", "generated_at", "reference_version"):
+    for key in META_KEYS:
         if key in meta:
             root.set(key, meta[key])
     for number, r in enumerate(rows, start=1):

@@ -11,6 +11,7 @@ Jinja autoescaping or ``textContent``; only files inside ``SET/glyphs/`` are eve
 
 from __future__ import annotations
 
+import random
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -31,20 +32,26 @@ from flask import (
 
 from gaiji.errors import GaijiError
 from gaiji.review.accounts import (
+    AccountBook,
     AccountError,
     is_loopback,
-    load_accounts,
+    name_problem,
     new_token,
     tokens_match,
     verify_password,
 )
 from gaiji.review.gaijiset import Glyph, load_glyphs
 from gaiji.review.pictures import MJ_PATTERN, Pictures
+from gaiji.review.search import PAGE_SIZE, desk_search
 from gaiji.review.state import AUTO_REVIEWER, CLASSES, ItemState
 from gaiji.review.store import ReviewError, ReviewStore
+from gaiji.review.throttle import LoginThrottle
 
 CANDIDATES_SHOWN = 9
-SEARCH_LIMIT = 30
+NO_MATCH_SUGGESTED = 0.5  # rank-1 no_match at or above this: suggest 該当なし
+VARIANT_QUESTION = (0.9, 0.6)  # ucs_confidence at or above, confidence below: ask "which variant?"
+CONFIDENCE_BANDS = {"low": (0.0, 0.5), "mid": (0.5, 0.9), "high": (0.9, 1.01)}
+SPOT_CHECK_MAX = 48
 PICTURE_SIZES = (64, 128, 256)
 ORDERS = ("usage", "confidence", "set")
 
@@ -82,23 +89,23 @@ def _record_fields(reference: Any, mj: str) -> dict[str, Any]:
     }
 
 
-def _item_row(glyph: Glyph, item: ItemState, reviewer: str, two_person: bool) -> dict[str, Any]:
+def _item_row(glyph: Glyph, item: ItemState, reviewer: str) -> dict[str, Any]:
     top = glyph.candidates[0] if glyph.candidates else None
     state = item.state
     mine = reviewer in item.proposals
+    final = item.is_final()
     return {
         "id": glyph.gaiji_id,
         "state": state,
-        "final": item.is_final(two_person=two_person),
+        "final": final,
         "usage": glyph.usage_count,
         "confidence": glyph.confidence,
         "reading": glyph.reading,
         "code": glyph.code,
+        "source": glyph.source,
         "top": top.char if top else "",
         "mine": mine,
-        "todo": state == "pending"
-        or state == "disputed"
-        or (state == "decided" and not mine and two_person),
+        "todo": state == "pending" or state == "disputed" or (state == "decided" and not mine and not final),
     }
 
 
@@ -113,6 +120,14 @@ def _sort_rows(rows: list[dict[str, Any]], order: str, glyphs: dict[str, Glyph])
     return sorted(rows, key=lambda r: glyphs[r["id"]].order)
 
 
+class _Refused(Exception):
+    """A request the desk answers with a clear error (status + message)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
 def create_app(
     set_dir: str | Path,
     *,
@@ -121,10 +136,15 @@ def create_app(
     host: str = "127.0.0.1",
     secret_key: str | None = None,
     proposals_path: str | Path | None = None,
+    secure_cookies: bool = False,
+    signing_key: str | Path | None = None,
+    witness: str | Path | None = None,
 ) -> Flask:
     """Build the review desk for *set_dir*. *reference* is a loaded
     :class:`gaiji.reference.Reference`. Raises :class:`AccountError` when *host* is not
-    loopback and the set has no reviewer accounts."""
+    loopback and the set has no reviewer accounts. *secure_cookies* marks the session
+    cookie Secure (behind an HTTPS proxy). Events are signed with *signing_key* and
+    witnessed in *witness* (see :meth:`ReviewStore.open`)."""
     set_dir = Path(set_dir)
     glyphs = load_glyphs(set_dir, Path(candidates_path) if candidates_path else None)
     if proposals_path:
@@ -133,10 +153,10 @@ def create_app(
         proposals = load_proposals(proposals_path)  # evidence from a corpus, never a decision
     else:
         proposals = {}
-    store = ReviewStore.open(set_dir)
-    accounts = load_accounts(set_dir)
+    store = ReviewStore.open(set_dir, signing_key=signing_key, witness=witness)
+    book = AccountBook(set_dir)
     loopback = is_loopback(host)
-    if not loopback and not accounts:
+    if not loopback and not book.current():
         raise AccountError(
             f"listening on {host} lets other machines reach the desk, so reviewers must sign in: "
             f"create accounts first with `gaiji review add-reviewer {set_dir} NAME`, "
@@ -151,11 +171,17 @@ def create_app(
         SECRET_KEY=secret_key or secrets.token_hex(32),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=bool(secure_cookies),
         MAX_CONTENT_LENGTH=64 * 1024,
         JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["gaiji_review"] = {"store": store, "glyphs": glyphs, "reference": reference}
+    sources = sorted({gl.source for gl in glyphs.values()})
+    throttle = LoginThrottle()
+    # sessions live here too: a cookie copied before sign-out (or before a restart) is dead
+    live_sessions: dict[str, str] = {}  # session id → reviewer
+    app.extensions["gaiji_review"] = {"store": store, "glyphs": glyphs, "reference": reference,
+                                      "throttle": throttle, "sessions": live_sessions}
     allowed_hosts = {"127.0.0.1", "localhost", "::1", host.strip("[]")}
 
     # -- request guards ------------------------------------------------------------------
@@ -168,7 +194,7 @@ def create_app(
                 abort(400, description="unexpected Host header")  # DNS-rebinding guard
         if "csrf" not in session:
             session["csrf"] = new_token()
-        g.reviewer = session.get("reviewer")
+        g.reviewer, g.role = _signed_in_reviewer()
         if request.method == "POST":
             given = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
             if not tokens_match(session.get("csrf"), given):
@@ -179,8 +205,29 @@ def create_app(
             return _error(401, "sign in first")
         return redirect(url_for("login"))
 
+    def _signed_in_reviewer() -> tuple[str | None, str | None]:
+        """The reviewer of this request's session and their role — (None, None) when the
+        session was signed out, or the account was removed or got a new password since."""
+        name, sid = session.get("reviewer"), session.get("sid")
+        if not name:
+            return None, None
+        accounts = book.current()
+        account = accounts.get(name)
+        alive = live_sessions.get(str(sid)) == name
+        if accounts:
+            alive = alive and account is not None and tokens_match(account.fingerprint, session.get("fp"))
+        elif not loopback or session.get("fp"):
+            alive = False  # accounts were removed: nobody signed in with one is valid any more
+        if not alive:
+            live_sessions.pop(str(sid), None)
+            session.pop("reviewer", None)
+            return None, None
+        return name, (account.role if account else "reviewer")
+
     @app.after_request
     def headers(response: Response) -> Response:
+        if request.path.startswith("/api/") or request.endpoint in ("login", "desk"):
+            response.headers["Cache-Control"] = "no-store"
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "
             "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -195,6 +242,10 @@ def create_app(
         response.status_code = status
         return response
 
+    @app.errorhandler(_Refused)
+    def refused(exc: _Refused) -> Response:
+        return _error(exc.status, exc.message)
+
     @app.errorhandler(GaijiError)
     def gaiji_error(exc: GaijiError) -> Response:
         return _error(409 if isinstance(exc, ReviewError) else 400, str(exc))
@@ -202,26 +253,42 @@ def create_app(
     # -- pages ---------------------------------------------------------------------------
     @app.route("/login", methods=["GET", "POST"])
     def login() -> Any:
-        message = ""
+        message, status = "", 200
+        accounts = book.current()
         if request.method == "POST":
             name = (request.form.get("name") or "").strip()
             password = request.form.get("password") or ""
-            if not name or len(name) > 80 or name == AUTO_REVIEWER:
-                message = "Enter your name (1–80 characters)."
+            address = request.remote_addr or ""
+            wait = throttle.wait_seconds(name, address)
+            problem = name_problem(name)
+            if problem:
+                message, status = f"{problem}.", 401
+            elif not accounts and not loopback:
+                # reviewers.json went away while the desk listens beyond loopback: nobody gets in
+                message, status = "This desk has no reviewer accounts any more: ask the administrator.", 503
+            elif wait > 0:
+                message, status = f"Too many wrong passwords: wait {wait:.0f} s and try again.", 429
             elif accounts and not verify_password(accounts, name, password):
-                message = "Unknown reviewer or wrong password."
+                delay = throttle.failed(name, address)
+                message = f"Unknown reviewer or wrong password (next try in {delay:.0f} s)."
+                status = 401
             else:
+                throttle.succeeded(name, address)
+                live_sessions.pop(str(session.get("sid")), None)
                 session.clear()
-                session["reviewer"] = name
-                session["csrf"] = new_token()
+                sid = new_token()
+                live_sessions[sid] = name
+                session.update(reviewer=name, sid=sid, csrf=new_token(),
+                               fp=accounts[name].fingerprint if accounts else "")
                 return redirect(url_for("desk"))
         return render_template(
             "login.html", message=message, need_password=bool(accounts), csrf=session["csrf"],
             set_name=set_dir.name,
-        ), (401 if message else 200)
+        ), status
 
     @app.post("/logout")
     def logout() -> Any:
+        live_sessions.pop(str(session.get("sid")), None)
         session.clear()
         return redirect(url_for("login"))
 
@@ -230,6 +297,7 @@ def create_app(
         return render_template(
             "desk.html",
             reviewer=g.reviewer,
+            role=g.role,
             csrf=session["csrf"],
             set_name=set_dir.name,
             reference_version=reference_version,
@@ -244,7 +312,7 @@ def create_app(
     def _rows() -> tuple[list[dict[str, Any]], dict[str, int], bool]:
         two_person = store.two_person
         states = store.states()
-        rows = [_item_row(gl, states.get(gid) or ItemState(gid), g.reviewer, two_person) for gid, gl in glyphs.items()]
+        rows = [_item_row(gl, states.get(gid) or ItemState(gid), g.reviewer) for gid, gl in glyphs.items()]
         counts = dict.fromkeys(("pending", "auto-accepted", "decided", "checked", "disputed"), 0)
         for row in rows:
             counts[row["state"]] += 1
@@ -255,13 +323,22 @@ def create_app(
     def queue() -> Response:
         """The queue, filtered (``state``: todo, all or one state) and ordered (``order``)."""
         state, order = request.args.get("state", "todo"), request.args.get("order", "usage")
+        band, source = request.args.get("confidence", ""), request.args.get("source", "")
         rows, counts, two_person = _rows()
         if state == "todo":
             rows = [r for r in rows if r["todo"]]
         elif state in counts:
             rows = [r for r in rows if r["state"] == state]
+        if band in CONFIDENCE_BANDS:
+            low, high = CONFIDENCE_BANDS[band]
+            rows = [r for r in rows if r["confidence"] is not None and low <= r["confidence"] < high]
+        elif band == "none":
+            rows = [r for r in rows if r["confidence"] is None]
+        if source:
+            rows = [r for r in rows if r["source"] == source]
         return jsonify({"items": _sort_rows(rows, order if order in ORDERS else "usage", glyphs),
-                        "counts": counts, "two_person": two_person, "total": len(glyphs)})
+                        "counts": counts, "two_person": two_person, "total": len(glyphs), "role": g.role,
+                        "sources": sources, "shown": len(rows)})
 
     @app.get("/api/counts")
     def counts() -> Response:
@@ -278,8 +355,26 @@ def create_app(
         mj = fields["mj"]
         if fields.get("known") and fields.get("has_glyph", True):
             fields["image_url"] = url_for("mj_picture", mj=mj, px=128)
-            fields["overlay_url"] = url_for("overlay_picture", gid=gid, mj=mj)
+            fields["overlay_url"] = url_for("overlay_picture", gid=gid, mj=mj)  # ?px=256|512 zooms
         return fields
+
+    def _variant_question(gid: str, glyph: Glyph) -> dict[str, Any] | None:
+        """When the matcher is sure of the character but not of its variant: just the
+        character's variants (the IVS siblings) to choose from."""
+        top = glyph.candidates[0] if glyph.candidates else None
+        if top is None or top.ucs_confidence is None or top.confidence is None:
+            return None
+        if not (top.ucs_confidence >= VARIANT_QUESTION[0] and top.confidence < VARIANT_QUESTION[1]):
+            return None
+        base = top.char[:1] or (chr(int(top.ucs.removeprefix("U+"), 16)) if top.ucs.startswith("U+") else "")
+        if not base:
+            return None
+        siblings = [r for r in reference.by_char(base, limit=60) if r.ucs == top.ucs and r.has_glyph]
+        if len(siblings) < 2:
+            return None
+        return {"char": base, "ucs": top.ucs, "ucs_confidence": top.ucs_confidence,
+                "confidence": top.confidence,
+                "siblings": [_candidate_view(gid, _record_fields(reference, r.mj)) for r in siblings]}
 
     @app.get("/api/item/<gid>")
     def item(gid: str) -> Response:
@@ -290,7 +385,8 @@ def create_app(
             fields = _record_fields(reference, cand.mj)
             fields.setdefault("char", cand.char)
             fields.update(rank=cand.rank, score=cand.score, confidence=cand.confidence,
-                          auto_accept=cand.auto_accept, evidence=cand.evidence)
+                          auto_accept=cand.auto_accept, evidence=cand.evidence,
+                          no_match=cand.no_match, ucs_confidence=cand.ucs_confidence)
             candidates.append(_candidate_view(gid, fields))
         views = []
         for p in state.ordered():
@@ -306,71 +402,171 @@ def create_app(
             "image_url": url_for("gaiji_picture", gid=gid),
             "candidates": candidates,
             "state": state.state,
-            "final": state.is_final(two_person=store.two_person),
+            "final": state.is_final(),
             "views": views,
             "settled_by": state.settled_by,
             "mine": g.reviewer in state.proposals,
             "corpus": proposals.get(gid),
+            "can_undo": state.undo_refusal(g.reviewer) is None,
+            "two_person": store.two_person,
+            "no_match": (glyph.candidates[0].no_match if glyph.candidates else None),
+            "suggest_no_match": bool(glyph.candidates and (glyph.candidates[0].no_match or 0) >= NO_MATCH_SUGGESTED),
+            "variant_question": _variant_question(gid, glyph),
         })
 
     @app.get("/api/search")
     def search() -> Response:
+        """One page of search results, counted (see :mod:`gaiji.review.search`)."""
         query = (request.args.get("q") or "").strip()[:100]
         gid = request.args.get("gaiji_id", "")
+        page = request.args.get("page", 1, type=int) or 1
         if not query:
-            return jsonify({"query": query, "results": []})
+            return jsonify({"query": query, "results": [], "total": 0, "page": 1, "pages": 1})
         try:
-            records = reference.search(query, limit=SEARCH_LIMIT)
+            glyph = glyphs.get(gid)
+            found = desk_search(reference, query, page=page,
+                                likely_mjs=[c.mj for c in glyph.candidates] if glyph else (),
+                                likely_readings=glyph.reading if glyph else "")
         except ValueError as exc:
             return _error(400, f"cannot search for {query!r}: {exc}")
         results = []
-        for rec in records:
+        for rec, matched_as in found.hits:
             fields = _record_fields(reference, rec.mj)
+            fields["matched_as"] = matched_as
             results.append(_candidate_view(gid, fields) if gid in glyphs else fields)
-        return jsonify({"query": query, "results": results})
+        return jsonify({"query": found.query, "results": results, "total": found.total, "page": found.page,
+                        "pages": found.pages, "page_size": PAGE_SIZE, "note": found.note, "read_as": found.read_as,
+                        "truncated": found.truncated})
 
-    @app.post("/api/decide")
-    def decide() -> Response:
+    # -- batch spot-check of auto-accepted rows ---------------------------------------------
+    @app.get("/api/spotcheck")
+    def spotcheck_sample() -> Response:
+        """A random sample of N auto-accepted gaiji this reviewer has not looked at yet."""
+        n = max(1, min(SPOT_CHECK_MAX, request.args.get("n", 12, type=int) or 12))
+        states = store.states()
+        open_ = [gid for gid, it in states.items()
+                 if gid in glyphs and it.state == "auto-accepted" and g.reviewer not in it.proposals]
+        sample = sorted(random.sample(open_, min(n, len(open_))), key=lambda gid: glyphs[gid].order)
+        items = []
+        for gid in sample:
+            auto = states[gid].proposals[AUTO_REVIEWER]
+            items.append({"id": gid, "mj": auto.mj, "char": auto.char, "image_url": url_for("gaiji_picture", gid=gid),
+                          "mj_url": url_for("mj_picture", mj=auto.mj, px=128) if auto.mj else None,
+                          "overlay_url": url_for("overlay_picture", gid=gid, mj=auto.mj) if auto.mj else None,
+                          "confidence": glyphs[gid].confidence})
+        return jsonify({"items": items, "remaining": len(open_)})
+
+    @app.post("/api/spotcheck")
+    def spotcheck_confirm() -> Response:
+        """Confirm every auto-accept shown: one decision event per gaiji, agreeing with it."""
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict) or not isinstance(data.get("ids"), list):
+            return _error(400, 'send {"ids": [...], "confirm": true}')
+        if not data.get("confirm"):
+            return _needs_confirmation("confirming a batch of auto-accepted gaiji")
+        ids = [str(i) for i in data["ids"]][:SPOT_CHECK_MAX]
+        batch = str(data.get("request_id") or "")[:60]
+        done, skipped = [], []
+        for gid in ids:
+            glyph = glyphs.get(gid)
+            item = store.state(gid)
+            auto = item.proposals.get(AUTO_REVIEWER)
+            if glyph is None or item.state != "auto-accepted" or auto is None:
+                skipped.append(gid)  # changed meanwhile: shown, not silently confirmed
+                continue
+            fields = {"mj": auto.mj, "char": auto.char, "ucs": auto.ucs, "ivs": auto.ivs}
+            store.record_decision(gid, g.reviewer, fields, auto.identification_class,
+                                  "spot-check: batch confirmed", shown_candidates=[c.as_row() for c in glyph.candidates[:1]],
+                                  reference_version=reference_version,
+                                  request_id=f"{batch}:{gid}" if batch else None)
+            done.append(gid)
+        return jsonify({"confirmed": done, "skipped": skipped})
+
+    def _json_object() -> dict[str, Any]:
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
-            return _error(400, "send the decision as a JSON object")
+            raise _Refused(400, "send the decision as a JSON object")
+        return data
+
+    def _decision_input(data: dict[str, Any]) -> tuple[str, Glyph, dict[str, Any] | None, str, str, str | None]:
         gid = str(data.get("gaiji_id", ""))
         glyph = _glyph(gid)
         mj = data.get("mj")
-        cls = str(data.get("class", ""))
         choice = None
         if mj:
             mj = str(mj)
             fields = _record_fields(reference, mj) if MJ_PATTERN.match(mj) else {"known": False}
             if not fields.get("known"):
-                return _error(400, f"{mj} is not in the reference ({reference_version})")
+                raise _Refused(400, f"{mj} is not in the reference ({reference_version})")
             choice = {k: fields[k] for k in ("mj", "char", "ucs", "ivs")}
-        comment = str(data.get("comment") or "")
         request_id = str(data["request_id"])[:100] if data.get("request_id") else None
-        current = store.state(gid)
-        settle = current.state == "disputed" and (g.reviewer not in current.proposals or not store.two_person)
-        if settle:
-            event = store.settle(gid, g.reviewer, choice, cls, comment, reference_version, request_id=request_id)
-        else:
-            event = store.record_decision(
-                gid, g.reviewer, choice, cls, comment,
-                shown_candidates=[c.as_row() for c in glyph.candidates[:CANDIDATES_SHOWN]],
-                reference_version=reference_version, request_id=request_id,
-            )
+        return gid, glyph, choice, str(data.get("class", "")), str(data.get("comment") or ""), request_id
+
+    def _answer(glyph: Glyph, event: Any) -> Response:
         # the event is durable (synchronous=FULL commit) before this response is sent
-        after = store.state(gid)
-        two_person = store.two_person
+        after = store.state(glyph.gaiji_id)
         return jsonify({
             "event": {"seq": event.seq, "at": event.at, "hash": event.hash, "kind": event.kind},
-            "item": _item_row(glyph, after, g.reviewer, two_person),
+            "item": _item_row(glyph, after, g.reviewer),
+            "can_undo": after.undo_refusal(g.reviewer) is None,
         })
+
+    def _needs_confirmation(what: str) -> Response:
+        response = jsonify({"error": f"{what} needs confirmation: send it again with \"confirm\": true",
+                            "needs_confirmation": True})
+        response.status_code = 428
+        return response
+
+    @app.post("/api/decide")
+    def decide() -> Response:
+        """One reviewer's decision. 該当なし needs ``confirm``; a disagreement is settled
+        through /api/settle, never by a decision."""
+        data = _json_object()
+        gid, glyph, choice, cls, comment, request_id = _decision_input(data)
+        if choice is None and not data.get("confirm"):
+            return _needs_confirmation("該当なし (no MJ character)")
+        event = store.record_decision(
+            gid, g.reviewer, choice, cls, comment,
+            shown_candidates=[c.as_row() for c in glyph.candidates[:CANDIDATES_SHOWN]],
+            reference_version=reference_version, request_id=request_id,
+        )
+        return _answer(glyph, event)
+
+    @app.post("/api/settle")
+    def settle() -> Response:
+        """Settle a disagreement: ``basis`` names the reviewer whose view is adopted, or
+        ``"third"`` (with a comment saying why); always with ``confirm``."""
+        data = _json_object()
+        gid, glyph, choice, cls, comment, request_id = _decision_input(data)
+        basis = str(data.get("basis") or "")
+        if not basis:
+            return _error(400, "say which view settles it: \"basis\" is a reviewer's name or \"third\"")
+        if not data.get("confirm"):
+            return _needs_confirmation("settling a disagreement")
+        event = store.settle(gid, g.reviewer, choice, cls, comment, reference_version,
+                             basis=basis, request_id=request_id)
+        return _answer(glyph, event)
+
+    @app.post("/api/undo")
+    def undo() -> Response:
+        """Withdraw the signed-in reviewer's latest decision on a gaiji (while unconfirmed)."""
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            return _error(400, "send {\"gaiji_id\": …} as a JSON object")
+        glyph = _glyph(str(data.get("gaiji_id", "")))
+        request_id = str(data["request_id"])[:100] if data.get("request_id") else None
+        event = store.undo(glyph.gaiji_id, g.reviewer, request_id=request_id)
+        return _answer(glyph, event)
 
     @app.post("/api/settings")
     def settings() -> Response:
+        if g.role != "administrator":
+            return _error(403, "only an administrator changes the set's settings: ask one, or have "
+                               "one run `gaiji review settings`")
         data = request.get_json(silent=True) or {}
         if "two_person" not in data:
             return _error(400, "nothing to change: send {\"two_person\": true|false}")
-        store.set_two_person(bool(data["two_person"]), g.reviewer)
+        store.set_two_person(bool(data["two_person"]), g.reviewer, role="administrator")
         return jsonify({"two_person": store.two_person})
 
     # -- pictures ------------------------------------------------------------------------
@@ -402,7 +598,11 @@ def create_app(
 
     @app.get("/overlay/<gid>/<mj>.png")
     def overlay_picture(gid: str, mj: str) -> Response:
+        """Aligned overlay with 1-px fringes suppressed; ``px`` 128/256/512 zooms, ``raw=1``
+        gives the unaligned one."""
         glyph = _glyph(gid)
-        return _png(lambda: pictures.overlay_png(glyph.image, mj))
+        px = request.args.get("px", 128, type=int)
+        raw = request.args.get("raw") == "1"
+        return _png(lambda: pictures.overlay_png(glyph.image, mj, px, aligned=not raw))
 
     return app

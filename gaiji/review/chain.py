@@ -47,6 +47,9 @@ class ChainReport:
     head_seq: int = 0
     head_hash: str = GENESIS
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    key_ids: list[str] = field(default_factory=list)  # keys the events are signed with
+    witness: str = ""  # the witness file checked, if any
 
     @property
     def ok(self) -> bool:

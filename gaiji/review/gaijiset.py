@@ -12,7 +12,8 @@ from typing import Any
 from gaiji.errors import ContractError
 
 CANDIDATE_COLUMNS = ("gaiji_id", "rank", "mj", "ucs", "ivs", "char", "score", "confidence", "auto_accept")
-NOT_EVIDENCE = (*CANDIDATE_COLUMNS, "reference_version")
+MATCH_V2_COLUMNS = ("no_match", "ucs_confidence", "ref_set")  # additive (match v2); absent in older sets
+NOT_EVIDENCE = (*CANDIDATE_COLUMNS, *MATCH_V2_COLUMNS, "reference_version")
 
 
 def _float(value: str | None) -> float | None:
@@ -42,6 +43,8 @@ class Candidate:
     confidence: float | None
     auto_accept: bool
     evidence: dict[str, str] = field(default_factory=dict)
+    no_match: float | None = None  # probability no reference glyph is the same character
+    ucs_confidence: float | None = None  # confidence in the character regardless of variant
 
     def as_row(self) -> dict[str, Any]:
         return {
@@ -153,6 +156,8 @@ def load_glyphs(set_dir: Path, candidates_path: Path | None = None) -> dict[str,
                     confidence=_float(row.get("confidence")),
                     auto_accept=(row.get("auto_accept") or "").strip() in ("1", "true", "True"),
                     evidence={k: v for k, v in row.items() if k and k not in NOT_EVIDENCE and v not in (None, "")},
+                    no_match=_float(row.get("no_match")),
+                    ucs_confidence=_float(row.get("ucs_confidence")),
                 )
             )
         for glyph in glyphs.values():

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from gaiji.errors import GaijiError
 from gaiji.extract.gaijiset import require_gaiji_set
 from gaiji.review.chain import ChainReport
+from gaiji.review.names import escape_controls
 from gaiji.review.store import DB_NAME, Event, ReviewStore
 
 
@@ -45,6 +46,9 @@ def event_line(event: Event) -> str:
     ...           "0" * 64, "ab" * 32)
     >>> event_line(e)
     '3\\t2026-11-26T05:00:00.000Z\\tdecision\\tg1\\tsato\\tMJ025760 辻\\t字形一致\\tok\\tabababababab'
+    >>> forged = Event(4, "t", "g1", "decision", "sato\\n5\\tt", None, {"comment": "a\\tb"}, "", "cd" * 32)
+    >>> "\\n" in event_line(forged), event_line(forged).count("\\t")
+    (False, 8)
     """
     body = event.body
     if event.kind == "setting":
@@ -52,21 +56,32 @@ def event_line(event: Event) -> str:
     elif event.kind in ("recheck", "reference_recheck"):  # gaiji.review.recheck
         what = f"{body.get('entry') or body.get('reference_set', '')} {body.get('from_version')} → {body.get('to_version')}"
         cls = "back to review" if event.kind == "recheck" else f"{len(body.get('affected', []))} sent back"
+    elif event.kind == "undo":
+        what, cls = f"undoes #{body.get('undoes_seq')}", ""
     else:
         what = f"{body.get('mj')} {body.get('char', '')}".strip() if body.get("mj") else "—"
         cls = body.get("identification_class", "")
-    comment = (body.get("comment") or "").replace("\t", " ").replace("\n", " ")
-    return "\t".join([str(event.seq), event.at, event.kind, event.gaiji_id or "-", event.reviewer,
-                      what, cls, comment, event.hash[:12]])
+    comment = body.get("comment") or ""
+    fields = [str(event.seq), event.at, event.kind, event.gaiji_id or "-", event.reviewer, what, cls, comment]
+    return "\t".join([*(escape_controls(str(f)) for f in fields), event.hash[:12]])
 
 
 def iter_log(store: ReviewStore, *, gaiji_id: str | None = None) -> Iterator[Event]:
     return store.events(gaiji_id=gaiji_id)
 
 
-def verify(store: ReviewStore) -> ChainReport:
-    """The chain's verification; raises :class:`ChainBroken` listing what is wrong."""
-    report = store.verify_chain()
+def verify(
+    store: ReviewStore,
+    *,
+    trusted_keys: Iterable[str] = (),
+    expect_head: str | None = None,
+    witness: str | Path | None = None,
+    allow_unsigned: bool = False,
+) -> ChainReport:
+    """The chain's verification (hashes, signatures, and heads witnessed outside the set —
+    see :meth:`ReviewStore.verify_chain`); raises :class:`ChainBroken` listing what is wrong."""
+    report = store.verify_chain(trusted_keys=trusted_keys, expect_head=expect_head, witness=witness,
+                                allow_unsigned=allow_unsigned)
     if not report.ok:
         raise ChainBroken(
             f"{store.path}: the audit trail does not verify — "
@@ -75,3 +90,8 @@ def verify(store: ReviewStore) -> ChainReport:
             + ". Restore the review record from a backup and compare."
         )
     return report
+
+
+def chain_head_label(report: ChainReport) -> str:
+    """``SEQ:HASH`` — the form a mapping table and the contact sheet carry."""
+    return f"{report.head_seq}:{report.head_hash}"

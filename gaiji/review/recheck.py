@@ -40,12 +40,11 @@ class RecheckResult:
 
 def _views_pointing_at(store: Any, ids: set[str]) -> dict[str, tuple[str, bool, list[dict[str, Any]]]]:
     """gaiji_id → (the changed entry its views point at, whether it was final, the views)."""
-    two_person = store.two_person
     out = {}
     for gid, item in store.states().items():
         hit = sorted({p.mj for p in item.proposals.values() if p.mj in ids})
         if hit:
-            out[gid] = (hit[0], item.is_final(two_person=two_person), [p.as_dict() for p in item.ordered()])
+            out[gid] = (hit[0], item.is_final(), [p.as_dict() for p in item.ordered()])
     return out
 
 

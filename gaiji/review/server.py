@@ -47,11 +47,15 @@ def serve(
     candidates_path: str | Path | None = None,
     on_ready: Callable[[str], None] | None = None,
     proposals_path: str | Path | None = None,
+    secure_cookies: bool = False,
+    signing_key: str | Path | None = None,
+    witness: str | Path | None = None,
 ) -> None:
     """Run the desk until interrupted. *on_ready* receives the URL once it listens."""
     from gaiji.review.app import create_app
 
     app = create_app(set_dir, reference=reference, candidates_path=candidates_path, host=host,
+                     secure_cookies=secure_cookies, signing_key=signing_key, witness=witness,
                      proposals_path=proposals_path)
     server = make_server(app, host, port)
     if on_ready is not None:

@@ -9,9 +9,13 @@ view held by :data:`AUTO_REVIEWER`. From the views:
 * views that differ                → ``disputed`` (both shown; settle or let one side agree)
 * one view, two or more holders    → ``checked`` (final: a second person confirmed it)
 * one view, settled by someone     → ``checked``
-* one view, one human holder       → ``decided`` (final only when the two-person rule is off)
 * a ``recheck`` event              → the views are set aside: ``pending`` again
   (the reference changed under the chosen entry, :mod:`gaiji.review.recheck`)
+* one view, one human holder       → ``decided`` (final only when the two-person rule was off
+                                       when that decision was recorded — never retroactively)
+
+A reviewer may *undo* their own latest decision on a gaiji while nobody has confirmed it:
+an ``undo`` event (never an erase) puts back the view they held before it, if any.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ class Proposal:
     since_seq: int  # first event at which this reviewer held this same view
     since_at: str
     reference_version: str
+    two_person: bool = True  # the rule in force when this decision was recorded
+    kind: str = "decision"  # decision | auto_accept | settle
 
     @property
     def view(self) -> tuple[str | None, str]:
@@ -70,6 +76,11 @@ class ItemState:
     settled_at: str | None = None
     last_seq: int = 0
     events: int = 0
+    history: dict[str, list[Proposal]] = field(default_factory=dict)  # each reviewer's views, oldest first
+
+    def copy(self) -> ItemState:
+        return ItemState(self.gaiji_id, dict(self.proposals), self.settled_by, self.settled_at,
+                         self.last_seq, self.events, {k: list(v) for k, v in self.history.items()})
 
     # -- derived -------------------------------------------------------------------------
     def ordered(self) -> list[Proposal]:
@@ -93,9 +104,28 @@ class ItemState:
             return "checked"
         return "decided"
 
-    def is_final(self, *, two_person: bool) -> bool:
+    def is_final(self) -> bool:
+        """Final: auto-accepted, checked, or decided alone under a one-person rule that was in
+        force when that decision was recorded."""
         state = self.state
-        return state in ("auto-accepted", "checked") or (state == "decided" and not two_person)
+        if state in ("auto-accepted", "checked"):
+            return True
+        return state == "decided" and not self.ordered()[0].two_person
+
+    def undo_refusal(self, reviewer: str) -> str | None:
+        """Why *reviewer* cannot undo their latest decision here (None when they can)."""
+        mine = self.proposals.get(reviewer)
+        if mine is None:
+            return f"{reviewer} has no decision on {self.gaiji_id} to undo"
+        if mine.kind != "decision":
+            return f"{reviewer}'s last action on {self.gaiji_id} settled it; a settlement is final"
+        if self.settled_by is not None and self.settled_by != reviewer:
+            return f"{self.settled_by} already settled {self.gaiji_id}"
+        confirmed = [p.reviewer for p in self.proposals.values()
+                     if p.reviewer != reviewer and p.view == mine.view and p.since_seq > mine.since_seq]
+        if confirmed:
+            return f"{', '.join(confirmed)} already confirmed it; record a new decision instead"
+        return None
 
     def agreed(self) -> Proposal | None:
         """The first holder of the single agreed view (None while pending or disputed)."""
@@ -115,12 +145,26 @@ class ItemState:
         return holders[1] if len(holders) > 1 else None
 
     # -- folding -------------------------------------------------------------------------
-    def apply(self, seq: int, at: str, kind: str, reviewer: str, body: dict[str, Any]) -> None:
+    def apply(
+        self, seq: int, at: str, kind: str, reviewer: str, body: dict[str, Any], *, two_person: bool = True
+    ) -> None:
+        """Fold one event. *two_person* is the rule in force at this event, used for decisions
+        recorded before each decision carried its own ``two_person`` field."""
         self.last_seq = seq
         self.events += 1
         if kind == "recheck":  # the reference changed under the chosen entry: back to review
             self.proposals = {}
+            self.history = {}  # nothing to undo back to: the earlier views were made against the old entry
             self.settled_by = self.settled_at = None
+            return
+        if kind == "undo":
+            stack = self.history.get(reviewer, [])
+            if stack and stack[-1].seq == body.get("undoes_seq"):
+                stack.pop()
+                if stack:
+                    self.proposals[reviewer] = stack[-1]
+                else:
+                    self.proposals.pop(reviewer, None)
             return
         if kind not in ("decision", "auto_accept", "settle"):
             return
@@ -141,22 +185,28 @@ class ItemState:
             since_seq=old.since_seq if same and old else seq,
             since_at=old.since_at if same and old else at,
             reference_version=body.get("reference_version", ""),
+            two_person=bool(body.get("two_person", two_person)),
+            kind=kind,
         )
+        self.history.setdefault(reviewer, []).append(proposal)
         if kind == "settle":
-            # the settler's view wins; views that differ from it are set aside
+            # the settler's view wins; views that differ from it are set aside (for good)
             kept = {r: p for r, p in self.proposals.items() if p.view == proposal.view and r != reviewer}
             kept[reviewer] = proposal
+            for r in self.proposals:
+                if r not in kept:
+                    self.history.pop(r, None)
             self.proposals = kept
             self.settled_by, self.settled_at = reviewer, at
             return
         self.proposals[reviewer] = proposal
 
-    def summary(self, *, two_person: bool) -> dict[str, Any]:
+    def summary(self) -> dict[str, Any]:
         agreed = self.agreed()
         return {
             "gaiji_id": self.gaiji_id,
             "state": self.state,
-            "final": self.is_final(two_person=two_person),
+            "final": self.is_final(),
             "views": [p.as_dict() for p in self.ordered()],
             "agreed_mj": agreed.mj if agreed else None,
             "settled_by": self.settled_by,

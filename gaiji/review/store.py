@@ -9,24 +9,27 @@ the events (:mod:`gaiji.review.state`) and :meth:`ReviewStore.verify_chain` reco
 
 >>> import tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp())
->>> s = ReviewStore.open(d)
+>>> key = pathlib.Path(tempfile.mkdtemp()) / "desk-key.pem"  # outside the set (default: ~/.config/gaiji)
+>>> s = ReviewStore.open(d, signing_key=key)
 >>> _ = s.record_decision("g1", "sato", {"mj": "MJ025760", "char": "辻"}, "字形一致")
 >>> s.state("g1").state, s.final_decisions()
 ('decided', [])
 >>> _ = s.record_decision("g1", "suzuki", {"mj": "MJ025760", "char": "辻"}, "字形一致")
 >>> [(f.gaiji_id, f.mj, f.decided_by, f.checked_by) for f in s.final_decisions()]
 [('g1', 'MJ025760', 'sato', 'suzuki')]
->>> s.verify_chain().ok
-True
+>>> s.verify_chain().ok, s.verify_chain().key_ids == [DeskKey.load(key).key_id]
+(True, True)
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import logging
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,11 +37,21 @@ from typing import Any
 
 from gaiji.errors import GaijiError
 from gaiji.review.chain import GENESIS, ChainReport, canonical_json, event_hash, verify_rows
+from gaiji.review.names import name_problem
+from gaiji.review.signing import DeskKey, local_public_key, split_signature, verify_signature
 from gaiji.review.state import AUTO_REVIEWER, CLASSES, NO_MATCH_CLASS, STATES, ItemState
+from gaiji.review.witness import (
+    WitnessError,
+    append_witness,
+    check_witness,
+    default_witness_path,
+    read_witness,
+)
+
+logger = logging.getLogger(__name__)
 
 DB_NAME = "review.sqlite"
 SCHEMA_VERSION = "1"
-MAX_REVIEWER = 80
 MAX_COMMENT = 4000
 
 _SCHEMA = (
@@ -54,12 +67,14 @@ _SCHEMA = (
     hash       TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS events_by_gaiji ON events (gaiji_id, seq)",
+    "CREATE INDEX IF NOT EXISTS events_by_kind ON events (kind, seq)",
     """CREATE TABLE IF NOT EXISTS chain_head (
     id   INTEGER PRIMARY KEY CHECK (id = 1),
     seq  INTEGER NOT NULL,
     hash TEXT NOT NULL
     )""",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS signing_keys (key_id TEXT PRIMARY KEY, public_key TEXT NOT NULL)",
     """CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
     BEGIN SELECT RAISE(ABORT, 'review events are append-only'); END""",
     """CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
@@ -103,6 +118,7 @@ class Event:
     body: dict[str, Any]
     prev_hash: str
     hash: str
+    sig: str | None = None  # ed25519:KEYID:BASE64 over the hash (see gaiji.review.signing)
 
 
 def utc_now() -> str:
@@ -124,12 +140,9 @@ def read_set_ids(set_dir: Path) -> list[str] | None:
 
 def _clean_reviewer(reviewer: str) -> str:
     name = (reviewer or "").strip()
-    if not name:
-        raise ReviewError("a reviewer name is required: sign in or pass your name")
-    if len(name) > MAX_REVIEWER:
-        raise ReviewError(f"reviewer name longer than {MAX_REVIEWER} characters")
-    if name == AUTO_REVIEWER:
-        raise ReviewError(f"'{AUTO_REVIEWER}' is reserved for the matcher's automatic acceptance")
+    problem = name_problem(name)
+    if problem:
+        raise ReviewError(f"{problem}: sign in or pass your name")
     return name
 
 
@@ -175,25 +188,43 @@ def _shown(shown_candidates: Any) -> list[dict[str, Any]]:
 class ReviewStore:
     """The review record of one gaiji set. Thread-safe; one instance per process is enough."""
 
-    def __init__(self, set_dir: Path, path: Path, set_ids: list[str] | None) -> None:
+    def __init__(
+        self, set_dir: Path, path: Path, set_ids: list[str] | None, *,
+        signing_key: DeskKey | Path | None = None, witness: Path | None = None,
+    ) -> None:
         self.set_dir = set_dir
+        self._signing_key = signing_key
+        self.witness = witness
+        self.witness_failures = 0
+        self.set_id = ""
         self.path = path
         self.set_ids = set_ids
         self._known = set(set_ids) if set_ids is not None else None
         self._local = threading.local()
         self._fold_lock = threading.Lock()
+        self._write_lock = threading.Lock()
         self._items: dict[str, ItemState] = {}
         self._folded_seq = 0
         self._two_person = True
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
-    def open(cls, set_dir: str | Path) -> ReviewStore:
-        """Open (creating on first use) ``SET/review.sqlite``."""
+    def open(
+        cls, set_dir: str | Path, *, signing_key: DeskKey | str | Path | None = None,
+        witness: str | Path | None = None,
+    ) -> ReviewStore:
+        """Open (creating on first use) ``SET/review.sqlite``.
+
+        Events written through this store are signed with *signing_key* (a :class:`DeskKey`
+        or its file; default: this installation's key, created on the first write — see
+        :mod:`gaiji.review.signing`) and, when *witness* names a file (default
+        ``$GAIJI_REVIEW_WITNESS``), their heads are appended to it."""
         set_dir = Path(set_dir)
         if not set_dir.is_dir():
             raise ReviewError(f"{set_dir}: no such gaiji set folder; run `gaiji extract` first")
-        store = cls(set_dir, set_dir / DB_NAME, read_set_ids(set_dir))
+        key = signing_key if isinstance(signing_key, DeskKey) or signing_key is None else Path(signing_key)
+        store = cls(set_dir, set_dir / DB_NAME, read_set_ids(set_dir), signing_key=key,
+                    witness=Path(witness) if witness else default_witness_path())
         conn = store._conn()
         try:
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
@@ -206,6 +237,10 @@ class ReviewStore:
             for statement in _SCHEMA:
                 conn.execute(statement)
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('set_id', ?)", (uuid.uuid4().hex,))
+            if "sig" not in {r[1] for r in conn.execute("PRAGMA table_info(events)")}:
+                conn.execute("ALTER TABLE events ADD COLUMN sig TEXT")  # records from before signing
+            store.set_id = conn.execute("SELECT value FROM meta WHERE key = 'set_id'").fetchone()[0]
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -232,51 +267,79 @@ class ReviewStore:
             self._local.conn = None
 
     # -- writing -------------------------------------------------------------------------
+    def _desk_key(self) -> DeskKey:
+        if not isinstance(self._signing_key, DeskKey):
+            self._signing_key = DeskKey.load_or_create(self._signing_key)
+        return self._signing_key
+
     def _append(
-        self, gaiji_id: str, kind: str, reviewer: str, body: dict[str, Any], request_id: str | None
+        self, gaiji_id: str, kind: str, reviewer: str, body: dict[str, Any], request_id: str | None,
+        *, rule: Callable[[ItemState], dict[str, Any] | None] | None = None,
     ) -> Event:
+        """Append one event. *rule* sees where the gaiji stands *inside* the write
+        transaction — no other writer can change it before the commit — and raises
+        :class:`ReviewError` to refuse, or returns additions to the body."""
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if request_id is not None:
-                row = conn.execute(
-                    "SELECT seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, hash"
-                    " FROM events WHERE request_id = ?",
-                    (request_id,),
-                ).fetchone()
-                if row is not None:
+        # threads of this process queue here rather than in SQLite's busy handler, which waits
+        # by sleeping with growing steps (tens of ms) and made the slowest decisions slow
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if request_id is not None:
+                    row = conn.execute(
+                        f"SELECT {_COLUMNS} FROM events WHERE request_id = ?",
+                        (request_id,),
+                    ).fetchone()
+                    if row is not None:
+                        conn.execute("ROLLBACK")
+                        return self._event(row)
+                if rule is not None:
+                    body = {**body, **(rule(self.state(gaiji_id)) or {})}
+                if kind == "decision":  # read inside the write lock: no setting can slip in between
+                    setting = conn.execute(
+                        "SELECT body FROM events WHERE kind = 'setting' ORDER BY seq DESC LIMIT 1").fetchone()
+                    body = {**body, "two_person": bool(json.loads(setting[0]).get("two_person", True)) if setting else True}
+                head = conn.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
+                prev_seq, prev_hash = head if head else (0, GENESIS)
+                issued = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+                seq = max(prev_seq, issued[0] if issued else 0) + 1
+                at = utc_now()
+                fields = {
+                    "seq": seq,
+                    "at": at,
+                    "gaiji_id": gaiji_id,
+                    "kind": kind,
+                    "reviewer": reviewer,
+                    "request_id": request_id,
+                    "body": canonical_json(body),
+                }
+                digest = event_hash(fields, prev_hash)
+                key = self._desk_key()
+                sig = key.sign(digest)
+                conn.execute("INSERT OR IGNORE INTO signing_keys VALUES (?, ?)", (key.key_id, key.public_hex))
+                conn.execute(
+                    "INSERT INTO events (seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, hash, sig)"
+                    " VALUES (:seq, :at, :gaiji_id, :kind, :reviewer, :request_id, :body, :prev, :hash, :sig)",
+                    {**fields, "prev": prev_hash, "hash": digest, "sig": sig},
+                )
+                conn.execute(
+                    "INSERT INTO chain_head (id, seq, hash) VALUES (1, ?, ?)"
+                    " ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+                    (seq, digest),
+                )
+                conn.execute("COMMIT")  # synchronous=FULL: durable when this returns
+            except BaseException:
+                if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                    return self._event(row)
-            head = conn.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
-            prev_seq, prev_hash = head if head else (0, GENESIS)
-            issued = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
-            seq = max(prev_seq, issued[0] if issued else 0) + 1
-            fields = {
-                "seq": seq,
-                "at": utc_now(),
-                "gaiji_id": gaiji_id,
-                "kind": kind,
-                "reviewer": reviewer,
-                "request_id": request_id,
-                "body": canonical_json(body),
-            }
-            digest = event_hash(fields, prev_hash)
-            conn.execute(
-                "INSERT INTO events (seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, hash)"
-                " VALUES (:seq, :at, :gaiji_id, :kind, :reviewer, :request_id, :body, :prev, :hash)",
-                {**fields, "prev": prev_hash, "hash": digest},
-            )
-            conn.execute(
-                "INSERT INTO chain_head (id, seq, hash) VALUES (1, ?, ?)"
-                " ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-                (seq, digest),
-            )
-            conn.execute("COMMIT")  # synchronous=FULL: durable when this returns
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        return Event(seq, fields["at"], gaiji_id, kind, reviewer, request_id, body, prev_hash, digest)
+                raise
+        if self.witness is not None:
+            try:
+                append_witness(self.witness, self.set_id, self.set_dir, seq, digest, at)
+            except WitnessError as exc:
+                # the decision is on disk and must not look lost; the missing line is reported loudly
+                self.witness_failures += 1
+                logger.error("event %d recorded but not witnessed: %s", seq, exc)
+        return Event(seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, digest, sig)
 
     def _check_gaiji(self, gaiji_id: str) -> str:
         gid = (gaiji_id or "").strip()
@@ -302,14 +365,24 @@ class ReviewStore:
         (``mj``, ``char``, ``ucs``, ``ivs``) or None for 該当なし. A repeated *request_id*
         returns the event already stored instead of adding a duplicate."""
         gid = self._check_gaiji(gaiji_id)
+        name = _clean_reviewer(reviewer)
         body = _choice_fields(choice, identification_class)
         body.update(
             identification_class=identification_class,
             comment=(comment or "")[:MAX_COMMENT],
             shown_candidates=_shown(shown_candidates),
             reference_version=reference_version or "",
-        )
-        return self._append(gid, "decision", _clean_reviewer(reviewer), body, request_id)
+        )  # _append adds ``two_person``: the rule in force at that moment applies to it, for good
+
+        def rule(item: ItemState) -> None:
+            if item.state == "disputed" and name not in item.proposals:
+                sides = " and ".join(p.reviewer for p in item.ordered())
+                raise ReviewError(
+                    f"gaiji {gid} is disputed between {sides}: settle it by choosing one of their views "
+                    "or stating a third, with a reason"
+                )
+
+        return self._append(gid, "decision", name, body, request_id, rule=rule)
 
     def record_auto_accept(
         self, gaiji_id: str, candidate_row: Mapping[str, Any], *, reference_version: str
@@ -339,28 +412,52 @@ class ReviewStore:
         comment: str = "",
         reference_version: str = "",
         *,
+        basis: str,
         request_id: str | None = None,
     ) -> Event:
         """Settle a disagreement: the settler's choice becomes final. Under the two-person
-        rule the settler must be a third person, not one side of the dispute."""
+        rule the settler must be a third person, not one side of the dispute.
+
+        *basis* makes the choice explicit: the name of the reviewer whose view is adopted
+        (the choice must then be exactly that view), or ``"third"`` for a view neither side
+        held — which needs a *comment* saying why."""
         gid = self._check_gaiji(gaiji_id)
         name = _clean_reviewer(reviewer)
-        item = self.state(gid)
-        if item.state != "disputed":
-            raise ReviewError(f"gaiji {gid} is {item.state}, not disputed: record a decision instead")
-        if self.two_person and name in item.proposals:
-            raise ReviewError(
-                f"{name} is one side of the disagreement on {gid}: change your own decision to "
-                "agree with the other, or ask a third reviewer to settle it"
-            )
         body = _choice_fields(choice, identification_class)
+        view = (body["mj"], identification_class)
+
+        def rule(item: ItemState) -> dict[str, Any]:
+            two_person = self._two_person  # folded up to the present by state() just now
+            if item.state != "disputed":
+                raise ReviewError(f"gaiji {gid} is {item.state}, not disputed: record a decision instead")
+            if two_person and name in item.proposals:
+                raise ReviewError(
+                    f"{name} is one side of the disagreement on {gid}: change your own decision to "
+                    "agree with the other, or ask a third reviewer to settle it"
+                )
+            if basis == "third":
+                if any(p.view == view for p in item.proposals.values()):
+                    raise ReviewError(f"that choice is one of the disputed views on {gid}: settle with "
+                                      "that reviewer's view instead of a third")
+                if not (comment or "").strip():
+                    raise ReviewError(f"settling {gid} with a third view needs a comment saying why")
+            else:
+                side = item.proposals.get(basis)
+                if side is None:
+                    raise ReviewError(f"{basis!r} holds no view on {gid}: settle with one of "
+                                      f"{', '.join(p.reviewer for p in item.ordered())}, or 'third'")
+                if side.view != view:
+                    raise ReviewError(f"the choice differs from {basis}'s view on {gid} "
+                                      f"({side.mj or '該当なし'} {side.identification_class})")
+            return {"disputed_views": [p.as_dict() for p in item.ordered()]}
+
         body.update(
             identification_class=identification_class,
             comment=(comment or "")[:MAX_COMMENT],
-            disputed_views=[p.as_dict() for p in item.ordered()],
+            settle_basis=basis,
             reference_version=reference_version or "",
         )
-        return self._append(gid, "settle", name, body, request_id)
+        return self._append(gid, "settle", name, body, request_id, rule=rule)
 
     def append_review_event(self, gaiji_id: str, kind: str, reviewer: str, body: dict[str, Any]) -> Event:
         """Append a ``recheck`` (one gaiji back to review) or ``reference_recheck`` (the set
@@ -371,19 +468,37 @@ class ReviewStore:
         gid = self._check_gaiji(gaiji_id) if kind == "recheck" else ""
         return self._append(gid, kind, _clean_reviewer(reviewer), body, None)
 
-    def set_two_person(self, enabled: bool, reviewer: str) -> Event:
-        """Switch the two-person rule for this set (recorded in the audit trail)."""
-        return self._append("", "setting", _clean_reviewer(reviewer), {"two_person": bool(enabled)}, None)
+    def undo(self, gaiji_id: str, reviewer: str, *, request_id: str | None = None) -> Event:
+        """Withdraw *reviewer*'s latest decision on a gaiji while nobody has confirmed it.
+        Recorded as an ``undo`` event; the view they held before (if any) is theirs again."""
+        gid = self._check_gaiji(gaiji_id)
+        name = _clean_reviewer(reviewer)
+
+        def rule(item: ItemState) -> dict[str, Any]:
+            refusal = item.undo_refusal(name)
+            if refusal:
+                raise ReviewError(f"cannot undo: {refusal}")
+            mine = item.proposals[name]
+            return {"undoes_seq": mine.seq, "undone": mine.as_dict()}
+
+        return self._append(gid, "undo", name, {}, request_id, rule=rule)
+
+    def set_two_person(self, enabled: bool, reviewer: str, *, role: str = "administrator") -> Event:
+        """Switch the two-person rule for this set (recorded in the audit trail). It applies
+        to decisions recorded from now on; earlier decisions keep the rule they were made under.
+        Only an administrator may call this (the desk and the CLI check the role)."""
+        body = {"two_person": bool(enabled), "role": role}
+        return self._append("", "setting", _clean_reviewer(reviewer), body, None)
 
     # -- reading -------------------------------------------------------------------------
     @staticmethod
     def _event(row: tuple[Any, ...]) -> Event:
-        seq, at, gid, kind, reviewer, request_id, body, prev_hash, digest = row
-        return Event(seq, at, gid, kind, reviewer, request_id, json.loads(body), prev_hash, digest)
+        seq, at, gid, kind, reviewer, request_id, body, prev_hash, digest, sig = row
+        return Event(seq, at, gid, kind, reviewer, request_id, json.loads(body), prev_hash, digest, sig)
 
     def events(self, *, gaiji_id: str | None = None, after: int = 0) -> Iterator[Event]:
         """Stored events in chain order (optionally of one gaiji, or after a sequence number)."""
-        cols = "seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, hash"
+        cols = _COLUMNS
         conn = self._conn()
         if gaiji_id is None:
             cur = conn.execute(f"SELECT {cols} FROM events WHERE seq > ? ORDER BY seq", (after,))
@@ -404,7 +519,7 @@ class ReviewStore:
                     pass  # a set-level record (gaiji.review.recheck), no gaiji's state
                 else:
                     item = self._items.setdefault(ev.gaiji_id, ItemState(ev.gaiji_id))
-                    item.apply(ev.seq, ev.at, ev.kind, ev.reviewer, ev.body)
+                    item.apply(ev.seq, ev.at, ev.kind, ev.reviewer, ev.body, two_person=self._two_person)
                 self._folded_seq = ev.seq
 
     @property
@@ -420,9 +535,7 @@ class ReviewStore:
             item = self._items.get(gaiji_id)
             if item is None:
                 return ItemState(gaiji_id)
-            return ItemState(
-                item.gaiji_id, dict(item.proposals), item.settled_by, item.settled_at, item.last_seq, item.events
-            )
+            return item.copy()
 
     def states(self) -> dict[str, ItemState]:
         """Every gaiji of the set (set order first, then any only the record knows)."""
@@ -431,11 +544,7 @@ class ReviewStore:
             ids = list(self.set_ids or [])
             ids += [g for g in self._items if self._known is None or g not in self._known]
             return {
-                g: (
-                    ItemState(g, dict(it.proposals), it.settled_by, it.settled_at, it.last_seq, it.events)
-                    if (it := self._items.get(g))
-                    else ItemState(g)
-                )
+                g: (it.copy() if (it := self._items.get(g)) else ItemState(g))
                 for g in ids
             }
 
@@ -448,10 +557,9 @@ class ReviewStore:
 
     def final_decisions(self) -> list[FinalDecision]:
         """Gaiji whose identification is final, in set order."""
-        two_person = self.two_person
         out = []
         for item in self.states().values():
-            if not item.is_final(two_person=two_person):
+            if not item.is_final():
                 continue
             first = item.agreed()
             assert first is not None
@@ -479,30 +587,107 @@ class ReviewStore:
 
     def open_items(self) -> list[dict[str, Any]]:
         """Gaiji not yet final: pending, decided-awaiting-check and disputed."""
-        two_person = self.two_person
-        return [
-            item.summary(two_person=two_person)
-            for item in self.states().values()
-            if not item.is_final(two_person=two_person)
-        ]
+        return [item.summary() for item in self.states().values() if not item.is_final()]
 
-    def verify_chain(self) -> ChainReport:
-        """Recompute every hash; report edited, deleted or reordered events."""
+    def verify_chain(
+        self,
+        *,
+        trusted_keys: Iterable[str] = (),
+        expect_head: str | None = None,
+        witness: str | Path | None = None,
+        allow_unsigned: bool = False,
+    ) -> ChainReport:
+        """Recompute every hash and check every signature; report edited, deleted, reordered,
+        unsigned or foreign-signed events. Signatures count only from a trusted key: this
+        machine's desk key and *trusted_keys* (public hex). *expect_head* (a hash, a prefix
+        of ≥ 12 hex digits, or ``SEQ:HASH`` as exported) and the *witness* file (default
+        ``$GAIJI_REVIEW_WITNESS``) are heads seen outside the set: the record must contain
+        them, which catches a rolled-back or cut-off record. *allow_unsigned* accepts
+        unsigned events (records written before the desk signed events)."""
         conn = self._conn()
         conn.execute("BEGIN")  # one consistent snapshot of events + head
         try:
-            cur = conn.execute(
-                "SELECT seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, hash"
-                " FROM events ORDER BY seq"
-            )
+            cur = conn.execute(f"SELECT {_COLUMNS} FROM events ORDER BY seq")
             names = [d[0] for d in cur.description]
             rows = [dict(zip(names, r)) for r in cur]
             head = conn.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
             issued = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+            keys = dict(conn.execute("SELECT key_id, public_key FROM signing_keys"))
         finally:
             conn.execute("COMMIT")
-        return verify_rows(
+        report = verify_rows(
             rows,
             recorded_head=(head[0], head[1]) if head else (0, GENESIS),
             highest_seq_issued=issued[0] if issued else None,
         )
+        trusted = {k.lower() for k in trusted_keys}
+        local = local_public_key(self._signing_key.path if isinstance(self._signing_key, DeskKey)
+                                 else self._signing_key)
+        if local:
+            trusted.add(local)
+        report.problems += signature_problems(rows, keys, trusted, allow_unsigned=allow_unsigned)
+        report.key_ids = sorted({p[0] for r in rows if (p := split_signature(r.get("sig")))})
+        if not trusted and rows:
+            report.warnings.append(
+                "no trusted key here (this machine has no desk key and none was given with "
+                "--trust-key): signatures were checked only against keys stored in the set itself")
+        if expect_head:
+            report.problems += expected_head_problems(rows, expect_head)
+        witness_path = Path(witness) if witness else default_witness_path()
+        if witness_path is not None and (witness or witness_path.is_file()):
+            found = check_witness(read_witness(witness_path), self.set_id, self.set_dir,
+                                  {int(r["seq"]): r["hash"] for r in rows})
+            if not witness and found and "has no entry for this set" in found[0]:
+                # the witness from $GAIJI_REVIEW_WITNESS never saw this set (reviewed before it was
+                # set up, or elsewhere): say so; a file named explicitly must know the set
+                report.warnings += found
+            else:
+                report.problems += found
+            report.witness = str(witness_path)
+        return report
+
+
+_COLUMNS = "seq, at, gaiji_id, kind, reviewer, request_id, body, prev_hash, hash, sig"
+
+
+def signature_problems(
+    rows: list[dict[str, Any]], keys: dict[str, str], trusted: set[str], *, allow_unsigned: bool
+) -> list[str]:
+    """Events whose signature is missing, wrong, or made with a key nobody trusts here."""
+    unsigned, bad, foreign = [], [], set()
+    for row in rows:
+        parts = split_signature(row.get("sig"))
+        if parts is None:
+            if not allow_unsigned:
+                unsigned.append(int(row["seq"]))
+            continue
+        public = keys.get(parts[0])
+        if public is None or not verify_signature(public, row["hash"], row["sig"]):
+            bad.append(int(row["seq"]))
+        elif trusted and public not in trusted:
+            foreign.add(parts[0])
+    problems = []
+    if unsigned:
+        problems.append(f"{len(unsigned)} event(s) carry no signature (first: event {unsigned[0]}): added "
+                        "outside the desk — or, for a record from before signing, pass --allow-unsigned")
+    if bad:
+        problems.append(f"{len(bad)} event(s) do not match their signature (first: event {bad[0]}): "
+                        "edited and re-hashed without the desk's key")
+    for key_id in sorted(foreign):
+        problems.append(f"events are signed with key {key_id}, which is not this desk's key: trust it "
+                        "explicitly with --trust-key if it is another desk's")
+    return problems
+
+
+def expected_head_problems(rows: list[dict[str, Any]], expect_head: str) -> list[str]:
+    """The head seen on paper or in a mapping table must be one of the record's events."""
+    text = expect_head.strip().lower()
+    seq_text, _, digest = text.rpartition(":")
+    if len(digest) < 12 or any(c not in "0123456789abcdef" for c in digest) or (seq_text and not seq_text.isdigit()):
+        raise ReviewError(f"--expect-head {expect_head!r}: give the head hash (at least 12 hex digits), "
+                          "or SEQ:HASH as in a mapping table's review_chain_head")
+    found = [r for r in rows if r["hash"].startswith(digest) and (not seq_text or int(r["seq"]) == int(seq_text))]
+    if not found:
+        return [(f"the expected head {expect_head.strip()} is not in this record: it was rolled back to an "
+                 "older copy, cut short, or rewritten")]
+    return []

@@ -35,6 +35,8 @@ def test_the_desk_shows_the_proposal_and_records_nothing(tmp_path, reference):
     item = client.get(f"/api/item/{gid}").json
     assert item["corpus"]["mj"] == "MJ028902" and "2 municipalities" in item["corpus"]["basis"]
     assert ReviewStore.open(gset).state(gid).state == "pending"
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="f-corpus"' in page  # the desk has a place for it (filled by desk.js from item.corpus)
 
 
 def test_a_wrong_proposals_file_is_explained(tmp_path):

@@ -36,8 +36,13 @@ def draw_glyph(char: str, px: int) -> Image.Image:
     return image.point(lambda v: 0 if v < 128 else 255).convert("1")
 
 
-def build_set(folder: Path, *, candidates: bool = True) -> Path:
-    """A gaiji set as `gaiji extract` writes it, plus SET/candidates.csv."""
+# match v2 columns (additive; absent in older sets): gaiji_id → (no_match, ucs_confidence) of rank 1
+MATCH_V2 = {"E004": (0.01, 0.97), "E003": (0.72, 0.30)}
+
+
+def build_set(folder: Path, *, candidates: bool = True, match_v2: bool = True) -> Path:
+    """A gaiji set as `gaiji extract` writes it, plus SET/candidates.csv (with the match-v2
+    columns no_match and ucs_confidence unless *match_v2* is False)."""
     (folder / "glyphs").mkdir(parents=True, exist_ok=True)
     with (folder / "glyphs.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -49,10 +54,13 @@ def build_set(folder: Path, *, candidates: bool = True) -> Path:
         with (folder / "candidates.csv").open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["gaiji_id", "rank", "mj", "ucs", "ivs", "char", "score", "confidence",
-                             "auto_accept", "image_similarity", "reading_match"])
+                             "auto_accept", "image_similarity", "reading_match"]
+                            + (["no_match", "ucs_confidence"] if match_v2 else []))
             for gid, rows in CANDIDATES.items():
                 for rank, (mj, char, ucs, ivs, score, conf, auto) in enumerate(rows, 1):
-                    writer.writerow([gid, rank, mj, ucs, ivs, char, score, conf, auto, round(score - 0.05, 3), 1])
+                    v2 = list(MATCH_V2.get(gid, ("", ""))) if rank == 1 else ["", ""]
+                    writer.writerow([gid, rank, mj, ucs, ivs, char, score, conf, auto, round(score - 0.05, 3), 1]
+                                    + (v2 if match_v2 else []))
     return folder
 
 

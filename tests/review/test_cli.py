@@ -93,6 +93,31 @@ def test_sheet_pdf(gaiji_set: Path, tmp_path: Path) -> None:
     assert out.read_bytes()[:5] == b"%PDF-" and out.stat().st_size > 5000
 
 
+@pytest.mark.browser
+def test_every_sheet_page_carries_its_number_and_the_chain_head(gaiji_set: Path, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    if find_chromium() is None:
+        pytest.fail("chromium is not installed (apt-get install chromium)", pytrace=False)
+    # 60 more gaiji (the picture of E001), each decided and checked: several pages
+    rows = (gaiji_set / "glyphs.csv").read_text(encoding="utf-8").splitlines()
+    rows += [f"X{i:03d},EUDC.TTE,U+E{0x100 + i:03X},24,24,つじ,1,,glyphs/E001.png" for i in range(60)]
+    (gaiji_set / "glyphs.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    store = ReviewStore.open(gaiji_set)
+    for i in range(60):
+        for who in ("sato", "suzuki"):
+            store.record_decision(f"X{i:03d}", who, {"mj": "MJ025760", "char": "辻"}, "字形一致")
+    head = store.verify_chain().head_hash
+    out = tmp_path / "sheet.pdf"
+    result = CliRunner().invoke(cli, ["review", "sheet", str(gaiji_set), "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    pages = [page.extract_text() for page in PdfReader(out).pages]
+    assert len(pages) >= 2
+    for number, text in enumerate(pages, 1):
+        assert f"page {number} / {len(pages)}" in text
+        assert head in text.replace("\n", "")
+
+
 def test_sheet_pdf_without_chromium(gaiji_set: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     decided_set(gaiji_set)
     monkeypatch.setenv("GAIJI_CHROMIUM", str(tmp_path / "no-such-browser"))
@@ -101,23 +126,57 @@ def test_sheet_pdf_without_chromium(gaiji_set: Path, tmp_path: Path, monkeypatch
     assert not (tmp_path / "s.pdf").exists()
 
 
+PASSWORD = "tsuji-ippon-ten-41"
+
+
 def test_add_reviewer(gaiji_set: Path) -> None:
     runner = CliRunner()
-    short = runner.invoke(cli, ["review", "add-reviewer", str(gaiji_set), "sato", "--password", "short"])
-    assert short.exit_code == 1 and "at least 8" in short.output
-    ok = runner.invoke(cli, ["review", "add-reviewer", str(gaiji_set), "sato"], input="long enough\nlong enough\n")
+    on_argv = runner.invoke(cli, ["review", "add-reviewer", str(gaiji_set), "sato", "--password", PASSWORD])
+    assert on_argv.exit_code == 2 and "not taken on the command line" in on_argv.output
+    assert not (gaiji_set / "reviewers.json").exists()
+    for weak in ("short", "12345678", "1234567890", "password123"):
+        result = runner.invoke(cli, ["review", "add-reviewer", str(gaiji_set), "sato"], input=f"{weak}\n{weak}\n")
+        assert result.exit_code == 1 and ("at least 10" in result.output or "too weak" in result.output), weak
+    ok = runner.invoke(cli, ["review", "add-reviewer", str(gaiji_set), "sato", "--admin"],
+                       input=f"{PASSWORD}\n{PASSWORD}\n")
     assert ok.exit_code == 0, ok.output
-    assert "sato" in json.loads((gaiji_set / "reviewers.json").read_text())["reviewers"]
+    assert json.loads((gaiji_set / "reviewers.json").read_text())["reviewers"]["sato"]["role"] == "administrator"
+    piped = runner.invoke(cli, ["review", "add-reviewer", str(gaiji_set), "suzuki", "--password-stdin"],
+                          input=PASSWORD + "-2\n")
+    assert piped.exit_code == 0, piped.output
+    assert PASSWORD not in (gaiji_set / "reviewers.json").read_text()
+    bad_name = runner.invoke(cli, ["review", "add-reviewer", str(gaiji_set), "sato\n12\tforged", "--password-stdin"],
+                             input=PASSWORD + "\n")
+    assert bad_name.exit_code == 1 and "control or formatting characters" in bad_name.output
+    removed = runner.invoke(cli, ["review", "remove-reviewer", str(gaiji_set), "suzuki"])
+    assert removed.exit_code == 0
+    assert set(json.loads((gaiji_set / "reviewers.json").read_text())["reviewers"]) == {"sato"}
+    again = runner.invoke(cli, ["review", "remove-reviewer", str(gaiji_set), "suzuki"])
+    assert again.exit_code == 1 and "has no account" in again.output
 
+
+def test_settings_need_an_administrator(gaiji_set: Path) -> None:
+    runner = CliRunner()
+    for name, extra in (("sato", ["--admin"]), ("suzuki", [])):
+        runner.invoke(cli, ["review", "add-reviewer", str(gaiji_set), name, "--password-stdin", *extra],
+                      input=PASSWORD + "\n")
+    refused = runner.invoke(cli, ["review", "settings", str(gaiji_set), "--one-person", "--by", "suzuki"])
+    assert refused.exit_code == 1 and "not an administrator" in refused.output and "sato" in refused.output
+    done = runner.invoke(cli, ["review", "settings", str(gaiji_set), "--one-person", "--by", "sato"])
+    assert done.exit_code == 0 and "two-person rule: off" in done.output
+    (setting,) = [e for e in ReviewStore.open(gaiji_set).events() if e.kind == "setting"]
+    assert setting.reviewer == "sato" and setting.body == {"two_person": False, "role": "administrator"}
 
 
 def test_log_sheet_and_add_reviewer_refuse_a_folder_that_is_not_a_set(tmp_path: Path) -> None:
     runner = CliRunner()
     for args in (["log", str(tmp_path)], ["sheet", str(tmp_path), "-o", str(tmp_path / "s.html")],
-                 ["add-reviewer", str(tmp_path), "sato", "--password", "long enough"]):
-        result = runner.invoke(cli, ["review", *args])
+                 ["add-reviewer", str(tmp_path), "sato"], ["remove-reviewer", str(tmp_path), "sato"]):
+        result = runner.invoke(cli, ["review", *args], input=PASSWORD + "\n" + PASSWORD + "\n")
         assert result.exit_code == 1 and "not a gaiji set (no glyphs.csv)" in result.output, result.output
+        assert "Password" not in result.output  # refused before asking
     assert list(tmp_path.iterdir()) == []
+
 
 def test_serve_refuses_an_open_host_without_accounts(gaiji_set: Path) -> None:
     result = CliRunner().invoke(cli, ["review", "serve", str(gaiji_set), "--host", "0.0.0.0", "--no-browser"])
@@ -149,7 +208,7 @@ def test_killed_server_keeps_every_acknowledged_decision(gaiji_set: Path) -> Non
         token = re.search(r'data-csrf="([^"]+)"', opener.open(base + "/").read().decode()).group(1)
         acknowledged = []
         for i, gid in enumerate(["E001", "E003", "E004", "E005"] * 5):
-            body = {"gaiji_id": gid, "mj": None, "class": "該当なし", "request_id": f"k{i}"}
+            body = {"gaiji_id": gid, "mj": None, "class": "該当なし", "request_id": f"k{i}", "confirm": True}
             request = urllib.request.Request(base + "/api/decide", data=json.dumps(body).encode(), method="POST",
                                              headers={"Content-Type": "application/json", "X-CSRF-Token": token})
             reply = json.loads(opener.open(request, timeout=10).read())

@@ -89,25 +89,91 @@ def test_settle_needs_a_third_person(store: ReviewStore) -> None:
     store.record_decision("g2", "sato", TSUJI_1, "字形一致")
     store.record_decision("g2", "suzuki", None, "該当なし")
     with pytest.raises(ReviewError, match="one side"):
-        store.settle("g2", "sato", TSUJI_1, "字形一致")
-    store.settle("g2", "tanaka", None, "該当なし", comment="IPAmjに無い")
+        store.settle("g2", "sato", TSUJI_1, "字形一致", basis="sato")
+    store.settle("g2", "tanaka", None, "該当なし", comment="IPAmjに無い", basis="suzuki")
     (final,) = store.final_decisions()
     assert final.mj is None and final.identification_class == "該当なし"
     assert (final.decided_by, final.checked_by) == ("suzuki", "tanaka")
+    assert [e.body.get("settle_basis") for e in store.events(gaiji_id="g2")] == [None, None, "suzuki"]
     with pytest.raises(ReviewError, match="not disputed"):
-        store.settle("g2", "tanaka", None, "該当なし")
+        store.settle("g2", "tanaka", None, "該当なし", basis="suzuki")
 
 
-def test_two_person_rule_can_be_switched_off(store: ReviewStore) -> None:
+def test_settling_is_an_explicit_choice_between_the_views(store: ReviewStore) -> None:
+    store.record_decision("g2", "sato", TSUJI_1, "字形一致")
+    store.record_decision("g2", "suzuki", TSUJI_2, "デザイン差")
+    # the named view must be exactly what is chosen
+    with pytest.raises(ReviewError, match="differs from sato's view"):
+        store.settle("g2", "tanaka", None, "該当なし", basis="sato")
+    with pytest.raises(ReviewError, match="holds no view"):
+        store.settle("g2", "tanaka", TSUJI_1, "字形一致", basis="yamada")
+    # a third view needs a reason, and must really be a third view
+    with pytest.raises(ReviewError, match="needs a comment"):
+        store.settle("g2", "tanaka", None, "該当なし", basis="third")
+    with pytest.raises(ReviewError, match="one of the disputed views"):
+        store.settle("g2", "tanaka", TSUJI_1, "字形一致", basis="third", comment="x")
+    assert store.state("g2").state == "disputed"
+    store.settle("g2", "tanaka", TSUJI_1, "類似", basis="third", comment="どちらでもない")
+    (final,) = store.final_decisions()
+    assert (final.mj, final.identification_class, final.decided_by) == ("MJ025760", "類似", "tanaka")
+
+
+def test_a_third_reviewer_cannot_decide_a_disagreement(store: ReviewStore) -> None:
+    store.record_decision("g1", "sato", TSUJI_1, "字形一致")
+    store.record_decision("g1", "suzuki", None, "該当なし")
+    with pytest.raises(ReviewError, match="disputed between sato and suzuki: settle"):
+        store.record_decision("g1", "tanaka", None, "該当なし")
+    assert store.state("g1").state == "disputed" and len(store.state("g1").proposals) == 2
+
+
+def test_two_person_rule_applies_from_its_change_never_back(store: ReviewStore) -> None:
     store.record_decision("g0", "sato", TSUJI_1, "字形一致")
     assert store.final_decisions() == []
     store.set_two_person(False, "admin")
     assert not store.two_person
+    # g0 was decided under the two-person rule: it still waits for a second reviewer
+    assert store.final_decisions() == [] and store.state("g0").state == "decided"
+    store.record_decision("g1", "sato", TSUJI_2, "デザイン差")
     (final,) = store.final_decisions()
-    assert final.checked_by is None
+    assert (final.gaiji_id, final.checked_by) == ("g1", None)
+    store.set_two_person(True, "admin")
+    assert [f.gaiji_id for f in store.final_decisions()] == ["g1"]  # switching back is not retroactive either
     reopened = ReviewStore.open(store.set_dir)
-    assert reopened.two_person is False
-    assert [e.kind for e in reopened.events()] == ["decision", "setting"]
+    assert reopened.two_person is True and [f.gaiji_id for f in reopened.final_decisions()] == ["g1"]
+    assert [(e.kind, e.body.get("two_person")) for e in reopened.events()] == [
+        ("decision", True), ("setting", False), ("decision", False), ("setting", True)]
+
+
+def test_undo_puts_back_the_previous_view(store: ReviewStore) -> None:
+    store.record_decision("g0", "sato", TSUJI_1, "字形一致")
+    store.record_decision("g0", "sato", TSUJI_2, "デザイン差")
+    undo = store.undo("g0", "sato")
+    assert undo.kind == "undo" and undo.body["undoes_seq"] == 2
+    assert store.state("g0").proposals["sato"].mj == "MJ025760"
+    store.undo("g0", "sato")
+    assert store.state("g0").state == "pending"
+    with pytest.raises(ReviewError, match="no decision"):
+        store.undo("g0", "sato")
+    assert [e.kind for e in store.events()] == ["decision", "decision", "undo", "undo"]  # nothing erased
+    assert store.verify_chain().ok
+
+
+def test_undo_is_refused_once_someone_confirmed(store: ReviewStore) -> None:
+    store.record_decision("g0", "sato", TSUJI_1, "字形一致")
+    store.record_decision("g0", "suzuki", TSUJI_1, "字形一致")
+    with pytest.raises(ReviewError, match="suzuki already confirmed"):
+        store.undo("g0", "sato")
+    store.undo("g0", "suzuki")  # the confirmation itself nobody confirmed: it may be withdrawn
+    assert store.state("g0").state == "decided"
+    with pytest.raises(ReviewError, match="no decision"):
+        store.undo("g0", "tanaka")
+    store.record_decision("g1", "sato", TSUJI_1, "字形一致")
+    store.record_decision("g1", "suzuki", TSUJI_2, "字形一致")
+    store.settle("g1", "tanaka", TSUJI_2, "字形一致", basis="suzuki")
+    with pytest.raises(ReviewError, match="settle"):
+        store.undo("g1", "tanaka")
+    with pytest.raises(ReviewError):
+        store.undo("g1", "suzuki")
 
 
 def test_auto_accept_and_spot_check(store: ReviewStore) -> None:
@@ -316,8 +382,8 @@ def test_killed_writer_loses_nothing_acknowledged(tmp_path: Path) -> None:
 CHOICES = {"t1": (TSUJI_1, "字形一致"), "t2": (TSUJI_2, "デザイン差"), "none": (None, "該当なし")}
 actions = st.lists(
     st.tuples(st.sampled_from(["sato", "suzuki", "tanaka"]), st.sampled_from(["g0", "g1"]),
-              st.sampled_from(sorted(CHOICES))),
-    max_size=10,
+              st.sampled_from([*sorted(CHOICES), "undo"])),
+    max_size=12,
 )
 
 
@@ -330,25 +396,86 @@ def expected_state(latest: dict[str, str]) -> str:
     return "checked" if len(latest) >= 2 else "decided"
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=actions)
 def test_states_match_an_independent_model(tmp_path_factory: pytest.TempPathFactory, steps: list) -> None:
     store = ReviewStore.open(make_set(tmp_path_factory.mktemp("set"), n=2))
-    latest: dict[str, dict[str, str]] = {"g0": {}, "g1": {}}
-    for reviewer, gid, key in steps:
+    # model: per gaiji, per reviewer a stack of (choice, since step); the top is their view
+    stacks: dict[str, dict[str, list[tuple[str, int]]]] = {"g0": {}, "g1": {}}
+    for step, (reviewer, gid, key) in enumerate(steps):
+        tops = {r: st_[-1] for r, st_ in stacks[gid].items() if st_}
+        latest = {r: t[0] for r, t in tops.items()}
+        if key == "undo":
+            mine = tops.get(reviewer)
+            allowed = mine is not None and not any(
+                r != reviewer and t[0] == mine[0] and t[1] > mine[1] for r, t in tops.items())
+            if allowed:
+                store.undo(gid, reviewer)
+                stacks[gid][reviewer].pop()
+            else:
+                with pytest.raises(ReviewError):
+                    store.undo(gid, reviewer)
+            continue
         choice, cls = CHOICES[key]
+        if expected_state(latest) == "disputed" and reviewer not in latest:
+            with pytest.raises(ReviewError, match="settle"):
+                store.record_decision(gid, reviewer, choice, cls)
+            continue
         store.record_decision(gid, reviewer, choice, cls)
-        latest[gid][reviewer] = key
+        stack = stacks[gid].setdefault(reviewer, [])
+        since = stack[-1][1] if stack and stack[-1][0] == key else step
+        stack.append((key, since))
     fresh = ReviewStore.open(store.set_dir)  # a full fold must equal the incremental one
     finals = {f.gaiji_id: f for f in store.final_decisions()}
     for gid in ("g0", "g1"):
-        assert store.state(gid).state == expected_state(latest[gid])
+        latest = {r: st_[-1][0] for r, st_ in stacks[gid].items() if st_}
+        assert store.state(gid).state == expected_state(latest)
         assert fresh.state(gid).state == store.state(gid).state
-        if expected_state(latest[gid]) == "checked":
+        if expected_state(latest) == "checked":
             final = finals[gid]
             assert final.decided_by != final.checked_by
-            agreed = CHOICES[next(iter(latest[gid].values()))][0]
+            agreed = CHOICES[next(iter(latest.values()))][0]
             assert final.mj == (agreed["mj"] if agreed else None)
         else:
             assert gid not in finals
     assert store.verify_chain().ok
+
+
+def test_rules_hold_under_concurrency(tmp_path: Path) -> None:
+    """A confirmation and an undo racing each other: never an undo after the confirmation
+    (the rule is checked inside the write transaction)."""
+    import threading
+
+    store = ReviewStore.open(make_set(tmp_path / "set", n=30))
+    outcomes = []
+    for i in range(30):
+        gid = f"g{i}"
+        store.record_decision(gid, "sato", TSUJI_1, "字形一致")
+        barrier = threading.Barrier(2)
+        results: dict[str, str] = {}
+
+        def confirm(gid: str = gid, results: dict = results, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            store.record_decision(gid, "suzuki", TSUJI_1, "字形一致")
+            results["confirm"] = "ok"
+
+        def undo(gid: str = gid, results: dict = results, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            try:
+                store.undo(gid, "sato")
+                results["undo"] = "ok"
+            except ReviewError:
+                results["undo"] = "refused"
+
+        threads = [threading.Thread(target=confirm), threading.Thread(target=undo)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        kinds = [(e.kind, e.reviewer) for e in store.events(gaiji_id=gid)]
+        if results["undo"] == "ok":
+            assert kinds.index(("undo", "sato")) < kinds.index(("decision", "suzuki")), kinds
+        else:
+            assert kinds == [("decision", "sato"), ("decision", "suzuki")]
+        outcomes.append(results["undo"])
+    assert ReviewStore.open(store.set_dir).verify_chain().ok
