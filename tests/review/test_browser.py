@@ -387,7 +387,7 @@ def test_gaiji_overlay_and_six_candidates_fit_at_1280x720(gaiji_set: Path, refer
         wait_for_gaiji(page, "E001")
         page.wait_for_selector("#compare img.ov-large")
 
-        def inside(selector: str, index: int = 0, within: dict | None = None) -> bool:  # type: ignore[type-arg]
+        def inside(selector: str, index: int = 0, within: dict | None = None, page=page) -> bool:  # type: ignore[type-arg,no-untyped-def]
             box = page.locator(selector).nth(index).bounding_box()
             area = within or {"x": 0, "y": 0, "width": 1280, "height": 720}
             return box is not None and box["y"] >= area["y"] and box["x"] >= area["x"] and \
