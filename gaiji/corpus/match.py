@@ -61,8 +61,23 @@ class MatchBlock:
         return Path(self.corpus) / WORK / "match" / f"{self.fingerprint}.pkl"
 
 
+class _SetOutput:
+    """Where a set's candidates file and its done-marker go (``corpus`` and ``entry`` fields)."""
+
+    corpus: str
+    entry: SetEntry
+
+    @property
+    def path(self) -> Path:
+        return Path(self.corpus) / CANDIDATES / f"{self.entry.name}.csv"
+
+    @property
+    def done_marker(self) -> Path:
+        return Path(self.corpus) / WORK / CANDIDATES / f"{self.entry.name}.json"
+
+
 @dataclass(frozen=True)
-class SetCandidates:
+class SetCandidates(_SetOutput):
     """One set's candidates file: its matched gaiji in set order, each pointing at a unit."""
 
     corpus: str
@@ -74,17 +89,9 @@ class SetCandidates:
     top_k: int
     fingerprint: str
 
-    @property
-    def path(self) -> Path:
-        return Path(self.corpus) / CANDIDATES / f"{self.entry.name}.csv"
-
-    @property
-    def done_marker(self) -> Path:
-        return Path(self.corpus) / WORK / CANDIDATES / f"{self.entry.name}.json"
-
 
 @dataclass(frozen=True)
-class SetMatch:
+class SetMatch(_SetOutput):
     """One set ranked the way ``gaiji match`` ranks it (exact mode)."""
 
     corpus: str
@@ -94,14 +101,6 @@ class SetMatch:
     top_k: int
     use_readings: bool
     fingerprint: str
-
-    @property
-    def path(self) -> Path:
-        return Path(self.corpus) / CANDIDATES / f"{self.entry.name}.csv"
-
-    @property
-    def done_marker(self) -> Path:
-        return Path(self.corpus) / WORK / CANDIDATES / f"{self.entry.name}.json"
 
 
 @dataclass

@@ -169,29 +169,25 @@ def search_shortlist(
     k1 = min(k1, available)
     k_search = min(k1 + extra, available)
     small = np.zeros(q, bool) if sides is None else (np.asarray(sides) > 0) & (np.asarray(sides) <= SMALL_SIDE)
-    s1 = np.zeros((q, k_search), np.float32)
     rows1 = np.zeros((q, k_search), np.int64)
     weights = np.where(small, SMALL_RAW_WEIGHT, RAW_WEIGHT)[:, None]
-    for mask, proj, searcher, projected_refs in (
+    spaces = (
         (~small, index.projection, index.searcher, index.projected),
         (small, index.small_projection or index.projection, index.small_searcher,
          index.small_projected if index.small_projection is not None else index.projected),
-    ):
-        if mask.any():
-            queries = proj.project(raw[mask])
+    )
+    projected = [proj.project(raw[mask]) if mask.any() else None for mask, proj, _, _ in spaces]
+    for (mask, _, searcher, _), queries in zip(spaces, projected):
+        if queries is not None:
             _, rows1[mask] = searcher.search(truncated(queries), k_search)
     if exclude_groups is not None:
         drop = index.groups[rows1] == np.asarray(exclude_groups)[:, None]
         order = np.argsort(drop, axis=1, kind="stable")[:, :k1]
         rows1 = np.take_along_axis(rows1, order, 1)
-        s1 = s1[:, :k1]
-    for mask, proj, projected_refs in (
-        (~small, index.projection, index.projected),
-        (small, index.small_projection or index.projection,
-         index.small_projected if index.small_projection is not None else index.projected),
-    ):
-        if mask.any():
-            s1[mask] = shortlist_similarity(proj.project(raw[mask]), rows1[mask], projected_refs)
+    s1 = np.zeros(rows1.shape, np.float32)
+    for (mask, _, _, projected_refs), queries in zip(spaces, projected):
+        if queries is not None:
+            s1[mask] = shortlist_similarity(queries, rows1[mask], projected_refs)
     mid = small & (np.asarray(sides if sides is not None else np.zeros(q)) > TINY_SIDE)
     if index.small_projection is not None and mid.any():
         general = shortlist_similarity(index.projection.project(raw[mid]), rows1[mid], index.projected)

@@ -64,41 +64,8 @@ def _best_shift(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.asarray(SHIFTS)[scores.argmax(axis=1)]
 
 
-def _shift_images(img: np.ndarray, dy: np.ndarray, dx: np.ndarray) -> np.ndarray:
-    """Each image moved by its (dy, dx) (zeros shifted in), by one gather from a padded copy."""
-    m = max(abs(s) for s in SHIFTS)
-    p = len(img)
-    padded = np.pad(img, ((0, 0), (m, m), (m, m)))
-    ys = np.arange(GRID)[None, :, None] + m - np.asarray(dy)[:, None, None]
-    xs = np.arange(GRID)[None, None, :] + m - np.asarray(dx)[:, None, None]
-    return padded[np.arange(p)[:, None, None], ys, xs]
-
-
-def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:
-    """Binary dilation of uint8 ``(P, H, W)`` masks by a square of side ``2·radius + 1``
-    (OpenCV on the batch laid out as one tall image, separated by ``radius`` empty rows)."""
-    import cv2
-
-    p, h, w = mask.shape
-    padded = np.zeros((p, h + 2 * radius, w), np.uint8)
-    padded[:, radius : radius + h] = mask
-    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
-    grown = cv2.dilate(padded.reshape(p * (h + 2 * radius), w), kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    return grown.reshape(p, h + 2 * radius, w)[:, radius : radius + h]
-
-
-def _cell_matrix(cells: int = 4) -> np.ndarray:
-    """``(GRID², cells²)`` 0/1 matrix summing pixels into cells (a BLAS product per batch)."""
-    step = GRID // cells
-    cell_of = (np.arange(GRID)[:, None] // step) * cells + (np.arange(GRID)[None, :] // step)
-    return (cell_of.reshape(-1)[:, None] == np.arange(cells * cells)[None, :]).astype(np.float32)
-
-
-_CELLS = _cell_matrix()
-
-
 def _shift_by_slices(img: np.ndarray, dy: np.ndarray, dx: np.ndarray) -> np.ndarray:
-    """As :func:`_shift_images`, by one slice copy per distinct (dy, dx) (faster than a gather)."""
+    """Each image moved by its (dy, dx), zeros shifted in: one slice copy per distinct shift."""
     m = max(abs(s) for s in SHIFTS)
     padded = np.zeros((len(img), GRID + 2 * m, GRID + 2 * m), img.dtype)
     padded[:, m : m + GRID, m : m + GRID] = img

@@ -18,12 +18,13 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from gaiji.csvsafe import neutralise
 from gaiji.errors import InputError
 from gaiji.fsutil import atomic_write
 from gaiji.match.matcher import MatchResult
@@ -39,48 +40,9 @@ FORMATS = ("csv", "jsonl")
 
 
 def candidate_rows(result: MatchResult) -> Iterator[dict[str, Any]]:
-    """Every candidate row as a dict keyed by :data:`COLUMNS` (typed values)."""
-    from gaiji.match.refsets import ref_id_of, ref_set_of, row_info
-    from gaiji.match.twins import same_glyph_as
-
-    rk = result.ranked
-    rows = result.index.rows
-    version = result.reference_version
-    v2 = rk.verify_score is not None
-    for i, gid in enumerate(result.gaiji_ids):
-        for j in range(rk.rows.shape[1]):
-            info = row_info(rows, result.extra_rows, int(rk.rows[i, j]))
-            extra: dict[str, Any] = {
-                "ucs_confidence": _num(rk.ucs_confidence[i], 4) if v2 else "",
-                "no_match": _num(rk.no_match[i], 4) if v2 else "",
-                "verify_score": _num(rk.verify_score[i, j], 4) if v2 else "",
-                "matcher": "v2" if v2 else "v1",
-                "stratum": rk.stratum[i] if v2 and rk.stratum else "",
-                "evidence": rk.evidence[i] if v2 and rk.evidence and j == 0 else "",
-            }
-            yield {
-                "gaiji_id": gid,
-                "rank": j + 1,
-                "mj": info.mj,
-                "ucs": info.ucs,
-                "ivs": info.ivs,
-                "char": info.char,
-                "score": round(float(rk.score[i, j]), 4),
-                "confidence": _num(rk.confidence[i, j], 4),
-                "auto_accept": int(bool(rk.auto_accept[i]) and j == 0),
-                "image_score": round(float(rk.image_score[i, j]), 4),
-                "rerank_score": round(float(rk.rerank_score[i, j]), 4),
-                "reading_score": round(float(rk.reading_score[i, j]), 3),
-                "reading_matched": rk.reading_matched[i][j] if rk.reading_matched else "",
-                "radical_strokes_score": round(float(rk.radical_strokes_score[i, j]), 3),
-                "gap": round(float(rk.gap[i, j]), 4),
-                "reference_version": version,
-                "ref_set": ref_set_of(info),
-                "ref_id": ref_id_of(info),
-                "same_glyph_as": same_glyph_as(result.same_glyph, rows, int(rk.rows[i, j]))
-                if result.same_glyph is not None and int(rk.rows[i, j]) < len(rows) else "",
-                **extra,
-            }
+    """Every candidate row as a dict keyed by :data:`COLUMNS` (typed values, text as is)."""
+    for row in _rows(result, text=str):
+        yield dict(zip(COLUMNS, row))
 
 
 def _num(value: float, digits: int) -> float | str:
@@ -99,7 +61,7 @@ def write_candidates(result: MatchResult, path: str | Path, *, fmt: str = "csv")
         if fmt == "csv":
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(COLUMNS)
-            for row in _csv_rows(result):
+            for row in _rows(result, text=neutralise):
                 writer.writerow(row)
                 count += 1
         else:
@@ -109,16 +71,16 @@ def write_candidates(result: MatchResult, path: str | Path, *, fmt: str = "csv")
     return count
 
 
-def _csv_rows(result: MatchResult) -> Iterator[list[Any]]:
-    """The CSV rows of :func:`candidate_rows` (same cells, in :data:`COLUMNS` order), built
-    column-wise: what depends on the reference row is worked out once per row."""
-    from gaiji.csvsafe import neutralise
+def _rows(result: MatchResult, *, text: Callable[[str], str]) -> Iterator[list[Any]]:
+    """Every candidate row's cells in :data:`COLUMNS` order, built column-wise (what depends on
+    the reference row is worked out once per row); free text goes through ``text`` (the CSV
+    neutralises it, see :mod:`gaiji.csvsafe`)."""
     from gaiji.match.refsets import ref_id_of, ref_set_of, row_info
     from gaiji.match.twins import same_glyph_as
 
     rk = result.ranked
     rows = result.index.rows
-    version = neutralise(result.reference_version)
+    version = text(result.reference_version)
     v2 = rk.verify_score is not None
     k = rk.rows.shape[1]
     per_row: dict[int, tuple[str, ...]] = {}
@@ -128,7 +90,7 @@ def _csv_rows(result: MatchResult) -> Iterator[list[Any]]:
             info = row_info(rows, result.extra_rows, r)
             twin = (same_glyph_as(result.same_glyph, rows, r)
                     if result.same_glyph is not None and r < len(rows) else "")
-            per_row[r] = (info.mj, info.ucs, info.ivs, neutralise(info.char), ref_set_of(info), ref_id_of(info), twin)
+            per_row[r] = (info.mj, info.ucs, info.ivs, text(info.char), ref_set_of(info), ref_id_of(info), twin)
         return per_row[r]
 
     def col(a: Any, digits: int) -> list[list[Any]]:
@@ -139,17 +101,17 @@ def _csv_rows(result: MatchResult) -> Iterator[list[Any]]:
     verify = col(rk.verify_score, 4) if v2 else None
     ids = rk.rows.tolist()
     for i, gid in enumerate(result.gaiji_ids):
-        gid_cell = neutralise(gid)
+        gid_cell = text(gid)
         auto = int(bool(rk.auto_accept[i]))
         if v2:
             tail = [_num(rk.ucs_confidence[i], 4), _num(rk.no_match[i], 4)]
             stratum = rk.stratum[i] if rk.stratum else ""
-            evidence = neutralise(rk.evidence[i]) if rk.evidence else ""
+            evidence = text(rk.evidence[i]) if rk.evidence else ""
         matched = rk.reading_matched[i] if rk.reading_matched else None
         for j in range(k):
             mj, ucs, ivs, char, ref_set, ref_id, twin = about(int(ids[i][j]))
             row = [gid_cell, j + 1, mj, ucs, ivs, char, score[i][j], conf[i][j], auto if j == 0 else 0,
-                   image[i][j], rerank[i][j], reading[i][j], neutralise(matched[j]) if matched else "", rs[i][j],
+                   image[i][j], rerank[i][j], reading[i][j], text(matched[j]) if matched else "", rs[i][j],
                    gap[i][j], version, ref_set, ref_id, twin]
             if v2 and verify is not None:
                 row += [*tail, verify[i][j], "v2", stratum, evidence if j == 0 else ""]
@@ -164,8 +126,6 @@ TEXT_COLUMNS = ("gaiji_id", "char", "reading_matched", "reference_version", "evi
 def csv_safe(row: dict[str, Any]) -> dict[str, Any]:
     """Text cells made inert for spreadsheets and terminals (:mod:`gaiji.csvsafe`; ids already
     are, by construction). Numbers are left as numbers."""
-    from gaiji.csvsafe import neutralise
-
     return {k: neutralise(v) if k in TEXT_COLUMNS and isinstance(v, str) else v for k, v in row.items()}
 
 

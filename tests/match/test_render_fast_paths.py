@@ -57,3 +57,34 @@ def test_canonical_raster_of_ink_equals_canonical_raster_of_image(seed, inverted
     full = np.ones((h, w), np.float32)
     full[h // 2, w // 2] = 0
     assert np.array_equal(canonical_raster(full), canonical_raster(ink_intensity(full)))
+
+
+def _glyph_images(seed: int) -> list[np.ndarray]:
+    """Grey and 1-bit glyph-like images of several sizes, some touching the border, some blank."""
+    rng = np.random.default_rng(seed)
+    images = []
+    for size in (12, 16, 24, 40, 64, 64, 90):
+        img = np.full((size, size), 255, np.uint8)
+        for _ in range(int(rng.integers(0, 5))):
+            y, x = rng.integers(0, size, 2)
+            h, w = rng.integers(1, max(2, size // 2), 2)
+            img[y : y + h, x : x + w] = int(rng.integers(0, 120))
+        if rng.random() < 0.5:
+            img = np.where(img < 128, 0, 255).astype(np.uint8)
+        images.append(img)
+    return images
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000))
+def test_batched_normalisation_equals_the_per_image_one(seed):
+    """gaiji.match.prepare.canonical_batch (vectorised over same-size images) against
+    query_raster_and_side image by image: same ink side, rasters within one grey level."""
+    from gaiji.match.prepare import canonical_batch, query_raster_and_side, remove_specks
+
+    images = _glyph_images(seed)
+    batch, sides = canonical_batch([remove_specks(ink_intensity(img)) for img in images])
+    for img, raster, side in zip(images, batch, sides):
+        expected, expected_side = query_raster_and_side(img)
+        assert int(side) == expected_side
+        assert int(np.abs(raster.astype(int) - expected.astype(int)).max()) <= 1
