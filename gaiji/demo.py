@@ -26,6 +26,7 @@ from gaiji.codes import char as code_char
 from gaiji.codes import pua_to_sjis
 from gaiji.errors import ContractError, OutputError, ReferenceMissing
 from gaiji.fsutil import sha256_file
+from gaiji.match.trust import NO_MATCH_SUGGEST
 from gaiji.progress import Progress, no_progress
 
 SET_NAME = "set"
@@ -177,7 +178,6 @@ def read_candidates(path: Path) -> list[dict[str, str]]:
         raise ContractError(f"{path}: no candidates; run `gaiji match` first") from exc
 
 
-NO_MATCH_SUGGEST = 0.5  # gaiji.match.verified.NO_MATCH_SUGGEST
 
 
 def _no_match(row: dict[str, str]) -> float:

@@ -23,7 +23,7 @@ def bench() -> None:
 
 @bench.command("match")
 @click.option("--per-subset", type=click.IntRange(10, 100_000), default=1500, show_default=True,
-              help="Queries per subset (12 subsets, one of them glyphs with no MJ equivalent).")
+              help="Queries per subset (13 subsets, one of them glyphs with no MJ equivalent).")
 @click.option("--small", is_flag=True, help="A quick run for CI: 60 queries per subset.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed for choosing and degrading glyphs.")
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -41,7 +41,8 @@ def bench_match(per_subset: int, small: bool, seed: int, keep: Path | None, rebu
 
     Queries come from Hanazono Mincho (incl. IVS variants), Noto Serif/Sans CJK JP and Klee One
     as outlines, 12–32 px bitmaps, synthetic scans and hand-drawn bitmaps, from real 12, 14, 16
-    and 24 px bitmap fonts (Shinonome, JIS X 0212 fonts), plus glyphs with no MJ equivalent
+    and 24 px bitmap fonts (Shinonome, JIS X 0212 fonts), from two designs unlike any the
+    matcher learned from or was calibrated on (Oradano Mincho, Konatu), plus glyphs with no MJ equivalent
     (characters IPAmj lacks, mirrored glyphs). They are written as a real gaiji set with
     ledger readings and matched by the new matcher (v2, with and without readings) and the old
     one (v1) side by side. Prints per subset MJ@1/10, UCS@1, auto-accept share, precision and

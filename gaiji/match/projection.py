@@ -47,11 +47,28 @@ CALIBRATION_FONTS: tuple[FontSpec, ...] = (
     FontSpec("UmeGothic", _FONTS / "truetype/horai-umefont/ume-tgo4.ttf", "gothic"),
 )
 
+#: more designs the match-v2 verifier learns from (never the projections): a rounded gothic,
+#: a second gothic, M+ and a handwriting font, so that the verifier's pairs span more than the
+#: IPA family's drawing
+VERIFIER_FONTS: tuple[FontSpec, ...] = (
+    FontSpec("MotoyaLMaruberi", _FONTS / "truetype/motoya-l-maruberi/MTLmr3m.ttf", "gothic"),
+    FontSpec("SawarabiGothic", _FONTS / "truetype/sawarabi-gothic/sawarabi-gothic-medium.ttf", "gothic"),
+    FontSpec("Mplus1", _FONTS / "opentype/mplus/Mplus1-Regular.otf", "gothic"),
+    FontSpec("Kiloji", _FONTS / "truetype/kiloji/kiloji.ttf", "gothic"),
+)
+
 #: fonts the match-v2 confidence (gaiji.match.trust) is calibrated on: never learned from (the
-#: verifier learns from the training fonts and the Ume fonts above), never benchmarked
+#: verifier learns from the training fonts, the Ume fonts above and VERIFIER_FONTS), never
+#: benchmarked. Several designs (Mincho, Gothic, an antique Mincho, a 16 px dot design,
+#: handwriting), so the thresholds hold on designs unlike the training fonts, not only on one
 TRUST_FONTS: tuple[FontSpec, ...] = (
     FontSpec("BIZUDMincho", _FONTS / "truetype/bizud-mincho/BIZUDMincho-Regular.ttf", "mincho"),
     FontSpec("BIZUDGothic", _FONTS / "truetype/bizud-gothic/BIZUDGothic-Regular.ttf", "gothic"),
+    FontSpec("MotoyaLCedar", _FONTS / "truetype/motoya-l-cedar/MTLc3m.ttf", "mincho"),
+    FontSpec("SawarabiMincho", _FONTS / "truetype/sawarabi-mincho/sawarabi-mincho-medium.ttf", "mincho"),
+    FontSpec("DejimaMincho", _FONTS / "truetype/dejima-mincho/dejima-mincho-r227.ttf", "mincho"),
+    FontSpec("DotGothic16", _FONTS / "truetype/dotgothic16/DotGothic16-Regular.ttf", "gothic"),
+    FontSpec("Setofont", _FONTS / "truetype/seto/setofont.ttf", "gothic"),
 )
 
 #: how often each query kind is drawn for a training or calibration rendering

@@ -78,7 +78,9 @@ class FontRenderer:
         bmp = face.glyph.bitmap
         if bmp.width == 0 or bmp.rows == 0:
             return None
-        if antialias:
+        # decode by the bitmap's own pixel mode: a font's embedded bitmaps (e.g. Konatu) come
+        # as greyscale even when a 1-bit rendering was asked for, and the other way round
+        if bmp.pixel_mode != freetype.FT_PIXEL_MODES["FT_PIXEL_MODE_MONO"]:
             buf = np.array(bmp.buffer, np.uint8).reshape(bmp.rows, bmp.pitch)[:, : bmp.width]
         else:
             packed = np.array(bmp.buffer, np.uint8).reshape(bmp.rows, bmp.pitch)

@@ -42,6 +42,7 @@ from gaiji.match.projection import (
     SMALL_KIND_WEIGHTS,
     TRAINING_FONTS,
     TRUST_FONTS,
+    VERIFIER_FONTS,
     FontSpec,
     build_projection,
     installed,
@@ -198,15 +199,54 @@ def fit_verifier(x: np.ndarray, y: np.ndarray, *, seed: int, vectors: bool = Tru
     return verifier, info
 
 
-def trust_inputs(index: Any, rasters: np.ndarray, answers: np.ndarray, sides: np.ndarray, *, hide: bool) -> dict[str, Any]:
-    """Rank calibration queries with the verifier (optionally hiding their character)."""
+#: how calibration simulates ledger readings: share of gaiji whose ledger has no reading, and
+#: share of readings that belong to another character (a ledger's mistake)
+LEDGER_NO_READING = 0.25
+LEDGER_WRONG_READING = 0.05
+
+
+def simulated_ledger(index: Any, answers: np.ndarray, *, seed: int) -> list[Any]:
+    """A ledger reading per calibration query, as municipal ledgers have them: one reading of
+    the query's own character (any of its MJ readings), none for :data:`LEDGER_NO_READING` of
+    them, and another character's for :data:`LEDGER_WRONG_READING` — so that confidence learns
+    how much an agreeing reading is worth, mistakes included."""
+    from gaiji.match.fuse import ledger_readings
+    from gaiji.match.ranking import QueryHints
+
+    rng = np.random.default_rng(seed)
+    rows = index.rows
+    hints = []
+    for answer in answers:
+        draw = rng.random()
+        if draw < LEDGER_WRONG_READING:
+            row = int(rng.integers(len(rows)))
+        elif draw < LEDGER_WRONG_READING + LEDGER_NO_READING:
+            row = -1
+        else:
+            row = int(answer)
+        readings = rows[row].readings if row >= 0 else ()
+        if not readings:
+            hints.append(QueryHints())
+            continue
+        reading = str(readings[int(rng.integers(len(readings)))])
+        hints.append(QueryHints(readings=tuple(ledger_readings(reading))))
+    return hints
+
+
+def trust_inputs(index: Any, rasters: np.ndarray, answers: np.ndarray, sides: np.ndarray, *, hide: bool,
+                 hints: list[Any] | None = None) -> dict[str, Any]:
+    """Rank calibration queries with the verifier (optionally hiding their character), with
+    simulated ledger ``hints`` when given."""
     from gaiji.match.trust import summarise
-    from gaiji.match.verified import VERIFY, rank_rasters_verified
+    from gaiji.match.verified import RADICAL_STROKES_LOGIT, READING_LOGIT, VERIFY, rank_rasters_verified
 
     groups = index.groups
     exclude = groups[answers] if hide else None
-    ranked = rank_rasters_verified(index, rasters, top_k=VERIFY, sides=sides, exclude_groups=exclude)
-    summary = summarise(ranked.verify_score, groups[ranked.rows])
+    ranked = rank_rasters_verified(index, rasters, hints, top_k=VERIFY, sides=sides, exclude_groups=exclude)
+    ledger = None
+    if hints is not None:  # the ledger evidence per candidate, as the ranking used it
+        ledger = (READING_LOGIT * ranked.reading_score + RADICAL_STROKES_LOGIT * ranked.radical_strokes_score) / READING_LOGIT
+    summary = summarise(ranked.verify_score, groups[ranked.rows], ledger)
     correct = ranked.rows[:, 0] == answers
     ucs_correct = groups[ranked.rows[:, 0]] == groups[answers]
     near_twin = np.zeros(len(answers), bool)
@@ -312,6 +352,15 @@ def train_matcher(
         q_r, q_a, q_s = _cached(cache, f"verifier-ume-{scale}", lambda: _queries(
             index, fonts, train_chars, per_font=per_font, seed=SEED + 10, weights=None, progress=progress,
             label="rendering verifier queries"))
+        extra = installed(VERIFIER_FONTS)
+        if len(extra) < len(VERIFIER_FONTS):
+            raise RuntimeError("training needs the verifier fonts "
+                               f"({', '.join(str(f.path) for f in VERIFIER_FONTS)}): bash scripts/setup.sh --test")
+        e_r, e_a, e_s = _cached(cache, f"verifier-designs-{scale}", lambda: _queries(
+            index, extra, train_chars, per_font=per_font, seed=SEED + 14, weights=None, progress=progress,
+            label="rendering verifier queries (more designs)"))
+        q_r, q_a, q_s = np.concatenate([q_r, e_r]), np.concatenate([q_a, e_a]), np.concatenate([q_s, e_s])
+        fonts = fonts + extra
         b_r, b_a, b_s = _cached(cache, "verifier-bitmap-fonts", lambda: bitmap_font_queries(index, train_chars, seed=SEED + 13))
         q_r, q_a, q_s = np.concatenate([q_r, b_r]), np.concatenate([q_a, b_a]), np.concatenate([q_s, b_s])
         v_ids = [i for c in v_train for i in variants[c]]
@@ -341,9 +390,10 @@ def train_matcher(
         info["calibration_v1_info"] = cal_info
         # --- v2 trust: trust fonts + IPAmj variants of other characters ----------------------
         cal_fonts = installed(TRUST_FONTS)
-        if not cal_fonts:
-            raise RuntimeError("calibrating needs the BIZ UD fonts: bash scripts/setup.sh --test")
-        c_r, c_a, c_s = _cached(cache, f"trust-{scale}", lambda: _queries(
+        if len(cal_fonts) < len(TRUST_FONTS):
+            raise RuntimeError("calibrating needs the calibration fonts "
+                               f"({', '.join(str(f.path) for f in TRUST_FONTS)}): bash scripts/setup.sh --test")
+        c_r, c_a, c_s = _cached(cache, f"trust-designs-{scale}", lambda: _queries(
             index, cal_fonts, calib_chars, per_font=max(1, round(4 * scale)), seed=SEED + 20, weights=None,
             progress=progress, label="rendering calibration queries"))
         cv_ids = [i for c in v_cal for i in variants[c]]
@@ -352,8 +402,9 @@ def train_matcher(
         all_r = np.concatenate([c_r, cvr])
         all_a = np.concatenate([c_a, cva])
         all_s = np.concatenate([c_s, cvs])
-        present = trust_inputs(index, all_r, all_a, all_s, hide=False)
-        absent = trust_inputs(index, c_r, c_a, c_s, hide=True)
+        present = trust_inputs(index, all_r, all_a, all_s, hide=False,
+                               hints=simulated_ledger(index, all_a, seed=SEED + 22))
+        absent = trust_inputs(index, c_r, c_a, c_s, hide=True, hints=simulated_ledger(index, c_a, seed=SEED + 23))
         keep = ~absent["near_twin"]
         if calibration_dump is not None:  # to study or refit the trust model without re-rendering
             np.savez_compressed(
@@ -367,7 +418,8 @@ def train_matcher(
         trust.info.update({"fonts": [f.name for f in cal_fonts] + ["IPAmjMincho (variant characters, degraded)"],
                            "one_glyph_queries": len(c_a), "variant_queries": len(cva),
                            "top1": round(float(present["correct"].mean()), 4),
-                           "absent_near_twins_left_out": int((~keep).sum())})
+                           "absent_near_twins_left_out": int((~keep).sum()),
+                           "ledger": {"no_reading": LEDGER_NO_READING, "wrong_reading": LEDGER_WRONG_READING}})
         (out_dir / "trust.json").write_text(json.dumps(trust.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
         info["trust"] = trust.info
     from gaiji.match.bench import BENCH_FONTS

@@ -23,7 +23,7 @@ which a 95 % upper bound on the error rate among accepted gaiji stays at or belo
 :data:`MAX_ERROR`, built from Clopper–Pearson bounds (C. J. Clopper, E. S. Pearson,
 Biometrika 26, 1934) on the calibration queries of that stratum: wrong glyphs accepted, and
 simulated no-equivalent gaiji accepted at all, weighted by :data:`NO_MATCH_PRIOR`. A gaiji
-whose ``no_match`` is 0.5 or more is never auto-accepted.
+whose ``no_match`` reaches :data:`NO_MATCH_SUGGEST` is never auto-accepted.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ import numpy as np
 TRUST_VERSION = "1"
 MAX_ERROR = 0.005  # 95 % upper bound on the error rate among auto-accepted calibration queries
 NO_MATCH_PRIOR = 0.05  # share of gaiji assumed to have no MJ equivalent (for `no_match` and the error budget)
+#: and, whatever that share: a 95 % upper bound on the share of gaiji *without* an MJ equivalent
+#: that are auto-accepted (each one a resident's character replaced by a look-alike)
+MAX_NO_EQUIVALENT_ACCEPT = 0.005
 SIZE_CLASSES = ("small", "mid", "large")
 LOGIT_FLOOR = -12.0
 #: auto-accept where another variant of the rank-1 character is on the shortlist? Not yet: no calibration
@@ -43,7 +46,12 @@ LOGIT_FLOOR = -12.0
 #: degraded), and on the benchmark's Hanazono variants that calibration did not hold (precision
 #: 0.97 < 0.99). Such gaiji go to the desk as a "which variant?" question instead.
 AUTO_ACCEPT_SIBLINGS = False
-NO_MATCH_BLOCK = 0.5  # never auto-accept a gaiji whose no_match reaches this
+#: at or above this ``no_match`` a gaiji is suggested as 該当なし and never auto-accepted. Not 0.5:
+#: at the 5 % prior, "more likely than not" flags only a quarter of the calibration's gaiji
+#: without an equivalent; at 0.2 about half, while flagging ~5 % of those that have one (the
+#: rates of the shipped model are in trust.json, ``info.no_match_suggest``)
+NO_MATCH_SUGGEST = 0.2
+NO_MATCH_BLOCK = NO_MATCH_SUGGEST
 
 
 def size_class(sides: np.ndarray) -> np.ndarray:
@@ -100,6 +108,7 @@ def guaranteed_threshold(
     absent_confidence: np.ndarray | None = None,
     prior: float = NO_MATCH_PRIOR,
     alpha: float = 0.05,
+    max_absent_accept: float = 1.0,
 ) -> float:
     """Lowest confidence c at which the error rate among gaiji accepted at ``≥ c`` is at most
     ``max_error`` with probability ≥ 1 − ``alpha``; ``inf`` when no cut is.
@@ -134,11 +143,13 @@ def guaranteed_threshold(
         wrong_rate = clopper_pearson_upper(int(errors[i]), n, alpha=a)
         accept_rate = clopper_pearson_lower(accepted, n, alpha=2 * a)
         bound = (1 - pi) * wrong_rate
+        absent_rate = 0.0
         if n_abs:
             k_abs = n_abs - int(np.searchsorted(absent, conf[i], side="left"))
-            bound += pi * clopper_pearson_upper(k_abs, n_abs, alpha=a)
+            absent_rate = clopper_pearson_upper(k_abs, n_abs, alpha=a)
+            bound += pi * absent_rate
         bound /= max((1 - pi) * accept_rate, 1e-12)
-        if bound <= max_error:
+        if bound <= max_error and absent_rate <= max_absent_accept:
             best = float(conf[i])
     return best
 
@@ -274,6 +285,7 @@ def fit_trust(
     absent_sides: np.ndarray,
     *,
     max_error: float = MAX_ERROR,
+    max_absent_accept: float = MAX_NO_EQUIVALENT_ACCEPT,
 ) -> TrustModel:
     """Fit the three maps and the thresholds.
 
@@ -301,7 +313,8 @@ def fit_trust(
             name = f"{size}/{sib}"
             m = names == name
             am = absent_names == name
-            t = (guaranteed_threshold(conf[m], correct[m], max_error=max_error, absent_confidence=absent_conf[am])
+            t = (guaranteed_threshold(conf[m], correct[m], max_error=max_error, absent_confidence=absent_conf[am],
+                                      max_absent_accept=max_absent_accept)
                  if m.any() else float("inf"))
             if sib == "siblings" and not AUTO_ACCEPT_SIBLINGS:
                 t = float("inf")
@@ -311,9 +324,18 @@ def fit_trust(
                 "queries": int(m.sum()), "accepted": int(acc.sum()), "wrong": int((acc & ~correct).sum()),
                 "no_equivalent_queries": int(am.sum()),
                 "no_equivalent_accepted": int((am & (absent_conf >= t)).sum()),
+                "no_equivalent_accept_upper_95": round(clopper_pearson_upper(
+                    int((am & (absent_conf >= t)).sum()), int(am.sum())), 5),
                 "error_upper_95": round(clopper_pearson_upper(int((acc & ~correct).sum()), int(acc.sum())), 5),
                 "threshold": None if not np.isfinite(t) else round(t, 6),
             }
-    info = {"strata": per, "no_match_fit_prior": 0.5, "max_error": max_error,
+    present_nm = model.assess(present, present_sides)["no_match"]
+    absent_nm = model.assess(absent, absent_sides)["no_match"]
+    suggest = {"threshold": NO_MATCH_SUGGEST,
+               "flagged_with_equivalent": round(float(np.mean(present_nm >= NO_MATCH_SUGGEST)), 4),
+               "flagged_right_rank1": round(float(np.mean(present_nm[correct] >= NO_MATCH_SUGGEST)), 4),
+               "flagged_without_equivalent": round(float(np.mean(absent_nm >= NO_MATCH_SUGGEST)), 4)}
+    info = {"strata": per, "no_match_fit_prior": 0.5, "max_error": max_error, "no_match_suggest": suggest,
+            "max_no_equivalent_accept": max_absent_accept,
             "present_queries": len(correct), "absent_queries": len(absent.top)}
     return TrustModel(variant_map, ucs_map, nm_map, thresholds, info)

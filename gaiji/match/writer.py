@@ -28,6 +28,7 @@ from gaiji.csvsafe import neutralise
 from gaiji.errors import InputError
 from gaiji.fsutil import atomic_write
 from gaiji.match.matcher import MatchResult
+from gaiji.match.trust import NO_MATCH_SUGGEST
 
 COLUMNS = (
     "gaiji_id", "rank", "mj", "ucs", "ivs", "char", "score", "confidence", "auto_accept",
@@ -176,7 +177,7 @@ def match_set_to_file(
         "auto_accepted": auto,
         "auto_accept_share": round(auto / n, 4) if n else 0.0,
         "matcher": matcher,
-        "no_match_suggested": int((result.ranked.no_match >= 0.5).sum()) if result.ranked.no_match is not None else 0,
+        "no_match_suggested": int((result.ranked.no_match >= NO_MATCH_SUGGEST).sum()) if result.ranked.no_match is not None else 0,
         "reference_version": result.reference_version,
         "ref_sets": sorted({r.set_name for r in result.extra_rows}),
         "seconds": round(time.monotonic() - started, 2),

@@ -31,6 +31,7 @@ from flask import (
 )
 
 from gaiji.errors import GaijiError
+from gaiji.match.trust import NO_MATCH_SUGGEST as NO_MATCH_SUGGESTED
 from gaiji.review.accounts import (
     AccountBook,
     AccountError,
@@ -48,7 +49,6 @@ from gaiji.review.store import ReviewError, ReviewStore
 from gaiji.review.throttle import LoginThrottle
 
 CANDIDATES_SHOWN = 9
-NO_MATCH_SUGGESTED = 0.5  # rank-1 no_match at or above this: suggest 該当なし
 VARIANT_QUESTION = (0.9, 0.6)  # ucs_confidence at or above, confidence below: ask "which variant?"
 CONFIDENCE_BANDS = {"low": (0.0, 0.5), "mid": (0.5, 0.9), "high": (0.9, 1.01)}
 SPOT_CHECK_MAX = 48

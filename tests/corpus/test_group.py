@@ -109,5 +109,5 @@ def test_the_approximate_search_finds_the_same_neighbours_on_clear_cases():
     centres = rng.normal(size=(300, 64)).astype(np.float32)
     x = np.repeat(centres, 100, axis=0) + rng.normal(scale=0.01, size=(30000, 64)).astype(np.float32)
     x /= np.linalg.norm(x, axis=1, keepdims=True)
-    sims, nbrs = nearest_classes(x, 5)  # 30,000 rows: the IVF path
+    _sims, nbrs = nearest_classes(x, 5)  # 30,000 rows: the IVF path
     assert (nbrs[:, 1:] // 100 == np.arange(30000)[:, None] // 100).mean() > 0.99

@@ -100,10 +100,11 @@ def test_bench_match_small_runs_and_reports_every_subset(match_index, tmp_path: 
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout[result.stdout.index("{"):])
     names = [s["name"] for s in report["subsets"]]
-    from gaiji.match.bench import GOTHIC_FONTS, SUBSETS
+    from gaiji.match.bench import GOTHIC_FONTS, OTHER_DESIGN_FONTS, SUBSETS
 
-    # every subset, except the gothic one when no gothic benchmark font is installed
-    expected = [n for n in SUBSETS if n != "outline_gothic" or any(f.path.is_file() for f in GOTHIC_FONTS)]
+    # every subset, except those whose benchmark fonts are not installed
+    fonts_of = {"outline_gothic": GOTHIC_FONTS, "other_designs": OTHER_DESIGN_FONTS}
+    expected = [n for n in SUBSETS if any(f.path.is_file() for f in fonts_of.get(n, ())) or n not in fonts_of]
     assert names == expected
     # overall leaves out the no-equivalent subset (it has no right answer)
     assert report["overall"]["n"] == sum(s["n"] for s in report["subsets"] if s["name"] != "no_equivalent")

@@ -79,3 +79,35 @@ def test_fit_trust_never_accepts_a_simulated_missing_character_and_keeps_its_pro
 
     again = TrustModel.from_dict(model.to_dict()).assess(present, sides)
     assert np.array_equal(again["auto_accept"], acc)
+
+
+def test_threshold_also_bounds_the_share_of_missing_characters_accepted():
+    # present gaiji: all right; missing characters: as confident as the present ones at the top
+    rng = np.random.default_rng(1)
+    conf = np.sort(rng.random(20000))[::-1]
+    ok = np.ones(20000, bool)
+    # most missing characters look unsure, but 3 % of them look as sure as a right answer
+    absent = np.where(rng.random(4000) < 0.03, 0.9 + 0.1 * rng.random(4000), 0.3 * rng.random(4000))
+    loose = guaranteed_threshold(conf, ok, absent_confidence=absent)
+    strict = guaranteed_threshold(conf, ok, absent_confidence=absent, max_absent_accept=0.005)
+    assert strict > loose  # the guard is what decides here, not the error budget
+    k = int((absent >= strict).sum())
+    assert clopper_pearson_upper(k, len(absent)) <= 0.005
+    k_loose = int((absent >= loose).sum())
+    assert clopper_pearson_upper(k_loose, len(absent)) > 0.005
+
+
+@pytest.mark.reference
+def test_simulated_ledger_gives_own_readings_mostly_and_is_seeded(match_index):
+    from gaiji.match.fuse import ledger_readings
+    from gaiji.match.training import LEDGER_NO_READING, LEDGER_WRONG_READING, simulated_ledger
+
+    rows = match_index.rows
+    answers = np.array([i for i, r in enumerate(rows) if r.readings][:3000:3])
+    hints = simulated_ledger(match_index, answers, seed=3)
+    assert [h.readings for h in hints] == [h.readings for h in simulated_ledger(match_index, answers, seed=3)]
+    own = [bool(h.readings) and set(h.readings) <= set(ledger_readings(" ".join(rows[a].readings)))
+           for h, a in zip(hints, answers)]
+    empty = [not h.readings for h in hints]
+    assert abs(np.mean(empty) - LEDGER_NO_READING) < 0.05
+    assert 1 - LEDGER_NO_READING - LEDGER_WRONG_READING - 0.05 < np.mean(own) <= 1 - LEDGER_NO_READING + 0.05
