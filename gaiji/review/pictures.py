@@ -255,14 +255,7 @@ class Pictures:
         ref_set = self.ref_sets.get(name)
         if ref_set is None:
             raise KeyError(key)
-        i = ref_set.index_of(set_id)
-        if not ref_set.records[i].has_glyph:
-            raise KeyError(key)
-        ink = np.asarray(ref_set.rasters[i], np.uint8)
-        margin = max(2, ink.shape[0] // 10)  # the canonical raster is cropped to the ink: give it paper
-        paper = np.zeros((ink.shape[0] + 2 * margin, ink.shape[1] + 2 * margin), np.uint8)
-        paper[margin:-margin, margin:-margin] = ink
-        return Image.fromarray(255 - paper, "L").resize((px, px), Image.Resampling.BICUBIC)
+        return ref_set.glyph_image(set_id, px)
 
     def candidate_png(self, mj: str, px: int) -> bytes:
         """PNG of an MJ glyph or an added set's (``SET:ID``); KeyError when there is none."""
