@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gaiji.errors import ContractError
-from gaiji.export.columns import IDENTIFICATION_CLASSES, MappingRow, empty_row, is_added_set
+from gaiji.export.columns import IDENTIFICATION_CLASSES, MappingRow, empty_row
 from gaiji.export.fallback import ChosenFallback, choose_fallback
 from gaiji.review.store import FinalDecision
 

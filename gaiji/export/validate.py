@@ -249,7 +249,7 @@ def reference_problems(rows: list[ReadRow], reference: Any, *, ref_sets: dict[st
         char = full_char(v)
         in_set = is_added_set(_text(v, "ref_set"))
         if in_set:
-            out += _set_row_problems(row, ref_sets or {}, err)
+            out.extend(_set_row_problems(row, ref_sets or {}, err))
         if len(char) == 2 and not in_set and is_variation_selector(char[1]) and not _registered_ivs(reference, char, ivs_cache):
             err(f"char {_notation(char)} is not a registered variation sequence: the reference's IVS list "
                 f"(Moji_Joho collection, {getattr(reference, 'version_label', '')}) has no {_notation(char[1])} "

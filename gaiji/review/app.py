@@ -98,7 +98,7 @@ def _set_record_fields(ref_sets: dict[str, Any], name: str, set_id: str) -> dict
         rec = ref_set.record(set_id) if ref_set is not None else None
     except KeyError:
         rec = None
-    if rec is None:
+    if ref_set is None or rec is None:
         return {"mj": "", "ref_set": name, "ref_id": set_id, "key": f"{name}:{set_id}", "known": False}
     return {
         "mj": "",

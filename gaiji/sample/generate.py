@@ -678,7 +678,7 @@ def generate(out: Path, moji_db: Path, hanazono: Path, babelstone: Path = BABELS
     for it in font_items:
         kinds[it.kind] = kinds.get(it.kind, 0) + 1
     dup_pairs = len(dups)
-    record = {
+    record: dict[str, object] = {
         "generator": "python -m gaiji.sample.generate",
         "inputs": {
             "HanaMinA.ttf": sha256_file(hz.paths["A"]),
