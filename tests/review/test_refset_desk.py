@@ -88,8 +88,19 @@ def test_set_entry_is_a_candidate_a_search_hit_and_a_decision(set_with_set_candi
         assert final.font_name == "GaijiRefsetSample" and final.ref_set_version == added_set.version_label
         assert (final.decided_by, final.checked_by) == ("sato", "suzuki")
         assert store.verify_chain().ok
+        # the log and the contact sheet name the set's entry (and picture it)
+        from gaiji.review.log import event_line
+
+        line = event_line([e for e in store.events(gaiji_id="E005") if e.kind == "decision"][-1])
+        assert f"HanaExt {SET_ID} {chr(SET_CP)}" in line
     finally:
         store.close()
+    from gaiji.review.sheet import sheet_html
+
+    sheet = sheet_html(set_with_set_candidate, reference=reference, ref_sets=[added_set])
+    start = sheet.rindex("<tr>", 0, sheet.index("<b>E005</b>"))
+    row = sheet[start:sheet.index("</tr>", start)]
+    assert f"<b>HanaExt {SET_ID}</b>" in row and "GaijiRefsetSample" in row and row.count("data:image/png") == 3
     views = sato.get("/api/item/E005").json["views"]
     assert {(v["ref_set"], v["ref_id"]) for v in views} == {("HanaExt", SET_ID)}
     assert all(v["image_url"] for v in views)
