@@ -190,6 +190,8 @@ def export_mapping(
         meta["review_signing_key"] = " ".join(chain.key_ids)
         for row in build.rows:
             row["review_chain_head"] = meta["review_chain_head"]
+    if profile == "minimal":
+        _refuse_private_use_in_minimal(build)
     problems = schema_problems([ReadRow(i, f"row {i} ({r['gaiji_id']})", dict(r))
                                 for i, r in enumerate(build.rows, start=1)])
     if problems:
@@ -207,6 +209,21 @@ def export_mapping(
     progress(4, 4, "export")
     return ExportResult(path=path, report_path=report, format=fmt, rows=len(build.rows),
                         final=sum(1 for r in build.rows if r["status"] == "final"), build=build)
+
+
+def _refuse_private_use_in_minimal(build: MappingBuild) -> None:
+    """The minimal profile has no ref_set / ref_font: an added set's private-use code point
+    would reach the vendor without the set and font that give it a meaning."""
+    from gaiji.codes import is_pua
+
+    rows = [r for r in build.rows if r.get("ref_set") not in ("", "MJ") and r["char"] and is_pua(ord(r["char"][0]))]
+    if rows:
+        names = ", ".join(f"{r['gaiji_id']} ({r['ref_set']} {r['ref_id']} {r['ucs']})" for r in rows[:5])
+        raise ContractError(
+            f"{len(rows)} row(s) are private-use code points of an added reference set ({names}); the minimal "
+            "profile has no ref_set / ref_font columns to say which set and font draw them — export the full "
+            "profile (without --profile minimal)"
+        )
 
 
 def write_report(items: list[ReportItem], path: str | Path) -> Path:

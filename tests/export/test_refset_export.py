@@ -155,3 +155,10 @@ def test_export_without_the_set_and_across_set_builds(decided: Path, reference, 
     allowed = export_mapping(other, tmp_path / "o.csv", reference=reference, ref_sets=[vendor_set],
                              allow_reference_change=True)
     assert allowed.final == 3
+
+
+def test_the_minimal_profile_refuses_a_sets_private_use_code(decided: Path, reference, vendor_set,
+                                                             tmp_path: Path) -> None:
+    with pytest.raises(ContractError, match="minimal"):
+        export_mapping(decided, tmp_path / "m.csv", reference=reference, ref_sets=[vendor_set], profile="minimal")
+    assert not (tmp_path / "m.csv").exists()
