@@ -153,13 +153,44 @@ def main() -> None:
               f"MJ only: auto-accepted to an MJ look-alike {int(mj_only.ranked.auto_accept.sum())}")
         municipality = Path(tmp) / "municipality"
         extract_gaiji_set([sample_dir()], municipality)
-        timings = {}
+        timings, results = {}, {}
         for label, sets in (("MJ only", []), (f"MJ ∪ {len(cps):,}", [ref_set])):
             t0 = time.monotonic()
-            match_gaiji_set(municipality, reference, ref_sets=sets)
+            results[label] = match_gaiji_set(municipality, reference, ref_sets=sets)
             timings[label] = time.monotonic() - t0
-        print("match     sample municipality (233 gaiji, index loaded): "
+        print(f"match     sample municipality ({len(results['MJ only'].gaiji_ids)} gaiji, index loaded): "
               + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()))
+        municipality_figures(mj_index, results["MJ only"], results[f"MJ ∪ {len(cps):,}"], len(cps))
+
+
+def municipality_figures(mj_index, mj_only, with_set, n_set: int) -> None:  # type: ignore[no-untyped-def]
+    """The sample municipality's gaiji: those only the added set has (set@1 among n_set
+    distractors, auto-accepts) and the MJ-answered ones (rank 1, score, confidence and
+    auto-accept the same with and without the set)."""
+    from gaiji.match.refsets import ref_set_of, row_info
+    from gaiji.sample import answers_path
+
+    with answers_path().open(encoding="utf-8") as fh:
+        answers = {a["gaiji_id"]: a for a in csv.DictReader(fh)}
+    pos = {gid: i for i, gid in enumerate(with_set.gaiji_ids)}
+    only = [g for g, a in answers.items() if (a.get("ref_set") or "MJ") != "MJ"]
+    tops = {g: row_info(mj_index.rows, with_set.extra_rows, int(with_set.ranked.rows[pos[g], 0])) for g in only}
+    at1 = sum(1 for g in only if ref_set_of(tops[g]) == "Bench" and tops[g].ucs == answers[g]["drawn_as"])
+    auto = sum(bool(with_set.ranked.auto_accept[pos[g]]) for g in only)
+    auto_mj_only = sum(bool(mj_only.ranked.auto_accept[pos[g]]) for g in only)
+    print(f"sample    {len(only)} gaiji only in the added set, over MJ ∪ {n_set:,}: set@1 {at1}/{len(only)}; "
+          f"auto-accepted {auto}; MJ only: auto-accepted to an MJ look-alike {auto_mj_only}")
+    mj_answered = [g for g, a in answers.items() if a["mj"]]
+    same = sum(1 for g in mj_answered
+               if int(mj_only.ranked.rows[pos[g], 0]) == int(with_set.ranked.rows[pos[g], 0])
+               and float(mj_only.ranked.score[pos[g], 0]) == float(with_set.ranked.score[pos[g], 0])
+               and float(mj_only.ranked.confidence[pos[g], 0]) == float(with_set.ranked.confidence[pos[g], 0]))
+    auto_same = sum(1 for g in mj_answered
+                    if bool(mj_only.ranked.auto_accept[pos[g]]) == bool(with_set.ranked.auto_accept[pos[g]]))
+    moved = [g for g in mj_answered if int(mj_only.ranked.rows[pos[g], 0]) != int(with_set.ranked.rows[pos[g], 0])]
+    print(f"sample    {len(mj_answered)} MJ-answered gaiji, unchanged by the {n_set:,}-character set: rank-1 glyph, "
+          f"score and confidence {same}/{len(mj_answered)}, auto-accept {auto_same}/{len(mj_answered)}"
+          + (f" (rank 1 moved to a set glyph: {', '.join(moved)})" if moved else ""))
 
 
 if __name__ == "__main__":

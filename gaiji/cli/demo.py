@@ -19,8 +19,10 @@ from gaiji.progress import Progress
 def demo_command(out_dir: Path, home: Path | None, progress: Progress) -> None:
     """Run the pipeline end to end on the bundled sample municipality.
 
-    Builds (or reuses) the MJ reference, extracts the sample's EUDC font, CP932 ledger and
-    BDF font, matches every gaiji, auto-accepts only what the matcher is confident of,
+    Builds (or reuses) the MJ reference, adds the bundled reference set HanaExt (characters
+    IPAmj lacks, as 行政事務標準文字 adds them to MJ) into the demo's own working home
+    OUT/reference-home (the shared reference is not modified), extracts the sample's EUDC font,
+    CP932 ledger and BDF font, matches every gaiji over MJ and the added sets, auto-accepts only what the matcher is confident of,
     exports the mapping table of the accepted rows, converts a small resident file with it,
     and writes an HTML report. Rerunning keeps decisions made at the review desk meanwhile.
 
@@ -56,6 +58,9 @@ def demo_command(out_dir: Path, home: Path | None, progress: Progress) -> None:
     if "auto_accepted_right" in c:
         click.echo(f"  answer key:    {c['auto_accepted_right']} of {c['auto_accepted']} auto-accepts agree with the "
                    "sample's known answers (no stage reads them)")
+    if "set_only" in c:
+        click.echo(f"  added set:     {c['set_only_at_1']} of the {c['set_only']} gaiji only {', '.join(result.ref_sets[:1])} "
+                   f"has are ranked first to their set entry (set@1); {c['set_only_auto_accepted']} auto-accepted")
     if c.get("no_match_suggested"):
         right = (f"; {c['no_match_suggested_right']} of them are among the sample's gaiji with no MJ equivalent"
                  if "no_match_suggested_right" in c else "")

@@ -50,10 +50,11 @@ class MemberDecision:
     identification_class: str
     decided_by: str
     checked_by: str | None = None
+    ref: str = ""  # an added reference set's entry, 'SET:ID' (mj is then None)
 
     @property
     def key(self) -> str:
-        return self.mj or NO_MATCH
+        return self.mj or self.ref or NO_MATCH
 
 
 def decisions_from_reviews(corpus: str | Path, *, include_auto: bool = False) -> list[MemberDecision]:
@@ -71,7 +72,8 @@ def decisions_from_reviews(corpus: str | Path, *, include_auto: bool = False) ->
                 if d.auto_accepted and not include_auto:
                     continue
                 out.append(MemberDecision(e.name, d.gaiji_id, d.mj, d.char, d.ucs, d.ivs,
-                                          d.identification_class, d.decided_by, d.checked_by))
+                                          d.identification_class, d.decided_by, d.checked_by,
+                                          ref=f"{d.ref_set}:{d.ref_id}" if d.ref_set else ""))
         finally:
             store.close()
     return out

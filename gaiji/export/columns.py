@@ -32,6 +32,7 @@ IVS_PATTERN = r"U\+E01[0-9A-E][0-9A-F]"
 MJ_PATTERN = r"MJ[0-9]{6}"
 JUKI_PATTERN = r"J\+[0-9A-F]{4,6}"
 KOSEKI_PATTERN = r"[0-9]{6}"
+REF_SET_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.+\-]{0,63}"
 DATETIME_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+\-][0-9]{2}:[0-9]{2})"
 
 COLUMNS: tuple[Column, ...] = (
@@ -39,9 +40,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("code", "text", "Its code in that source: U+E000 (PUA) or F040 (Shift_JIS user-defined area), "
            "or the source's own code.", required=True),
     Column("gaiji_id", "text", "Stable id of the gaiji in the gaiji set.", required=True),
-    Column("mj", "text", "MJ文字図形名 of the identified MJ character (empty for 該当なし).",
+    Column("mj", "text", "MJ文字図形名 of the identified MJ character (empty for 該当なし and for a "
+           "character of an added reference set, see ref_set).",
            pattern=MJ_PATTERN),
-    Column("ucs", "text", "Base code point of the MJ character.", pattern=UCS_PATTERN),
+    Column("ucs", "text", "Base code point of the identified character (for an added set's character "
+           "it may be a private-use code point: see ref_set, ref_font).", pattern=UCS_PATTERN),
     Column("ivs", "text", "Ideographic variation selector (Moji_Joho collection), empty if none.",
            pattern=IVS_PATTERN),
     Column("char", "text", "The character itself: base + selector."),
@@ -74,6 +77,16 @@ COLUMNS: tuple[Column, ...] = (
            "number:SHA-256; `gaiji review log SET --verify --expect-head` checks the record still holds it. "
            "May be absent in tables written before it was added.",
            pattern=r"[0-9]+:[0-9a-f]{64}", optional=True),
+    # added later (issue 11, reference sets beyond MJ): optional, so older tables stay valid
+    Column("ref_set", "text", "The reference set the character was identified in: MJ, or the name of an "
+           "added set (行政事務標準文字, a vendor's set, …; mj is then empty and ucs/ivs/char are that set's "
+           "code — possibly a private-use code point only its font draws); empty for 該当なし.",
+           pattern=REF_SET_PATTERN, optional=True),
+    Column("ref_id", "text", "The character's identifier in that set (the MJ文字図形名 for MJ).", optional=True),
+    Column("ref_font", "text", "For an added set: the name of the set's font that draws the character "
+           "(install it to render a private-use code point).", optional=True),
+    Column("ref_set_version", "text", "For an added set: the set's build the decision was made against "
+           "(its list and fonts by SHA-256).", optional=True),
 )
 
 MINIMAL_COLUMNS: tuple[str, ...] = ("source", "code", "mj", "ucs", "ivs", "char")
@@ -89,6 +102,15 @@ ENUMS: dict[str, tuple[str, ...]] = {"identification_class": IDENTIFICATION_CLAS
 
 MappingRow = dict[str, str]
 """One row: every column name → its text value ('' when empty; bools are '1' / '0')."""
+
+
+def is_added_set(ref_set: str) -> bool:
+    """Does a ``ref_set`` value name an added reference set (not MJ, not empty)?
+
+    >>> is_added_set("MJplus"), is_added_set("MJ"), is_added_set("")
+    (True, False, False)
+    """
+    return bool(ref_set) and ref_set != "MJ"
 
 
 def empty_row() -> MappingRow:

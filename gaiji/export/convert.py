@@ -17,6 +17,10 @@ sequence split across chunks is joined by the decoder). Every gaiji occurrence w
 usable mapping is reported with file, line, column (1-based, in characters) and code; it
 stays in the output as its private-use code point — never dropped, never replaced by ``?``.
 Outputs are written atomically.
+
+A row identified in an added reference set (``ref_set``) converts to that set's code point —
+a UCS character (e.g. CJK Ext C–F) or, when the set gives its characters private-use codes,
+that private-use code point, which the set's font (``ref_font``) draws.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from typing import IO, Any
 from gaiji.codes import PUA_FIRST, UDA_PUA_LAST, is_pua, pua_to_sjis, sjis_to_pua
 from gaiji.codes import char as code_char
 from gaiji.errors import ContractError, InputError
+from gaiji.export.columns import is_added_set
 from gaiji.export.readers import read_mapping
 from gaiji.export.validate import cross_row_problems, full_char, schema_problems
 from gaiji.export.writers import neutralise
@@ -175,13 +180,17 @@ def load_conversion_table(
             out.not_addressable.append(code)
             continue
         text, reason = _row_target(v, fallback=fallback)
+        # an added reference set may give its characters private-use codes (its font draws them):
+        # such a row may write one; any other row's private-use target would identify nothing
+        set_code = is_added_set(str(v.get("ref_set", ""))) and not (fallback or v.get("use_fallback") == "1")
         unsafe = [c for c in text if ord(c) < 0x80 or unicodedata.category(c) in ("Cc", "Zl", "Zp")
-                  or is_pua(ord(c))]
+                  or (is_pua(ord(c)) and not set_code)]
         if unsafe:
             raise ContractError(
                 f"{mapping} {row.label}: target {text!r} contains {', '.join(f'U+{ord(c):04X}' for c in unsafe)}, "
                 "which would change the structure of the data (delimiters, quotes, line breaks) or is "
-                "itself private use; run `gaiji validate` and correct the table"
+                "itself private use (only a row pointing at an added reference set may write one); "
+                "run `gaiji validate` and correct the table"
             )
         source = str(v.get("source", ""))
         previous = seen.get(cp)

@@ -30,6 +30,12 @@ class GaijiCard:
     confidence: float | None = None
     mj_image: Image.Image | None = None
     answer: str | None = None  # the sample's answer key: MJ number, '' for none, None unknown
+    ref: str = ""  # an added reference set's entry, 'SET ID' (mj is then empty)
+
+    @property
+    def target(self) -> str:
+        """What the best match names: the MJ number or the added set's entry."""
+        return self.ref or self.mj
 
 
 @dataclass
@@ -93,7 +99,7 @@ def render_html(report: HtmlReport) -> str:
         parts.append("</table>")
     for note in report.notes:
         parts.append(f"<p>{e(note)}</p>")
-    parts.append("<h2>Gaiji and their best MJ match</h2><div class='grid'>")
+    parts.append("<h2>Gaiji and their best match (MJ or an added reference set)</h2><div class='grid'>")
     for c in report.cards:
         parts.append(_card(c))
     parts.append("</div></body></html>\n")
@@ -105,10 +111,10 @@ def _card(c: GaijiCard) -> str:
     classes = ["card", c.status.replace(" ", "-")]
     verdict = ""
     if c.answer is not None:
-        right = (c.mj or "") == (c.answer or "")
+        right = c.target == (c.answer or "")
         if not right:
             classes.append("wrong")
-        verdict = (f"<br>answer key: {e(c.answer or 'no MJ equivalent')} "
+        verdict = (f"<br>answer key: {e(c.answer or 'no equivalent')} "
                    f"({'match' if right else 'differs'})")
     gaiji = _data_uri(c.image)
     mj_pic = _data_uri(c.mj_image)
@@ -117,13 +123,13 @@ def _card(c: GaijiCard) -> str:
     return (
         f"<div class='{' '.join(classes)}' id='{e(c.gaiji_id)}'><div class='pics'>"
         f"<figure><img alt='gaiji {e(c.gaiji_id)}' src='{gaiji}'><figcaption>gaiji</figcaption></figure>"
-        + (f"<figure><img alt='{e(c.mj)}' src='{mj_pic}'><figcaption>{e(c.mj)}</figcaption></figure>"
+        + (f"<figure><img alt='{e(c.target)}' src='{mj_pic}'><figcaption>{e(c.target)}</figcaption></figure>"
            if mj_pic else "<figure><figcaption>no candidate</figcaption></figure>")
         + "</div><div class='meta'>"
         f"<span class='status'>{e(c.status)}</span>{e(conf)}<br>"
         f"<code>{e(c.gaiji_id)}</code> · {e(c.source)} {e(c.code)}"
         + (f" · {e(c.reading)}" if c.reading else "")
-        + (f"<br>{e(c.char)} <code>{e(ident)}</code>" if c.mj else "")
+        + (f"<br>{e(c.char)} <code>{e(ident)}</code>" if c.target else "")
         + verdict + "</div></div>"
     )
 

@@ -63,12 +63,16 @@ def open_review_store(set_dir: Path, **verify_options: Any) -> tuple[Any, Any]:
     return store, report
 
 
-def _refuse_unrechecked(store: Any, decisions: list[Any], reference: Any) -> None:
+def _refuse_unrechecked(store: Any, decisions: list[Any], reference: Any, ref_sets: dict[str, Any]) -> None:
     # the review stage, imported when needed
     from gaiji.review.recheck import reference_change_problems
 
     current = str(getattr(reference, "version_label", ""))
     problems = reference_change_problems(store, decisions, current)
+    # decisions for an added set's entries against that set's build (when installed here)
+    for name, ref_set in ref_sets.items():
+        on_set = [_SetVersioned(d.gaiji_id, d.ref_set_version) for d in decisions if d.ref_set == name]
+        problems += reference_change_problems(store, on_set, ref_set.version_label)
     if problems:
         raise ContractError(
             f"decisions were made against another reference version than {current}: " + "; ".join(problems)
@@ -76,6 +80,29 @@ def _refuse_unrechecked(store: Any, decisions: list[Any], reference: Any) -> Non
             "diff.json --reviewer NAME` to send the affected ones back to review, or export anyway with "
             "--allow-reference-change (the report lists them as reference-changed)"
         )
+
+
+@dataclass(frozen=True)
+class _SetVersioned:
+    """A decision seen through the set build it was made against (for the recheck rule)."""
+
+    gaiji_id: str
+    reference_version: str
+
+
+def installed_sets(reference: Any) -> list[Any]:
+    """The added sets installed beside *reference* (``gaiji reference sets``); none when it
+    has no home on disk."""
+    from gaiji.errors import GaijiError
+    from gaiji.reference.refsets import load_sets
+
+    home = getattr(reference, "home", None)
+    if home is None:
+        return []
+    try:
+        return load_sets(Path(home).parent)
+    except (GaijiError, OSError):
+        return []
 
 
 def export_mapping(
@@ -96,6 +123,7 @@ def export_mapping(
     expect_head: str | None = None,
     witness: str | Path | None = None,
     allow_unsigned: bool = False,
+    ref_sets: list[Any] | None = None,
     progress: Progress = no_progress,
 ) -> ExportResult:
     """Export the final decisions of the gaiji set *set_dir* to *out*.
@@ -108,8 +136,12 @@ def export_mapping(
     The review record must verify (hashes, signatures; *expect_head* and the *witness* file
     when given — see :meth:`gaiji.review.store.ReviewStore.verify_chain`); its chain head is
     written into every row (``review_chain_head``) and, for JSON/XML, the table's header.
+    Decisions for an added reference set's entries are written with the set's code point and
+    font (``ref_set``, ``ref_id``, ``ref_font``, ``ref_set_version``); *ref_sets* are the sets
+    to read them from (default: those installed beside *reference*).
     """
     set_dir = Path(set_dir)
+    sets_by_name = {s.name: s for s in (installed_sets(reference) if ref_sets is None else ref_sets)}
     fmt = format_of(out, fmt)
     progress(0, 4, "export")
     glyphs = read_glyph_entries(set_dir)
@@ -134,7 +166,7 @@ def export_mapping(
             decisions = list(store.final_decisions())
             open_items = list(store.open_items())
             if not allow_reference_change:
-                _refuse_unrechecked(store, decisions, reference)
+                _refuse_unrechecked(store, decisions, reference, sets_by_name)
         finally:
             if own_store and hasattr(store, "close"):
                 store.close()
@@ -145,6 +177,7 @@ def export_mapping(
         include_pending=include_pending,
         drawable=coverage.draws if coverage else None,
         target_font_name=coverage.name if coverage else "",
+        ref_sets=sets_by_name,
     )
     progress(2, 4, "export")
     meta = {
@@ -157,6 +190,8 @@ def export_mapping(
         meta["review_signing_key"] = " ".join(chain.key_ids)
         for row in build.rows:
             row["review_chain_head"] = meta["review_chain_head"]
+    if profile == "minimal":
+        _refuse_private_use_in_minimal(build)
     problems = schema_problems([ReadRow(i, f"row {i} ({r['gaiji_id']})", dict(r))
                                 for i, r in enumerate(build.rows, start=1)])
     if problems:
@@ -174,6 +209,21 @@ def export_mapping(
     progress(4, 4, "export")
     return ExportResult(path=path, report_path=report, format=fmt, rows=len(build.rows),
                         final=sum(1 for r in build.rows if r["status"] == "final"), build=build)
+
+
+def _refuse_private_use_in_minimal(build: MappingBuild) -> None:
+    """The minimal profile has no ref_set / ref_font: an added set's private-use code point
+    would reach the vendor without the set and font that give it a meaning."""
+    from gaiji.codes import is_pua
+
+    rows = [r for r in build.rows if r.get("ref_set") not in ("", "MJ") and r["char"] and is_pua(ord(r["char"][0]))]
+    if rows:
+        names = ", ".join(f"{r['gaiji_id']} ({r['ref_set']} {r['ref_id']} {r['ucs']})" for r in rows[:5])
+        raise ContractError(
+            f"{len(rows)} row(s) are private-use code points of an added reference set ({names}); the minimal "
+            "profile has no ref_set / ref_font columns to say which set and font draw them — export the full "
+            "profile (without --profile minimal)"
+        )
 
 
 def write_report(items: list[ReportItem], path: str | Path) -> Path:

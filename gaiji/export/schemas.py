@@ -53,10 +53,17 @@ def json_schema() -> dict[str, Any]:
                 "if": {"properties": {"status": {"const": "final"}}},
                 "then": {"properties": {"identification_class": {"enum": list(IDENTIFICATION_CLASSES)}}},
             },
-            {   # an identified row names its MJ character and the character itself
-                "if": {"properties": {"identification_class": {"enum": matched}}},
+            {   # an identified row names its MJ character and the character itself …
+                "if": {"properties": {"identification_class": {"enum": matched}, "ref_set": {"enum": ["", "MJ"]}}},
                 "then": {"properties": {"mj": {"minLength": 1}, "ucs": {"minLength": 1},
                                         "char": {"minLength": 1}}},
+            },
+            {   # … or an added set's character: its identifier and code, and no MJ number
+                "if": {"properties": {"ref_set": {"not": {"enum": ["", "MJ"]}}}, "required": ["ref_set"]},
+                "then": {"properties": {"mj": {"maxLength": 0}, "ref_id": {"minLength": 1},
+                                        "ucs": {"minLength": 1}, "char": {"minLength": 1},
+                                        "identification_class": {"enum": matched + [""]}},
+                         "required": ["ref_id"]},
             },
             {   # a selector needs its base
                 "if": {"properties": {"ivs": {"minLength": 1}}},

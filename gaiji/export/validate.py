@@ -8,6 +8,10 @@ Checks, each reported with the row it concerns:
 * against the MJ reference: the MJ number exists; ``ucs``, ``ivs`` and ``char`` are the ones
   the MJ table gives for it; 住基 and 戸籍 numbers agree; the fallback is a real character
   without selector, written as its ``fallback_ucs`` says;
+* a row that points at an added reference set (``ref_set``, ``ref_id``): checked against that
+  set when it is installed here (the identifier exists, ``ucs`` / ``ivs`` / ``char`` are the
+  set's — a private-use code point is valid for such a row, and only for such a row); a
+  warning when the set is not installed;
 * within a row: 該当なし names no MJ number; a final row says who decided (warning);
 * across rows: one target per (source, code); no conflicting duplicate ``gaiji_id``.
 
@@ -34,7 +38,7 @@ from typing import Any
 import jsonschema
 
 from gaiji.codes import is_pua, is_variation_selector
-from gaiji.export.columns import BY_NAME, COLUMN_NAMES, META_KEYS
+from gaiji.export.columns import BY_NAME, COLUMN_NAMES, META_KEYS, is_added_set
 from gaiji.export.readers import MappingTable, Problem, ReadRow, read_mapping
 from gaiji.export.schemas import FORMAT_NAME, FORMAT_VERSION, json_schema, xml_schema
 
@@ -118,9 +122,12 @@ def validate_mapping(
     encoding: str = "auto",
     fmt: str | None = None,
     profile: str = "full",
+    ref_sets: list[Any] | None = None,
 ) -> ValidationReport:
     """Validate the mapping table at *path*; *reference* (``load_reference()``) enables the MJ
-    checks (``None`` checks file, schema and cross-row rules only).
+    checks (``None`` checks file, schema and cross-row rules only). Rows pointing at an added
+    reference set are checked against *ref_sets* (default: the sets installed beside
+    *reference*).
 
     Raises :class:`~gaiji.export.readers.MappingUnreadable` when the file cannot be examined.
     """
@@ -136,7 +143,11 @@ def validate_mapping(
             rule_problems = [p for p in rule_problems if "decided_by is empty" not in p.message]
         problems += rule_problems
         if reference is not None:
-            problems += reference_problems(table.rows, reference)
+            if ref_sets is None:
+                from gaiji.export.mapping import installed_sets
+
+                ref_sets = installed_sets(reference)
+            problems += reference_problems(table.rows, reference, ref_sets={s.name: s for s in ref_sets})
         problems += cross_row_problems(table.rows)
     return ValidationReport(
         path=table.path, format=table.format, rows=len(table.rows), problems=problems,
@@ -201,9 +212,34 @@ def _registered_ivs(reference: Any, text: str, cache: dict[str, bool]) -> bool:
     return known
 
 
-def reference_problems(rows: list[ReadRow], reference: Any) -> list[Problem]:
+def _set_row_problems(row: ReadRow, ref_sets: dict[str, Any], err: Callable[[str], None]) -> list[Problem]:
+    """A row pointing at an added set: the entry exists and the row carries its code."""
+    v = row.values
+    name, set_id = _text(v, "ref_set"), _text(v, "ref_id")
+    ref_set = ref_sets.get(name)
+    if ref_set is None:
+        return [Problem("warning", row.label, f"ref_set {name} is not installed here, so {set_id} {_text(v, 'ucs')} "
+                                              f"was not checked against it (`gaiji reference add-set {name} …`)")]
+    try:
+        rec = ref_set.record(set_id)
+    except KeyError:
+        err(f"{set_id} is not an identifier of the added set {name} ({ref_set.version_label})")
+        return []
+    got = (_text(v, "ucs"), _text(v, "ivs"))
+    if got != (rec.ucs, rec.ivs):
+        err(f"{name} {set_id} is {' '.join(x for x in (rec.ucs, rec.ivs) if x) or 'no code'} in the set, but the row "
+            f"says {' '.join(x for x in got if x) or 'nothing'}")
+    elif full_char(v) and full_char(v) != rec.char:
+        err(f"{name} {set_id} is {rec.char!r} in the set, but char is {full_char(v)!r}")
+    font = _text(v, "ref_font")
+    if font and rec.font_name and font != rec.font_name:
+        err(f"{name} {set_id} is drawn by the font {rec.font_name!r}, but ref_font says {font!r}")
+    return []
+
+
+def reference_problems(rows: list[ReadRow], reference: Any, *, ref_sets: dict[str, Any] | None = None) -> list[Problem]:
     """MJ numbers exist; UCS, IVS, char, 住基, 戸籍 agree with the MJ table; every variation
-    sequence is registered; fallbacks are sane."""
+    sequence is registered; fallbacks are sane; rows of an added set agree with that set."""
     out: list[Problem] = []
     ivs_cache: dict[str, bool] = {}
     for row in rows:
@@ -211,7 +247,10 @@ def reference_problems(rows: list[ReadRow], reference: Any) -> list[Problem]:
         err: Callable[[str], None] = lambda m, row=row: out.append(Problem("error", row.label, m))
         mj, ucs_, ivs_ = (_text(v, k) for k in ("mj", "ucs", "ivs"))
         char = full_char(v)
-        if len(char) == 2 and is_variation_selector(char[1]) and not _registered_ivs(reference, char, ivs_cache):
+        in_set = is_added_set(_text(v, "ref_set"))
+        if in_set:
+            out.extend(_set_row_problems(row, ref_sets or {}, err))
+        if len(char) == 2 and not in_set and is_variation_selector(char[1]) and not _registered_ivs(reference, char, ivs_cache):
             err(f"char {_notation(char)} is not a registered variation sequence: the reference's IVS list "
                 f"(Moji_Joho collection, {getattr(reference, 'version_label', '')}) has no {_notation(char[1])} "
                 f"for {char[0]}; data written with it would show an unknown glyph or nothing — use a registered "
@@ -223,8 +262,9 @@ def reference_problems(rows: list[ReadRow], reference: Any) -> list[Problem]:
             elif (ucs_, ivs_) != expect:
                 err(f"char {char!r} is {' '.join(x for x in expect if x)}, but ucs/ivs say "
                     f"{' '.join(x for x in (ucs_, ivs_) if x) or 'nothing'}")
-            if is_pua(ord(char[0])):
-                err(f"char {_notation(char)} is a private-use code point: it identifies nothing")
+            if is_pua(ord(char[0])) and not in_set:
+                err(f"char {_notation(char)} is a private-use code point: it identifies nothing (only a row "
+                    "pointing at an added reference set — ref_set, ref_id — may carry one: that set's font draws it)")
         if mj:
             try:
                 rec = reference.record(mj)
@@ -266,6 +306,9 @@ def row_rule_problems(rows: list[ReadRow]) -> list[Problem]:
         v = row.values
         if _text(v, "identification_class") == "該当なし" and _text(v, "mj"):
             out.append(Problem("error", row.label, f"identification_class is 該当なし but mj is {_text(v, 'mj')}"))
+        if _text(v, "identification_class") == "該当なし" and is_added_set(_text(v, "ref_set")):
+            out.append(Problem("error", row.label, f"identification_class is 該当なし but the row points at "
+                                                   f"{_text(v, 'ref_set')} {_text(v, 'ref_id')}"))
         for name in ("char", "fallback_char"):
             bad = [c for c in _text(v, name) if ord(c) < 0x80 or unicodedata.category(c) in ("Cc", "Zl", "Zp")]
             if bad:

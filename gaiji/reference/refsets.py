@@ -564,6 +564,21 @@ class ReferenceSet:
         i = set_id_or_index if isinstance(set_id_or_index, (int, np.integer)) else self.index_of(set_id_or_index)
         return self.records[int(i)]
 
+    def glyph_image(self, set_id: str, px: int = 128) -> Any:
+        """The entry's glyph as a greyscale picture (black on white), *px* square, from its
+        canonical raster (the set's fonts are not opened again: they may have moved since the
+        set was added). KeyError when the entry has no glyph."""
+        from PIL import Image
+
+        i = self.index_of(set_id)
+        if not self.records[i].has_glyph:
+            raise KeyError(f"{self.name} {set_id} has no glyph in the set's fonts")
+        ink = np.asarray(self.rasters[i], np.uint8)
+        margin = max(2, ink.shape[0] // 10)  # the raster is cropped to the ink: give it paper
+        paper = np.zeros((ink.shape[0] + 2 * margin, ink.shape[1] + 2 * margin), np.uint8)
+        paper[margin:-margin, margin:-margin] = ink
+        return Image.fromarray(255 - paper, "L").resize((px, px), Image.Resampling.BICUBIC)
+
     def search(self, query: str, *, limit: int = 50) -> list[SetRecord]:
         """By identifier, character (± selector), ``U+XXXX``, reading, or the MJ number the
         list relates a row to."""

@@ -49,6 +49,7 @@ from gaiji.review.store import ReviewError, ReviewStore
 from gaiji.review.throttle import LoginThrottle
 
 CANDIDATES_SHOWN = 9
+SET_HITS_SHOWN = 12  # entries of each added set joining the first page of a search
 VARIANT_QUESTION = (0.9, 0.6)  # ucs_confidence at or above, confidence below: ask "which variant?"
 CONFIDENCE_BANDS = {"low": (0.0, 0.5), "mid": (0.5, 0.9), "high": (0.9, 1.01)}
 SPOT_CHECK_MAX = 48
@@ -85,6 +86,38 @@ def _record_fields(reference: Any, mj: str) -> dict[str, Any]:
         "total_strokes": rec.total_strokes,
         "juki": rec.juki,
         "koseki": rec.koseki,
+        "has_glyph": rec.has_glyph,
+    }
+
+
+def _set_record_fields(ref_sets: dict[str, Any], name: str, set_id: str) -> dict[str, Any]:
+    """What the desk shows about one entry of an added reference set (``known`` False when
+    the set is not installed here or lacks the identifier)."""
+    ref_set = ref_sets.get(name)
+    try:
+        rec = ref_set.record(set_id) if ref_set is not None else None
+    except KeyError:
+        rec = None
+    if ref_set is None or rec is None:
+        return {"mj": "", "ref_set": name, "ref_id": set_id, "key": f"{name}:{set_id}", "known": False}
+    return {
+        "mj": "",
+        "ref_set": name,
+        "ref_id": rec.id,
+        "key": f"{name}:{rec.id}",
+        "known": True,
+        "char": rec.char,
+        "ucs": rec.ucs,
+        "ivs": rec.ivs,
+        "private_use": rec.private_use,
+        "readings": list(rec.readings)[:8],
+        "radicals": [[rec.radical, rec.inner_strokes or 0]] if rec.radical is not None else [],
+        "total_strokes": rec.total_strokes,
+        "juki": rec.juki,
+        "koseki": rec.koseki,
+        "related_mj": rec.related_mj,
+        "font_name": rec.font_name,
+        "ref_set_version": ref_set.version_label,
         "has_glyph": rec.has_glyph,
     }
 
@@ -139,13 +172,24 @@ def create_app(
     secure_cookies: bool = False,
     signing_key: str | Path | None = None,
     witness: str | Path | None = None,
+    ref_sets: list[Any] | None = None,
 ) -> Flask:
     """Build the review desk for *set_dir*. *reference* is a loaded
     :class:`gaiji.reference.Reference`. Raises :class:`AccountError` when *host* is not
     loopback and the set has no reviewer accounts. *secure_cookies* marks the session
     cookie Secure (behind an HTTPS proxy). Events are signed with *signing_key* and
-    witnessed in *witness* (see :meth:`ReviewStore.open`)."""
+    witnessed in *witness* (see :meth:`ReviewStore.open`). *ref_sets* are the added reference
+    sets a reviewer may choose from besides MJ (default: those installed beside the reference,
+    ``gaiji reference sets``); a choice records (set, identifier)."""
     set_dir = Path(set_dir)
+    if ref_sets is None:
+        from gaiji.reference.refsets import load_sets
+
+        try:
+            ref_sets = load_sets(Path(reference.home).parent)
+        except (GaijiError, OSError, AttributeError, TypeError):
+            ref_sets = []
+    sets_by_name = {s.name: s for s in ref_sets}
     glyphs = load_glyphs(set_dir, Path(candidates_path) if candidates_path else None)
     if proposals_path:
         from gaiji.review.proposals import load_proposals
@@ -164,7 +208,7 @@ def create_app(
         )
     reference_version = str(getattr(reference, "version_label", ""))
     record_auto_accepts(store, glyphs, reference_version)
-    pictures = Pictures(set_dir, reference)
+    pictures = Pictures(set_dir, reference, sets_by_name)
 
     app = Flask(__name__)
     app.config.update(
@@ -352,7 +396,7 @@ def create_app(
         return glyph
 
     def _candidate_view(gid: str, fields: dict[str, Any]) -> dict[str, Any]:
-        mj = fields["mj"]
+        mj = fields.get("key") or fields["mj"]  # an added set's entry is pictured by SET:ID
         if fields.get("known") and fields.get("has_glyph", True):
             fields["image_url"] = url_for("mj_picture", mj=mj, px=128)
             fields["overlay_url"] = url_for("overlay_picture", gid=gid, mj=mj)  # ?px=256|512 zooms
@@ -382,7 +426,8 @@ def create_app(
         state = store.state(gid)
         candidates = []
         for cand in glyph.candidates[:CANDIDATES_SHOWN]:
-            fields = _record_fields(reference, cand.mj)
+            fields = (_set_record_fields(sets_by_name, cand.ref_set, cand.ref_id) if cand.in_added_set
+                      else _record_fields(reference, cand.mj))
             fields.setdefault("char", cand.char)
             fields.update(rank=cand.rank, score=cand.score, confidence=cand.confidence,
                           auto_accept=cand.auto_accept, evidence=cand.evidence,
@@ -391,9 +436,10 @@ def create_app(
         views = []
         for p in state.ordered():
             view = p.as_dict()
-            if p.mj:
-                view["image_url"] = url_for("mj_picture", mj=p.mj, px=128)
-                view["overlay_url"] = url_for("overlay_picture", gid=gid, mj=p.mj)
+            key = p.target
+            if key and (p.mj or p.ref_set in sets_by_name):
+                view["image_url"] = url_for("mj_picture", mj=key, px=128)
+                view["overlay_url"] = url_for("overlay_picture", gid=gid, mj=key)
             views.append(view)
         return jsonify({
             "id": gid,
@@ -434,7 +480,20 @@ def create_app(
             fields = _record_fields(reference, rec.mj)
             fields["matched_as"] = matched_as
             results.append(_candidate_view(gid, fields) if gid in glyphs else fields)
-        return jsonify({"query": found.query, "results": results, "total": found.total, "page": found.page,
+        # the added sets' entries (by identifier, character, U+XXXX, reading or related MJ) join
+        # the first page: before MJ's, unless the query is a reading (everyday MJ characters first)
+        set_results = []
+        if found.page == 1:
+            for ref_set in sets_by_name.values():
+                for rec in ref_set.search(query, limit=SET_HITS_SHOWN):
+                    fields = _set_record_fields(sets_by_name, ref_set.name, rec.id)
+                    fields["matched_as"] = "set"
+                    set_results.append(_candidate_view(gid, fields) if gid in glyphs else fields)
+        from gaiji.readings import is_kana_query
+
+        results = results + set_results if is_kana_query(query) else set_results + results
+        return jsonify({"query": found.query, "results": results, "total": found.total + len(set_results),
+                        "set_hits": len(set_results), "page": found.page,
                         "pages": found.pages, "page_size": PAGE_SIZE, "note": found.note, "read_as": found.read_as,
                         "truncated": found.truncated})
 
@@ -493,7 +552,13 @@ def create_app(
         glyph = _glyph(gid)
         mj = data.get("mj")
         choice = None
-        if mj:
+        if data.get("ref_set") and str(data["ref_set"]) != "MJ":
+            fields = _set_record_fields(sets_by_name, str(data["ref_set"]), str(data.get("ref_id") or ""))
+            if not fields.get("known"):
+                raise _Refused(400, f"{fields['ref_set']} {fields['ref_id']} is not an entry of an added reference set "
+                                    f"installed here ({', '.join(sets_by_name) or 'none installed'})")
+            choice = {k: fields[k] for k in ("ref_set", "ref_id", "char", "ucs", "ivs", "font_name", "ref_set_version")}
+        elif mj:
             mj = str(mj)
             fields = _record_fields(reference, mj) if MJ_PATTERN.match(mj) else {"known": False}
             if not fields.get("known"):

@@ -12,7 +12,7 @@ from typing import Any
 from gaiji.errors import ContractError
 
 CANDIDATE_COLUMNS = ("gaiji_id", "rank", "mj", "ucs", "ivs", "char", "score", "confidence", "auto_accept")
-MATCH_V2_COLUMNS = ("no_match", "ucs_confidence", "ref_set")  # additive (match v2); absent in older sets
+MATCH_V2_COLUMNS = ("no_match", "ucs_confidence", "ref_set", "ref_id")  # additive (match v2); absent in older sets
 NOT_EVIDENCE = (*CANDIDATE_COLUMNS, *MATCH_V2_COLUMNS, "reference_version")
 
 
@@ -45,8 +45,18 @@ class Candidate:
     evidence: dict[str, str] = field(default_factory=dict)
     no_match: float | None = None  # probability no reference glyph is the same character
     ucs_confidence: float | None = None  # confidence in the character regardless of variant
+    ref_set: str = "MJ"  # MJ, or the added reference set the candidate is in (mj is then empty)
+    ref_id: str = ""  # the MJ number, or the set's own identifier
+
+    @property
+    def in_added_set(self) -> bool:
+        return self.ref_set not in ("", "MJ")
 
     def as_row(self) -> dict[str, Any]:
+        if self.in_added_set:
+            return {"rank": self.rank, "mj": "", "ref_set": self.ref_set, "ref_id": self.ref_id, "ucs": self.ucs,
+                    "ivs": self.ivs, "char": self.char, "score": self.score, "confidence": self.confidence,
+                    "auto_accept": "0"}
         return {
             "rank": self.rank,
             "mj": self.mj,
@@ -158,6 +168,8 @@ def load_glyphs(set_dir: Path, candidates_path: Path | None = None) -> dict[str,
                     evidence={k: v for k, v in row.items() if k and k not in NOT_EVIDENCE and v not in (None, "")},
                     no_match=_float(row.get("no_match")),
                     ucs_confidence=_float(row.get("ucs_confidence")),
+                    ref_set=row.get("ref_set") or "MJ",
+                    ref_id=row.get("ref_id") or row.get("mj", ""),
                 )
             )
         for glyph in glyphs.values():

@@ -59,7 +59,10 @@ def event_line(event: Event) -> str:
     elif event.kind == "undo":
         what, cls = f"undoes #{body.get('undoes_seq')}", ""
     else:
-        what = f"{body.get('mj')} {body.get('char', '')}".strip() if body.get("mj") else "—"
+        if body.get("ref_set"):  # an added reference set's entry
+            what = f"{body.get('ref_set')} {body.get('ref_id')} {body.get('char', '')}".strip()
+        else:
+            what = f"{body.get('mj')} {body.get('char', '')}".strip() if body.get("mj") else "—"
         cls = body.get("identification_class", "")
     comment = body.get("comment") or ""
     fields = [str(event.seq), event.at, event.kind, event.gaiji_id or "-", event.reviewer, what, cls, comment]

@@ -43,6 +43,7 @@ ALIGN_SCALES = (1.0, 0.94, 1.06, 0.88, 1.12)  # nearest to 1 first: ties keep th
 MAX_SHIFT = 1 / 16  # of the picture's side
 INK_THRESHOLD = 0.5
 MJ_PATTERN = re.compile(r"^MJ\d{6}$")
+SET_KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}:[^/\\]{1,100}$")  # SET:ID of an added set's entry
 
 
 def glyph_file(set_dir: Path, image: str) -> Path | None:
@@ -231,9 +232,10 @@ class PictureCache:
 class Pictures:
     """Renders and caches the desk's pictures for one set and one reference."""
 
-    def __init__(self, set_dir: Path, reference: Any) -> None:
+    def __init__(self, set_dir: Path, reference: Any, ref_sets: dict[str, Any] | None = None) -> None:
         self.set_dir = set_dir
         self.reference = reference
+        self.ref_sets = ref_sets or {}  # added reference sets by name (their canonical rasters)
         self.cache = PictureCache()
         self._masks: OrderedDict[tuple[str, str, int], np.ndarray] = OrderedDict()
         self._mask_lock = threading.Lock()
@@ -242,12 +244,22 @@ class Pictures:
         self._render_lock = threading.Lock()
 
     def candidate_picture(self, mj: str, px: int) -> Image.Image:
+        """An MJ glyph, or (*mj* = ``SET:ID``) an added set's glyph from its canonical raster."""
+        if not MJ_PATTERN.match(mj):
+            return self.set_picture(mj, px)
         with self._render_lock:
             return self.reference.glyph_image(mj, px).copy()
 
+    def set_picture(self, key: str, px: int) -> Image.Image:
+        name, _, set_id = key.partition(":")
+        ref_set = self.ref_sets.get(name)
+        if ref_set is None:
+            raise KeyError(key)
+        return ref_set.glyph_image(set_id, px)
+
     def candidate_png(self, mj: str, px: int) -> bytes:
-        """PNG of an MJ glyph (KeyError when the reference has no such glyph)."""
-        if not MJ_PATTERN.match(mj):
+        """PNG of an MJ glyph or an added set's (``SET:ID``); KeyError when there is none."""
+        if not (MJ_PATTERN.match(mj) or SET_KEY_PATTERN.match(mj)):
             raise KeyError(mj)
         return self.cache.get(("mj", mj, px), lambda: png_bytes(self.candidate_picture(mj, px)))
 
@@ -288,7 +300,7 @@ class Pictures:
     def overlay_png(self, image: str, mj: str, size: int = OVERLAY_SIZE, *, aligned: bool = True) -> bytes:
         """The overlay of a gaiji and an MJ glyph, *size* px square: aligned with 1-px
         fringes suppressed (default), or the raw one (*aligned* False)."""
-        if not MJ_PATTERN.match(mj) or size not in OVERLAY_SIZES:
+        if not (MJ_PATTERN.match(mj) or SET_KEY_PATTERN.match(mj)) or size not in OVERLAY_SIZES:
             raise KeyError(mj)
 
         def make() -> bytes:

@@ -38,11 +38,16 @@ class RecheckResult:
                 "already_done": self.already_done, "affected": self.affected}
 
 
-def _views_pointing_at(store: Any, ids: set[str]) -> dict[str, tuple[str, bool, list[dict[str, Any]]]]:
-    """gaiji_id → (the changed entry its views point at, whether it was final, the views)."""
+def _views_pointing_at(store: Any, ids: set[str], reference_set: str = "MJ"
+                       ) -> dict[str, tuple[str, bool, list[dict[str, Any]]]]:
+    """gaiji_id → (the changed entry of *reference_set* its views point at, whether it was
+    final, the views)."""
     out = {}
     for gid, item in store.states().items():
-        hit = sorted({p.mj for p in item.proposals.values() if p.mj in ids})
+        if reference_set == "MJ":
+            hit = sorted({p.mj for p in item.proposals.values() if p.mj in ids})
+        else:
+            hit = sorted({p.ref_id for p in item.proposals.values() if p.ref_set == reference_set and p.ref_id in ids})
         if hit:
             out[gid] = (hit[0], item.is_final(), [p.as_dict() for p in item.ordered()])
     return out
@@ -68,8 +73,8 @@ def recheck_set(set_dir: str | Path, diff: ReferenceDiff, *, reviewer: str) -> R
         for c in diff.changes:
             if c.kind != "added":
                 by_id.setdefault(c.id, []).append({"kind": c.kind, "field": c.field, "old": c.old, "new": c.new})
-        # decisions name MJ entries; an added set's entries are not yet choosable at the desk
-        targets = _views_pointing_at(store, set(by_id)) if diff.reference_set == "MJ" else {}
+        # decisions name MJ entries, or (set, identifier) for an added set's entries
+        targets = _views_pointing_at(store, set(by_id), diff.reference_set)
         for gid, (entry, was_final, views) in targets.items():
             body = {"reference_set": diff.reference_set, "entry": entry, "changes": by_id[entry],
                     "from_version": diff.old, "to_version": diff.new, "was_final": was_final, "set_aside": views}

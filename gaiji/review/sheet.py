@@ -56,12 +56,17 @@ def sheet_html(
     reference: Any,
     candidates_path: str | Path | None = None,
     progress: Progress = no_progress,
+    ref_sets: list[Any] | None = None,
 ) -> str:
-    """Render the contact sheet as one self-contained HTML document."""
+    """Render the contact sheet as one self-contained HTML document (*ref_sets*: the added
+    reference sets that picture decisions for their entries; default: those installed)."""
     set_dir = Path(set_dir)
     store = open_existing(set_dir)
     glyphs = load_glyphs(set_dir, Path(candidates_path) if candidates_path else None)
-    pictures = Pictures(set_dir, reference)
+    from gaiji.export.mapping import installed_sets
+
+    sets = installed_sets(reference) if ref_sets is None else ref_sets
+    pictures = Pictures(set_dir, reference, {s.name: s for s in sets})
     report = store.verify_chain()
     finals = store.final_decisions()
     rows = []
@@ -73,11 +78,12 @@ def sheet_html(
                 row["gaiji_png"] = _data_uri(png_bytes(pictures.gaiji_picture(glyph.image)))
             except (KeyError, GaijiError):
                 row["gaiji_png"] = None
-        if decision.mj:
+        key = f"{decision.ref_set}:{decision.ref_id}" if decision.ref_set else decision.mj
+        if key:
             try:
-                row["mj_png"] = _data_uri(pictures.candidate_png(decision.mj, 128))
+                row["mj_png"] = _data_uri(pictures.candidate_png(key, 128))
                 if glyph is not None and row["gaiji_png"]:
-                    row["overlay_png"] = _data_uri(pictures.overlay_png(glyph.image, decision.mj))
+                    row["overlay_png"] = _data_uri(pictures.overlay_png(glyph.image, key))
             except KeyError:
                 pass
         rows.append(row)

@@ -1,7 +1,8 @@
 """Where each gaiji stands, folded from the append-only events.
 
 Each reviewer holds at most one *view* per gaiji (their latest decision): the chosen MJ (or
-``None`` for 該当なし) together with the identification class. The auto-accept counts as a
+an added reference set's entry, ``SET:ID``, or ``None`` for 該当なし) together with the
+identification class. The auto-accept counts as a
 view held by :data:`AUTO_REVIEWER`. From the views:
 
 * no view                          → ``pending``
@@ -47,13 +48,23 @@ class Proposal:
     reference_version: str
     two_person: bool = True  # the rule in force when this decision was recorded
     kind: str = "decision"  # decision | auto_accept | settle
+    # an added reference set's entry chosen instead of an MJ one (mj is then None)
+    ref_set: str = ""
+    ref_id: str = ""
+    font_name: str = ""  # the set's font that draws it (what a vendor needs to render it)
+    ref_set_version: str = ""  # the set's build the decision was made against
+
+    @property
+    def target(self) -> str | None:
+        """What was chosen: the MJ number, ``SET:ID`` for an added set's entry, None for 該当なし."""
+        return choice_target(self.mj, self.ref_set, self.ref_id)
 
     @property
     def view(self) -> tuple[str | None, str]:
-        return (self.mj, self.identification_class)
+        return (self.target, self.identification_class)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "reviewer": self.reviewer,
             "mj": self.mj,
             "char": self.char,
@@ -64,6 +75,20 @@ class Proposal:
             "at": self.at,
             "seq": self.seq,
         }
+        if self.ref_set:
+            out.update(ref_set=self.ref_set, ref_id=self.ref_id, font_name=self.font_name)
+        return out
+
+
+def choice_target(mj: str | None, ref_set: str = "", ref_id: str = "") -> str | None:
+    """One key for a choice, whichever reference it is in.
+
+    >>> choice_target("MJ025760"), choice_target(None, "HanaExt", "HX0003"), choice_target(None)
+    ('MJ025760', 'HanaExt:HX0003', None)
+    """
+    if ref_set and ref_set != "MJ":
+        return f"{ref_set}:{ref_id}"
+    return mj
 
 
 @dataclass
@@ -170,8 +195,9 @@ class ItemState:
             return
         mj = body.get("mj")
         cls = body.get("identification_class", "")
+        ref_set, ref_id = str(body.get("ref_set") or ""), str(body.get("ref_id") or "")
         old = self.proposals.get(reviewer)
-        same = old is not None and old.view == (mj, cls)
+        same = old is not None and old.view == (choice_target(mj, ref_set, ref_id), cls)
         proposal = Proposal(
             reviewer=reviewer,
             mj=mj,
@@ -187,6 +213,10 @@ class ItemState:
             reference_version=body.get("reference_version", ""),
             two_person=bool(body.get("two_person", two_person)),
             kind=kind,
+            ref_set=ref_set,
+            ref_id=ref_id,
+            font_name=str(body.get("font_name") or ""),
+            ref_set_version=str(body.get("ref_set_version") or ""),
         )
         self.history.setdefault(reviewer, []).append(proposal)
         if kind == "settle":
@@ -209,6 +239,9 @@ class ItemState:
             "final": self.is_final(),
             "views": [p.as_dict() for p in self.ordered()],
             "agreed_mj": agreed.mj if agreed else None,
+            "agreed_ref": ({"ref_set": agreed.ref_set, "ref_id": agreed.ref_id, "char": agreed.char,
+                            "ucs": agreed.ucs, "ivs": agreed.ivs, "font_name": agreed.font_name}
+                           if agreed and agreed.ref_set else None),
             "settled_by": self.settled_by,
             "last_seq": self.last_seq,
         }

@@ -103,6 +103,12 @@ class FinalDecision:
     comment: str
     reference_version: str
     auto_accepted: bool
+    # an added reference set's entry (mj is then None): set name, its identifier, the font
+    # that draws it and the set build it was decided against
+    ref_set: str = ""
+    ref_id: str = ""
+    font_name: str = ""
+    ref_set_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -147,11 +153,15 @@ def _clean_reviewer(reviewer: str) -> str:
 
 
 def _choice_fields(choice: Mapping[str, Any] | str | None, identification_class: str) -> dict[str, Any]:
-    """Validate a choice (MJ record fields, an MJ number, or None for 該当なし) + class."""
+    """Validate a choice (MJ record fields, an MJ number, an added set's entry — ``ref_set``,
+    ``ref_id``, ``char``, ``ucs``, ``ivs``, ``font_name``, ``ref_set_version`` — or None for
+    該当なし) + class."""
     if identification_class not in CLASSES:
         raise ReviewError(
             f"identification class {identification_class!r} is not one of {', '.join(CLASSES)}"
         )
+    if isinstance(choice, Mapping) and str(choice.get("ref_set") or "MJ") != "MJ":
+        return _set_choice_fields(choice, identification_class)
     if choice is None or (isinstance(choice, Mapping) and not choice.get("mj")):
         if identification_class != NO_MATCH_CLASS:
             raise ReviewError(f"no MJ chosen: the class must be {NO_MATCH_CLASS}")
@@ -170,8 +180,38 @@ def _choice_fields(choice: Mapping[str, Any] | str | None, identification_class:
     }
 
 
+def _set_choice_fields(choice: Mapping[str, Any], identification_class: str) -> dict[str, Any]:
+    import re
+
+    ref_set, ref_id = str(choice.get("ref_set") or "").strip(), str(choice.get("ref_id") or "").strip()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}", ref_set):
+        raise ReviewError(f"{ref_set!r} is not a reference set name (see `gaiji reference sets`)")
+    if not ref_id:
+        raise ReviewError(f"no identifier of the set {ref_set} chosen: say which entry (ref_id)")
+    if choice.get("mj"):
+        raise ReviewError(f"choose either an MJ number or an entry of {ref_set}, not both")
+    if identification_class == NO_MATCH_CLASS:
+        raise ReviewError(f"class {NO_MATCH_CLASS} means no character; choose a class or drop {ref_set} {ref_id}")
+    return {
+        "mj": None,
+        "ref_set": ref_set,
+        "ref_id": ref_id,
+        "char": str(choice.get("char") or ""),
+        "ucs": str(choice.get("ucs") or ""),
+        "ivs": str(choice.get("ivs") or ""),
+        "font_name": str(choice.get("font_name") or ""),
+        "ref_set_version": str(choice.get("ref_set_version") or ""),
+    }
+
+
+def _body_target(body: Mapping[str, Any]) -> str | None:
+    from gaiji.review.state import choice_target
+
+    return choice_target(body.get("mj"), str(body.get("ref_set") or ""), str(body.get("ref_id") or ""))
+
+
 def _shown(shown_candidates: Any) -> list[dict[str, Any]]:
-    keep = ("rank", "mj", "char", "score", "confidence")
+    keep = ("rank", "mj", "ref_set", "ref_id", "char", "score", "confidence")
     out = []
     for cand in shown_candidates or []:
         item = {k: cand.get(k) for k in keep if cand.get(k) not in (None, "")}
@@ -392,6 +432,9 @@ class ReviewStore:
         gid = self._check_gaiji(gaiji_id)
         cls = str(candidate_row.get("identification_class") or "字形一致")
         body = _choice_fields(candidate_row, cls)
+        if body.get("ref_set"):
+            raise ReviewError(f"{gid}: an added set's entry is never auto-accepted (the calibration is MJ's); "
+                              "a reviewer decides it")
         current = self.state(gid).proposals.get(AUTO_REVIEWER)
         if current is not None and current.mj == body["mj"]:
             return None
@@ -424,7 +467,7 @@ class ReviewStore:
         gid = self._check_gaiji(gaiji_id)
         name = _clean_reviewer(reviewer)
         body = _choice_fields(choice, identification_class)
-        view = (body["mj"], identification_class)
+        view = (_body_target(body), identification_class)
 
         def rule(item: ItemState) -> dict[str, Any]:
             two_person = self._two_person  # folded up to the present by state() just now
@@ -448,7 +491,7 @@ class ReviewStore:
                                       f"{', '.join(p.reviewer for p in item.ordered())}, or 'third'")
                 if side.view != view:
                     raise ReviewError(f"the choice differs from {basis}'s view on {gid} "
-                                      f"({side.mj or '該当なし'} {side.identification_class})")
+                                      f"({side.target or '該当なし'} {side.identification_class})")
             return {"disputed_views": [p.as_dict() for p in item.ordered()]}
 
         body.update(
@@ -581,6 +624,10 @@ class ReviewStore:
                     reference_version=first.reference_version
                     or (checker.reference_version if checker else ""),
                     auto_accepted=first.reviewer == AUTO_REVIEWER,
+                    ref_set=first.ref_set,
+                    ref_id=first.ref_id,
+                    font_name=first.font_name,
+                    ref_set_version=first.ref_set_version,
                 )
             )
         return out

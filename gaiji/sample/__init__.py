@@ -30,6 +30,17 @@ def answers_path() -> Path:
     return SAMPLE_PACKAGE_DIR / "answers.csv"
 
 
+def refset_dir() -> Path:
+    """The bundled added reference set ``HanaExt`` (a stand-in for what 行政事務標準文字 adds to
+    MJ): ``refset-sample.ttf`` and its list ``refset.csv``; see README.md in this folder."""
+    return SAMPLE_PACKAGE_DIR / "refset"
+
+
+REFSET_NAME = "HanaExt"
+REFSET_FONT = "refset-sample.ttf"
+REFSET_TABLE = "refset.csv"
+
+
 def record_path() -> Path:
     """JSON written by the generator: counts to expect from ``gaiji extract``, SHA-256s."""
     return SAMPLE_PACKAGE_DIR / "record.json"

@@ -7,13 +7,19 @@ Inputs (never IPAmj, so matching the sample against the IPAmj reference is a fai
 * Hanazono Mincho A/B (Debian ``fonts-hanazono`` 20170904, GlyphWiki Project; Hanazono Font
   License or SIL OFL 1.1) — the glyph outlines, including its IVS variants (cmap format 14);
 * the MJ文字情報一覧表 in mojidata's ``moji.db`` (IPA, CC BY-SA 2.1 JP) — which MJ glyph each
-  sample character truly is, and the readings written into the ledger.
+  sample character truly is, and the readings written into the ledger;
+* BabelStone Han (Debian ``fonts-babelstone-han``; Arphic Public License) and the bundled
+  added reference set's list (``refset/refset.csv``) — the gaiji whose character only that
+  set has (CJK Ext C–F characters IPAmj lacks), drawn in BabelStone's design so they are never
+  the set font's own glyphs.
 
 Outputs (in ``gaiji/sample/``):
 
 * ``municipality/EUDC.TTE`` — TrueType, glyphs on PUA U+E000… (Shift_JIS F040…), like a
   Windows EUDC font: plain name kanji, IVS variant glyphs, CJK Ext B characters, a few
-  edited (mirrored / turned) glyphs with no MJ equivalent, and two characters registered twice;
+  edited (mirrored / turned) glyphs with no MJ equivalent, two characters registered twice, and
+  (last, on the codes after all the others) a few characters only the bundled added reference
+  set ``HanaExt`` has;
 * ``municipality/gaiji_ledger.csv`` — CP932 ledger: 外字コード (Shift_JIS), よみ (hiragana,
   katakana or half-width kana, several separated by ・ , / or spaces), 使用件数, 備考; a few
   glyphs have no row and two rows have no glyph, as in real ledgers;
@@ -21,7 +27,9 @@ Outputs (in ``gaiji/sample/``):
   (JIS X 0208 row 85, ``0x7521``…, the area vendors used for gaiji);
 * ``answers.csv`` — gaiji_id → true MJ文字図形名 (empty: no MJ equivalent) and that MJ glyph's
   identity (ucs, ivs, char: base + selector when the MJ table gives an IVS, as the reference
-  reports it), kind, drawn_as (the sequence drawn from Hanazono), source_glyph;
+  reports it), kind, drawn_as (the sequence drawn), source_glyph, and (additive) ref_set /
+  ref_id: ``MJ`` and the MJ number, or ``HanaExt`` and the set identifier for the gaiji only
+  that set has (kind ``refset``; their mj is empty — MJ has no equivalent);
 * ``record.json`` — what was built: counts ``gaiji extract`` must report, SHA-256 of
   inputs and outputs.
 
@@ -34,7 +42,9 @@ How the true answers are decided:
   only when Hanazono's cmap 14 has the sequence on a glyph of its own whose outline differs
   from the plain glyph;
 * an edited glyph (mirrored or turned upside down, as a slip in a gaiji editor leaves it)
-  → no MJ equivalent (empty answer).
+  → no MJ equivalent (empty answer);
+* a character of the added set's list (IPAmj's cmap lacks it, so MJ has no glyph of it) →
+  that set's identifier (``ref_set`` HanaExt, ``ref_id`` HXnnnn), no MJ equivalent.
 """
 
 from __future__ import annotations
@@ -75,6 +85,10 @@ COMPAT_CHARS = "\ufa11\ufa19\ufa1b\ufa26\ufa10\ufa12\ufa15\ufa17\ufa1c\ufa1d"
 NAME_EXT_B = "\U00020bb7\U0002123d\U0002550e\U00028e09\U00029e3d\U0002000b\U00020b9f\U000233cc"
 
 N_PLAIN, N_IVS, N_EXT_B, N_BDF, N_EDITED = 110, 45, 35, 30, 5
+N_REFSET = 5  # gaiji whose character only the bundled added set (refset/) has
+REFSET_SEED = 20261201
+BABELSTONE = Path("/usr/share/fonts/truetype/babelstone/BabelStoneHan.ttf")
+REFSET_NAME = "HanaExt"  # gaiji.sample.refset.generate.SET_NAME
 # Edited glyphs (no MJ equivalent): the first N_EDITED whose source character is in the set.
 EDITS = (
     ("辻", "mirror"),
@@ -98,13 +112,14 @@ NOTES = ("戸籍", "住民票", "印鑑登録", "", "旧字体", "人名", "", "
 class Item:
     gaiji_id: str
     code: int  # PUA code point (font) or vendor code (BDF)
-    kind: str  # plain | ivs | extb | compat | edited | duplicate
+    kind: str  # plain | ivs | extb | compat | edited | duplicate | refset
     char: str  # the character with its selector ('' for edited glyphs has its base char)
     mj: str  # true MJ文字図形名, '' when none
     font: str  # 'A' or 'B'
     glyph: str  # Hanazono glyph name the outline came from
     readings: list[str] = field(default_factory=list)
     transform: str = ""
+    ref_id: str = ""  # the added set's identifier (kind refset)
 
 
 # ------------------------------------------------------------------ inputs
@@ -328,7 +343,7 @@ def _draw(hz: Hanazono, item: Item):  # type: ignore[no-untyped-def]
     return pen.glyph()
 
 
-def build_eudc(items: list[Item], hz: Hanazono, path: Path) -> None:
+def build_eudc(items: list[Item], hz: Hanazono, path: Path, babelstone: Path = BABELSTONE) -> None:
     from fontTools.fontBuilder import FontBuilder
 
     names = [".notdef"] + [f"uni{it.code:04X}" for it in items]
@@ -339,7 +354,7 @@ def build_eudc(items: list[Item], hz: Hanazono, path: Path) -> None:
 
     glyphs = {".notdef": TTGlyphPen(None).glyph()}
     for it in items:
-        glyphs[f"uni{it.code:04X}"] = _draw(hz, it)
+        glyphs[f"uni{it.code:04X}"] = _draw_bitmap_traced(babelstone, it.char) if it.kind == "refset" else _draw(hz, it)
     fb.setupGlyf(glyphs)
     glyf = fb.font["glyf"]
     metrics = {}
@@ -353,7 +368,8 @@ def build_eudc(items: list[Item], hz: Hanazono, path: Path) -> None:
         {
             "familyName": "EUDC",
             "styleName": "Regular",
-            "copyright": "Glyphs from Hanazono Mincho (GlyphWiki Project), Hanazono Font License",
+            "copyright": "Glyphs from Hanazono Mincho (GlyphWiki Project), Hanazono Font License; "
+            "the last few traced from 64 px renderings of BabelStone Han",
             "version": "Version 1.0 (gaiji sample municipality)",
         }
     )
@@ -416,7 +432,10 @@ def _cp932_ok(text: str) -> bool:
         return False
 
 
-def build_ledger(items: list[Item], path: Path, rng: random.Random) -> tuple[int, list[str]]:
+def build_ledger(items: list[Item], path: Path, rng: random.Random,
+                 extra: list[Item] = ()) -> tuple[int, list[str]]:  # type: ignore[assignment]
+    """*extra* rows (the added-set gaiji) follow *items* with their own random numbers, so the
+    rows of *items* stay what they were before the extras existed."""
     from gaiji.codes import pua_to_sjis
 
     skip = {items[k].gaiji_id for k in rng.sample(range(len(items)), NO_LEDGER_ROW)}
@@ -436,6 +455,10 @@ def build_ledger(items: list[Item], path: Path, rng: random.Random) -> tuple[int
                 NOTES[i % len(NOTES)],
             ]
         )
+        rows += 1
+    extra_rng = random.Random(REFSET_SEED)
+    for it in extra:
+        w.writerow([f"{pua_to_sjis(it.code):04X}", "", f"{int(extra_rng.paretovariate(1.2)):,}", "人名"])
         rows += 1
     for code in LEDGER_ONLY_CODES:
         w.writerow([code, "", "0", "削除済み"])
@@ -528,13 +551,66 @@ def build_bdf(items: list[Item], hz: Hanazono, path: Path, size: int = 16) -> li
     return out_items
 
 
+# ------------------------------------------------------------------ added-set gaiji
+
+
+def refset_items(babelstone: Path, refset_table: Path) -> list[Item]:
+    """N_REFSET characters of the added set's list that BabelStone Han draws."""
+    from fontTools.ttLib import TTFont
+
+    if not babelstone.is_file():
+        raise SystemExit(f"{babelstone}: BabelStone Han is needed to draw the added-set gaiji "
+                         "(apt-get install fonts-babelstone-han), or give --babelstone")
+    cmap = TTFont(str(babelstone), lazy=True).getBestCmap()
+    with refset_table.open(encoding="utf-8-sig", newline="") as fh:
+        rows = [(r["文字ID"], int(r["UCS"].removeprefix("U+"), 16)) for r in csv.DictReader(fh)]
+    rows = [(i, cp) for i, cp in rows if cp in cmap]
+    picked = sorted(random.Random(REFSET_SEED).sample(rows, N_REFSET))
+    return [Item("", 0, "refset", chr(cp), "", "S", cmap[cp], [], ref_id=set_id) for set_id, cp in picked]
+
+
+BITMAP_PX = 64  # the added-set gaiji are traced from a 64 px bitmap, as a gaiji editor stores them
+
+
+def _draw_bitmap_traced(babelstone: Path, c: str):  # type: ignore[no-untyped-def]
+    """A glyph made of the pixel squares of *c* rendered from BabelStone Han at BITMAP_PX
+    (one rectangle per run of ink in a row): a picture of the character, no outline copied."""
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from PIL import Image, ImageDraw, ImageFont
+
+    face = ImageFont.truetype(str(babelstone), BITMAP_PX)
+    canvas = Image.new("L", (BITMAP_PX, BITMAP_PX), 0)
+    ImageDraw.Draw(canvas).text((0, 0), c, font=face, fill=255, anchor="lt")
+    ink = np.asarray(canvas) >= 128
+    unit = UPEM // BITMAP_PX
+    pen = TTGlyphPen(None)
+    for y in range(BITMAP_PX):
+        row = ink[y]
+        x = 0
+        while x < BITMAP_PX:
+            if not row[x]:
+                x += 1
+                continue
+            start = x
+            while x < BITMAP_PX and row[x]:
+                x += 1
+            top, bottom = ASCENT - y * unit, ASCENT - (y + 1) * unit
+            pen.moveTo((start * unit, bottom))
+            pen.lineTo((start * unit, top))
+            pen.lineTo((x * unit, top))
+            pen.lineTo((x * unit, bottom))
+            pen.closePath()
+    return pen.glyph()
+
+
 # ------------------------------------------------------------------ main
 
 
-def generate(out: Path, moji_db: Path, hanazono: Path) -> dict[str, object]:
+def generate(out: Path, moji_db: Path, hanazono: Path, babelstone: Path = BABELSTONE) -> dict[str, object]:
     from gaiji.codes import ivs_notation, split_ivs
 
     hz = Hanazono(hanazono)
+    only_in_set = refset_items(babelstone, HERE / "refset" / "refset.csv")
     mj = MJTable(moji_db)
     plain, ivs, ext_b, edited = choose(hz, mj)
     rng = random.Random(SEED)
@@ -561,19 +637,25 @@ def generate(out: Path, moji_db: Path, hanazono: Path) -> dict[str, object]:
     for k, it in enumerate(font_items):
         it.code = 0xE000 + k
         it.gaiji_id = f"EUDC-{it.code:04X}"
+    # registered last (on the codes after all the others, so theirs do not move)
+    for k, it in enumerate(only_in_set, start=len(font_items)):
+        it.code = 0xE000 + k
+        it.gaiji_id = f"EUDC-{it.code:04X}"
+    ledger_items = font_items
+    font_items = font_items + only_in_set
 
     src_dir = out / "municipality"
     src_dir.mkdir(parents=True, exist_ok=True)
     eudc, ledger, bdf = src_dir / "EUDC.TTE", src_dir / "gaiji_ledger.csv", src_dir / "vendor16.bdf"
-    build_eudc(font_items, hz, eudc)
-    ledger_rows, no_row = build_ledger(font_items, ledger, rng)
+    build_eudc(font_items, hz, eudc, babelstone)
+    ledger_rows, no_row = build_ledger(ledger_items, ledger, rng, only_in_set)
     bdf_items = build_bdf(
         [it for it in plain + ext_b if it.kind in ("plain", "extb")][::3] + plain[1::3], hz, bdf
     )
 
     with open(out / "answers.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["gaiji_id", "mj", "ucs", "ivs", "char", "kind", "drawn_as", "source_glyph"])
+        w.writerow(["gaiji_id", "mj", "ucs", "ivs", "char", "kind", "drawn_as", "source_glyph", "ref_set", "ref_id"])
         for it in font_items + bdf_items:
             identity = mj.identity[it.mj] if it.mj else ""
             base, sel = split_ivs(identity) if identity else ("", "")
@@ -586,7 +668,9 @@ def generate(out: Path, moji_db: Path, hanazono: Path) -> dict[str, object]:
                     identity,
                     it.kind + (f":{it.transform}" if it.transform else ""),
                     ivs_notation(it.char),
-                    f"HanaMin{it.font}:{it.glyph}",
+                    f"BabelStoneHan@{BITMAP_PX}px:{it.glyph}" if it.font == "S" else f"HanaMin{it.font}:{it.glyph}",
+                    REFSET_NAME if it.ref_id else "MJ" if it.mj else "",
+                    it.ref_id or it.mj,
                 ]
             )
 
@@ -594,13 +678,15 @@ def generate(out: Path, moji_db: Path, hanazono: Path) -> dict[str, object]:
     for it in font_items:
         kinds[it.kind] = kinds.get(it.kind, 0) + 1
     dup_pairs = len(dups)
-    record = {
+    record: dict[str, object] = {
         "generator": "python -m gaiji.sample.generate",
         "inputs": {
             "HanaMinA.ttf": sha256_file(hz.paths["A"]),
             "HanaMinB.ttf": sha256_file(hz.paths["B"]),
             "hanazono_version": "20170904 (Debian fonts-hanazono)",
             "moji.db": sha256_file(moji_db),
+            "BabelStoneHan.ttf": sha256_file(babelstone),
+            "refset.csv": sha256_file(HERE / "refset" / "refset.csv"),
         },
         "outputs": {p.name: sha256_file(p) for p in (eudc, ledger, bdf, out / "answers.csv")},
         "font_kinds": kinds,
@@ -614,6 +700,7 @@ def generate(out: Path, moji_db: Path, hanazono: Path) -> dict[str, object]:
             "blank": 0,
             "duplicates": dup_pairs,
             "no_mj_equivalent": sum(1 for it in font_items + bdf_items if not it.mj),
+            "only_in_added_set": {it.gaiji_id: it.ref_id for it in only_in_set},
         },
     }
     (out / "record.json").write_text(
@@ -636,11 +723,13 @@ def main() -> None:
         default=HANAZONO_DIR,
         help="folder with HanaMinA.ttf and HanaMinB.ttf",
     )
+    ap.add_argument("--babelstone", type=Path, default=BABELSTONE,
+                    help="BabelStone Han, which draws the gaiji only the added set has")
     ap.add_argument(
         "--out", type=Path, default=HERE, help="where to write (default: this package folder)"
     )
     args = ap.parse_args()
-    record = generate(args.out, args.moji_db or default_moji_db(), args.hanazono)
+    record = generate(args.out, args.moji_db or default_moji_db(), args.hanazono, args.babelstone)
     print(json.dumps(record["expected_extract"], ensure_ascii=False, indent=2))
     print(json.dumps(record["font_kinds"], ensure_ascii=False))
 

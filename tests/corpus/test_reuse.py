@@ -74,3 +74,20 @@ def test_auto_accepted_decisions_are_not_reused_unless_asked(tmp_path, three_tow
         store.close()
     assert propose_corpus(corpus)["proposals"] == 0
     assert propose_corpus(corpus, include_auto=True)["proposals"] == 2
+
+
+def test_a_decision_for_an_added_sets_entry_is_reused_as_that_entry_not_as_no_match(tmp_path, three_towns):
+    corpus = _grouped(tmp_path, three_towns)
+    entry = {"ref_set": "MJplus", "ref_id": "JX0001", "char": "髙", "ucs": "U+9AD9"}
+    _decide(three_towns["town-a"], "a-taka", entry)
+    store = ReviewStore.open(three_towns["town-b"])
+    try:  # another town said 該当なし for the same glyph: that is a conflict, not agreement
+        store.record_decision("b-taka", "sato", None, "該当なし")
+        store.record_decision("b-taka", "tanaka", None, "該当なし")
+    finally:
+        store.close()
+    summary = propose_corpus(corpus)
+    assert summary["conflict_groups"] == 1
+    conflicts = {c["gaiji_id"]: c for c in read_table(corpus, "conflicts").to_pylist()}
+    assert conflicts["a-taka"]["own_decision"] == "MJplus:JX0001"
+    assert "該当なし" in conflicts["a-taka"]["decisions"]

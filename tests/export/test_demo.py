@@ -81,3 +81,56 @@ def test_demo_into_an_unwritable_folder_is_a_clean_error(tmp_path: Path) -> None
     result = CliRunner().invoke(cli, ["demo", "-o", str(blocker / "out"), "-q"])
     assert result.exit_code == 1 and "cannot write the demo to" in result.output, result.output
     assert not isinstance(result.exception, OSError)
+
+
+def test_demo_identifies_the_gaiji_only_the_added_set_has(reference, tmp_path: Path) -> None:
+    """The sample's gaiji that only the bundled added set has: ranked first to their set entry,
+    never auto-accepted (with the set, or to an MJ look-alike without it); once reviewers choose
+    the set's entries, the rerun exports and converts them to the set's code. The shared
+    reference is not touched: the set lives in the demo's own working home."""
+    from gaiji.match import match_gaiji_set, write_candidates
+    from gaiji.reference.refsets import list_sets, load_set
+    from gaiji.sample import sample_record
+
+    shared_sets_before = [s.name for s in list_sets(Path(reference.home).parent)]
+    out = tmp_path / "demo"
+    result = run_demo(out)
+    only_in_set = sample_record()["expected_extract"]["only_in_added_set"]
+    assert len(only_in_set) == result.counts["set_only"] >= 4
+    best = best_candidates(read_candidates(out / "set" / "candidates.csv"))
+    ranked = {gid: (best[gid]["ref_set"], best[gid]["ref_id"]) for gid in only_in_set}
+    assert ranked == {gid: ("HanaExt", set_id) for gid, set_id in only_in_set.items()}
+    assert result.counts["set_only_at_1"] == len(only_in_set) and result.counts["set_only_auto_accepted"] == 0
+    assert all(best[gid]["auto_accept"] == "0" and best[gid]["mj"] == "" for gid in only_in_set)
+    assert result.work_home is not None and "HanaExt" in result.ref_sets
+    assert [s.name for s in list_sets(Path(reference.home).parent)] == shared_sets_before
+    # the demo's other figures hold: the 5 no-equivalent gaiji are counted apart from the set's
+    assert "no_match_suggested_right" in result.counts and result.counts["auto_accepted_right"] == \
+        result.counts["auto_accepted"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert f"{len(only_in_set)} of {len(only_in_set)} gaiji are ranked first to their set entry" in html
+
+    # without the set the same gaiji go to MJ look-alikes — and none of them is auto-accepted
+    write_candidates(match_gaiji_set(out / "set", reference, ref_sets=[]), tmp_path / "mj-only.csv")
+    mj_best = best_candidates(read_candidates(tmp_path / "mj-only.csv"))
+    assert all(mj_best[gid]["ref_set"] == "MJ" and mj_best[gid]["auto_accept"] == "0" for gid in only_in_set)
+
+    # two reviewers choose the set's entries; the rerun exports and converts them
+    hana = load_set("HanaExt", result.work_home)
+    store = ReviewStore.open(out / "set")
+    for gid, set_id in only_in_set.items():
+        rec = hana.record(set_id)
+        choice = {"ref_set": "HanaExt", "ref_id": set_id, "char": rec.char, "ucs": rec.ucs,
+                  "font_name": rec.font_name, "ref_set_version": hana.version_label}
+        for who in ("sato", "suzuki"):
+            store.record_decision(gid, who, choice, "デザイン差", reference_version=reference.version_label)
+    store.close()
+    run_demo(out)
+    rows = {r["gaiji_id"]: r for r in read_csv_rows(out / "mapping.csv")}
+    converted = (out / "residents.utf8.csv").read_text(encoding="utf-8")
+    for gid, set_id in only_in_set.items():
+        row = rows[gid]
+        assert (row["ref_set"], row["ref_id"], row["mj"], row["ref_font"]) == \
+            ("HanaExt", set_id, "", "GaijiRefsetSample")
+        assert row["char"] == hana.record(set_id).char and row["char"] in converted
+    assert validate_mapping(out / "mapping.csv", reference, ref_sets=[hana]).valid

@@ -169,3 +169,50 @@ def test_export_refuses_another_reference_version_until_rechecked(reference, tmp
     assert result.final == 1 and [i.gaiji_id for i in result.report if i.kind == "pending"] == ["r2"]
     r = runner.invoke(cli, ["review", "recheck", str(folder), "--reviewer", "x"])
     assert r.exit_code == 2 and "--diff" in r.output
+
+
+@pytest.mark.reference
+def test_a_new_build_of_an_added_set_rechecks_the_decisions_on_its_changed_entries(reference, tmp_path: Path) -> None:
+    """Two builds of one added set (the list re-points one entry); decisions made at the desk
+    on the old build: export refuses them, `reference diff` + `review recheck` (CLI) send the
+    one on the changed entry back to review, the chain verifies, and export accepts the rest."""
+    from gaiji.export.mapping import export_mapping
+
+    font = build_ivs_font(tmp_path / "t.ttf")
+    rows = [["A1", "U+4E00", "", ""], ["A5", "U+E000", "", "MJ000001"], ["A9", "U+4E09", "", ""]]
+    old = _set_build(tmp_path / "home", font, rows)
+    shutil.copytree(old, tmp_path / "backup" / "V")  # what a municipality keeps before the new edition
+    old_set = refsets.load_set("V", tmp_path / "home")
+    folder = write_set(tmp_path / "set", [("s1", "EUDC.TTE", "U+E100", ("none",)),
+                                          ("s5", "EUDC.TTE", "U+E101", ("none",))])
+    store = ReviewStore.open(folder)
+    for gid, set_id in (("s1", "A1"), ("s5", "A5")):
+        rec = old_set.record(set_id)
+        for who in ("sato", "suzuki"):
+            store.record_decision(gid, who, {"ref_set": "V", "ref_id": set_id, "char": rec.char, "ucs": rec.ucs,
+                                             "ref_set_version": old_set.version_label},
+                                  "字形一致", reference_version=reference.version_label)
+    store.close()
+    # the new edition: A5's related MJ re-pointed
+    new = _set_build(tmp_path / "home", font, [r if r[0] != "A5" else ["A5", "U+E000", "", "MJ000002"] for r in rows])
+    new_set = refsets.load_set("V", tmp_path / "home")
+    assert new_set.version_label != old_set.version_label
+    with pytest.raises(ContractError, match="gaiji review recheck"):
+        export_mapping(folder, tmp_path / "m.csv", reference=reference, ref_sets=[new_set])
+    runner = CliRunner()
+    r = runner.invoke(cli, ["reference", "diff", str(tmp_path / "backup" / "V"), str(new), "--json",
+                            "-o", str(tmp_path / "d.json")])
+    assert r.exit_code == 0 and "1 re-pointed" in r.output, r.output
+    r = runner.invoke(cli, ["review", "recheck", str(folder), "--diff", str(tmp_path / "d.json"),
+                            "--reviewer", "tanaka"])
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("s5\tA5\tfinal\tre-pointed")
+    store = ReviewStore.open(folder)
+    try:
+        assert store.verify_chain().ok
+        assert {g: s.state for g, s in store.states().items()} == {"s1": "checked", "s5": "pending"}
+    finally:
+        store.close()
+    result = export_mapping(folder, tmp_path / "m.csv", reference=reference, ref_sets=[new_set])
+    assert result.final == 1 and [i.gaiji_id for i in result.report if i.kind == "pending"] == ["s5"]
+    assert runner.invoke(cli, ["review", "log", str(folder), "--verify"]).exit_code == 0

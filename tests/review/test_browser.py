@@ -443,3 +443,32 @@ def test_corpus_proposals_show_beside_the_gaiji_as_evidence(gaiji_set: Path, ref
         assert "証拠のみ" in text and "2 municipalities" in text
         assert page.errors == []
     assert len(list(ReviewStore.open(gaiji_set).events())) == before  # evidence only: nothing recorded
+
+
+def test_an_added_sets_entry_is_searched_and_chosen_in_the_browser(tmp_path: Path, reference, browser) -> None:  # type: ignore[no-untyped-def]
+    """A reviewer searches the added set's identifier, picks its card and accepts: the record
+    holds (set, identifier), the card and the decision bar name the set, not an MJ number."""
+    from gaiji.reference import refsets
+    from tests.review.conftest import build_set
+    from tests.review.test_refset_desk import SAMPLE, SET_ID
+
+    home = tmp_path / "home"
+    refsets.add_set("HanaExt", [SAMPLE / "refset-sample.ttf"], SAMPLE / "refset.csv", home=home)
+    set_dir = build_set(tmp_path / "city")
+    app = create_app(set_dir, reference=reference, ref_sets=[refsets.load_set("HanaExt", home)])
+    for url in serve_app(app):
+        sato = sign_in(browser, url, "sato")
+        wait_for_gaiji(sato, "E001")
+        sato.keyboard.press("/")
+        sato.keyboard.type(SET_ID)
+        sato.keyboard.press("Enter")
+        sato.wait_for_selector(f"#cards .card.in-set[data-mj='HanaExt:{SET_ID}']")
+        assert sato.get_attribute("#cards .card.selected", "data-mj") == f"HanaExt:{SET_ID}"
+        assert f"HanaExt {SET_ID}" in sato.text_content("#accept-what")
+        assert sato.locator("#cards .card.in-set img.cand").count() == 1  # its glyph is pictured
+        sato.keyboard.press("a")
+        wait_for_events(sato, set_dir, "E001", 1)
+        body = next(e.body for e in events(set_dir, "E001") if e.kind == "decision")
+        assert (body["mj"], body["ref_set"], body["ref_id"], body["font_name"]) == \
+            (None, "HanaExt", SET_ID, "GaijiRefsetSample")
+        assert sato.errors == []

@@ -10,6 +10,7 @@ Each forgery uses the project's own hash function, so the hash chain alone would
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import sqlite3
@@ -96,7 +97,8 @@ def test_deleting_the_last_event_is_caught_by_the_witnesses(reviewed: ReviewStor
                                                              tmp_path: Path) -> None:
     code, _ = export_cli(reviewed.set_dir, tmp_path / "before.csv")
     assert code == 0
-    table_head = (tmp_path / "before.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[-1]
+    with (tmp_path / "before.csv").open(encoding="utf-8", newline="") as fh:  # by name: columns are added at the end
+        table_head = next(csv.DictReader(fh))["review_chain_head"]
     assert table_head == f"5:{reviewed.verify_chain().head_hash}"
     conn = tamper(reviewed)
     conn.execute("DELETE FROM events WHERE seq = 5")

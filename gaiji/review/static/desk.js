@@ -47,7 +47,7 @@
       nothingToUndo: "ここで取り消せる自分の判定はありません",
       results: (q, total, page, pages) => `「${q}」の検索結果 ${total} 件（${page}/${pages} ページ、PageUp/PageDown で移動、Esc で候補へ）`,
       noResults: (q) => `「${q}」に当たる MJ 字形はありません`,
-      matched: { mj: "MJ番号", koseki: "戸籍統一文字番号", touki: "登記統一文字番号", juki: "住基コード", reading: "", "reading+radical": "" },
+      matched: { mj: "MJ番号", koseki: "戸籍統一文字番号", touki: "登記統一文字番号", juki: "住基コード", reading: "", "reading+radical": "", set: "追加文字セット" },
       readAs: (note) => `（${note} として検索）`,
       readKinds: {
         "reading+radical": (r) => `よみ ${r.reading} + 部首 ${r.radical}`, reading: (r) => `よみ ${r.reading}`,
@@ -113,7 +113,7 @@
       nothingToUndo: "Nothing of yours to undo here",
       results: (q, total, page, pages) => `Search results for “${q}”: ${total} (page ${page}/${pages}, PageUp/PageDown, Esc: back)`,
       noResults: (q) => `No MJ glyph for “${q}”`,
-      matched: { mj: "MJ number", koseki: "koseki number", touki: "touki number", juki: "juki code", reading: "", "reading+radical": "" },
+      matched: { mj: "MJ number", koseki: "koseki number", touki: "touki number", juki: "juki code", reading: "", "reading+radical": "", set: "added set" },
       readAs: (note) => ` (read as ${note})`,
       readKinds: {
         "reading+radical": (r) => `reading ${r.reading} + radical ${r.radical}`, reading: (r) => `reading ${r.reading}`,
@@ -225,6 +225,11 @@
   const codeLine = (c) => [c.ucs, c.ivs].filter(Boolean).join(" ");
   const stateWord = (s) => T().state[s] || s;
   const choiceWord = (mj, cls) => `${mj || T().nomatchWord}${mj ? " " + cls : ""}`;
+  // a choice is an MJ entry or an added reference set's entry (SET:ID); null is 該当なし
+  const inSet = (c) => !!(c && c.ref_set && c.ref_set !== "MJ");
+  const keyOf = (c) => (inSet(c) ? `${c.ref_set}:${c.ref_id}` : (c && c.mj) || null);
+  const labelOf = (c) => (inSet(c) ? `${c.ref_set} ${c.ref_id}` : (c && c.mj) || "");
+  const choiceOf = (c) => (!keyOf(c) ? null : inSet(c) ? { ref_set: c.ref_set, ref_id: c.ref_id } : { mj: c.mj });
 
   function radicalsText(c) {
     const rs = (c.radicals || []).map((r) => `${r[0]}+${r[1]}`).join(", ");
@@ -447,7 +452,7 @@
     render(item);
     if (!touched) return;
     if (mode !== "candidates") { setCards(cards, title); state.mode = mode; state.search = search; }
-    const i = chosen ? state.cards.findIndex((c) => c.mj === chosen.mj) : -1;
+    const i = chosen ? state.cards.findIndex((c) => keyOf(c) === keyOf(chosen)) : -1;
     if (noMatch) selectNoMatch(); else if (i >= 0) select(i);
     setClass(cls);
     $("comment").value = comment;
@@ -457,8 +462,9 @@
   function candidateCards(item) {
     const cards = item.candidates.slice();
     for (const v of item.views) {
-      if (v.mj && !cards.some((c) => c.mj === v.mj)) {
-        cards.push({ mj: v.mj, char: v.char, ucs: v.ucs, ivs: v.ivs, image_url: v.image_url,
+      if (keyOf(v) && !cards.some((c) => keyOf(c) === keyOf(v))) {
+        cards.push({ mj: v.mj, ref_set: v.ref_set, ref_id: v.ref_id, font_name: v.font_name,
+                     char: v.char, ucs: v.ucs, ivs: v.ivs, image_url: v.image_url,
                      overlay_url: v.overlay_url, from_view: v.reviewer, known: true });
       }
     }
@@ -474,12 +480,12 @@
     if (item.state === "disputed" && !mine) {
       setClass("字形一致");
       select(-1);
-    } else if (base && !base.mj) {
+    } else if (base && !keyOf(base)) {
       setClass("字形一致");
       selectNoMatch();
     } else if (base) {
       setClass(base.identification_class);
-      const i = state.cards.findIndex((c) => c.mj === base.mj);
+      const i = state.cards.findIndex((c) => keyOf(c) === keyOf(base));
       select(i >= 0 ? i : (state.cards.length ? 0 : -1));
     } else {
       setClass("字形一致");
@@ -496,10 +502,10 @@
     const cards = item.views.map((v) =>
       el("div", { class: `view${v.reviewer === ME ? " mine" : ""}`, dataset: { reviewer: v.reviewer } },
         el("div", { class: "who" }, v.reviewer, el("time", {}, v.at.replace("T", " ").replace("Z", " UTC"))),
-        v.image_url ? el("img", { src: v.image_url, alt: v.char || v.mj, width: 48, height: 48 })
+        v.image_url ? el("img", { src: v.image_url, alt: v.char || labelOf(v), width: 48, height: 48 })
                     : el("div", { class: "none" }, "該当なし"),
         v.overlay_url ? el("img", { src: v.overlay_url, alt: "overlay", width: 48, height: 48, class: "ov" }) : null,
-        el("div", { class: "mj" }, v.mj || "—", " ", el("span", { class: "char" }, v.char || "")),
+        el("div", { class: "mj" }, labelOf(v) || "—", " ", el("span", { class: "char" }, v.char || "")),
         el("div", { class: "cls" }, v.identification_class),
         v.comment ? el("div", { class: "cmt" }, v.comment) : null,
         settling ? el("button", { type: "button", class: "settle-with", onclick: () => settleWithView(v) },
@@ -514,14 +520,15 @@
     const nodes = cards.map((c, i) => {
       const words = evidenceWords(c);
       const matched = c.matched_as ? T().matched[c.matched_as] : "";
-      return el("article", { class: "card", dataset: { index: i, mj: c.mj },
+      return el("article", { class: `card${inSet(c) ? " in-set" : ""}`, dataset: { index: i, mj: keyOf(c) },
                              onclick: () => { select(i); state.touched = true; } },
         el("div", { class: "key" }, i < 9 ? String(i + 1) : ""),
         el("div", { class: "pics" },
-          c.image_url ? el("img", { src: c.image_url, alt: c.char || c.mj, width: 64, height: 64, class: "cand" })
+          c.image_url ? el("img", { src: c.image_url, alt: c.char || labelOf(c), width: 64, height: 64, class: "cand" })
                       : el("div", { class: "nopic" }, T().noGlyph),
-          c.overlay_url ? el("img", { src: c.overlay_url, alt: `overlay ${c.mj}`, width: 64, height: 64, class: "ov" }) : null),
-        el("div", { class: "mj" }, c.mj, c.from_view ? ` (${c.from_view})` : "",
+          c.overlay_url ? el("img", { src: c.overlay_url, alt: `overlay ${labelOf(c)}`, width: 64, height: 64, class: "ov" }) : null),
+        el("div", { class: "mj" }, labelOf(c), c.from_view ? ` (${c.from_view})` : "",
+          c.font_name ? el("span", { class: "font", title: "font" }, ` ${c.font_name}`) : null,
           matched ? el("span", { class: "matched" }, matched) : null),
         el("div", {}, el("span", { class: "char" }, c.char || ""), el("span", { class: "code" }, codeLine(c))),
         el("div", { class: "readings" }, (c.readings || []).join("・")),
@@ -547,10 +554,10 @@
     $("nomatch").classList.remove("selected");
     for (const card of document.querySelectorAll("#cards .card")) {
       card.classList.toggle("selected", Number(card.dataset.index) === i);
-      card.classList.toggle("pinned", !!state.pinned && card.dataset.mj === state.pinned.mj);
+      card.classList.toggle("pinned", !!state.pinned && card.dataset.mj === keyOf(state.pinned));
     }
     const c = state.cards[i];
-    $("accept-what").textContent = c ? `${c.mj} ${c.char || ""}` : "";
+    $("accept-what").textContent = c ? `${labelOf(c)} ${c.char || ""}` : "";
     const node = document.querySelector(`#cards .card[data-index="${i}"]`);
     if (node) node.scrollIntoView({ block: "nearest" });
     renderCompare();
@@ -561,12 +568,12 @@
     const size = state.ovSize;
     const shown = 184;
     const scale = size >= 512 ? 2 : 1;  // zoomed in: twice the frame, scroll to look around
-    return el("div", { class: `compare-one${pinned ? " pinned" : ""}`, dataset: { mj: c.mj } },
+    return el("div", { class: `compare-one${pinned ? " pinned" : ""}`, dataset: { mj: keyOf(c) } },
       el("div", { class: "frame" },
-        c.overlay_url ? el("img", { src: `${c.overlay_url}?px=${size}`, alt: `overlay ${c.mj}`,
+        c.overlay_url ? el("img", { src: `${c.overlay_url}?px=${size}`, alt: `overlay ${labelOf(c)}`,
                                     width: shown * scale, height: shown * scale, class: "ov-large" })
                       : el("div", { class: "nopic" }, T().noGlyph)),
-      el("div", { class: "cap" }, `${label}${c.mj} ${c.char || ""}`));
+      el("div", { class: "cap" }, `${label}${labelOf(c)} ${c.char || ""}`));
   }
 
   function renderCompare() {
@@ -574,13 +581,13 @@
     const c = state.cards[state.selected];
     const parts = [];
     if (c) parts.push(compareBox(c, "", false));
-    if (state.pinned && (!c || state.pinned.mj !== c.mj)) parts.push(compareBox(state.pinned, "📌 ", true));
+    if (state.pinned && (!c || keyOf(state.pinned) !== keyOf(c))) parts.push(compareBox(state.pinned, "📌 ", true));
     box.replaceChildren(...parts);
   }
 
   function togglePin() {
     const c = state.cards[state.selected];
-    state.pinned = !c || (state.pinned && state.pinned.mj === c.mj) ? null : c;
+    state.pinned = !c || (state.pinned && keyOf(state.pinned) === keyOf(c)) ? null : c;
     select(state.selected);
   }
 
@@ -638,35 +645,36 @@
     }
     state.lastDecided = id;
     $("undo").disabled = false;
-    toast(T().saved(id, choiceWord(body.mj, body.class), stateWord(result.item.state), result.event.seq));
+    toast(T().saved(id, choiceWord(labelOf(body), body.class), stateWord(result.item.state), result.event.seq));
     await advance(id, result.item);
   }
 
-  async function decide(mj, cls) {
+  // choice: { mj } or { ref_set, ref_id } (an added set's entry), null for 該当なし
+  async function decide(choice, cls) {
     if (!state.item) return;
-    if (!mj && !(await confirmBox(T().confirmNoMatch(state.item.id)))) return;
-    await send("/api/decide", { mj: mj, class: cls, comment: $("comment").value, confirm: !mj });
+    if (!choice && !(await confirmBox(T().confirmNoMatch(state.item.id)))) return;
+    await send("/api/decide", { mj: null, ...(choice || {}), class: cls, comment: $("comment").value, confirm: !choice });
   }
 
-  async function settle(basis, mj, cls) {
+  async function settle(basis, choice, cls) {
     const item = state.item;
-    const what = choiceWord(mj, cls);
+    const what = choiceWord(labelOf(choice), cls);
     const text = basis === "third" ? T().confirmSettleThird(item.id, what) : T().confirmSettleView(item.id, basis, what);
     if (!(await confirmBox(text))) return;
-    await send("/api/settle", { basis: basis, mj: mj, class: cls, comment: $("comment").value, confirm: true });
+    await send("/api/settle", { basis: basis, mj: null, ...(choice || {}), class: cls, comment: $("comment").value, confirm: true });
   }
 
   function settleWithView(v) {
-    const i = state.cards.findIndex((c) => c.mj === v.mj);
-    if (v.mj) { select(i); setClass(v.identification_class); } else { selectNoMatch(); }
-    settle(v.reviewer, v.mj, v.identification_class);
+    const i = state.cards.findIndex((c) => keyOf(c) === keyOf(v));
+    if (keyOf(v)) { select(i); setClass(v.identification_class); } else { selectNoMatch(); }
+    settle(v.reviewer, choiceOf(v), v.identification_class);
   }
 
-  function settleWithChoice(mj, cls) {
-    const view = state.item.views.find((v) => v.mj === mj && v.identification_class === cls);
-    if (view) { settle(view.reviewer, mj, cls); return; }
+  function settleWithChoice(choice, cls) {
+    const view = state.item.views.find((v) => keyOf(v) === keyOf(choice) && v.identification_class === cls);
+    if (view) { settle(view.reviewer, choice, cls); return; }
     if (!$("comment").value.trim()) { toast(T().thirdNeedsReason, true); $("comment").focus(); return; }
-    settle("third", mj, cls);
+    settle("third", choice, cls);
   }
 
   async function undo() {
@@ -717,11 +725,11 @@
   function accept() {
     if (!state.item) return;
     const c = state.cards[state.selected];
-    const mj = state.noMatch ? null : (c ? c.mj : undefined);
-    if (mj === undefined) { toast(settles(state.item) ? T().settleChoose : T().chooseFirst, true); return; }
-    const cls = mj ? currentClass() : "該当なし";
-    if (settles(state.item)) settleWithChoice(mj, cls);
-    else decide(mj, cls);
+    const choice = state.noMatch ? null : (c ? choiceOf(c) : undefined);
+    if (choice === undefined) { toast(settles(state.item) ? T().settleChoose : T().chooseFirst, true); return; }
+    const cls = choice ? currentClass() : "該当なし";
+    if (settles(state.item)) settleWithChoice(choice, cls);
+    else decide(choice, cls);
   }
 
   function noMatch() {
