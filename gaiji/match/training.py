@@ -238,7 +238,12 @@ def trust_inputs(index: Any, rasters: np.ndarray, answers: np.ndarray, sides: np
     """Rank calibration queries with the verifier (optionally hiding their character), with
     simulated ledger ``hints`` when given."""
     from gaiji.match.trust import summarise
-    from gaiji.match.verified import RADICAL_STROKES_LOGIT, READING_LOGIT, VERIFY, rank_rasters_verified
+    from gaiji.match.verified import (
+        RADICAL_STROKES_LOGIT,
+        READING_LOGIT,
+        VERIFY,
+        rank_rasters_verified,
+    )
 
     groups = index.groups
     exclude = groups[answers] if hide else None
