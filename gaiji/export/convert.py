@@ -24,17 +24,22 @@ from __future__ import annotations
 import codecs
 import csv
 import functools
+import io
+import os
 import re
+import stat
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
 from gaiji.codes import PUA_FIRST, UDA_PUA_LAST, is_pua, pua_to_sjis, sjis_to_pua
 from gaiji.codes import char as code_char
 from gaiji.errors import ContractError, InputError
+from gaiji.export.cp932_iconv import cp932_to_utf8
 from gaiji.export.readers import read_mapping
 from gaiji.export.validate import cross_row_problems, full_char, schema_problems
 from gaiji.export.writers import neutralise
@@ -42,6 +47,13 @@ from gaiji.fsutil import atomic_write
 from gaiji.progress import Progress, no_progress
 
 CHUNK_SIZE = 1 << 20
+PARALLEL_CHUNK = 1 << 22
+"""Bytes per piece a worker process converts (ended after a newline)."""
+PARALLEL_MIN_BYTES = 1 << 24
+"""Files shorter than this convert in one process (starting workers is not worth it)."""
+ICONV_MIN_BYTES = 1 << 18
+"""CP932 chunks at least this long go through :mod:`gaiji.export.cp932_iconv` (one C pass; the
+one-off check that it agrees with Python's codec is not worth it for small data)."""
 ENCODINGS = ("auto", "cp932", "utf-8", "euc-jp")
 REPORT_COLUMNS = ("file", "line", "column", "code", "unicode", "reason")
 UNDEFINED_CP932 = {0x80: 0x80, 0xF8F0: 0xA0, 0xF8F1: 0xFD, 0xF8F2: 0xFE, 0xF8F3: 0xFF}
@@ -432,6 +444,7 @@ class _Converter:
         self.unmapped = 0
         self.bad = 0
         self.pending = b""  # undecided (auto) bytes held back until the encoding is known
+        self.clean = True  # the decoder holds no part of a character (all fed so far ended one)
 
     def _set_encoding(self, encoding: str) -> None:
         self.encoding = encoding
@@ -477,9 +490,26 @@ class _Converter:
                     return b""
                 chunk = data
                 self._set_encoding(detected)
+        if self.encoding == "cp932" and self.clean and len(chunk) >= ICONV_MIN_BYTES:
+            iconv = cp932_to_utf8()
+            data = iconv(chunk) if iconv is not None else None
+            if data is not None:  # all of it is CP932 without bytes 80/A0/FD–FF: no bad bytes, no rare codes
+                assert self.fast_split is not None
+                return self._convert_utf8(data, self.fast_split)
         marked = _BAD_BYTE_CALLS[0]
         text = self.decoder.decode(chunk, final)
+        self.clean = final or chunk.endswith(b"\n")  # b"\n" is never part of a character
         return self._convert(text, bad_bytes_marked=_BAD_BYTE_CALLS[0] != marked)
+
+    def reset_decoder(self) -> None:
+        """Start decoding afresh (after a piece that stopped part-way)."""
+        self._set_encoding(self.encoding)
+        self.clean = True
+
+    def start_chunk(self) -> None:
+        """Count lines and gaiji afresh for a chunk that begins a line (a worker's chunk)."""
+        self.line, self.column_carry = 1, 0
+        self.converted = self.unmapped = self.bad = 0
 
     def _advance(self, text: str) -> str:
         newlines = text.count("\n")
@@ -512,6 +542,10 @@ class _Converter:
         else:
             split = self.split
         del text
+        return self._convert_utf8(data, split)
+
+    def _convert_utf8(self, data: bytes, split: Callable[[bytes], list[bytes]]) -> bytes:
+        """Map the gaiji of *data* (UTF-8, bad bytes as surrogates) block by block."""
         if len(data) <= BLOCK_BYTES:
             return self._convert_block(data, split)
         out = []
@@ -672,13 +706,20 @@ def convert_stream(
     progress: Callable[[int], None] = lambda n: None,
     errors: str = "strict", bad_bytes: str = "replace",
     report_rows: Callable[[list[tuple[Any, ...]]], None] | None = None,
+    workers: int = 1, parallel_chunk: int = PARALLEL_CHUNK, parallel_min: int = PARALLEL_MIN_BYTES,
 ) -> FileStats:
     """Convert *src* to *dst* (UTF-8). With ``errors='strict'`` raises :class:`InputError` on
     bytes that are not text in the encoding; with ``errors='report'`` every such byte run is
     reported (line, column) and written as U+FFFD (``bad_bytes='replace'``) or kept as the
     original bytes (``'keep'``). *report* receives every unconvertible gaiji as an
     :class:`Occurrence`; *report_rows*, if given, receives them instead as batches of tuples in
-    the same field order (faster for writing a report)."""
+    the same field order (faster for writing a report).
+
+    Data is fed to the converter in pieces of about *chunk_size* bytes that end after a newline
+    (where there is one), so where a piece ends never changes the output or the report. With
+    *workers* > 1 and *src* a regular file of at least *parallel_min* bytes, the rest of the
+    file after the first piece is converted in pieces of *parallel_chunk* bytes by that many
+    processes (:mod:`gaiji.export.convert_parallel`); output and report are the same."""
     if encoding not in ENCODINGS:
         raise InputError(f"unknown encoding {encoding!r}: use {', '.join(ENCODINGS)}")
     if chunk_size < 1:
@@ -688,31 +729,83 @@ def convert_stream(
     conv = _Converter(name, table, codec, report, errors=errors, bad_bytes=bad_bytes, report_rows=report_rows)
     stats = FileStats(Path(name), Path(name), encoding)
     chunk = src.read(max(chunk_size, 3))
-    stats.bytes_in += len(chunk)
+    fed = 0  # offset in src of the first byte not yet fed to the converter
     had_bom = encoding in ("auto", "utf-8") and chunk.startswith(b"\xef\xbb\xbf")
     if had_bom:
         chunk = chunk[3:]
+        fed = 3
         conv.encoding = "utf-8"
     if bom or had_bom:
         dst.write(b"\xef\xbb\xbf")
         stats.bytes_out += 3
+    size = _regular_file_size(src) if workers > 1 else None
     while True:
-        nxt = src.read(chunk_size)
-        final = not nxt
+        read = src.read(chunk_size)
+        final = not read
+        nxt = read
+        if not final:
+            cut = chunk.rfind(b"\n") + 1
+            if 0 < cut < len(chunk):  # the unfinished line goes with the next piece
+                nxt = chunk[cut:] + read
+                chunk = chunk[:cut]
         data = conv.feed(chunk, final)
         dst.write(data)
         stats.bytes_out += len(data)
-        progress(stats.bytes_in)
+        fed += len(chunk)
+        progress(fed)
         if final:
             break
-        stats.bytes_in += len(nxt)
         chunk = nxt
+        if (size is not None and size - fed >= parallel_min and conv.decoder is not None
+                and not conv.pending and conv.clean and conv.column_carry == 0):
+            from gaiji.export.convert_parallel import convert_in_parallel
+
+            fed, written = convert_in_parallel(conv, src.fileno(), fed, size, dst, workers=workers,
+                                               chunk_bytes=parallel_chunk, progress=progress)
+            stats.bytes_out += written
+            size = None  # once per file: what is left (normally nothing) is read here
+            src.seek(fed)
+            chunk = src.read(chunk_size)
+    stats.bytes_in = fed
     stats.encoding = {"euc_jp": "euc-jp"}.get(conv.encoding, conv.encoding) or "ascii"
     stats.lines = conv.line - (conv.column_carry == 0)  # a last line ending in a newline is not one more
     stats.converted = conv.converted
     stats.unmapped = conv.unmapped
     stats.bad_bytes = conv.bad
     return stats
+
+
+def _regular_file_size(src: IO[bytes]) -> int | None:
+    """Size of *src* if it is a regular file that can be read by offset, else None."""
+    try:
+        st = os.fstat(src.fileno())
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) and src.seekable() else None
+
+
+def default_workers() -> int:
+    """Processes ``convert`` uses for a large file: the cores this process may run on, at most 4."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
+
+
+def _csv_line(fields: Sequence[Any]) -> str:
+    """One CSV line as the report's csv.writer writes it (minimal quoting, CRLF)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(fields)
+    return buffer.getvalue()
+
+
+class _CsvTails(dict):  # type: ignore[type-arg]
+    """The end of a report line, from its last fields, formatted on first use."""
+
+    def __missing__(self, key: tuple[Any, ...]) -> str:
+        text = self[key] = _csv_line(("", *key))
+        return text
 
 
 def plan_outputs(inputs: Sequence[Path], *, output: Path | None, out_dir: Path | None) -> list[Path]:
@@ -760,6 +853,7 @@ def convert_files(
     errors: str = "strict",
     bad_bytes: str = "replace",
     progress: Progress = no_progress,
+    workers: int | None = None,
 ) -> ConvertResult:
     """Convert every input file; write each output atomically and every unconvertible gaiji
     occurrence (and, with ``errors='report'``, every bad byte run) to *report_path* (CSV: file,
@@ -772,6 +866,9 @@ def convert_files(
 
     *report_path* defaults to ``OUT.unmapped.csv`` (``-o``) or ``DIR/unmapped.csv``; it is
     removed again when nothing was unmapped and nothing failed.
+
+    *workers* processes convert each large file (default :func:`default_workers`, the cores
+    available, at most 4); the output and the report are the same with any number.
     """
     srcs = [Path(p) for p in inputs]
     if not srcs:
@@ -794,17 +891,20 @@ def convert_files(
         writer = csv.writer(report_file, lineterminator="\r\n")
         writer.writerow(REPORT_COLUMNS)
         writerow = writer.writerow
-        name_cell: dict[str, str] = {}
+        write = report_file.write
+        heads: dict[str, str] = {}  # file name → its CSV cell and ","
+        tails = _CsvTails()  # (code, unicode, reason) → "," + their CSV + CRLF
 
         def report_rows(rows: list[tuple[Any, ...]]) -> None:
+            # the bytes csv.writer would write, with the parts that repeat formatted once per value
             if not rows:
                 return
             name = rows[0][0]
-            cell = name_cell.get(name)
-            if cell is None:
-                cell = name_cell[name] = neutralise(str(name))
-            writer.writerows(rows if cell == name else ((cell, *r[1:]) for r in rows))
-            by_code.update(r[3] for r in rows)
+            head = heads.get(name)
+            if head is None:
+                head = heads[name] = _csv_line((neutralise(str(name)), ""))[:-2]
+            write("".join([f"{head}{r[1]},{r[2]}{tails[r[3:]]}" for r in rows]))
+            by_code.update(map(itemgetter(3), rows))
             if len(first) < keep_first:
                 first.extend(Occurrence(*r) for r in rows[: keep_first - len(first)])
 
@@ -815,6 +915,7 @@ def convert_files(
                     stats = convert_stream(
                         fin, fout, table, name=str(src), encoding=encoding, chunk_size=chunk_size, bom=bom,
                         report_rows=report_rows, errors=errors, bad_bytes=bad_bytes,
+                        workers=default_workers() if workers is None else workers,
                         progress=lambda n, base=base: progress(base + n, total, "convert"),
                     )
             except (InputError, OSError) as exc:
