@@ -72,8 +72,9 @@ def _worker(conv: Any, conn: Connection, fd: int, size: int, slots: list[mmap.mm
     runs, report rows, output length) with the output in ``slots[slot]`` — or, if it does not
     fit there (length -1), sent after the answer; or answer None to have the main process do it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    rows: list[tuple[Any, ...]] = []
-    conv.report_rows = rows.extend
+    rows: list[tuple[Any, ...]] = []  # ("rows", report rows) and ("gaiji", lines, columns, infos), in order
+    conv.report_rows = lambda batch: rows.append(("rows", batch))
+    conv.report_gaiji = lambda name, lines, columns, infos: rows.append(("gaiji", lines, columns, infos))
     try:
         while (task := conn.recv()) is not None:
             start, end, slot = task
@@ -201,16 +202,22 @@ def _run(conv: Any, fd: int, start: int, size: int, dst: IO[bytes], conns: list[
         while next_out not in results:
             waiting = [conns[w] for w in range(n) if queued[w]]
             for conn in wait(waiting):
-                collect(conns.index(conn))  # type: ignore[arg-type]
+                worker = conns.index(conn)  # type: ignore[arg-type]
+                collect(worker)
+                hand_out(worker)  # keep it busy while an earlier piece is still being converted
         answer, out = results.pop(next_out)
         begin, end, slot = pieces.pop(next_out)
         if answer is None:  # the worker could not finish it: do it here, raising as one core would
             out = conv.feed(_read(fd, begin, end), end >= size)
         else:
             newlines, carry, converted, unmapped, bad, rows, length = answer
-            if rows:
-                shift = conv.line - 1
-                conv.report_rows([(r[0], r[1] + shift, *r[2:]) for r in rows] if shift else rows)
+            shift = conv.line - 1
+            for kind, *batch in rows:
+                if kind == "rows":
+                    conv.report_rows([(r[0], r[1] + shift, *r[2:]) for r in batch[0]] if shift else batch[0])
+                else:
+                    lines, columns, infos = batch
+                    conv.report_gaiji(conv.name, [n + shift for n in lines] if shift else lines, columns, infos)
             conv.line += newlines
             conv.column_carry = carry  # pieces start at a line start
             conv.converted += converted

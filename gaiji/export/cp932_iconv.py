@@ -41,14 +41,19 @@ class Cp932ToUtf8:
         self._cd = ctypes.c_void_p(cd)
         self._out = ctypes.create_string_buffer(0)
 
-    def __call__(self, data: bytes) -> bytes | None:
-        """The UTF-8 form of *data*, or ``None`` if iconv refuses any of it."""
-        need = 3 * len(data) + 16  # one CP932 byte is at most three UTF-8 bytes (half-width kana)
+    def __call__(self, data: bytes, start: int = 0, end: int | None = None) -> bytes | None:
+        """The UTF-8 form of ``data[start:end]``, or ``None`` if iconv refuses any of it."""
+        end = len(data) if end is None else end
+        if not 0 <= start <= end <= len(data):
+            raise ValueError(f"bad range {start}:{end} of {len(data)} bytes")
+        need = 3 * (end - start) + 16  # one CP932 byte is at most three UTF-8 bytes (half-width kana)
         if len(self._out) < need:
             self._out = ctypes.create_string_buffer(need)
         out = self._out
-        inp = ctypes.c_char_p(data)
-        inleft = ctypes.c_size_t(len(data))
+        inp = ctypes.c_char_p(data)  # points into the bytes object itself: no copy
+        if start:
+            inp = ctypes.c_char_p(ctypes.cast(inp, ctypes.c_void_p).value + start)  # type: ignore[operator]
+        inleft = ctypes.c_size_t(end - start)
         outp = ctypes.c_char_p(ctypes.addressof(out))
         outleft = ctypes.c_size_t(len(out))
         done = self._iconv(self._cd, ctypes.byref(inp), ctypes.byref(inleft), ctypes.byref(outp), ctypes.byref(outleft))
