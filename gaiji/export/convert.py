@@ -242,6 +242,8 @@ class FileStats:
     bad_bytes: int = 0
     error: str = ""
     """Why the file was not converted (nothing was written under its name); empty when it was."""
+    workers: int = 1
+    """Processes that converted it (more than one only for a large file)."""
 
 
 @dataclass
@@ -799,6 +801,7 @@ def convert_stream(
             fed, written = convert_in_parallel(conv, src.fileno(), fed, size, dst, workers=workers,
                                                chunk_bytes=parallel_chunk, progress=progress)
             stats.bytes_out += written
+            stats.workers = workers
             size = None  # once per file: what is left (normally nothing) is read here
             src.seek(fed)
             chunk = src.read(chunk_size)
@@ -821,12 +824,18 @@ def _regular_file_size(src: IO[bytes]) -> int | None:
 
 
 def default_workers() -> int:
-    """Processes ``convert`` uses for a large file: the cores this process may run on, at most 4."""
+    """Processes ``convert`` uses for a large file: the cores this process may run on that are
+    idle — judged, as ``make -l`` does, from the 1-minute load average — at least 1, at most 4.
+    On a busy machine more processes only add their overhead."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
-    return max(1, min(4, cores))
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - no load average on this system
+        load = 0.0
+    return max(1, min(4, cores, round(cores - load)))
 
 
 def _csv_line(fields: Sequence[Any]) -> str:
@@ -903,8 +912,8 @@ def convert_files(
     *report_path* defaults to ``OUT.unmapped.csv`` (``-o``) or ``DIR/unmapped.csv``; it is
     removed again when nothing was unmapped and nothing failed.
 
-    *workers* processes convert each large file (default :func:`default_workers`, the cores
-    available, at most 4); the output and the report are the same with any number.
+    *workers* processes convert each large file (default :func:`default_workers`: the idle
+    cores, at most 4); the output and the report are the same with any number.
     """
     srcs = [Path(p) for p in inputs]
     if not srcs:
