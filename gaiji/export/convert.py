@@ -414,6 +414,15 @@ def detect_encoding(sample: bytes, final: bool, name: str = "<data>") -> str:
 # ---------------------------------------------------------------- converting
 
 
+def _count_newlines(data: bytes) -> int:
+    """``data.count(b"\\n")``, vectorised for long data (numpy is about six times as fast there)."""
+    if len(data) < 4096:
+        return data.count(b"\n")
+    import numpy as np
+
+    return int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A))
+
+
 class _Converter:
     """Streams one file; keeps line/column position across chunks.
 
@@ -596,19 +605,21 @@ class _Converter:
         if missing:
             missing_at = [k for k, t in enumerate(mapped) if t is None]
             bad_text = self.bad_text
-            if any(gaiji[k] in bad_text for k in missing_at):
+            if split is not self.fast_split and any(gaiji[k] in bad_text for k in missing_at):
                 self._report(data, parts, mapped)  # bad bytes: runs merged, strict raises
-            else:
+                for k in missing_at:
+                    g = gaiji[k]
+                    mapped[k] = bad_text.get(g, g)
+            else:  # the fast pattern finds no bad bytes: every token left is an unmapped gaiji
                 self._report_unmapped(data, parts, missing_at)
-            for k in missing_at:
-                g = gaiji[k]
-                mapped[k] = bad_text.get(g, g)
+                for k in missing_at:
+                    mapped[k] = gaiji[k]
         parts[1::2] = mapped  # type: ignore[assignment]  # every None was filled above
         self._advance_bytes(data)
         return b"".join(parts)
 
     def _advance_bytes(self, data: bytes) -> None:
-        newlines = data.count(b"\n")
+        newlines = _count_newlines(data)
         last = data.rfind(b"\n")
         if newlines:
             self.line += newlines
@@ -939,6 +950,7 @@ def convert_files(
         write = report_file.write
         heads: dict[str, str] = {}  # file name → its CSV cell and ","
         tails = _CsvTails()  # (code, unicode, reason) → "," + their CSV + CRLF
+        gaiji_counts: Counter = Counter()  # (code, unicode, reason) → occurrences reported by report_gaiji
 
         def report_rows(rows: list[tuple[Any, ...]]) -> None:
             # the bytes csv.writer would write, with the parts that repeat formatted once per value
@@ -961,8 +973,7 @@ def convert_files(
             if head is None:
                 head = heads[name] = _csv_line((neutralise(str(name)), ""))[:-2]
             write("".join([f"{head}{line},{column}{tails[info]}" for line, column, info in zip(lines, columns, infos)]))
-            for info, n in Counter(infos).items():
-                by_code[info[0]] += n
+            gaiji_counts.update(infos)  # counted by code at the end (few distinct values)
             if len(first) < keep_first:
                 first.extend(Occurrence(name, *row[:2], *row[2]) for row in
                              zip(lines[: keep_first - len(first)], columns, infos))
@@ -984,6 +995,8 @@ def convert_files(
             stats.input, stats.output = src, dst
             stats_all.append(stats)
             done_before += stats.bytes_in
+    for info, n in gaiji_counts.items():
+        by_code[info[0]] += n
     unmapped = sum(s.unmapped + s.bad_bytes for s in stats_all)
     failed = [s for s in stats_all if s.error]
     if not unmapped and not failed:
