@@ -32,6 +32,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
@@ -676,21 +677,21 @@ class _Converter:
         file with many unmapped gaiji converts nearly as fast as one with none."""
         import numpy as np
 
-        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-        starts = np.concatenate(([0], np.cumsum(lengths)))  # starts[i] = offset of parts[i]
-        k = np.asarray(missing_at, dtype=np.int64)
-        offs = starts[2 * k + 1]
+        starts = list(accumulate(map(len, parts), initial=0))  # starts[i] = offset of parts[i]
+        offs = [starts[2 * k + 1] for k in missing_at]
         newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A)
         before = np.searchsorted(newlines, offs)  # newlines before each gaiji
         if newlines.size:
-            line_start = np.where(before > 0, newlines[np.maximum(before - 1, 0)] + 1, 0)
+            line_start = np.where(before > 0, newlines[np.maximum(before - 1, 0)] + 1, 0).tolist()
         else:
-            line_start = np.zeros_like(offs)
-        lines = (before + self.line).tolist()
+            line_start = [0] * len(offs)
+        before_list = before.tolist()
+        line = self.line
+        lines = [n + line for n in before_list]
         # the column counts characters: decode the (short) stretch since the line began
         carry = self.column_carry
         columns = [len(data[a:b].decode("utf-8", "surrogatepass")) + (1 if n else 1 + carry)
-                   for a, b, n in zip(line_start.tolist(), offs.tolist(), before.tolist())]
+                   for a, b, n in zip(line_start, offs, before_list)]
         info_of = self.token_info
         tokens = [parts[2 * i + 1] for i in missing_at]
         infos = list(map(info_of.get, tokens))
