@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from operator import itemgetter
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from gaiji.codes import PUA_FIRST, UDA_PUA_LAST, is_pua, pua_to_sjis, sjis_to_pua
 from gaiji.codes import char as code_char
@@ -694,11 +694,12 @@ class _Converter:
                    for a, b, n in zip(line_start, offs, before_list)]
         info_of = self.token_info
         tokens = [parts[2 * i + 1] for i in missing_at]
-        infos = list(map(info_of.get, tokens))
-        if None in infos:
-            for j, info in enumerate(infos):
+        found = list(map(info_of.get, tokens))
+        if None in found:
+            for j, info in enumerate(found):
                 if info is None:
-                    infos[j] = info_of[tokens[j]] = self._token_info(tokens[j])
+                    found[j] = info_of[tokens[j]] = self._token_info(tokens[j])
+        infos = cast("list[tuple[str, ...]]", found)  # every None was filled
         self.unmapped += len(infos)
         self.report_gaiji(self.name, lines, columns, infos)
 

@@ -77,7 +77,7 @@ needs_fork = pytest.mark.skipif(sys.platform != "linux", reason="worker processe
 @pytest.mark.parametrize("bad_bytes", ["replace", "keep"])
 def test_workers_give_the_single_chunk_output_and_report(tmp_path, monkeypatch, bad_bytes):
     reference = _single_chunk(DATA, monkeypatch, encoding="cp932", errors="report", bad_bytes=bad_bytes)
-    out, found, stats = reference
+    out, _found, stats = reference
     assert stats.converted == 7 * 7 and stats.unmapped == 7 * (2 + 5) + 1 and stats.bad_bytes == 7 * 2
     assert out.count("辻\U000e0101".encode()) == 7 and b"\r\n" in out  # line ends are kept
     parallel = _in_parallel(tmp_path, DATA, "d.csv", monkeypatch, encoding="cp932", errors="report",
