@@ -12,8 +12,7 @@ interleaved round by round (so a change in machine load hits every contender ali
 * ``convert_files``: gaiji mapped to UCS + IVS, every unmapped one reported with its line
   and column, output and report written atomically (fsync, rename) — once with 30 % of the
   codes unmapped and once with all mapped; with the default number of worker processes
-  (convert's choice in each run: the idle cores, judged from the load average), with one,
-  and with every core.
+  (the cores, at most 4) and with one.
 
     python benchmarks/convert_speed.py               # ~200 MB, best of 3
     python benchmarks/convert_speed.py --size-mb 50  # quicker
@@ -34,7 +33,7 @@ import time
 from pathlib import Path
 
 from gaiji.codes import sjis_to_pua
-from gaiji.export.convert import CHUNK_SIZE, ConversionTable, convert_files
+from gaiji.export.convert import CHUNK_SIZE, ConversionTable, convert_files, default_workers
 
 SURNAMES = ["山田", "佐藤", "鈴木", "高橋", "田中", "渡辺", "伊藤", "中村", "小林", "加藤", "吉田", "山本", "斎藤", "松本", "井上", "木村", "林", "清水"]
 GIVEN = ["太郎", "花子", "一郎", "次郎", "恵子", "洋子", "誠", "健", "翔", "陽菜", "結衣", "大翔", "蓮", "美咲", "和子"]
@@ -95,7 +94,7 @@ def iconv_pass(src: Path, dst: Path) -> float | None:
     return time.perf_counter() - start
 
 
-def timed_convert(data: Path, out: Path, table: ConversionTable, workers: int | None) -> tuple[float, object]:
+def timed_convert(data: Path, out: Path, table: ConversionTable, workers: int) -> tuple[float, object]:
     t0 = time.perf_counter()
     result = convert_files([data], table, output=out, encoding="cp932", workers=workers)
     return time.perf_counter() - t0, result
@@ -112,8 +111,8 @@ def main() -> None:
     ap.add_argument("--mapped", type=float, default=0.70, help="share of UDA codes mapped in the first run")
     ap.add_argument("--repeat", type=int, default=3, help="rounds; best of N for each timing")
     ap.add_argument("--workers", type=int, default=None,
-                    help="worker processes for gaiji convert (default: as convert chooses, run by run: "
-                         "the idle cores); it is also timed with 1 and with every core")
+                    help="worker processes for gaiji convert (default: convert's own default, the cores "
+                         "up to 4); it is also timed with 1 and with every core")
     ap.add_argument("--workdir", type=Path, default=None, help="where to put the generated files")
     args = ap.parse_args()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -135,8 +134,9 @@ def main() -> None:
 
         tables = {f"{round(args.mapped * 100)} % mapped": table_of(args.mapped), "all mapped": table_of(1.0)}
         print(f"input: {size / 1e6:.1f} MB CP932, {gaiji:,} gaiji occurrences; generated in {gen_s:.1f} s")
-        all_cores = max(1, min(4, cores or 1))
-        worker_counts: list[int | None] = [args.workers, *sorted({1, all_cores} - {args.workers})]
+        default = default_workers()
+        chosen = args.workers or default
+        worker_counts = [chosen] + ([1] if chosen != 1 else [])
         times: dict[str, list[float]] = {}
         results: dict[str, object] = {}
         has_iconv = shutil.which("iconv") is not None
@@ -170,14 +170,13 @@ def main() -> None:
                 key = f"{label}|{w}"
                 conv_s, result = best[key], results[key]
                 used = result.files[0].workers  # type: ignore[attr-defined]
-                how = f"default ({used} worker{'s' if used > 1 else ''} in the best run)" if w is None else \
-                    f"--workers {w}"
+                how = f"--workers {w}{' (default)' if w == default else ''}" + (f", ran in {used}" if used != w else "")
                 print(f"gaiji convert, {label}, {how} (map + report + atomic write): "
                       f"{size / 1e6 / conv_s:.1f} MB/s ({conv_s:.2f} s); converted {result.converted:,}, "  # type: ignore[attr-defined]
                       f"reported {result.unmapped:,} (sum {result.converted + result.unmapped:,} = {gaiji:,})")  # type: ignore[attr-defined]
                 if iconv_s:
                     ratio = iconv_s / conv_s
-                    target = f" — target ≥ 0.5×: {'met' if ratio >= 0.5 else 'NOT met'}" if w == args.workers else ""
+                    target = f" — target ≥ 0.5×: {'met' if ratio >= 0.5 else 'NOT met'}" if w == chosen else ""
                     print(f"    {ratio:.2f}× iconv{target}; {base_s / conv_s:.2f}× the Python re-encode")
     print(f"load average (1, 5, 15 min) after: {load()}")
 

@@ -837,18 +837,14 @@ def _regular_file_size(src: IO[bytes]) -> int | None:
 
 
 def default_workers() -> int:
-    """Processes ``convert`` uses for a large file: the cores this process may run on that are
-    idle — judged, as ``make -l`` does, from the 1-minute load average — at least 1, at most 4.
-    On a busy machine more processes only add their overhead."""
+    """Processes ``convert`` uses for a large file: the cores this process may run on, at most
+    4 (as ``zstd -T0`` or ``pigz`` do). On a machine whose cores are all busy with other work,
+    ``workers=1`` can be faster: the benchmark prints both."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # pragma: no cover - no load average on this system
-        load = 0.0
-    return max(1, min(4, cores, round(cores - load)))
+    return max(1, min(4, cores))
 
 
 def _csv_line(fields: Sequence[Any]) -> str:
@@ -925,8 +921,8 @@ def convert_files(
     *report_path* defaults to ``OUT.unmapped.csv`` (``-o``) or ``DIR/unmapped.csv``; it is
     removed again when nothing was unmapped and nothing failed.
 
-    *workers* processes convert each large file (default :func:`default_workers`: the idle
-    cores, at most 4); the output and the report are the same with any number.
+    *workers* processes convert each large file (default :func:`default_workers`: the cores,
+    at most 4); the output and the report are the same with any number.
     """
     srcs = [Path(p) for p in inputs]
     if not srcs:
