@@ -5,19 +5,25 @@ never part of a multi-byte character in CP932, EUC-JP or UTF-8, so each piece de
 own exactly as it does inside one stream, and a piece starts at line start. Worker processes
 (forked, so they share the converter and its table without copying them) read their pieces
 from the input by offset and convert them with the single-core converter, counting lines from
-1, into an output slot of memory shared with the main process; the main process hands each
-piece to whichever worker is free, and writes the slots in file order into the (atomic) output file and passes the report rows on
-with their line numbers shifted by the lines before the piece.
+1, into an output slot of memory shared with the main process. The main process hands each
+piece to whichever worker is free, converts pieces itself (the same way) whenever no worker
+result is ready — so on a machine whose cores are busy with other work it goes on at about
+the speed of one process instead of waiting — and writes the results in file order into the
+(atomic) output file, passing the report rows on with their line numbers shifted by the lines
+before the piece.
 
-A piece a worker cannot finish — bytes that are not text under ``--errors strict``, or
-anything unexpected — is converted again by the main process itself, which then reports and
-raises exactly as the single-core path does. At most two pieces per worker are in flight, so
-memory stays bounded; workers ignore Ctrl-C, and exit when the main process goes away.
+A piece that cannot be finished — bytes that are not text under ``--errors strict``, or
+anything unexpected — is converted again in order by the main process's own converter, which
+then reports and raises exactly as the single-core path does. At most three pieces per worker
+and two of the main process's own are in flight, so memory stays bounded; workers ignore
+Ctrl-C, and exit when the main process goes away.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import gc
 import mmap
 import multiprocessing
 import os
@@ -72,6 +78,9 @@ def _worker(conv: Any, conn: Connection, fd: int, size: int, slots: list[mmap.mm
     runs, report rows, output length) with the output in ``slots[slot]`` — or, if it does not
     fit there (length -1), sent after the answer; or answer None to have the main process do it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the objects inherited from the main process stay out of garbage collection: a full
+    # collection would touch every one of them and copy the whole inherited heap page by page
+    gc.freeze()
     rows: list[tuple[Any, ...]] = []  # ("rows", report rows) and ("gaiji", lines, columns, infos), in order
     conv.report_rows = lambda batch: rows.append(("rows", batch))
     conv.report_gaiji = lambda name, lines, columns, infos: rows.append(("gaiji", lines, columns, infos))
@@ -103,13 +112,16 @@ def convert_in_parallel(
     conv: Any, fd: int, start: int, size: int, dst: IO[bytes], *, workers: int, chunk_bytes: int,
     progress: Callable[[int], None],
 ) -> tuple[int, int]:
-    """Convert bytes ``start``…``size`` of the file open as *fd* with *workers* processes,
-    writing to *dst* and updating *conv* (line, counts, report) as if it had been fed them.
+    """Convert bytes ``start``…``size`` of the file open as *fd* with *workers* processes —
+    this one and ``workers - 1`` forked ones — writing to *dst* and updating *conv* (line,
+    counts, report) as if it had been fed them.
 
     *conv* must be at a line start with its encoding decided. Returns (offset converted up to,
     bytes written): the offset is *size*, or where a line longer than :data:`LONGEST_LINE` begins."""
     if chunk_bytes < 1:
         raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes}")
+    if workers < 2:
+        raise ValueError(f"workers must be at least 2 (this process and one more), got {workers}")
     if conv.encoding == "cp932":
         from gaiji.export.cp932_iconv import cp932_to_utf8
 
@@ -121,10 +133,10 @@ def convert_in_parallel(
     conns: list[Connection] = []
     procs: list[Any] = []
     # output slots shared with the workers (pages are only used as far as written)
-    slots = [mmap.mmap(-1, 4 * chunk_bytes + _PROBE) for _ in range(SLOTS_PER_WORKER * workers)]
+    slots = [mmap.mmap(-1, 4 * chunk_bytes + _PROBE) for _ in range(SLOTS_PER_WORKER * (workers - 1))]
     ok = False
     try:
-        for _ in range(workers):
+        for _ in range(workers - 1):
             mine, theirs = ctx.Pipe()
             proc = ctx.Process(target=_worker, args=(conv, theirs, fd, size, slots), daemon=True,
                                name="gaiji-convert-worker")
@@ -152,6 +164,8 @@ def convert_in_parallel(
             m.close()
 
 
+OWN_AHEAD = 2
+"""Pieces this process converts ahead of the one it is waiting for, while the workers are busy."""
 QUEUED_PER_WORKER = 2
 """Pieces handed to a worker ahead, so it never waits for the main process."""
 SLOTS_PER_WORKER = 3
@@ -195,19 +209,60 @@ def _run(conv: Any, fd: int, start: int, size: int, dst: IO[bytes], conns: list[
                              "this file. Run again, or with --workers 1") from None
         results[queued[worker].popleft()] = (answer, out)
 
+    # this process converts pieces too, with a converter of its own counting lines from 1 as a
+    # worker's does, whenever no worker result is ready: on a machine whose cores are busy with
+    # other work it then goes on at about the speed of one process instead of waiting
+    helper = copy.copy(conv)
+    helper.reset_decoder()
+    events: list[tuple[Any, ...]] = []
+    helper.report_rows = lambda batch: events.append(("rows", batch))
+    helper.report_gaiji = lambda name, lines, columns, infos: events.append(("gaiji", lines, columns, infos))
+    own: set[int] = set()  # pieces converted here, not yet written
+
+    def convert_here() -> None:
+        nonlocal pos, handed, stopped
+        end = piece_end(fd, pos, size, chunk_bytes)
+        if end is None:
+            stopped = True
+            return
+        events.clear()
+        helper.start_chunk()
+        try:
+            out = helper.feed(_read(fd, pos, end), end >= size)
+        except Exception:  # noqa: BLE001 - converted again in order below, raising as one process would
+            helper.reset_decoder()
+            results[handed] = (None, b"")
+        else:
+            results[handed] = ((helper.line - 1, helper.column_carry, helper.converted, helper.unmapped,
+                                helper.bad, list(events), -1), out)
+        pieces[handed] = (pos, end, -1)
+        own.add(handed)
+        handed += 1
+        pos = end
+
     for w in range(n):
         hand_out(w)
     done, written, next_out = start, 0, 0
-    while next_out < handed:
+    while True:
         while next_out not in results:
+            if next_out == handed:  # nothing in flight
+                if stopped or pos >= size:
+                    return done, written
+                convert_here()
+                continue
             waiting = [conns[w] for w in range(n) if queued[w]]
-            for conn in wait(waiting):
+            ready = wait(waiting, timeout=0)
+            if not ready and len(own) < OWN_AHEAD and not stopped and pos < size:
+                convert_here()
+                continue
+            for conn in ready or wait(waiting):
                 worker = conns.index(conn)  # type: ignore[arg-type]
                 collect(worker)
                 hand_out(worker)  # keep it busy while an earlier piece is still being converted
         answer, out = results.pop(next_out)
         begin, end, slot = pieces.pop(next_out)
-        if answer is None:  # the worker could not finish it: do it here, raising as one core would
+        own.discard(next_out)
+        if answer is None:  # the piece could not be finished: do it here, raising as one process would
             out = conv.feed(_read(fd, begin, end), end >= size)
         else:
             newlines, carry, converted, unmapped, bad, rows, length = answer
@@ -230,10 +285,10 @@ def _run(conv: Any, fd: int, start: int, size: int, dst: IO[bytes], conns: list[
         else:
             dst.write(out)
             written += len(out)
-        free.append(slot)
+        if slot >= 0:
+            free.append(slot)
         next_out += 1
         done = end
         progress(done)
         for w in range(n):
             hand_out(w)
-    return done, written
