@@ -274,11 +274,14 @@ def validate_command(mapping: Path, fmt: str | None, encoding: str, schema_only:
               help="CSV of unconverted gaiji (file, line, column, code) "
                    "[default: OUTPUT.unmapped.csv or OUT_DIR/unmapped.csv].")
 @click.option("--allow-unmapped", is_flag=True, help="Exit 0 even when some gaiji could not be converted.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Processes (this one included) converting each large file (16 MB or more); the output is the same with "
+                   "any number; 1 may be faster when other work keeps every core busy [default: the cores, at most 4].")
 @quiet_option
 def convert_command(data: tuple[Path, ...], mapping: Path, output: Path | None, out_dir: Path | None,
                     fallback: bool, source: str | None, encoding: str, errors: str, bad_bytes: str,
                     layout: Path | None, mapping_encoding: str, bom: bool, report_path: Path | None,
-                    allow_unmapped: bool, progress: Progress) -> None:
+                    allow_unmapped: bool, workers: int | None, progress: Progress) -> None:
     """Rewrite legacy DATA files (CSV/TSV/text; CP932 with user-defined-area codes or UTF-8
     with private-use code points) into UTF-8 with the mapped UCS + IVS.
 
@@ -309,7 +312,7 @@ def convert_command(data: tuple[Path, ...], mapping: Path, output: Path | None, 
     try:
         result = convert_files(data, table, output=output, out_dir=out_dir, report_path=report_path,
                                encoding=encoding, bom=bom, errors=errors, bad_bytes=bad_bytes,
-                               progress=progress)
+                               progress=progress, workers=workers)
     except ConvertFailed as exc:
         failure, result = exc, exc.result
     for f in result.files:

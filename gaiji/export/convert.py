@@ -28,18 +28,24 @@ from __future__ import annotations
 import codecs
 import csv
 import functools
+import io
+import os
 import re
+import stat
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
+from operator import itemgetter
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from gaiji.codes import PUA_FIRST, UDA_PUA_LAST, is_pua, pua_to_sjis, sjis_to_pua
 from gaiji.codes import char as code_char
 from gaiji.errors import ContractError, InputError
 from gaiji.export.columns import is_added_set
+from gaiji.export.cp932_iconv import cp932_to_utf8
 from gaiji.export.readers import read_mapping
 from gaiji.export.validate import cross_row_problems, full_char, schema_problems
 from gaiji.export.writers import neutralise
@@ -47,6 +53,13 @@ from gaiji.fsutil import atomic_write
 from gaiji.progress import Progress, no_progress
 
 CHUNK_SIZE = 1 << 20
+PARALLEL_CHUNK = 1 << 22
+"""Bytes per piece a worker process converts (ended after a newline)."""
+PARALLEL_MIN_BYTES = 1 << 24
+"""Files shorter than this convert in one process (starting workers is not worth it)."""
+ICONV_MIN_BYTES = 1 << 18
+"""CP932 chunks at least this long go through :mod:`gaiji.export.cp932_iconv` (one C pass; the
+one-off check that it agrees with Python's codec is not worth it for small data)."""
 ENCODINGS = ("auto", "cp932", "utf-8", "euc-jp")
 REPORT_COLUMNS = ("file", "line", "column", "code", "unicode", "reason")
 UNDEFINED_CP932 = {0x80: 0x80, 0xF8F0: 0xA0, 0xF8F1: 0xFD, 0xF8F2: 0xFE, 0xF8F3: 0xFF}
@@ -239,6 +252,8 @@ class FileStats:
     bad_bytes: int = 0
     error: str = ""
     """Why the file was not converted (nothing was written under its name); empty when it was."""
+    workers: int = 1
+    """Processes that converted it (more than one only for a large file)."""
 
 
 @dataclass
@@ -275,6 +290,9 @@ def check_cp932_codec() -> None:
         raise RuntimeError("this Python's cp932 codec does not map Shift_JIS F040–F9FC to U+E000–U+E757; "
                            "gaiji convert cannot trust it")
 
+
+GaijiReport = Callable[[str, list[int], list[int], list[tuple[str, ...]]], None]
+"""Receives unmapped gaiji as columns: (file, lines, columns, [(code, unicode, reason), …])."""
 
 ERRORS = ("strict", "report")
 BAD_BYTES = ("replace", "keep")
@@ -406,6 +424,15 @@ def detect_encoding(sample: bytes, final: bool, name: str = "<data>") -> str:
 # ---------------------------------------------------------------- converting
 
 
+def _count_newlines(data: bytes) -> int:
+    """``data.count(b"\\n")``, vectorised for long data (numpy is about six times as fast there)."""
+    if len(data) < 4096:
+        return data.count(b"\n")
+    import numpy as np
+
+    return int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A))
+
+
 class _Converter:
     """Streams one file; keeps line/column position across chunks.
 
@@ -417,7 +444,8 @@ class _Converter:
     def __init__(self, name: str, table: ConversionTable, encoding: str,
                  report: Callable[[Occurrence], None], *, errors: str = "strict",
                  bad_bytes: str = "replace",
-                 report_rows: Callable[[list[tuple[Any, ...]]], None] | None = None) -> None:
+                 report_rows: Callable[[list[tuple[Any, ...]]], None] | None = None,
+                 report_gaiji: GaijiReport | None = None) -> None:
         if errors not in ERRORS:
             raise InputError(f"unknown --errors {errors!r}: use strict or report")
         if bad_bytes not in BAD_BYTES:
@@ -434,6 +462,7 @@ class _Converter:
                 report(Occurrence(*r))
 
         self.report_rows = report_rows or one_by_one
+        self.report_gaiji: GaijiReport = report_gaiji or self._gaiji_as_rows
         self.token_info: dict[bytes, tuple[str, ...]] = {}
         self.line = 1  # line of the start of the current text
         self.column_carry = 0  # characters since the last newline, before the current text
@@ -441,6 +470,7 @@ class _Converter:
         self.unmapped = 0
         self.bad = 0
         self.pending = b""  # undecided (auto) bytes held back until the encoding is known
+        self.clean = True  # the decoder holds no part of a character (all fed so far ended one)
 
     def _set_encoding(self, encoding: str) -> None:
         self.encoding = encoding
@@ -486,9 +516,45 @@ class _Converter:
                     return b""
                 chunk = data
                 self._set_encoding(detected)
+        if self.encoding == "cp932" and self.clean and len(chunk) >= ICONV_MIN_BYTES:
+            iconv = cp932_to_utf8()
+            if iconv is not None:
+                return self._feed_iconv(iconv, chunk, final)
+        return self._feed_python(chunk, final)
+
+    def _feed_python(self, chunk: bytes, final: bool) -> bytes:
         marked = _BAD_BYTE_CALLS[0]
         text = self.decoder.decode(chunk, final)
+        self.clean = final or chunk.endswith(b"\n")  # b"\n" is never part of a character
         return self._convert(text, bad_bytes_marked=_BAD_BYTE_CALLS[0] != marked)
+
+    def _feed_iconv(self, iconv: Callable[[bytes, int, int], bytes | None], chunk: bytes, final: bool) -> bytes:
+        """CP932 *chunk* block by block (each ending after a newline, so it stays in the CPU's
+        cache from decoding to joining): a block iconv takes whole has no bad bytes and no
+        rare codes; any other block goes through Python's codec and the careful path."""
+        fast_split = self.fast_split
+        assert fast_split is not None
+        out = []
+        start, size = 0, len(chunk)
+        while start < size:
+            cut = chunk.find(b"\n", start + BLOCK_BYTES) + 1 or size
+            data = iconv(chunk, start, cut)
+            if data is not None:
+                out.append(self._convert_block(data, fast_split))
+            else:
+                out.append(self._feed_python(chunk[start:cut], final and cut == size))
+            start = cut
+        return b"".join(out)
+
+    def reset_decoder(self) -> None:
+        """Start decoding afresh (after a piece that stopped part-way)."""
+        self._set_encoding(self.encoding)
+        self.clean = True
+
+    def start_chunk(self) -> None:
+        """Count lines and gaiji afresh for a chunk that begins a line (a worker's chunk)."""
+        self.line, self.column_carry = 1, 0
+        self.converted = self.unmapped = self.bad = 0
 
     def _advance(self, text: str) -> str:
         newlines = text.count("\n")
@@ -521,6 +587,10 @@ class _Converter:
         else:
             split = self.split
         del text
+        return self._convert_utf8(data, split)
+
+    def _convert_utf8(self, data: bytes, split: Callable[[bytes], list[bytes]]) -> bytes:
+        """Map the gaiji of *data* (UTF-8, bad bytes as surrogates) block by block."""
         if len(data) <= BLOCK_BYTES:
             return self._convert_block(data, split)
         out = []
@@ -545,19 +615,21 @@ class _Converter:
         if missing:
             missing_at = [k for k, t in enumerate(mapped) if t is None]
             bad_text = self.bad_text
-            if any(gaiji[k] in bad_text for k in missing_at):
+            if split is not self.fast_split and any(gaiji[k] in bad_text for k in missing_at):
                 self._report(data, parts, mapped)  # bad bytes: runs merged, strict raises
-            else:
+                for k in missing_at:
+                    g = gaiji[k]
+                    mapped[k] = bad_text.get(g, g)
+            else:  # the fast pattern finds no bad bytes: every token left is an unmapped gaiji
                 self._report_unmapped(data, parts, missing_at)
-            for k in missing_at:
-                g = gaiji[k]
-                mapped[k] = bad_text.get(g, g)
+                for k in missing_at:
+                    mapped[k] = gaiji[k]
         parts[1::2] = mapped  # type: ignore[assignment]  # every None was filled above
         self._advance_bytes(data)
         return b"".join(parts)
 
     def _advance_bytes(self, data: bytes) -> None:
-        newlines = data.count(b"\n")
+        newlines = _count_newlines(data)
         last = data.rfind(b"\n")
         if newlines:
             self.line += newlines
@@ -614,30 +686,39 @@ class _Converter:
         file with many unmapped gaiji converts nearly as fast as one with none."""
         import numpy as np
 
-        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-        starts = np.concatenate(([0], np.cumsum(lengths)))  # starts[i] = offset of parts[i]
-        k = np.asarray(missing_at, dtype=np.int64)
-        offs = starts[2 * k + 1]
+        starts = list(accumulate(map(len, parts), initial=0))  # starts[i] = offset of parts[i]
+        offs = [starts[2 * k + 1] for k in missing_at]
         newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A)
         before = np.searchsorted(newlines, offs)  # newlines before each gaiji
         if newlines.size:
-            line_start = np.where(before > 0, newlines[np.maximum(before - 1, 0)] + 1, 0)
+            line_start = np.where(before > 0, newlines[np.maximum(before - 1, 0)] + 1, 0).tolist()
         else:
-            line_start = np.zeros_like(offs)
-        lines = (before + self.line).tolist()
+            line_start = [0] * len(offs)
+        before_list = before.tolist()
+        line = self.line
+        lines = [n + line for n in before_list]
         # the column counts characters: decode the (short) stretch since the line began
         carry = self.column_carry
         columns = [len(data[a:b].decode("utf-8", "surrogatepass")) + (1 if n else 1 + carry)
-                   for a, b, n in zip(line_start.tolist(), offs.tolist(), before.tolist())]
+                   for a, b, n in zip(line_start, offs, before_list)]
         info_of = self.token_info
         tokens = [parts[2 * i + 1] for i in missing_at]
-        infos = list(map(info_of.get, tokens))
-        for j, info in enumerate(infos):
-            if info is None:
-                infos[j] = info_of[tokens[j]] = self._token_info(tokens[j])
+        found = list(map(info_of.get, tokens))
+        if None in found:
+            for j, info in enumerate(found):
+                if info is None:
+                    found[j] = info_of[tokens[j]] = self._token_info(tokens[j])
+        infos = cast("list[tuple[str, ...]]", found)  # every None was filled
         self.unmapped += len(infos)
+        self.report_gaiji(self.name, lines, columns, infos)
+
+    def _gaiji_as_rows(self, name: str, lines: list[int], columns: list[int],
+                       infos: list[tuple[str, ...]]) -> None:
+        """Unmapped gaiji (line, column, (code, unicode, reason) each) as report rows."""
+        if not infos:
+            return
         codes, unicodes, reasons = zip(*infos)
-        rows = list(zip([self.name] * len(infos), lines, columns, codes, unicodes, reasons))
+        rows = list(zip([name] * len(infos), lines, columns, codes, unicodes, reasons))
         for i in range(0, len(rows), 4096):
             self.report_rows(rows[i: i + 4096])
 
@@ -681,47 +762,113 @@ def convert_stream(
     progress: Callable[[int], None] = lambda n: None,
     errors: str = "strict", bad_bytes: str = "replace",
     report_rows: Callable[[list[tuple[Any, ...]]], None] | None = None,
+    report_gaiji: GaijiReport | None = None,
+    workers: int = 1, parallel_chunk: int = PARALLEL_CHUNK, parallel_min: int = PARALLEL_MIN_BYTES,
 ) -> FileStats:
     """Convert *src* to *dst* (UTF-8). With ``errors='strict'`` raises :class:`InputError` on
     bytes that are not text in the encoding; with ``errors='report'`` every such byte run is
     reported (line, column) and written as U+FFFD (``bad_bytes='replace'``) or kept as the
     original bytes (``'keep'``). *report* receives every unconvertible gaiji as an
     :class:`Occurrence`; *report_rows*, if given, receives them instead as batches of tuples in
-    the same field order (faster for writing a report)."""
+    the same field order (faster for writing a report); *report_gaiji*, if given as well,
+    receives the unmapped gaiji found outside bad-byte stretches (most of them) as columns:
+    ``(file, lines, columns, [(code, unicode, reason), …])`` (faster still).
+
+    Data is fed to the converter in pieces of about *chunk_size* bytes that end after a newline
+    (where there is one), so where a piece ends never changes the output or the report. With
+    *workers* > 1 and *src* a regular file of at least *parallel_min* bytes, the rest of the
+    file after the first piece is converted in pieces of *parallel_chunk* bytes by that many
+    processes (:mod:`gaiji.export.convert_parallel`); output and report are the same."""
     if encoding not in ENCODINGS:
         raise InputError(f"unknown encoding {encoding!r}: use {', '.join(ENCODINGS)}")
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be positive, got {chunk_size}")
     check_cp932_codec()
     codec = {"euc-jp": "euc_jp"}.get(encoding, encoding)
-    conv = _Converter(name, table, codec, report, errors=errors, bad_bytes=bad_bytes, report_rows=report_rows)
+    conv = _Converter(name, table, codec, report, errors=errors, bad_bytes=bad_bytes, report_rows=report_rows,
+                      report_gaiji=report_gaiji)
     stats = FileStats(Path(name), Path(name), encoding)
     chunk = src.read(max(chunk_size, 3))
-    stats.bytes_in += len(chunk)
+    fed = 0  # offset in src of the first byte not yet fed to the converter
     had_bom = encoding in ("auto", "utf-8") and chunk.startswith(b"\xef\xbb\xbf")
     if had_bom:
         chunk = chunk[3:]
+        fed = 3
         conv.encoding = "utf-8"
     if bom or had_bom:
         dst.write(b"\xef\xbb\xbf")
         stats.bytes_out += 3
+    size = _regular_file_size(src) if workers > 1 else None
     while True:
-        nxt = src.read(chunk_size)
-        final = not nxt
+        read = src.read(chunk_size)
+        final = not read
+        nxt = read
+        if not final:
+            cut = chunk.rfind(b"\n") + 1
+            if 0 < cut < len(chunk):  # the unfinished line goes with the next piece
+                nxt = chunk[cut:] + read
+                chunk = chunk[:cut]
         data = conv.feed(chunk, final)
         dst.write(data)
         stats.bytes_out += len(data)
-        progress(stats.bytes_in)
+        fed += len(chunk)
+        progress(fed)
         if final:
             break
-        stats.bytes_in += len(nxt)
         chunk = nxt
+        if (size is not None and size - fed >= parallel_min and conv.decoder is not None
+                and not conv.pending and conv.clean and conv.column_carry == 0):
+            from gaiji.export.convert_parallel import convert_in_parallel
+
+            fed, written = convert_in_parallel(conv, src.fileno(), fed, size, dst, workers=workers,
+                                               chunk_bytes=parallel_chunk, progress=progress)
+            stats.bytes_out += written
+            stats.workers = workers
+            size = None  # once per file: what is left (normally nothing) is read here
+            src.seek(fed)
+            chunk = src.read(chunk_size)
+    stats.bytes_in = fed
     stats.encoding = {"euc_jp": "euc-jp"}.get(conv.encoding, conv.encoding) or "ascii"
     stats.lines = conv.line - (conv.column_carry == 0)  # a last line ending in a newline is not one more
     stats.converted = conv.converted
     stats.unmapped = conv.unmapped
     stats.bad_bytes = conv.bad
     return stats
+
+
+def _regular_file_size(src: IO[bytes]) -> int | None:
+    """Size of *src* if it is a regular file that can be read by offset, else None."""
+    try:
+        st = os.fstat(src.fileno())
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) and src.seekable() else None
+
+
+def default_workers() -> int:
+    """Processes ``convert`` uses for a large file: the cores this process may run on, at most
+    4 (as ``zstd -T0`` or ``pigz`` do). On a machine whose cores are all busy with other work,
+    ``workers=1`` can be faster: the benchmark prints both."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
+
+
+def _csv_line(fields: Sequence[Any]) -> str:
+    """One CSV line as the report's csv.writer writes it (minimal quoting, CRLF)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(fields)
+    return buffer.getvalue()
+
+
+class _CsvTails(dict):  # type: ignore[type-arg]
+    """The end of a report line, from its last fields, formatted on first use."""
+
+    def __missing__(self, key: tuple[Any, ...]) -> str:
+        text = self[key] = _csv_line(("", *key))
+        return text
 
 
 def plan_outputs(inputs: Sequence[Path], *, output: Path | None, out_dir: Path | None) -> list[Path]:
@@ -769,6 +916,7 @@ def convert_files(
     errors: str = "strict",
     bad_bytes: str = "replace",
     progress: Progress = no_progress,
+    workers: int | None = None,
 ) -> ConvertResult:
     """Convert every input file; write each output atomically and every unconvertible gaiji
     occurrence (and, with ``errors='report'``, every bad byte run) to *report_path* (CSV: file,
@@ -781,6 +929,9 @@ def convert_files(
 
     *report_path* defaults to ``OUT.unmapped.csv`` (``-o``) or ``DIR/unmapped.csv``; it is
     removed again when nothing was unmapped and nothing failed.
+
+    *workers* processes convert each large file (default :func:`default_workers`: the cores,
+    at most 4); the output and the report are the same with any number.
     """
     srcs = [Path(p) for p in inputs]
     if not srcs:
@@ -803,19 +954,36 @@ def convert_files(
         writer = csv.writer(report_file, lineterminator="\r\n")
         writer.writerow(REPORT_COLUMNS)
         writerow = writer.writerow
-        name_cell: dict[str, str] = {}
+        write = report_file.write
+        heads: dict[str, str] = {}  # file name → its CSV cell and ","
+        tails = _CsvTails()  # (code, unicode, reason) → "," + their CSV + CRLF
+        gaiji_counts: Counter = Counter()  # (code, unicode, reason) → occurrences reported by report_gaiji
 
         def report_rows(rows: list[tuple[Any, ...]]) -> None:
+            # the bytes csv.writer would write, with the parts that repeat formatted once per value
             if not rows:
                 return
             name = rows[0][0]
-            cell = name_cell.get(name)
-            if cell is None:
-                cell = name_cell[name] = neutralise(str(name))
-            writer.writerows(rows if cell == name else ((cell, *r[1:]) for r in rows))
-            by_code.update(r[3] for r in rows)
+            head = heads.get(name)
+            if head is None:
+                head = heads[name] = _csv_line((neutralise(str(name)), ""))[:-2]
+            write("".join([f"{head}{r[1]},{r[2]}{tails[r[3:]]}" for r in rows]))
+            by_code.update(map(itemgetter(3), rows))
             if len(first) < keep_first:
                 first.extend(Occurrence(*r) for r in rows[: keep_first - len(first)])
+
+        def report_gaiji(name: str, lines: list[int], columns: list[int], infos: list[tuple[str, ...]]) -> None:
+            # report_rows without building a tuple per row (most rows of a large report come here)
+            if not infos:
+                return
+            head = heads.get(name)
+            if head is None:
+                head = heads[name] = _csv_line((neutralise(str(name)), ""))[:-2]
+            write("".join([f"{head}{line},{column}{tails[info]}" for line, column, info in zip(lines, columns, infos)]))
+            gaiji_counts.update(infos)  # counted by code at the end (few distinct values)
+            if len(first) < keep_first:
+                first.extend(Occurrence(name, *row[:2], *row[2]) for row in
+                             zip(lines[: keep_first - len(first)], columns, infos))
 
         for src, dst in zip(srcs, outs):
             base = done_before
@@ -823,7 +991,8 @@ def convert_files(
                 with open(src, "rb") as fin, atomic_write(dst, "wb") as fout:
                     stats = convert_stream(
                         fin, fout, table, name=str(src), encoding=encoding, chunk_size=chunk_size, bom=bom,
-                        report_rows=report_rows, errors=errors, bad_bytes=bad_bytes,
+                        report_rows=report_rows, report_gaiji=report_gaiji, errors=errors, bad_bytes=bad_bytes,
+                        workers=default_workers() if workers is None else workers,
                         progress=lambda n, base=base: progress(base + n, total, "convert"),
                     )
             except (InputError, OSError) as exc:
@@ -833,6 +1002,8 @@ def convert_files(
             stats.input, stats.output = src, dst
             stats_all.append(stats)
             done_before += stats.bytes_in
+    for info, n in gaiji_counts.items():
+        by_code[info[0]] += n
     unmapped = sum(s.unmapped + s.bad_bytes for s in stats_all)
     failed = [s for s in stats_all if s.error]
     if not unmapped and not failed:

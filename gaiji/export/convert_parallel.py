@@ -1,0 +1,294 @@
+"""Convert one large file on several cores, with the output and report of one core.
+
+The file is cut into pieces of about ``chunk_bytes`` that end after a newline: ``b"\\n"`` is
+never part of a multi-byte character in CP932, EUC-JP or UTF-8, so each piece decodes on its
+own exactly as it does inside one stream, and a piece starts at line start. Worker processes
+(forked, so they share the converter and its table without copying them) read their pieces
+from the input by offset and convert them with the single-core converter, counting lines from
+1, into an output slot of memory shared with the main process. The main process hands each
+piece to whichever worker is free, converts pieces itself (the same way) whenever no worker
+result is ready — so on a machine whose cores are busy with other work it goes on at about
+the speed of one process instead of waiting — and writes the results in file order into the
+(atomic) output file, passing the report rows on with their line numbers shifted by the lines
+before the piece.
+
+A piece that cannot be finished — bytes that are not text under ``--errors strict``, or
+anything unexpected — is converted again in order by the main process's own converter, which
+then reports and raises exactly as the single-core path does. At most three pieces per worker
+and two of the main process's own are in flight, so memory stays bounded; workers ignore
+Ctrl-C, and exit when the main process goes away.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import gc
+import mmap
+import multiprocessing
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Callable
+from multiprocessing.connection import Connection, wait
+from typing import IO, Any
+
+from gaiji.errors import InputError
+
+LONGEST_LINE = 1 << 26
+"""A piece is cut at the first newline after its nominal end, looked for this far; a file
+with a longer line is converted from there on in one process."""
+
+_PROBE = 1 << 16
+
+
+def piece_end(fd: int, start: int, size: int, chunk_bytes: int) -> int | None:
+    """Offset just after the first newline at or after ``start + chunk_bytes`` (``size`` when
+    the rest is short or has no newline); ``None`` when none is found within :data:`LONGEST_LINE`."""
+    probe = start + chunk_bytes
+    if probe >= size - chunk_bytes // 2:
+        return size
+    limit = min(size, probe + LONGEST_LINE)
+    while probe < limit:
+        window = os.pread(fd, min(_PROBE, limit - probe), probe)
+        if not window:
+            return size
+        at = window.find(b"\n")
+        if at >= 0:
+            return probe + at + 1
+        probe += len(window)
+    return size if limit == size else None
+
+
+def _read(fd: int, start: int, end: int) -> bytes:
+    parts = []
+    while start < end:
+        part = os.pread(fd, end - start, start)
+        if not part:
+            break
+        parts.append(part)
+        start += len(part)
+    return b"".join(parts) if len(parts) != 1 else parts[0]
+
+
+def _worker(conv: Any, conn: Connection, fd: int, size: int, slots: list[mmap.mmap]) -> None:
+    """Convert the pieces (start, end, slot) sent on *conn* until None or the main process is
+    gone; answer each with (newlines, characters after the last one, converted, unmapped, bad
+    runs, report rows, output length) with the output in ``slots[slot]`` — or, if it does not
+    fit there (length -1), sent after the answer; or answer None to have the main process do it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the objects inherited from the main process stay out of garbage collection: a full
+    # collection would touch every one of them and copy the whole inherited heap page by page
+    gc.freeze()
+    rows: list[tuple[Any, ...]] = []  # ("rows", report rows) and ("gaiji", lines, columns, infos), in order
+    conv.report_rows = lambda batch: rows.append(("rows", batch))
+    conv.report_gaiji = lambda name, lines, columns, infos: rows.append(("gaiji", lines, columns, infos))
+    try:
+        while (task := conn.recv()) is not None:
+            start, end, slot = task
+            rows.clear()
+            conv.start_chunk()
+            try:
+                out = conv.feed(_read(fd, start, end), end >= size)
+            except Exception:  # noqa: BLE001 - the main process converts this piece again and reports
+                conv.reset_decoder()  # a fresh decoder for the next piece
+                conn.send(None)
+                continue
+            fits = len(out) <= len(slots[slot])
+            if fits:
+                slots[slot][: len(out)] = out
+            conn.send((conv.line - 1, conv.column_carry, conv.converted, conv.unmapped, conv.bad, rows,
+                       len(out) if fits else -1))
+            if not fits:
+                conn.send_bytes(out)
+    except (EOFError, OSError):
+        pass  # the main process stopped (error, Ctrl-C, killed): nothing left to do
+    finally:
+        conn.close()
+
+
+def convert_in_parallel(
+    conv: Any, fd: int, start: int, size: int, dst: IO[bytes], *, workers: int, chunk_bytes: int,
+    progress: Callable[[int], None],
+) -> tuple[int, int]:
+    """Convert bytes ``start``…``size`` of the file open as *fd* with *workers* processes —
+    this one and ``workers - 1`` forked ones — writing to *dst* and updating *conv* (line,
+    counts, report) as if it had been fed them.
+
+    *conv* must be at a line start with its encoding decided. Returns (offset converted up to,
+    bytes written): the offset is *size*, or where a line longer than :data:`LONGEST_LINE` begins."""
+    if chunk_bytes < 1:
+        raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes}")
+    if workers < 2:
+        raise ValueError(f"workers must be at least 2 (this process and one more), got {workers}")
+    if conv.encoding == "cp932":
+        from gaiji.export.cp932_iconv import cp932_to_utf8
+
+        cp932_to_utf8()  # checked once here, so the forked workers inherit the answer
+    ctx = multiprocessing.get_context("fork")
+    for stream in (sys.stdout, sys.stderr):  # a forked child must not write buffered text again
+        with contextlib.suppress(Exception):
+            stream.flush()
+    conns: list[Connection] = []
+    procs: list[Any] = []
+    # output slots shared with the workers (pages are only used as far as written)
+    slots = [mmap.mmap(-1, 4 * chunk_bytes + _PROBE) for _ in range(SLOTS_PER_WORKER * (workers - 1))]
+    ok = False
+    try:
+        for _ in range(workers - 1):
+            mine, theirs = ctx.Pipe()
+            proc = ctx.Process(target=_worker, args=(conv, theirs, fd, size, slots), daemon=True,
+                               name="gaiji-convert-worker")
+            proc.start()
+            theirs.close()
+            conns.append(mine)
+            procs.append(proc)
+        pos, written = _run(conv, fd, start, size, dst, conns, procs, slots, chunk_bytes, progress)
+        ok = True
+        return pos, written
+    finally:
+        for c in conns:
+            with contextlib.suppress(OSError):
+                if ok:
+                    c.send(None)
+            c.close()
+        for p in procs:
+            if not ok:
+                p.terminate()
+            p.join(5)
+            if p.is_alive():  # pragma: no cover - a worker that does not stop
+                p.kill()
+                p.join()
+        for m in slots:
+            m.close()
+
+
+OWN_AHEAD = 2
+"""Pieces this process converts ahead of the one it is waiting for, while the workers are busy."""
+QUEUED_PER_WORKER = 2
+"""Pieces handed to a worker ahead, so it never waits for the main process."""
+SLOTS_PER_WORKER = 3
+"""Output slots per worker: its queued pieces plus one finished and waiting to be written in order."""
+
+
+def _run(conv: Any, fd: int, start: int, size: int, dst: IO[bytes], conns: list[Connection],
+         procs: list[Any], slots: list[mmap.mmap], chunk_bytes: int,
+         progress: Callable[[int], None]) -> tuple[int, int]:
+    """Hand pieces to whichever worker is free, and write the results in file order."""
+    n = len(conns)
+    free = list(range(len(slots)))[::-1]
+    queued: list[deque[int]] = [deque() for _ in range(n)]  # piece numbers each worker has, in order
+    pieces: dict[int, tuple[int, int, int]] = {}  # piece number → (start, end, slot)
+    results: dict[int, tuple[Any, bytes]] = {}  # finished, not yet written: (answer, output if not in a slot)
+    pos, handed, stopped = start, 0, False
+
+    def hand_out(worker: int) -> None:
+        nonlocal pos, handed, stopped
+        while len(queued[worker]) < QUEUED_PER_WORKER and free and not stopped and pos < size:
+            end = piece_end(fd, pos, size, chunk_bytes)
+            if end is None:
+                stopped = True
+                return
+            slot = free.pop()
+            conns[worker].send((pos, end, slot))
+            pieces[handed] = (pos, end, slot)
+            queued[worker].append(handed)
+            handed += 1
+            pos = end
+
+    def collect(worker: int) -> None:
+        conn = conns[worker]
+        try:
+            answer = conn.recv()
+            out = conn.recv_bytes() if answer is not None and answer[-1] < 0 else b""
+        except (EOFError, OSError) as exc:
+            code = procs[worker].exitcode
+            raise InputError(f"{conv.name}: a conversion worker process stopped unexpectedly "
+                             f"({exc or 'exit code'} {code if code is not None else ''}); nothing was written for "
+                             "this file. Run again, or with --workers 1") from None
+        results[queued[worker].popleft()] = (answer, out)
+
+    # this process converts pieces too, with a converter of its own counting lines from 1 as a
+    # worker's does, whenever no worker result is ready: on a machine whose cores are busy with
+    # other work it then goes on at about the speed of one process instead of waiting
+    helper = copy.copy(conv)
+    helper.reset_decoder()
+    events: list[tuple[Any, ...]] = []
+    helper.report_rows = lambda batch: events.append(("rows", batch))
+    helper.report_gaiji = lambda name, lines, columns, infos: events.append(("gaiji", lines, columns, infos))
+    own: set[int] = set()  # pieces converted here, not yet written
+
+    def convert_here() -> None:
+        nonlocal pos, handed, stopped
+        end = piece_end(fd, pos, size, chunk_bytes)
+        if end is None:
+            stopped = True
+            return
+        events.clear()
+        helper.start_chunk()
+        try:
+            out = helper.feed(_read(fd, pos, end), end >= size)
+        except Exception:  # noqa: BLE001 - converted again in order below, raising as one process would
+            helper.reset_decoder()
+            results[handed] = (None, b"")
+        else:
+            results[handed] = ((helper.line - 1, helper.column_carry, helper.converted, helper.unmapped,
+                                helper.bad, list(events), -1), out)
+        pieces[handed] = (pos, end, -1)
+        own.add(handed)
+        handed += 1
+        pos = end
+
+    for w in range(n):
+        hand_out(w)
+    done, written, next_out = start, 0, 0
+    while True:
+        while next_out not in results:
+            if next_out == handed:  # nothing in flight
+                if stopped or pos >= size:
+                    return done, written
+                convert_here()
+                continue
+            waiting = [conns[w] for w in range(n) if queued[w]]
+            ready = wait(waiting, timeout=0)
+            if not ready and len(own) < OWN_AHEAD and not stopped and pos < size:
+                convert_here()
+                continue
+            for conn in ready or wait(waiting):
+                worker = conns.index(conn)  # type: ignore[arg-type]
+                collect(worker)
+                hand_out(worker)  # keep it busy while an earlier piece is still being converted
+        answer, out = results.pop(next_out)
+        begin, end, slot = pieces.pop(next_out)
+        own.discard(next_out)
+        if answer is None:  # the piece could not be finished: do it here, raising as one process would
+            out = conv.feed(_read(fd, begin, end), end >= size)
+        else:
+            newlines, carry, converted, unmapped, bad, rows, length = answer
+            shift = conv.line - 1
+            for kind, *batch in rows:
+                if kind == "rows":
+                    conv.report_rows([(r[0], r[1] + shift, *r[2:]) for r in batch[0]] if shift else batch[0])
+                else:
+                    lines, columns, infos = batch
+                    conv.report_gaiji(conv.name, [n + shift for n in lines] if shift else lines, columns, infos)
+            conv.line += newlines
+            conv.column_carry = carry  # pieces start at a line start
+            conv.converted += converted
+            conv.unmapped += unmapped
+            conv.bad += bad
+        if answer is not None and length >= 0:
+            with memoryview(slots[slot]) as view:
+                dst.write(view[:length])
+            written += length
+        else:
+            dst.write(out)
+            written += len(out)
+        if slot >= 0:
+            free.append(slot)
+        next_out += 1
+        done = end
+        progress(done)
+        for w in range(n):
+            hand_out(w)
