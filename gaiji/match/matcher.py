@@ -334,7 +334,10 @@ def match_gaiji_set(
         block_records = records[block : block + BLOCK]
         if block > 0:
             preparing = PreparingQueries([str(r.image_path) for r in block_records], workers=cores)
+        t_block = time.monotonic()
         rasters, feats, sides = preparing.result(progress)
+        timings["prepare"] = timings.get("prepare", 0.0) + time.monotonic() - t_block
+        t_block = time.monotonic()
         empty = rasters.reshape(len(rasters), -1).max(axis=1) == 0
         blank_ids += [r.gaiji_id for r, e in zip(block_records, empty) if e]
         keep = ~empty
@@ -347,6 +350,7 @@ def match_gaiji_set(
             ranked = apply_tie_rule(ranked, same_glyph)  # issue 11
             parts.append(ranked)
             kept += [r.gaiji_id for r, k in zip(block_records, keep) if k]
+        timings["rank"] = timings.get("rank", 0.0) + time.monotonic() - t_block
     ranked = concat_batches(parts) if parts else _empty(top_k)
     timings["prepare_and_rank"] = time.monotonic() - t1
     return MatchResult(
