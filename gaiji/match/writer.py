@@ -155,7 +155,9 @@ def _rows(result: MatchResult, *, text: Callable[[str], str], lo: int = 0, hi: i
         return per_row[r]
 
     def col(a: Any, digits: int) -> list[list[Any]]:  # as _num, inlined: the writer's hot loop
-        return [["" if v != v else round(v, digits) for v in line] for line in np.asarray(a[lo:hi], np.float64).tolist()]
+        isnan = math.isnan
+        lines = np.asarray(a[lo:hi], np.float64).tolist()
+        return [["" if isnan(v) else round(v, digits) for v in line] for line in lines]
 
     score, conf, image, rerank = col(rk.score, 4), col(rk.confidence, 4), col(rk.image_score, 4), col(rk.rerank_score, 4)
     reading, rs, gap = col(rk.reading_score, 3), col(rk.radical_strokes_score, 3), col(rk.gap, 4)
