@@ -192,7 +192,11 @@ def _rank_worker_start() -> None:
 
 
 def _rank_batch(start: int) -> RankedBatch:
-    job = _RANKING
+    """In a forked worker: rank the batch starting at ``start`` of the inherited job."""
+    return _rank_job(_RANKING, start)
+
+
+def _rank_job(job: dict[str, Any], start: int) -> RankedBatch:
     stop = start + BATCH
     hints, features, sides = job["hints"], job["features"], job["sides"]
     return job["rank"](
@@ -230,13 +234,9 @@ def match_rasters(
     context = _fork_context() if workers > 1 and len(starts) > 1 else None
     parts: list[RankedBatch] = []
     if context is None:
-        _RANKING.update(job)
-        try:
-            for start in starts:
-                parts.append(_rank_batch(start))
-                progress(min(start + BATCH, n), n, "matching")
-        finally:
-            _RANKING.clear()
+        for start in starts:
+            parts.append(_rank_job(job, start))
+            progress(min(start + BATCH, n), n, "matching")
     else:
         _RANKING.update(job)  # inherited by the workers at fork
         try:
