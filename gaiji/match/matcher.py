@@ -290,10 +290,12 @@ def match_gaiji_set(
     use_readings: bool = True,
     matcher: str = DEFAULT_MATCHER,
     ref_sets: list[Any] | None = None,
+    home: Path | None = None,
 ) -> MatchResult:
     """Rank MJ candidates for every gaiji in the set folder ``set_dir``.
 
-    ``reference`` defaults to :func:`gaiji.reference.load_reference`. The match index is
+    ``reference`` defaults to :func:`gaiji.reference.load_reference` of ``home`` (loaded while
+    the images are being read). The match index is
     built on first use (a few minutes) and cached beside the reference. ``ref_sets``: added
     reference sets to rank too (default: every set installed beside the reference; ``[]``
     for MJ only), see :mod:`gaiji.match.refsets`.
@@ -304,10 +306,6 @@ def match_gaiji_set(
         raise InputError(f"--matcher {matcher}: use one of {', '.join(MATCHERS)}")
     if top_k < 1 or top_k > 100:
         raise InputError(f"--top {top_k}: choose between 1 and 100 candidates per gaiji")
-    if reference is None:
-        from gaiji.reference import load_reference
-
-        reference = load_reference()
     # check the set first: a broken set should fail before a (first-run) index build
     gset = read_gaiji_set(set_dir)
     if len(gset) == 0:
@@ -323,6 +321,10 @@ def match_gaiji_set(
     # the first block's images are read by worker processes while this one loads the index
     preparing = PreparingQueries([str(r.image_path) for r in records[:BLOCK]], workers=cores)
     try:
+        if reference is None:
+            from gaiji.reference import load_reference
+
+            reference = load_reference(home)
         index = load_match_index(reference, rebuild=rebuild_index, progress=progress)
         # -- beyond the MJ index (issue 11): added reference sets (gaiji.match.refsets: own cached
         # features, merged by score) and same-glyph MJ entries (gaiji.match.twins: the tie rule)

@@ -218,14 +218,12 @@ def match_set_to_file(
 
     from gaiji.match.matcher import _cores, match_gaiji_set
     from gaiji.progress import no_progress
-    from gaiji.reference import load_reference
 
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     started = time.monotonic()
-    reference = load_reference(home)
-    result = match_gaiji_set(
-        set_dir, reference, top_k=top_k, progress=progress or no_progress,
+    result = match_gaiji_set(  # loads the reference of `home` while its workers read the images
+        set_dir, None, top_k=top_k, progress=progress or no_progress, home=home,
         rebuild_index=rebuild_index, use_readings=use_readings, ref_sets=ref_sets, matcher=matcher,
     )
     t_write = time.monotonic()
