@@ -11,7 +11,6 @@ import click
 
 from gaiji.cli.base import cli, json_option, quiet_option
 from gaiji.errors import GaijiError
-from gaiji.extract import ExtractOptions, extract_gaiji_set, parse_code_ranges
 from gaiji.progress import Progress
 
 
@@ -25,6 +24,8 @@ def _known_encoding(ctx: click.Context, param: click.Parameter, value: str | Non
 
 
 def _code_ranges(ctx: click.Context, param: click.Parameter, value: str) -> tuple[tuple[int, int], ...]:
+    from gaiji.extract import parse_code_ranges  # imported on use: other commands start faster
+
     try:
         return parse_code_ranges(value)
     except GaijiError as exc:
@@ -95,6 +96,8 @@ def extract(
         gaiji extract scans/ vendor16.pcf.gz --codes all -o city-set --json
         gaiji extract "$(python -c 'import gaiji.sample as s; print(s.sample_dir())')" -o sample-set
     """
+    from gaiji.extract import ExtractOptions, extract_gaiji_set
+
     options = ExtractOptions(
         replace_later_stages=replace,
         code_ranges=codes,

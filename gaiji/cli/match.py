@@ -43,7 +43,10 @@ def match(set_dir: Path, output: Path, top_k: int, fmt: str, no_readings: bool, 
     --mj-only.
 
     The first run builds the match index beside the reference (about half a minute); later
-    runs load it in a second. A summary goes to stderr (--json: to stdout).
+    runs load it in a second. Large sets use every core: images are read while the index
+    loads, and batches are ranked and rows formatted by forked worker processes — the file is
+    the same as one process writes. A summary goes to stderr (--json: to stdout, with the
+    seconds of each step).
 
     Example:
 

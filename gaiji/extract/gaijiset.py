@@ -170,6 +170,19 @@ def require_gaiji_set(path: str | Path) -> Path:
     return root
 
 
+def _resolves_inside(path: Path, resolved_root: Path, resolved_dirs: dict[Path, Path]) -> bool:
+    """Whether ``path`` resolves (symbolic links followed) to somewhere inside ``resolved_root``:
+    ``path.resolve()``, with each folder resolved once for all its files (a set of 10,000
+    glyphs spent a third of a second in ``lstat`` otherwise)."""
+    name = path.name
+    if name in ("", ".", "..") or path.is_symlink():
+        return path.resolve().is_relative_to(resolved_root)
+    folder = resolved_dirs.get(path.parent)
+    if folder is None:
+        folder = resolved_dirs[path.parent] = path.parent.resolve()
+    return (folder / name).is_relative_to(resolved_root)
+
+
 def read_gaiji_set(path: str | Path) -> GaijiSet:
     """Read a gaiji set folder written by ``gaiji extract`` (or by hand, following the
     contract). Raises :class:`ContractError` saying what is wrong."""
@@ -193,6 +206,7 @@ def read_gaiji_set(path: str | Path) -> GaijiSet:
     records: list[GaijiRecord] = []
     seen: set[str] = set()
     resolved_root = root.resolve()
+    resolved_dirs: dict[Path, Path] = {}
     for lineno, row in enumerate(reader, 2):
         where = f"{csv_path} line {lineno}"
         for c in FREE_TEXT_COLUMNS:
@@ -207,7 +221,7 @@ def read_gaiji_set(path: str | Path) -> GaijiSet:
             )
         seen.add(gid)
         image = (row.get("image") or "").strip() or f"{GLYPHS_DIR}/{gid}.png"
-        if not (root / image).resolve().is_relative_to(resolved_root):
+        if not _resolves_inside(root / image, resolved_root, resolved_dirs):
             raise ContractError(f"{where}: image path {image!r} points outside the set folder")
         usage = (row.get("usage_count") or "").strip()
         extra = {

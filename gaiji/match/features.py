@@ -82,16 +82,19 @@ def direction_planes(rasters: np.ndarray) -> np.ndarray:
     gy = top - bottom  # y up, so angles are the usual mathematical ones
     mag = np.sqrt(gx * gx + gy * gy)
     angle = np.arctan2(gy, gx)  # (-π, π]
-    pos = (angle % (2 * np.pi)) * np.float32(DIRECTIONS / (2 * np.pi))
-    lower = np.floor(pos).astype(np.int64) % DIRECTIONS
-    frac = (pos - np.floor(pos)).astype(np.float32)
-    upper = (lower + 1) % DIRECTIONS
+    pos = (angle % (2 * np.pi)) * np.float32(DIRECTIONS / (2 * np.pi))  # in [0, DIRECTIONS]
+    floor = np.floor(pos)
+    lower = floor.astype(np.intp) & (DIRECTIONS - 1)  # floor(pos) mod DIRECTIONS (a power of 2)
+    frac = (pos - floor).astype(np.float32)
+    upper = (lower + 1) & (DIRECTIONS - 1)
     n = x.shape[0]
     size = x.shape[1] * x.shape[2]
-    planes = np.zeros((n, DIRECTIONS, size), np.float32)
-    np.put_along_axis(planes, lower.reshape(n, 1, size), (mag * (1 - frac)).reshape(n, 1, size), axis=1)
-    np.put_along_axis(planes, upper.reshape(n, 1, size), (mag * frac).reshape(n, 1, size), axis=1)
-    planes = planes.reshape(n, DIRECTIONS, CANONICAL_SIZE, CANONICAL_SIZE)
+    planes = np.zeros((n, DIRECTIONS, CANONICAL_SIZE, CANONICAL_SIZE), np.float32)
+    # each pixel's magnitude goes to its two planes: one scatter each into the flat array
+    pixel = (np.arange(n, dtype=np.intp)[:, None] * (DIRECTIONS * size) + np.arange(size, dtype=np.intp)).reshape(x.shape)
+    flat = planes.reshape(-1)
+    flat[pixel + lower * size] = mag * (1 - frac)
+    flat[pixel + upper * size] = mag * frac
     return planes
 
 

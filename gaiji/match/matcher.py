@@ -72,6 +72,88 @@ def _prepare_chunk(paths: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return rasters, glyph_features(rasters), sides.astype(np.int64)
 
 
+def _fork_context() -> Any:
+    """The ``fork`` start method where the platform has it (workers inherit the loaded index
+    and the prepared queries without copying them), else ``None``: run in this process."""
+    import multiprocessing
+
+    try:
+        return multiprocessing.get_context("fork")
+    except ValueError:  # pragma: no cover - Windows
+        return None
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _keep_freed_memory() -> None:
+    """In a worker process: let glibc keep freed heap memory for the next batch instead of
+    handing it back to the system at once. Every chunk allocates and frees arrays of tens
+    of MB; fresh pages cost a page fault each, and those were a third of a run's CPU time
+    in the system. Nothing happens where the C library is not glibc."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD: give memory back above 1 GB free only
+        libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: the largest glibc takes
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
+
+
+class PreparingQueries:
+    """Glyph images being loaded, normalised and described, in :data:`CHUNK`-image chunks.
+
+    Large sets are spread over worker processes (one per core) that start at once, so the
+    caller can load the match index meanwhile; :meth:`result` collects the chunks in order.
+    """
+
+    def __init__(self, paths: list[str], *, workers: int | None = None) -> None:
+        self.n = len(paths)
+        workers = workers if workers is not None else _cores()
+        self.starts = list(range(0, self.n, CHUNK))
+        self._chunks = [paths[i : i + CHUNK] for i in self.starts]
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: list[Any] = []
+        context = _fork_context() if self.n >= PARALLEL_MIN and workers > 1 else None
+        if context is not None:
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_keep_freed_memory)
+            self._futures = [self._pool.submit(_prepare_chunk, chunk) for chunk in self._chunks]
+
+    def chunks(self) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+        """``(start, rasters, features, sides)`` per chunk, in order."""
+        try:
+            if self._pool is not None:
+                for start, future in zip(self.starts, self._futures):
+                    yield (start, *future.result())
+            else:
+                for start, chunk in zip(self.starts, self._chunks):
+                    yield (start, *_prepare_chunk(chunk))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the workers (unfinished chunks are dropped)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def result(self, progress: Progress = no_progress) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rasters = np.zeros((self.n, 64, 64), np.uint8)
+        feats = np.zeros((self.n, FEATURE_DIM), np.float32)
+        sides = np.zeros(self.n, np.int64)
+        for start, r, f, sd in self.chunks():
+            rasters[start : start + len(r)] = r
+            feats[start : start + len(r)] = f
+            sides[start : start + len(r)] = sd
+            progress(start + len(r), self.n, "reading glyphs")
+        return rasters, feats, sides
+
+
 def prepared_chunks(
     paths: list[str], *, workers: int | None = None
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
@@ -79,18 +161,7 @@ def prepared_chunks(
 
     Large sets are spread over worker processes (one per core).
     """
-    n = len(paths)
-    workers = workers if workers is not None else (os.cpu_count() or 1)
-    starts = list(range(0, n, CHUNK))
-    chunks = [paths[i : i + CHUNK] for i in starts]
-    if n >= PARALLEL_MIN and workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for start, (r, f, sd) in zip(starts, pool.map(_prepare_chunk, chunks)):
-                yield start, r, f, sd
-    else:
-        for start, chunk in zip(starts, chunks):
-            r, f, sd = _prepare_chunk(chunk)
-            yield start, r, f, sd
+    yield from PreparingQueries(paths, workers=workers).chunks()
 
 
 def prepare_queries(
@@ -98,21 +169,41 @@ def prepare_queries(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Load, normalise and describe glyph images:
     ``(rasters (N,64,64) uint8, features (N,512), ink side in source pixels (N,))``."""
-    n = len(paths)
-    rasters = np.zeros((n, 64, 64), np.uint8)
-    feats = np.zeros((n, FEATURE_DIM), np.float32)
-    sides = np.zeros(n, np.int64)
-    for start, r, f, sd in prepared_chunks(paths, workers=workers):
-        rasters[start : start + len(r)] = r
-        feats[start : start + len(r)] = f
-        sides[start : start + len(r)] = sd
-        progress(start + len(r), n, "reading glyphs")
-    return rasters, feats, sides
+    return PreparingQueries(paths, workers=workers).result(progress)
 
 
 def prepare_rasters(paths: list[str], *, progress: Progress = no_progress, workers: int | None = None) -> np.ndarray:
     """Load and normalise glyph images to canonical rasters."""
     return prepare_queries(paths, progress=progress, workers=workers)[0]
+
+
+#: what forked ranking workers read (set just before the pool forks, cleared after)
+_RANKING: dict[str, Any] = {}
+
+
+def _rank_worker_start() -> None:
+    """A ranking worker runs one search thread: the workers themselves fill the cores."""
+    _keep_freed_memory()
+    try:
+        import faiss
+    except ImportError:  # pragma: no cover - faiss is a declared dependency
+        return
+    faiss.omp_set_num_threads(1)
+
+
+def _rank_batch(start: int) -> RankedBatch:
+    """In a forked worker: rank the batch starting at ``start`` of the inherited job."""
+    return _rank_job(_RANKING, start)
+
+
+def _rank_job(job: dict[str, Any], start: int) -> RankedBatch:
+    stop = start + BATCH
+    hints, features, sides = job["hints"], job["features"], job["sides"]
+    return job["rank"](
+        job["index"], job["rasters"][start:stop], None if hints is None else hints[start:stop], top_k=job["top_k"],
+        features=None if features is None else features[start:stop],
+        sides=None if sides is None else sides[start:stop],
+    )
 
 
 def match_rasters(
@@ -125,26 +216,37 @@ def match_rasters(
     sides: np.ndarray | None = None,
     progress: Progress = no_progress,
     matcher: str = DEFAULT_MATCHER,
+    workers: int = 1,
 ) -> RankedBatch:
     """Rank in batches of :data:`BATCH` and stitch the results.
 
     ``matcher``: ``v2`` (default: shortlist verified pair by pair, trusted confidence,
     ``no_match`` and ``ucs_confidence``) or ``v1`` (the earlier feature-similarity ranking).
+    ``workers`` > 1: batches are ranked by that many forked processes at once, each with one
+    search thread (the batches are the same, so are the results).
     """
     if matcher not in MATCHERS:
         raise InputError(f"unknown matcher {matcher!r}; use one of {', '.join(MATCHERS)}")
-    rank = rank_rasters if matcher == "v1" else rank_rasters_verified
-    parts: list[RankedBatch] = []
     n = len(rasters)
-    for i in range(0, n, BATCH):
-        parts.append(
-            rank(
-                index, rasters[i : i + BATCH], None if hints is None else hints[i : i + BATCH], top_k=top_k,
-                features=None if features is None else features[i : i + BATCH],
-                sides=None if sides is None else sides[i : i + BATCH],
-            )
-        )
-        progress(min(i + BATCH, n), n, "matching")
+    starts = list(range(0, n, BATCH))
+    job = {"index": index, "rasters": rasters, "hints": hints, "top_k": top_k, "features": features, "sides": sides,
+           "rank": rank_rasters if matcher == "v1" else rank_rasters_verified}
+    context = _fork_context() if workers > 1 and len(starts) > 1 else None
+    parts: list[RankedBatch] = []
+    if context is None:
+        for start in starts:
+            parts.append(_rank_job(job, start))
+            progress(min(start + BATCH, n), n, "matching")
+    else:
+        _RANKING.update(job)  # inherited by the workers at fork
+        try:
+            with ProcessPoolExecutor(max_workers=min(workers, len(starts)), mp_context=context,
+                                     initializer=_rank_worker_start) as pool:
+                for start, part in zip(starts, pool.map(_rank_batch, starts)):
+                    parts.append(part)
+                    progress(min(start + BATCH, n), n, "matching")
+        finally:
+            _RANKING.clear()
     if not parts:
         return _empty(top_k)
     return concat_batches(parts)
@@ -172,6 +274,12 @@ def concat_batches(parts: list[RankedBatch]) -> RankedBatch:
     )
 
 
+def _rank_workers(cores: int) -> int:
+    """Ranking processes: one more than the cores, so that the last, uneven batches keep every
+    core busy (none on a single core)."""
+    return cores + 1 if cores > 1 else 1
+
+
 def match_gaiji_set(
     set_dir: str | Path,
     reference: Any = None,
@@ -182,10 +290,12 @@ def match_gaiji_set(
     use_readings: bool = True,
     matcher: str = DEFAULT_MATCHER,
     ref_sets: list[Any] | None = None,
+    home: Path | None = None,
 ) -> MatchResult:
     """Rank MJ candidates for every gaiji in the set folder ``set_dir``.
 
-    ``reference`` defaults to :func:`gaiji.reference.load_reference`. The match index is
+    ``reference`` defaults to :func:`gaiji.reference.load_reference` of ``home`` (loaded while
+    the images are being read). The match index is
     built on first use (a few minutes) and cached beside the reference. ``ref_sets``: added
     reference sets to rank too (default: every set installed beside the reference; ``[]``
     for MJ only), see :mod:`gaiji.match.refsets`.
@@ -196,10 +306,6 @@ def match_gaiji_set(
         raise InputError(f"--matcher {matcher}: use one of {', '.join(MATCHERS)}")
     if top_k < 1 or top_k > 100:
         raise InputError(f"--top {top_k}: choose between 1 and 100 candidates per gaiji")
-    if reference is None:
-        from gaiji.reference import load_reference
-
-        reference = load_reference()
     # check the set first: a broken set should fail before a (first-run) index build
     gset = read_gaiji_set(set_dir)
     if len(gset) == 0:
@@ -211,39 +317,58 @@ def match_gaiji_set(
             raise ContractError(f"{r.image_path}: image of {r.gaiji_id} is missing; re-run gaiji extract")
     timings: dict[str, float] = {}
     t0 = time.monotonic()
-    index = load_match_index(reference, rebuild=rebuild_index, progress=progress)
-    # -- beyond the MJ index (issue 11): added reference sets (gaiji.match.refsets: own cached
-    # features, merged by score) and same-glyph MJ entries (gaiji.match.twins: the tie rule)
-    from gaiji.match.refsets import open_set_indexes, rank_with_sets
-    from gaiji.match.twins import apply_tie_rule, same_glyph_groups
-    from gaiji.reference.refsets import load_sets
+    cores = _cores()
+    # the first block's images are read by worker processes while this one loads the index
+    preparing = PreparingQueries([str(r.image_path) for r in records[:BLOCK]], workers=cores)
+    try:
+        if reference is None:
+            from gaiji.reference import load_reference
 
-    set_indexes = open_set_indexes(load_sets(Path(reference.home).parent) if ref_sets is None else ref_sets,
-                                   index, progress=progress)
-    same_glyph = same_glyph_groups(reference)
+            reference = load_reference(home)
+        index = load_match_index(reference, rebuild=rebuild_index, progress=progress)
+        # -- beyond the MJ index (issue 11): added reference sets (gaiji.match.refsets: own cached
+        # features, merged by score) and same-glyph MJ entries (gaiji.match.twins: the tie rule)
+        from gaiji.match.refsets import open_set_indexes, rank_with_sets
+        from gaiji.match.twins import apply_tie_rule, same_glyph_groups
+        from gaiji.reference.refsets import load_sets
+
+        set_indexes = open_set_indexes(load_sets(Path(reference.home).parent) if ref_sets is None else ref_sets,
+                                       index, progress=progress)
+        same_glyph = same_glyph_groups(reference)
+        if len(records) > BATCH:  # build the search structures once, before workers fork
+            index.searcher, index.small_searcher  # noqa: B018
+    except BaseException:
+        preparing.close()
+        raise
     timings["index_load"] = time.monotonic() - t0
     t1 = time.monotonic()
     hints = [hints_for(r.reading, r.extra) for r in records] if use_readings else None
     parts: list[RankedBatch] = []
     kept: list[str] = []
     n = len(records)
-    # prepare a block of images on every core, then rank it in large batches (faster on 2
-    # cores than ranking while the workers prepare; the block bounds memory)
+    # prepare a block of images on every core, then rank it in batches on every core (the
+    # block bounds memory); worker processes are forked, so they share the loaded index
     for block in range(0, n, BLOCK):
         block_records = records[block : block + BLOCK]
-        rasters, feats, sides = prepare_queries([str(r.image_path) for r in block_records], progress=progress)
+        if block > 0:
+            preparing = PreparingQueries([str(r.image_path) for r in block_records], workers=cores)
+        t_block = time.monotonic()
+        rasters, feats, sides = preparing.result(progress)
+        timings["prepare"] = timings.get("prepare", 0.0) + time.monotonic() - t_block
+        t_block = time.monotonic()
         empty = rasters.reshape(len(rasters), -1).max(axis=1) == 0
         blank_ids += [r.gaiji_id for r, e in zip(block_records, empty) if e]
         keep = ~empty
         if keep.any():
             block_hints = None if hints is None else [h for h, k in zip(hints[block : block + BLOCK], keep) if k]
             ranked = match_rasters(index, rasters[keep], block_hints, top_k=top_k, features=feats[keep],
-                                   sides=sides[keep], progress=progress, matcher=matcher)
+                                   sides=sides[keep], progress=progress, matcher=matcher, workers=_rank_workers(cores))
             ranked = rank_with_sets(index, set_indexes, ranked, rasters[keep], block_hints, top_k=top_k,
                                     features=feats[keep], sides=sides[keep])  # issue 11
             ranked = apply_tie_rule(ranked, same_glyph)  # issue 11
             parts.append(ranked)
             kept += [r.gaiji_id for r, k in zip(block_records, keep) if k]
+        timings["rank"] = timings.get("rank", 0.0) + time.monotonic() - t_block
     ranked = concat_batches(parts) if parts else _empty(top_k)
     timings["prepare_and_rank"] = time.monotonic() - t1
     return MatchResult(

@@ -69,10 +69,22 @@ def truncated(vectors: np.ndarray, dim: int = SEARCH_DIM) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
+SIMILARITY_BLOCK = 128  # queries whose shortlist rows are gathered at once (a few MB, cache-sized)
+
+
 def shortlist_similarity(queries: np.ndarray, rows: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """``(Q, S)`` inner products of each query with the reference rows of its shortlist."""
-    cand = np.asarray(reference[rows.reshape(-1)], np.float32).reshape(rows.shape + (queries.shape[1],))
-    return np.einsum("qd,qkd->qk", np.asarray(queries, np.float32), cand)
+    """``(Q, S)`` inner products of each query with the reference rows of its shortlist.
+
+    Gathered :data:`SIMILARITY_BLOCK` queries at a time: the same products, without a fresh
+    (Q·S, D) copy of the reference rows (hundreds of MB per batch).
+    """
+    q = np.asarray(queries, np.float32)
+    out = np.empty(rows.shape, np.float32)
+    for i in range(0, len(q), SIMILARITY_BLOCK):
+        block = rows[i : i + SIMILARITY_BLOCK]
+        cand = np.asarray(reference[block.reshape(-1)], np.float32).reshape(block.shape + (q.shape[1],))
+        out[i : i + SIMILARITY_BLOCK] = np.einsum("qd,qkd->qk", q[i : i + SIMILARITY_BLOCK], cand)
+    return out
 
 
 def rerank(

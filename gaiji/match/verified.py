@@ -26,6 +26,7 @@ from gaiji.match.ranking import (
     ledger_agreement,
     search_shortlist,
 )
+from gaiji.match.search import Shortlist
 from gaiji.match.trust import NO_MATCH_SUGGEST, logit, summarise
 from gaiji.match.verify import explain_difference, pair_features, pooled32
 
@@ -38,13 +39,28 @@ READING_LOGIT = 4.0
 RADICAL_STROKES_LOGIT = 1.0
 
 
+PAIR_BLOCK = 512  # queries whose pairs are described at once: arrays of ~20 MB, reused by the allocator
+
+
 def verify_pairs(index, short, small, raw: np.ndarray, rasters: np.ndarray, sides: np.ndarray, n: int,  # type: ignore[no-untyped-def]
                  *, vectors: bool | None = None):
     """Pair features ``(Q, n, D)`` of each query with its first ``n`` shortlist rows (the vector
-    blocks only when ``vectors`` or, by default, when the index's verifier reads them)."""
+    blocks only when ``vectors`` or, by default, when the index's verifier reads them).
+
+    Without the vector blocks, :data:`PAIR_BLOCK` queries are described at a time (the same
+    values: every feature of a pair is computed from that pair alone)."""
     if vectors is None:
         vectors = index.verifier is None or index.verifier.needs_vectors
     q = len(raw)
+    if not vectors and q > PAIR_BLOCK:
+        blocks = []
+        for i in range(0, q, PAIR_BLOCK):
+            part = slice(i, i + PAIR_BLOCK)
+            sub = Shortlist(rows=short.rows[part], image_score=short.image_score[part],
+                            raw_score=short.raw_score[part], rerank_score=short.rerank_score[part])
+            blocks.append(verify_pairs(index, sub, small[part], raw[part], rasters[part], np.asarray(sides)[part], n,
+                                       vectors=False))
+        return np.concatenate(blocks)
     n = min(n, short.rows.shape[1])
     rows = short.rows[:, :n]
     flat = rows.reshape(-1)

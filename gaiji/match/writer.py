@@ -16,6 +16,7 @@ JSON Lines carries the same fields, one object per row, numbers as numbers.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from collections.abc import Callable, Iterator
@@ -53,32 +54,92 @@ def _num(value: float, digits: int) -> float | str:
 
 
 
-def write_candidates(result: MatchResult, path: str | Path, *, fmt: str = "csv") -> int:
-    """Write the candidates atomically; returns the number of rows written."""
+def write_candidates(result: MatchResult, path: str | Path, *, fmt: str = "csv", workers: int = 1) -> int:
+    """Write the candidates atomically; returns the number of rows written.
+
+    ``workers`` > 1: large results are formatted by that many forked processes, slice by
+    slice, and written in order (the same bytes as one process writes).
+    """
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    n = len(result.gaiji_ids)
+    slices = _slices(n, workers)
     count = 0
     with atomic_write(path) as out:
         if fmt == "csv":
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(COLUMNS)
-            for row in _rows(result, text=neutralise):
-                writer.writerow(row)
-                count += 1
-        else:
-            for row in candidate_rows(result):
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-                count += 1
+            out.write(_csv_line(COLUMNS))
+        for text, rows in _formatted(result, fmt, slices, workers):
+            out.write(text)
+            count += rows
     return count
 
 
-def _rows(result: MatchResult, *, text: Callable[[str], str]) -> Iterator[list[Any]]:
-    """Every candidate row's cells in :data:`COLUMNS` order, built column-wise (what depends on
-    the reference row is worked out once per row); free text goes through ``text`` (the CSV
-    neutralises it, see :mod:`gaiji.csvsafe`)."""
+PARALLEL_WRITE_MIN = 4000  # gaiji; below this, forking costs more than it saves
+
+
+def _slices(n: int, workers: int) -> list[tuple[int, int]]:
+    parts = 1 if workers <= 1 or n < PARALLEL_WRITE_MIN else 2 * workers
+    step = -(-n // parts) if n else 1
+    return [(lo, min(lo + step, n)) for lo in range(0, n, step)] or [(0, 0)]
+
+
+def _csv_line(cells: Any) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(cells)
+    return buf.getvalue()
+
+
+#: the result forked formatting workers read (set just before the pool forks, cleared after)
+_FORMATTING: dict[str, Any] = {}
+
+
+def _format_slice(bounds: tuple[int, int]) -> tuple[str, int]:
+    return format_rows(_FORMATTING["result"], _FORMATTING["fmt"], *bounds)
+
+
+def _formatted(result: MatchResult, fmt: str, slices: list[tuple[int, int]], workers: int) -> Iterator[tuple[str, int]]:
+    from gaiji.match.matcher import _fork_context
+
+    context = _fork_context() if len(slices) > 1 else None
+    if context is None:
+        for lo, hi in slices:
+            yield format_rows(result, fmt, lo, hi)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    _FORMATTING.update(result=result, fmt=fmt)  # inherited by the workers at fork
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            yield from pool.map(_format_slice, slices)
+    finally:
+        _FORMATTING.clear()
+
+
+def format_rows(result: MatchResult, fmt: str, lo: int, hi: int) -> tuple[str, int]:
+    """The candidate rows of gaiji ``lo`` to ``hi`` (in set order) as CSV or JSON Lines text
+    (CSV without the header), and how many rows that is."""
+    buf = io.StringIO()
+    count = 0
+    if fmt == "csv":
+        writer = csv.writer(buf, lineterminator="\n")
+        for row in _rows(result, text=neutralise, lo=lo, hi=hi):
+            writer.writerow(row)
+            count += 1
+    else:
+        for row in _rows(result, text=str, lo=lo, hi=hi):
+            buf.write(json.dumps(dict(zip(COLUMNS, row)), ensure_ascii=False) + "\n")
+            count += 1
+    return buf.getvalue(), count
+
+
+def _rows(result: MatchResult, *, text: Callable[[str], str], lo: int = 0, hi: int | None = None) -> Iterator[list[Any]]:
+    """Every candidate row's cells in :data:`COLUMNS` order (of gaiji ``lo`` to ``hi``), built
+    column-wise (what depends on the reference row is worked out once per row); free text
+    goes through ``text`` (the CSV neutralises it, see :mod:`gaiji.csvsafe`)."""
     from gaiji.match.refsets import ref_id_of, ref_set_of, row_info
     from gaiji.match.twins import same_glyph_as
 
+    hi = len(result.gaiji_ids) if hi is None else hi
     rk = result.ranked
     rows = result.index.rows
     version = text(result.reference_version)
@@ -94,14 +155,18 @@ def _rows(result: MatchResult, *, text: Callable[[str], str]) -> Iterator[list[A
             per_row[r] = (info.mj, info.ucs, info.ivs, text(info.char), ref_set_of(info), ref_id_of(info), twin)
         return per_row[r]
 
-    def col(a: Any, digits: int) -> list[list[Any]]:
-        return [[_num(v, digits) for v in line] for line in np.asarray(a, np.float64).tolist()]
+    def col(a: Any, digits: int) -> list[list[Any]]:  # as _num, inlined: the writer's hot loop
+        isnan = math.isnan
+        lines = np.asarray(a[lo:hi], np.float64).tolist()
+        return [["" if isnan(v) else round(v, digits) for v in line] for line in lines]
 
     score, conf, image, rerank = col(rk.score, 4), col(rk.confidence, 4), col(rk.image_score, 4), col(rk.rerank_score, 4)
     reading, rs, gap = col(rk.reading_score, 3), col(rk.radical_strokes_score, 3), col(rk.gap, 4)
     verify = col(rk.verify_score, 4) if v2 else None
-    ids = rk.rows.tolist()
-    for i, gid in enumerate(result.gaiji_ids):
+    ids = rk.rows[lo:hi].tolist()
+    for i in range(lo, hi):
+        gid = result.gaiji_ids[i]
+        c = i - lo  # row in the column lists
         gid_cell = text(gid)
         auto = int(bool(rk.auto_accept[i]))
         if v2:
@@ -110,12 +175,12 @@ def _rows(result: MatchResult, *, text: Callable[[str], str]) -> Iterator[list[A
             evidence = text(rk.evidence[i]) if rk.evidence else ""
         matched = rk.reading_matched[i] if rk.reading_matched else None
         for j in range(k):
-            mj, ucs, ivs, char, ref_set, ref_id, twin = about(int(ids[i][j]))
-            row = [gid_cell, j + 1, mj, ucs, ivs, char, score[i][j], conf[i][j], auto if j == 0 else 0,
-                   image[i][j], rerank[i][j], reading[i][j], text(matched[j]) if matched else "", rs[i][j],
-                   gap[i][j], version, ref_set, ref_id, twin]
+            mj, ucs, ivs, char, ref_set, ref_id, twin = about(int(ids[c][j]))
+            row = [gid_cell, j + 1, mj, ucs, ivs, char, score[c][j], conf[c][j], auto if j == 0 else 0,
+                   image[c][j], rerank[c][j], reading[c][j], text(matched[j]) if matched else "", rs[c][j],
+                   gap[c][j], version, ref_set, ref_id, twin]
             if v2 and verify is not None:
-                row += [*tail, verify[i][j], "v2", stratum, evidence if j == 0 else ""]
+                row += [*tail, verify[c][j], "v2", stratum, evidence if j == 0 else ""]
             else:
                 row += ["", "", "", "v1", "", ""]
             yield row
@@ -152,19 +217,19 @@ def match_set_to_file(
     """``gaiji match`` as one call: match the set, write the candidates, return a summary."""
     import time
 
-    from gaiji.match.matcher import match_gaiji_set
+    from gaiji.match.matcher import _cores, match_gaiji_set
     from gaiji.progress import no_progress
-    from gaiji.reference import load_reference
 
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     started = time.monotonic()
-    reference = load_reference(home)
-    result = match_gaiji_set(
-        set_dir, reference, top_k=top_k, progress=progress or no_progress,
+    result = match_gaiji_set(  # loads the reference of `home` while its workers read the images
+        set_dir, None, top_k=top_k, progress=progress or no_progress, home=home,
         rebuild_index=rebuild_index, use_readings=use_readings, ref_sets=ref_sets, matcher=matcher,
     )
-    rows = write_candidates(result, output, fmt=fmt)
+    t_write = time.monotonic()
+    rows = write_candidates(result, output, fmt=fmt, workers=_cores())
+    result.seconds["write"] = time.monotonic() - t_write
     n = len(result.gaiji_ids)
     auto = int(result.ranked.auto_accept.sum())
     return {

@@ -1,0 +1,103 @@
+"""`gaiji match SET` end to end, as users run it: a new process per run (start, index load,
+PNGs from disk, matching, candidates written), peak RSS by GNU time — the end-to-end part of
+`gaiji bench match`, on its own and repeated, optionally beside another source tree.
+
+    GAIJI_HOME=glyph_db python benchmarks/match_e2e.py SET [--rounds 3] [--compare-tree DIR]
+
+SET: a gaiji set on disk, e.g. the one `gaiji bench match --keep DIR` leaves in ``DIR/set``.
+``--compare-tree DIR``: a checkout of another revision (``git archive main | tar -x -C DIR``);
+its `gaiji match` runs interleaved with this tree's, round by round, so both see the same
+machine load, and the candidate files of the two trees are compared byte for byte.
+
+Prints per run: gaiji/s, wall seconds, peak RSS, the 1-minute load average before it; then
+the best round per tree and matcher, beside the plain baseline (``python -m
+gaiji.match.baseline``: PNG → crop → 32×32 pixel cosine over all glyphs) measured in the
+same invocation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(tree: Path, args: list[str]) -> tuple[float, float]:
+    """``(wall seconds, peak RSS MB)`` of ``python -m ARGS`` started in ``tree``."""
+    gnu_time = shutil.which("time", path="/usr/bin:/bin")
+    with tempfile.TemporaryDirectory() as tmp:
+        rss_file = Path(tmp) / "rss"
+        cmd = [sys.executable, *args]
+        if gnu_time:
+            cmd = [gnu_time, "-f", "%M", "-o", str(rss_file), *cmd]
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        t = time.monotonic()
+        proc = subprocess.run(cmd, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+        wall = time.monotonic() - t
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(args)} in {tree} failed: {proc.stderr.decode(errors='replace')[-800:]}")
+        try:
+            rss = float(rss_file.read_text().split()[-1]) / 1024
+        except (OSError, ValueError, IndexError):
+            rss = float("nan")
+    return wall, rss
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("set_dir", type=Path)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--compare-tree", type=Path, default=None)
+    parser.add_argument("--matchers", default="v2,v1")
+    parser.add_argument("--no-baseline", action="store_true")
+    args = parser.parse_args()
+    set_dir = args.set_dir.resolve()
+    from gaiji.extract.gaijiset import read_gaiji_set
+
+    n = sum(1 for r in read_gaiji_set(set_dir).records if not r.blank)
+    trees = {"this": ROOT}
+    if args.compare_tree is not None:
+        trees["compare"] = args.compare_tree.resolve()
+    out = Path(tempfile.mkdtemp(prefix="gaiji-e2e-"))
+    best: dict[tuple[str, str], tuple[float, float]] = {}
+    print(f"{n:,} gaiji from {set_dir}; trees: " + ", ".join(f"{k}={v}" for k, v in trees.items()))
+    try:
+        for rnd in range(args.rounds):
+            for matcher in args.matchers.split(","):
+                for name, tree in trees.items():
+                    load = os.getloadavg()[0]
+                    wall, rss = run(tree, ["-m", "gaiji", "match", str(set_dir), "-o", str(out / f"{name}-{matcher}.csv"),
+                                           "-q", "--matcher", matcher])
+                    print(f"round {rnd + 1} {matcher} {name:8s} {n / wall:7,.0f} gaiji/s  {wall:5.1f} s  "
+                          f"peak RSS {rss:6,.0f} MB  load {load:.2f}", flush=True)
+                    if (name, matcher) not in best or wall < best[(name, matcher)][0]:
+                        best[(name, matcher)] = (wall, rss)
+        base = None
+        if not args.no_baseline:
+            load = os.getloadavg()[0]
+            base, _ = run(ROOT, ["-m", "gaiji.match.baseline", str(set_dir)])
+            print(f"plain baseline {n / base:7,.0f} gaiji/s  {base:5.1f} s  load {load:.2f}")
+        print("best of the rounds:")
+        for (name, matcher), (wall, rss) in sorted(best.items()):
+            print(f"  {matcher} {name:8s} {n / wall:7,.0f} gaiji/s ({wall:.1f} s, peak RSS {rss:,.0f} MB)")
+        if base is not None:
+            print(f"  plain baseline {n / base:,.0f} gaiji/s ({base:.1f} s)")
+        if "compare" in trees:
+            for matcher in args.matchers.split(","):
+                same = filecmp.cmp(out / f"this-{matcher}.csv", out / f"compare-{matcher}.csv", shallow=False)
+                print(f"candidates {matcher}: {'byte-identical' if same else 'DIFFERENT'} between the trees")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

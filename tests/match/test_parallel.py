@@ -1,0 +1,105 @@
+"""`gaiji match` spreads its work over worker processes (images read while the index loads,
+batches ranked and candidate rows formatted by forked workers): the bytes written must be
+the ones a single process writes, batch for batch, on real glyphs against the real reference.
+
+The thresholds that keep small sets in one process are lowered here so that the bundled
+sample municipality (233 gaiji) goes through every parallel path; both runs use the same
+batches (the matcher's linear algebra rounds the last bits by batch shape).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gaiji.match import matcher, writer
+
+pytestmark = pytest.mark.reference
+
+
+@pytest.fixture(scope="module")
+def municipality(tmp_path_factory) -> Path:
+    from gaiji.extract.build import extract_gaiji_set
+    from gaiji.sample import sample_dir
+
+    out = tmp_path_factory.mktemp("municipality") / "set"
+    extract_gaiji_set([sample_dir()], out)
+    return out
+
+
+def _match_and_write(set_dir: Path, reference, out: Path, *, cores: int, matcher_name: str, fmt: str,
+                     monkeypatch: pytest.MonkeyPatch) -> tuple[matcher.MatchResult, list[str]]:
+    calls: list[str] = []
+    real_fork_context = matcher._fork_context
+
+    def counted_fork_context():  # type: ignore[no-untyped-def]
+        calls.append("fork")
+        return real_fork_context()
+
+    monkeypatch.setattr(matcher, "_cores", lambda: cores)
+    monkeypatch.setattr(matcher, "_fork_context", counted_fork_context)
+    result = matcher.match_gaiji_set(set_dir, reference, ref_sets=[], matcher=matcher_name)
+    writer.write_candidates(result, out, fmt=fmt, workers=cores)
+    return result, calls
+
+
+@pytest.mark.parametrize(("matcher_name", "fmt"), [("v2", "csv"), ("v1", "jsonl")])
+def test_parallel_match_writes_the_bytes_one_process_writes(
+    reference, match_index, municipality: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    matcher_name: str, fmt: str,
+) -> None:
+    monkeypatch.setattr(matcher, "BATCH", 64)  # 233 gaiji → 4 batches
+    monkeypatch.setattr(matcher, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(writer, "PARALLEL_WRITE_MIN", 1)
+    par, forks = _match_and_write(municipality, reference, tmp_path / f"par.{fmt}", cores=2,
+                                  matcher_name=matcher_name, fmt=fmt, monkeypatch=monkeypatch)
+    # images, ranking and writing each went to forked workers
+    assert len(forks) >= 3
+    one, forks_one = _match_and_write(municipality, reference, tmp_path / f"one.{fmt}", cores=1,
+                                      matcher_name=matcher_name, fmt=fmt, monkeypatch=monkeypatch)
+    assert forks_one == []
+    assert len(par.gaiji_ids) == len(one.gaiji_ids) > 200
+    assert par.gaiji_ids == one.gaiji_ids
+    np.testing.assert_array_equal(par.ranked.rows, one.ranked.rows)
+    assert (tmp_path / f"par.{fmt}").read_bytes() == (tmp_path / f"one.{fmt}").read_bytes()
+
+
+def test_prepared_chunks_from_workers_equal_one_process(municipality: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gaiji.extract.gaijiset import read_gaiji_set
+
+    monkeypatch.setattr(matcher, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(matcher, "CHUNK", 50)
+    paths = [str(r.image_path) for r in read_gaiji_set(municipality).records if not r.blank]
+    par = matcher.PreparingQueries(paths, workers=2)
+    assert par._pool is not None
+    seq = matcher.PreparingQueries(paths, workers=1)
+    assert seq._pool is None
+    for a, b in zip(par.result(), seq.result()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_stopped_preparation_leaves_no_workers(municipality: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gaiji.extract.gaijiset import read_gaiji_set
+
+    monkeypatch.setattr(matcher, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(matcher, "CHUNK", 20)
+    paths = [str(r.image_path) for r in read_gaiji_set(municipality).records if not r.blank]
+    preparing = matcher.PreparingQueries(paths, workers=2)
+    pool = preparing._pool
+    assert pool is not None
+    processes = list(pool._processes.values())
+    preparing.close()
+    assert preparing._pool is None
+    assert all(not p.is_alive() for p in processes)
+
+
+def test_write_slices_cover_every_gaiji_once() -> None:
+    for n in (0, 1, 3999, 4000, 10_007):
+        for workers in (1, 2, 3):
+            slices = writer._slices(n, workers)
+            covered = [i for lo, hi in slices for i in range(lo, hi)]
+            assert covered == list(range(n)), (n, workers)
+    assert len(writer._slices(10_000, 2)) == 4
+    assert len(writer._slices(10_000, 1)) == 1
