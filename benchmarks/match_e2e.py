@@ -21,34 +21,19 @@ import argparse
 import filecmp
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(tree: Path, args: list[str]) -> tuple[float, float]:
-    """``(wall seconds, peak RSS MB)`` of ``python -m ARGS`` started in ``tree``."""
-    gnu_time = shutil.which("time", path="/usr/bin:/bin")
-    with tempfile.TemporaryDirectory() as tmp:
-        rss_file = Path(tmp) / "rss"
-        cmd = [sys.executable, *args]
-        if gnu_time:
-            cmd = [gnu_time, "-f", "%M", "-o", str(rss_file), *cmd]
-        env = {**os.environ, "PYTHONPATH": str(tree)}
-        t = time.monotonic()
-        proc = subprocess.run(cmd, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
-        wall = time.monotonic() - t
-        if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(args)} in {tree} failed: {proc.stderr.decode(errors='replace')[-800:]}")
-        try:
-            rss = float(rss_file.read_text().split()[-1]) / 1024
-        except (OSError, ValueError, IndexError):
-            rss = float("nan")
-    return wall, rss
+    """``(wall seconds, peak RSS MB)`` of ``python ARGS`` started in ``tree``."""
+    sys.path.insert(0, str(ROOT))
+    from gaiji.match.bench import run_cli
+
+    return run_cli(args, cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)})
 
 
 def main() -> int:

@@ -521,8 +521,8 @@ def _pct(x: float) -> str:
     return "-" if math.isnan(x) else f"{x:.4f}"
 
 
-def _run_cli(args: list[str]) -> tuple[float, float]:
-    """Run a command in a new process: ``(wall seconds, peak RSS MB of that process)``.
+def run_cli(args: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Run ``python ARGS`` in a new process: ``(wall seconds, peak RSS MB of that process)``.
 
     The peak is read by GNU time (``/usr/bin/time``) when installed: a forked child's own
     ``ru_maxrss`` starts from the parent's size, which would report the benchmark's memory.
@@ -539,7 +539,7 @@ def _run_cli(args: list[str]) -> tuple[float, float]:
         if gnu_time:
             cmd = [gnu_time, "-f", "%M", "-o", str(rss_file), *cmd]
         t = time.monotonic()
-        proc = subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.run(cmd, cwd=cwd, env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wall = time.monotonic() - t
         if proc.returncode != 0:
             raise RuntimeError(f"{' '.join(args)} failed: {proc.stderr.decode(errors='replace')[-500:]}")
@@ -638,11 +638,11 @@ def run_match_bench(
         if end_to_end:
             home = ["--home", str(Path(reference.home).parent)] if getattr(reference, "home", None) else []
             for m in ("v2", "v1"):
-                wall, rss = _run_cli(["-m", "gaiji", "match", str(set_dir), "-o", str(Path(work_dir) / f"c-{m}.csv"),
+                wall, rss = run_cli(["-m", "gaiji", "match", str(set_dir), "-o", str(Path(work_dir) / f"c-{m}.csv"),
                                       "-q", "--matcher", m, *home])
                 cli[f"cli_{m}_seconds"], cli[f"cli_{m}_rss_mb"] = wall, rss
                 cli[f"cli_{m}_per_s"] = len(queries) / wall
-            wall, _ = _run_cli(["-m", "gaiji.match.baseline", str(set_dir), *home])
+            wall, _ = run_cli(["-m", "gaiji.match.baseline", str(set_dir), *home])
             cli["baseline_cli_seconds"], cli["baseline_cli_per_s"] = wall, len(queries) / wall
     finally:
         if cleanup is not None:
