@@ -169,6 +169,11 @@ def score_subset(
 # --- the query set ----------------------------------------------------------------------------
 
 
+FLIPPED_FONT = "HanaMinA mirrored"  # the no-equivalent glyphs that are MJ characters flipped
+NO_EQUIVALENT_LACKS = " ↳ MJ lacks"
+NO_EQUIVALENT_FLIPPED = " ↳ flipped"
+
+
 @dataclass(frozen=True)
 class Query:
     gaiji_id: str
@@ -380,7 +385,7 @@ def make_queries(
                 b = canonical_uint8(np.ascontiguousarray(flipped)) > 90
                 if (a & b).sum() / max((a | b).sum(), 1) > 0.45:  # nearly symmetric: still the same character
                     continue
-                save(subset, made, np.ascontiguousarray(flipped), "HanaMinA mirrored", char, -1)
+                save(subset, made, np.ascontiguousarray(flipped), FLIPPED_FONT, char, -1)
                 made += 1
             progress(s_index + 1, len(SUBSETS), "rendering benchmark queries")
             continue
@@ -577,6 +582,10 @@ def _scores(queries: list[Query], result: Any, index: Any, b_ranks: np.ndarray |
 
     present = [s for s in SUBSETS if any(q.subset == s for q in queries)]
     scored = [one(s, subset_arr == s) for s in present]
+    if "no_equivalent" in present:  # its two halves: characters MJ lacks, and MJ glyphs flipped (editing slips)
+        flipped = np.array([q.font == FLIPPED_FONT for q in queries])
+        scored += [one(NO_EQUIVALENT_LACKS, (subset_arr == "no_equivalent") & ~flipped),
+                   one(NO_EQUIVALENT_FLIPPED, (subset_arr == "no_equivalent") & flipped)]
     return scored, one("overall", subset_arr != "no_equivalent")
 
 

@@ -74,6 +74,10 @@ class MatchIndex:
     groups: np.ndarray | None = None  # (N,) int: rows of one character share a group
     verifier: Any = None  # gaiji.match.verify.Verifier
     trust: Any = None  # gaiji.match.trust.TrustModel
+    #: per row, the verifier's logit that its closest glyph of another character is the same, and
+    #: that glyph's row (gaiji.match.lookalikes); None in an index built without a verifier
+    crowd: np.ndarray | None = None
+    crowd_row: np.ndarray | None = None
     _searcher: Any = field(default=None, repr=False)
     _small_searcher: Any = field(default=None, repr=False)
 
@@ -177,6 +181,10 @@ def open_match_index(folder: Path) -> MatchIndex:
         pooled = None
         if (folder / "pooled.u8").is_file():
             pooled = np.asarray(np.memmap(folder / "pooled.u8", np.uint8, "r", shape=(n, 32, 32)))
+        crowd = crowd_row = None
+        if (folder / "crowd.f32").is_file():
+            crowd = np.asarray(np.memmap(folder / "crowd.f32", np.float32, "r", shape=(n,)))
+            crowd_row = np.asarray(np.memmap(folder / "crowd_row.i32", np.int32, "r", shape=(n,)))
         verifier = trust = None
         if (folder / "verifier.npz").is_file():
             from gaiji.match.verify import Verifier
@@ -215,6 +223,8 @@ def open_match_index(folder: Path) -> MatchIndex:
         groups=groups,
         verifier=verifier,
         trust=trust,
+        crowd=crowd,
+        crowd_row=crowd_row,
     )
 
 
@@ -325,9 +335,25 @@ def build_match_index(
     if (model_dir / "model.json").is_file():
         model_meta = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
 
+    arrays = [("features.f32", features, np.float32), ("projected.f32", projected, np.float32),
+              ("projected_small.f32", small_projected, np.float32), ("pooled.u8", pooled, np.uint8)]
+    if (model_dir / "verifier.npz").is_file():
+        from gaiji.match.lookalikes import nearest_other_character
+        from gaiji.match.verify import Verifier
+
+        t1 = time.monotonic()
+        draft = MatchIndex(path=folder, meta={}, features=features, projected=projected, projection=projection,
+                           rows=rows, searchable=searchable, small_projection=small_projection,
+                           small_projected=small_projected, pooled=pooled, groups=character_groups(rows),
+                           verifier=Verifier.load(model_dir / "verifier.npz"))
+        crowd, crowd_row = nearest_other_character(draft, reference.rasters, progress=progress)
+        arrays += [("crowd.f32", crowd, np.float32), ("crowd_row.i32", crowd_row, np.int32)]
+        lookalike_seconds = round(time.monotonic() - t1, 1)
+    else:
+        lookalike_seconds = None
+
     with atomic_directory(folder) as tmp:
-        for name, arr, dtype in (("features.f32", features, np.float32), ("projected.f32", projected, np.float32),
-                                 ("projected_small.f32", small_projected, np.float32), ("pooled.u8", pooled, np.uint8)):
+        for name, arr, dtype in arrays:
             mm = np.memmap(tmp / name, dtype, "w+", shape=arr.shape)
             mm[:] = arr
             mm.flush()
@@ -363,6 +389,7 @@ def build_match_index(
             "calibration_info": model_meta.get("calibration_v1_info"),
             "font_split": model_meta.get("font_split"),
             "feature_seconds": round(feature_seconds, 1),
+            "lookalike_seconds": lookalike_seconds,
         }
         meta["build_seconds"] = round(time.monotonic() - started, 1)
         meta["built_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -184,7 +184,12 @@ def fit_verifier(x: np.ndarray, y: np.ndarray, *, seed: int, vectors: bool = Tru
     scale = np.maximum(x.std(axis=0), 1e-6)
     clf = MLPClassifier(hidden_layer_sizes=(128, 64) if vectors else (96, 48), alpha=1e-4, batch_size=512, learning_rate_init=1e-3,
                         max_iter=40, early_stopping=True, n_iter_no_change=5, random_state=seed)
-    clf.fit((x - mean) / scale, y.astype(int))
+    from threadpoolctl import threadpool_limits
+
+    # one BLAS thread: sums in a fixed order, so a rerun gives the same weights on any machine
+    # and under any load (with several threads the fit drifted between runs)
+    with threadpool_limits(limits=1):
+        clf.fit((x - mean) / scale, y.astype(int))
     verifier = Verifier(
         mean=mean.astype(np.float32), scale=scale.astype(np.float32),
         weights=tuple(w.astype(np.float32) for w in clf.coefs_),
@@ -251,7 +256,8 @@ def trust_inputs(index: Any, rasters: np.ndarray, answers: np.ndarray, sides: np
     ledger = None
     if hints is not None:  # the ledger evidence per candidate, as the ranking used it
         ledger = (READING_LOGIT * ranked.reading_score + RADICAL_STROKES_LOGIT * ranked.radical_strokes_score) / READING_LOGIT
-    summary = summarise(ranked.verify_score, groups[ranked.rows], ledger)
+    crowd = None if index.crowd is None else np.asarray(index.crowd)[ranked.rows[:, 0]]
+    summary = summarise(ranked.verify_score, groups[ranked.rows], ledger, crowd)
     correct = ranked.rows[:, 0] == answers
     ucs_correct = groups[ranked.rows[:, 0]] == groups[answers]
     near_twin = np.zeros(len(answers), bool)
@@ -260,7 +266,8 @@ def trust_inputs(index: Any, rasters: np.ndarray, answers: np.ndarray, sides: np
         b = np.asarray(index.pooled[answers]) >= 90
         iou = (a & b).sum(axis=(1, 2)) / np.maximum((a | b).sum(axis=(1, 2)), 1)
         near_twin = iou >= NEAR_TWIN_IOU
-    return {"summary": summary, "correct": correct, "ucs_correct": ucs_correct, "near_twin": near_twin}
+    return {"summary": summary, "correct": correct, "ucs_correct": ucs_correct, "near_twin": near_twin,
+            "rank1": ranked.rows[:, 0]}
 
 
 def _cached(cache: Path | None, name: str, make: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -278,7 +285,8 @@ def _cached(cache: Path | None, name: str, make: Any) -> tuple[np.ndarray, np.nd
 def _subset(summary: Any, keep: np.ndarray) -> Any:
     from gaiji.match.trust import QuerySummary
 
-    return QuerySummary(**{k: np.asarray(getattr(summary, k))[keep] for k in summary.__dataclass_fields__})
+    return QuerySummary(**{k: (None if getattr(summary, k) is None else np.asarray(getattr(summary, k))[keep])
+                           for k in summary.__dataclass_fields__})
 
 
 def train_matcher(
@@ -388,6 +396,10 @@ def train_matcher(
         from gaiji.match.verify import Verifier as _V
 
         index.verifier = _V.load(out_dir / "verifier.npz")
+        from gaiji.match.lookalikes import nearest_other_character
+
+        # each glyph's closest other character, as `gaiji match` will see it (the index build computes it)
+        index.crowd, index.crowd_row = nearest_other_character(index, reference.rasters, progress=progress)
         # --- v1 calibration (kept for `--matcher v1`) -----------------------------------------
         cal, small_cal, cal_info = calibrate_index(index, calib_chars, seed=SEED, progress=progress)
         info["calibration_v1"] = cal.to_dict() if cal else None
@@ -414,7 +426,8 @@ def train_matcher(
         if calibration_dump is not None:  # to study or refit the trust model without re-rendering
             np.savez_compressed(
                 calibration_dump, sides=all_s, absent_sides=c_s[keep], correct=present["correct"],
-                ucs_correct=present["ucs_correct"], variant_query=np.r_[np.zeros(len(c_a), bool), np.ones(len(cva), bool)],
+                ucs_correct=present["ucs_correct"], present_rank1=present["rank1"], absent_rank1=absent["rank1"][keep],
+                variant_query=np.r_[np.zeros(len(c_a), bool), np.ones(len(cva), bool)],
                 **{f"present_{k}": getattr(present["summary"], k) for k in present["summary"].__dataclass_fields__},
                 **{f"absent_{k}": getattr(_subset(absent["summary"], keep), k) for k in present["summary"].__dataclass_fields__},
             )

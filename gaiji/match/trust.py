@@ -13,7 +13,11 @@ queries rendered from the *calibration* fonts (never learned from, never benchma
   for a prior of :data:`NO_MATCH_PRIOR` gaiji without an MJ equivalent.
 
 Each is a logistic map (Platt scaling) with non-negative weights on margins, so it never falls
-when the evidence for rank 1 grows. Readings enter only as the difference between the rank-1
+when the evidence for rank 1 grows. ``no_match`` also reads the rank-1 glyph's *crowding*
+(:mod:`gaiji.match.lookalikes`: how near MJ's closest glyph of another character is to it):
+a gaiji confidently matched to a glyph with a near-identical neighbour is more likely a variant
+MJ lacks — weighed the more, the surer the verifier is (calibration: with the character
+hidden, most gaiji still accepted had been accepted as such a glyph). Readings enter only as the difference between the rank-1
 character and the best *other* character: variants of one character share their readings,
 so a reading cannot raise confidence between siblings; and the variant factor ignores them.
 
@@ -33,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-TRUST_VERSION = "1"
+TRUST_VERSION = "2"  # 2: no_match reads the rank-1 glyph's crowding
 MAX_ERROR = 0.005  # 95 % upper bound on the error rate among auto-accepted calibration queries
 NO_MATCH_PRIOR = 0.05  # share of gaiji assumed to have no MJ equivalent (for `no_match` and the error budget)
 #: and, whatever that share: a 95 % upper bound on the share of gaiji *without* an MJ equivalent
@@ -41,6 +45,8 @@ NO_MATCH_PRIOR = 0.05  # share of gaiji assumed to have no MJ equivalent (for `n
 MAX_NO_EQUIVALENT_ACCEPT = 0.005
 SIZE_CLASSES = ("small", "mid", "large")
 LOGIT_FLOOR = -12.0
+LOGIT_CEILING = float(np.log((1 - 1e-6) / 1e-6))  # the largest logit() returns
+CROWD_GATE = 8.0  # verifier log-odds at which a look-alike neighbour counts in full for no_match
 #: auto-accept where another variant of the rank-1 character is on the shortlist? Not yet: no calibration
 #: font draws Moji_Joho variants in another design (they are calibrated on IPAmj's own glyphs,
 #: degraded), and on the benchmark's Hanazono variants that calibration did not hold (precision
@@ -162,7 +168,8 @@ class Platt:
     weights: tuple[float, ...]
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        z = self.bias + np.asarray(x, np.float64) @ np.asarray(self.weights, np.float64)
+        # a map fitted on fewer inputs (an older trust.json) reads the first ones
+        z = self.bias + np.asarray(x, np.float64)[:, : len(self.weights)] @ np.asarray(self.weights, np.float64)
         return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
     @classmethod
@@ -183,6 +190,7 @@ class QuerySummary:
     ucs: np.ndarray  # logit that the rank-1 character (any variant) is right
     reading_delta: np.ndarray  # reading agreement of rank 1's character minus the best other's
     sibling_contested: np.ndarray  # another variant of the rank-1 character is on the shortlist
+    crowd: np.ndarray | None = None  # rank-1 glyph's crowding logit (gaiji.match.lookalikes); None: unknown
 
     def variant_inputs(self) -> np.ndarray:
         """Which variant, given the character: the verifier alone (no ledger evidence)."""
@@ -192,7 +200,14 @@ class QuerySummary:
         return np.column_stack([self.ucs, self.ucs - self.other, self.reading_delta])
 
     def no_match_inputs(self) -> np.ndarray:
-        return np.column_stack([-self.ucs, -self.top])
+        """Weak evidence for rank 1, and its crowding — alone and gated by the verifier's
+        sureness (a look-alike neighbour matters when the verifier is sure, at low
+        probability the gaiji is suspect anyway). With non-negative weights ``no_match`` never
+        falls as crowding grows; it falls with ``top`` while the first weight outweighs the
+        gate's (checked when fitted: :func:`fit_trust`)."""
+        crowd = (np.full(len(self.top), LOGIT_FLOOR) if self.crowd is None else np.asarray(self.crowd, np.float64))
+        near = crowd - LOGIT_FLOOR  # ≥ 0
+        return np.column_stack([-self.ucs, -self.top, near, near * np.clip(self.top, 0, CROWD_GATE) / CROWD_GATE])
 
 
 def logit(p: np.ndarray) -> np.ndarray:
@@ -200,9 +215,11 @@ def logit(p: np.ndarray) -> np.ndarray:
     return np.maximum(np.log(p / (1 - p)), LOGIT_FLOOR)
 
 
-def summarise(probability: np.ndarray, groups: np.ndarray, reading: np.ndarray | None = None) -> QuerySummary:
+def summarise(probability: np.ndarray, groups: np.ndarray, reading: np.ndarray | None = None,
+              crowd: np.ndarray | None = None) -> QuerySummary:
     """Per query, from verifier probabilities ``(Q, V)`` (best first) and the character group of
-    each candidate ``(Q, V)``, the inputs of the calibrated maps."""
+    each candidate ``(Q, V)``, the inputs of the calibrated maps; ``crowd``: the rank-1 glyph's
+    crowding logit per query (:mod:`gaiji.match.lookalikes`)."""
     p = np.asarray(probability, np.float64)
     g = np.asarray(groups)
     lg = logit(p)
@@ -222,7 +239,8 @@ def summarise(probability: np.ndarray, groups: np.ndarray, reading: np.ndarray |
     # "which variant?" is open when any other variant of the rank-1 character is on the shortlist
     contested = same[:, 1:].any(axis=1) if p.shape[1] > 1 else np.zeros(len(p), bool)
     return QuerySummary(top=lg[:, 0], other=other, sibling=sibling, ucs=logit(p_ucs),
-                        reading_delta=delta, sibling_contested=contested)
+                        reading_delta=delta, sibling_contested=contested,
+                        crowd=None if crowd is None else np.asarray(crowd, np.float64))
 
 
 @dataclass
@@ -301,6 +319,10 @@ def fit_trust(
     x = np.vstack([present.no_match_inputs()[:n], absent.no_match_inputs()[:n]])
     y = np.r_[np.zeros(n), np.ones(n)]
     nm_map = Platt.fit(x, y)
+    if len(nm_map.weights) > 3 and nm_map.weights[1] * CROWD_GATE < nm_map.weights[3] * (LOGIT_CEILING - LOGIT_FLOOR):
+        # the gate would let no_match rise with the verifier's sureness: drop it
+        x[:, 3] = 0.0
+        nm_map = Platt.fit(x, y)
     model = TrustModel(variant_map, ucs_map, nm_map, {}, {"no_match_fit_prior": 0.5})
     conf = model.assess(present, present_sides)["confidence"]
     absent_conf = model.assess(absent, absent_sides)["confidence"]

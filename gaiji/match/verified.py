@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gaiji.match.edited import CHECK_BELOW, best_flipped, edited_no_match
 from gaiji.match.features import glyph_features
 from gaiji.match.ranking import (
     SHORTLIST,
@@ -122,7 +123,8 @@ def rank_rasters_verified(
     p_sorted = take(p)
     groups_sorted = take(groups)
     ledger = READING_LOGIT * take(reading) + RADICAL_STROKES_LOGIT * take(rs)
-    summary = summarise(p_sorted, groups_sorted, ledger / max(READING_LOGIT, 1e-9))
+    crowd = None if index.crowd is None else np.asarray(index.crowd)[take(rows)[:, 0]]
+    summary = summarise(p_sorted, groups_sorted, ledger / max(READING_LOGIT, 1e-9), crowd)
     trust = index.trust.assess(summary, sides) if index.trust is not None else None
     k = min(top_k, v)
     best_other = np.where(np.arange(k)[None, :] == 0, score[:, 1:2] if v > 1 else 0.0, score[:, 0:1])
@@ -131,14 +133,28 @@ def rank_rasters_verified(
     ucs_conf = np.full(q, np.nan)
     no_match = np.full(q, np.nan)
     stratum: list[str] = [""] * q
+    edited_note = [""] * q
     if trust is not None:
         confidence[:, 0] = trust["confidence"]
         ucs_conf = trust["ucs_confidence"]
         no_match = trust["no_match"]
         auto = trust["auto_accept"]
         stratum = [str(s) for s in trust["stratum"]]
+        # a gaiji the verifier doubts upright may be an MJ glyph mirrored or turned (an editing slip)
+        best = p.argmax(axis=1)
+        p_best = p[np.arange(q), best]
+        flipped = best_flipped(index, rasters, sides, p_best < CHECK_BELOW, exclude_groups=exclude_groups)
+        edited = edited_no_match(p_best, groups[np.arange(q), best], flipped, index.groups)
+        for i in np.flatnonzero(edited > 0):
+            r = index.rows[int(flipped.row[i])]
+            edited_note[i] = (f"looks like {r.char} ({r.mj}) {flipped.how[i]} (p={flipped.probability[i]:.2f}): "
+                              "an editing slip? No character is drawn so; ")
+        no_match = np.maximum(no_match, edited)
+        auto = auto & (edited == 0)
     feats_sorted = np.take_along_axis(feats, order[:, :, None], 1)
-    evidence = [_evidence(feats_sorted[i], groups_sorted[i], no_match[i], auto[i]) for i in range(q)]
+    rank1 = take(rows)[:, 0]
+    evidence = [edited_note[i] + _evidence(feats_sorted[i], groups_sorted[i], no_match[i], auto[i])
+                + _lookalike(index, int(rank1[i])) for i in range(q)]
     matched_sorted = [[matched[i][int(j)] for j in order[i, :k]] for i in range(q)]
     return RankedBatch(
         rows=take(rows)[:, :k],
@@ -163,6 +179,21 @@ def _shared_by_character(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Each candidate gets the best value among the candidates of its character (group)."""
     same = groups[:, :, None] == groups[:, None, :]
     return np.where(same, values[:, None, :], -np.inf).max(axis=2)
+
+
+#: crowding logit from which the evidence names rank 1's look-alike of another character
+LOOKALIKE_EVIDENCE = 0.0
+
+
+def _lookalike(index, row: int) -> str:  # type: ignore[no-untyped-def]
+    """Evidence naming the rank-1 glyph's near-identical glyph of another character, if MJ has one."""
+    if index.crowd is None or index.crowd_row is None or index.crowd[row] < LOOKALIKE_EVIDENCE:
+        return ""
+    other = int(index.crowd_row[row])
+    if other < 0:
+        return ""
+    r = index.rows[other]
+    return f"; look-alike in MJ: {r.char} ({r.mj}) is another character drawn almost the same way"
 
 
 def _evidence(feats: np.ndarray, groups: np.ndarray, no_match: float, accepted: bool) -> str:

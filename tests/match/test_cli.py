@@ -100,14 +100,16 @@ def test_bench_match_small_runs_and_reports_every_subset(match_index, tmp_path: 
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout[result.stdout.index("{"):])
     names = [s["name"] for s in report["subsets"]]
-    from gaiji.match.bench import GOTHIC_FONTS, OTHER_DESIGN_FONTS, SUBSETS
+    from gaiji.match.bench import GOTHIC_FONTS, NO_EQUIVALENT_FLIPPED, NO_EQUIVALENT_LACKS, OTHER_DESIGN_FONTS, SUBSETS
 
     # every subset, except those whose benchmark fonts are not installed
     fonts_of = {"outline_gothic": GOTHIC_FONTS, "other_designs": OTHER_DESIGN_FONTS}
     expected = [n for n in SUBSETS if any(f.path.is_file() for f in fonts_of.get(n, ())) or n not in fonts_of]
-    assert names == expected
+    assert names == expected + [NO_EQUIVALENT_LACKS, NO_EQUIVALENT_FLIPPED]  # and the no-equivalent halves
+    by_name = {s["name"]: s for s in report["subsets"]}
+    assert by_name[NO_EQUIVALENT_LACKS]["n"] + by_name[NO_EQUIVALENT_FLIPPED]["n"] == by_name["no_equivalent"]["n"]
     # overall leaves out the no-equivalent subset (it has no right answer)
-    assert report["overall"]["n"] == sum(s["n"] for s in report["subsets"] if s["name"] != "no_equivalent")
+    assert report["overall"]["n"] == sum(s["n"] for s in report["subsets"] if s["name"] in SUBSETS and s["name"] != "no_equivalent")
     assert report["overall"]["top1"] > report["overall"]["baseline_top1"]  # beats brute-force pixels
     assert [s["name"] for s in report["v1_subsets"]] == names  # the old matcher, side by side
     for s in report["subsets"]:  # precision's lower bound never exceeds the precision

@@ -1,0 +1,107 @@
+"""Look-alikes inside MJ (crowding) and edited glyphs (an MJ glyph mirrored or turned)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from gaiji.match import edited as E
+from gaiji.match.trust import NO_MATCH_SUGGEST, QuerySummary, TrustModel
+
+
+def _rows_of(index, char: str) -> list[int]:
+    return [i for i, r in enumerate(index.rows) if r.char == char]
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("char, twin", [("緒", "緖"), ("晩", "晚"), ("朏", "胐")])
+def test_a_glyph_knows_its_near_identical_neighbour_of_another_character(match_index, char, twin):
+    assert match_index.crowd is not None, "the match index was built without look-alikes"
+    rows = _rows_of(match_index, char)
+    assert rows, f"{char} not in the reference"
+    row = rows[0]
+    nearest = match_index.rows[int(match_index.crowd_row[row])]
+    assert nearest.base_char == twin, f"{char}: nearest other character {nearest.char} ({nearest.mj})"
+    assert match_index.crowd[row] > 0  # the verifier takes them for one glyph more often than not
+
+
+@pytest.mark.reference
+def test_a_glyph_without_a_near_twin_is_not_crowded(match_index):
+    # 鬱 and 鸞 have no other character drawn nearly alike
+    for char in ("鬱", "鸞"):
+        row = _rows_of(match_index, char)[0]
+        assert match_index.crowd[row] < 0, (char, match_index.rows[int(match_index.crowd_row[row])].char)
+        assert match_index.groups[int(match_index.crowd_row[row])] != match_index.groups[row]
+
+
+def _summary(top: np.ndarray, crowd: np.ndarray) -> QuerySummary:
+    n = len(top)
+    return QuerySummary(top=top, other=np.full(n, -6.0), sibling=np.full(n, -12.0), ucs=top,
+                        reading_delta=np.zeros(n), sibling_contested=np.zeros(n, bool), crowd=crowd)
+
+
+def test_shipped_no_match_rises_with_crowding_and_falls_with_the_verifiers_sureness():
+    from gaiji.match.index import MODEL_DIR
+
+    model = TrustModel.from_dict(json.loads((MODEL_DIR / "trust.json").read_text(encoding="utf-8")))
+    top = np.linspace(-4, 12, 65)
+    for crowd in (-12.0, -3.0, 0.0, 5.0, 13.8):
+        nm = model.assess(_summary(top, np.full(len(top), crowd)), np.full(len(top), 64))["no_match"]
+        assert np.all(np.diff(nm) <= 1e-12), f"no_match rises with the verifier's sureness at crowd {crowd}"
+    crowd = np.linspace(-12, 13.8, 40)
+    for t in (0.0, 4.0, 9.0):
+        nm = model.assess(_summary(np.full(len(crowd), t), crowd), np.full(len(crowd), 64))["no_match"]
+        assert np.all(np.diff(nm) >= -1e-12)
+    assert len(model.no_match_map.weights) == 4 and model.no_match_map.weights[2] + model.no_match_map.weights[3] > 0
+
+
+def test_an_old_trust_file_without_crowding_still_reads():
+    d = {"variant": [0.0, 1.0, 0.0], "ucs": [0.0, 0.2, 0.4, 4.0], "no_match": [-0.25, 0.0, 0.7],
+         "thresholds": {"large/distinct": 0.99}}
+    model = TrustModel.from_dict(d)
+    out = model.assess(_summary(np.array([5.0, -2.0]), np.array([3.0, 3.0])), np.array([64, 64]))
+    assert out["no_match"][0] < out["no_match"][1]
+
+
+def test_flips_are_the_three_editor_slips():
+    r = np.arange(2 * 3 * 4).reshape(2, 3, 4)
+    assert (E.flip(r, "mirrored")[0, 0] == r[0, 0, ::-1]).all()
+    assert (E.flip(r, "turned upside down")[0] == r[0, ::-1, ::-1]).all()
+    assert (E.flip(r, "flipped upside down")[0] == r[0, ::-1]).all()
+    with pytest.raises(ValueError):
+        E.flip(r, "sideways")
+
+
+def test_edited_needs_a_sure_flipped_match_of_another_character():
+    groups = np.array([0, 1, 2])
+    flipped = E.Flipped(probability=np.array([0.95, 0.95, 0.5, 0.95]), row=np.array([1, 0, 1, -1]),
+                        how=["mirrored", "mirrored", "mirrored", ""])
+    nm = E.edited_no_match(np.array([0.1, 0.1, 0.1, 0.1]), np.array([0, 0, 0, 0]), flipped, groups)
+    assert nm[0] == pytest.approx(0.95 * 0.9)  # another character, sure: flagged
+    assert nm[1] == 0  # flipped it is the upright character itself (symmetric)
+    assert nm[2] == 0  # not sure enough
+    assert nm[3] == 0  # not checked
+
+
+@pytest.mark.reference
+def test_edited_glyphs_say_what_they_look_like(match_index, hanazono):
+    from gaiji.match.prepare import query_raster_and_side
+    from gaiji.match.verified import rank_rasters_verified
+
+    images, kinds = [], []
+    for text in ("鷗", "齋", "鷹", "﨑", "辻", "櫻", "鶴", "龍"):  # none left-right symmetric
+        img = hanazono.render(text, 80)
+        images += [np.ascontiguousarray(img[:, ::-1]), np.ascontiguousarray(img[::-1, ::-1])]
+        kinds += ["mirrored", "turned upside down"]
+    prepared = [query_raster_and_side(255 - img) for img in images]
+    ranked = rank_rasters_verified(match_index, np.stack([p[0] for p in prepared]),
+                                   sides=np.array([p[1] for p in prepared]))
+    assert not ranked.auto_accept.any()
+    found = [i for i, ev in enumerate(ranked.evidence) if ev.startswith("looks like")]
+    # the calibration fonts found 72 % of edited glyphs (benchmarks/edited_glyphs.py): hold half
+    assert len(found) >= len(images) // 2, ranked.evidence
+    for i in found:
+        assert ranked.no_match[i] >= NO_MATCH_SUGGEST
+        assert kinds[i] in ranked.evidence[i]
