@@ -23,12 +23,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gaiji.match import edited as E  # noqa: E402
-from gaiji.match.index import load_match_index  # noqa: E402
-from gaiji.match.projection import TRUST_FONTS, installed, render_variations  # noqa: E402
-from gaiji.match.trust import NO_MATCH_SUGGEST  # noqa: E402
-from gaiji.match.verified import rank_rasters_verified  # noqa: E402
-from gaiji.reference import load_reference  # noqa: E402
+from gaiji.match import edited as E
+from gaiji.match.index import load_match_index
+from gaiji.match.projection import TRUST_FONTS, installed, render_variations
+from gaiji.match.trust import NO_MATCH_SUGGEST
+from gaiji.match.verified import rank_rasters_verified
+from gaiji.reference import load_reference
 
 
 def detector_inputs(index, rasters, sides):  # type: ignore[no-untyped-def]

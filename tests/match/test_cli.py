@@ -100,7 +100,13 @@ def test_bench_match_small_runs_and_reports_every_subset(match_index, tmp_path: 
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout[result.stdout.index("{"):])
     names = [s["name"] for s in report["subsets"]]
-    from gaiji.match.bench import GOTHIC_FONTS, NO_EQUIVALENT_FLIPPED, NO_EQUIVALENT_LACKS, OTHER_DESIGN_FONTS, SUBSETS
+    from gaiji.match.bench import (
+        GOTHIC_FONTS,
+        NO_EQUIVALENT_FLIPPED,
+        NO_EQUIVALENT_LACKS,
+        OTHER_DESIGN_FONTS,
+        SUBSETS,
+    )
 
     # every subset, except those whose benchmark fonts are not installed
     fonts_of = {"outline_gothic": GOTHIC_FONTS, "other_designs": OTHER_DESIGN_FONTS}
