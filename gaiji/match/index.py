@@ -34,7 +34,7 @@ from gaiji.readings import normalize_reading
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = "1"
+INDEX_FORMAT = "2"  # 2: look-alikes (crowd) and the edited-glyph screen
 TRAINING_CLASSES = 2500
 CALIBRATION_CHARS = 2000
 SEED = 20240501
@@ -80,6 +80,7 @@ class MatchIndex:
     crowd_row: np.ndarray | None = None
     _searcher: Any = field(default=None, repr=False)
     _small_searcher: Any = field(default=None, repr=False)
+    _edited_screen: Any = field(default=None, repr=False)  # gaiji.match.edited's low-dimension screen
 
     @property
     def reference_version(self) -> str:
@@ -360,6 +361,9 @@ def build_match_index(
             del mm
         projection.save(tmp / "projection.npz")
         small_projection.save(tmp / "projection_small.npz")
+        from gaiji.match.edited import SCREEN_FILE, build_screen
+
+        build_screen(projected, searchable, tmp / SCREEN_FILE)
         for name in ("verifier.npz", "trust.json", "training_chars.txt"):
             if (model_dir / name).is_file():
                 (tmp / name).write_bytes((model_dir / name).read_bytes())

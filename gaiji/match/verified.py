@@ -143,7 +143,8 @@ def rank_rasters_verified(
         # a gaiji the verifier doubts upright may be an MJ glyph mirrored or turned (an editing slip)
         best = p.argmax(axis=1)
         p_best = p[np.arange(q), best]
-        flipped = best_flipped(index, rasters, sides, p_best < CHECK_BELOW, exclude_groups=exclude_groups)
+        flipped = best_flipped(index, rasters, sides, p_best < CHECK_BELOW, exclude_groups=exclude_groups,
+                               features=raw)
         edited = edited_no_match(p_best, groups[np.arange(q), best], flipped, index.groups)
         for i in np.flatnonzero(edited > 0):
             r = index.rows[int(flipped.row[i])]

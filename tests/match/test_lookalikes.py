@@ -74,9 +74,36 @@ def test_flips_are_the_three_editor_slips():
         E.flip(r, "sideways")
 
 
+@pytest.mark.parametrize("how", E.FLIPS)
+def test_flipped_features_are_the_upright_ones_permuted(how):
+    """The screen's shortcut: features of a flipped raster without computing them again."""
+    from gaiji.match.features import glyph_features
+
+    rng = np.random.default_rng(1)
+    r = np.zeros((3, 64, 64), np.uint8)
+    r[0, 10:50, 20:30] = 255
+    r[0, 12:20, 8:58] = 255
+    r[1, 5:59, 30:33] = 200
+    r[2] = (rng.random((64, 64)) > 0.7) * 255
+    direct = glyph_features(E.flip(r, how))
+    assert np.abs(direct - E.permuted_features(glyph_features(r), how)).max() < 1e-5
+    assert np.abs(direct - glyph_features(r)).max() > 0.05  # and flipping did change them
+
+
+def test_recentre_puts_a_flipped_box_where_canonicalising_the_flipped_image_would():
+    from gaiji.render import canonical_raster, to_uint8
+
+    img = np.full((40, 31), 255, np.uint8)
+    img[3:37, 4:9] = 0  # a thick left stroke: the ink box has an odd leftover after scaling
+    img[30:36, 4:28] = 0
+    upright = to_uint8(canonical_raster(img))
+    direct = to_uint8(canonical_raster(np.ascontiguousarray(img[:, ::-1])))
+    assert (E.recentre(E.flip(upright[None], "mirrored"))[0] == direct).all()
+
+
 def test_edited_needs_a_sure_flipped_match_of_another_character():
     groups = np.array([0, 1, 2])
-    flipped = E.Flipped(probability=np.array([0.95, 0.95, 0.5, 0.95]), row=np.array([1, 0, 1, -1]),
+    flipped = E.Flipped(probability=np.array([0.95, 0.95, E.FLIPPED_MIN - 0.1, 0.95]), row=np.array([1, 0, 1, -1]),
                         how=["mirrored", "mirrored", "mirrored", ""])
     nm = E.edited_no_match(np.array([0.1, 0.1, 0.1, 0.1]), np.array([0, 0, 0, 0]), flipped, groups)
     assert nm[0] == pytest.approx(0.95 * 0.9)  # another character, sure: flagged
