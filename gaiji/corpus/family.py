@@ -17,7 +17,7 @@ A group joins a family only when its representative's rank 1 is trustworthy as a
 * ``ucs_confidence`` ≥ :data:`MIN_UCS_CONFIDENCE` (the rank-1 character is right).
 
 A family is never formed across two rank-1 MJ glyphs, and a family has at least two groups.
-The threshold was chosen against the truth of simulated corpora of 10,000 and 30,000 gaiji on
+The threshold was chosen against the answer key of simulated corpora of 10,000 and 30,000 gaiji on
 seeds 77 and 4242 (benchmarks/corpus_scale.py) as the lowest of 0.9 / 0.95 / 0.97 / 0.98 / 0.99
 with at most 0.1 % of families holding two MJ glyphs on both seeds and sizes: 0.9, chosen on
 seed 77 alone, mixed 0.19 % of families on seed 4242 (confident look-alikes such as 徸 ranked
