@@ -8,11 +8,22 @@ LocalCluster of ``--workers`` processes, or ``--scheduler ADDRESS`` — and meas
 * peak memory: the sum of the RSS of this process and every child (workers included),
   sampled every 0.5 s — an upper bound, as the memory-mapped index is counted per process;
 * reviewer decisions: one per group, plus one per blank gaiji, plus conflicts, as a share
-  of the gaiji;
+  of the gaiji (groups alone: the baseline, in the same run); and with cross-design
+  families (:mod:`gaiji.corpus.family`): a family costs one decision plus one for every
+  group in it whose true MJ differs from the family's (the reviewer splits it off and
+  decides it separately); groups in no family cost one each. "After auto-accept": a group
+  whose representative the matcher auto-accepted needs no decision (a family none of whose
+  groups need one costs nothing);
 * reuse quality, with the truth standing in for the reviewers: each group's representative
   is decided by its true MJ; that decision is proposed to every other member
   (:func:`gaiji.corpus.reuse.propose`); a proposal is right when the member's true MJ is the
   same. Groups holding two different true MJ are counted (target ≤ 0.1 %).
+  With families, the reviewer decides each family's first (largest) group by its truth and
+  splits off, by the truth, every group whose MJ differs; the family decision is proposed to
+  the rest (:func:`gaiji.corpus.reuse.propose` with the ``family_groups`` table), and every
+  proposal — same glyph or same family — is checked against the truth. As a bound that does
+  not trust the reviewer to split: the same with *no* split (the family's decision proposed
+  to every other group of it). Families holding two true MJ, or two characters, are counted.
 * baseline (``--baseline``): what a data centre does today — ``gaiji match SET`` once per
   municipality, one process after another (process start and index load included).
 
@@ -119,7 +130,9 @@ def reuse_quality(corpus: Path) -> dict[str, float | int]:
     blank = sum(1 for m in rows if m["relation"] == "blank")
     n = len(rows)
     decisions_needed = len(groups) + blank + reuse.conflict_groups
+    fam = family_quality(corpus, truth, rows, groups, rank1, n, blank)
     return {
+        **fam,
         "gaiji": n, "groups": len(groups), "blank": blank, "conflict_groups": reuse.conflict_groups,
         "reviewer_decisions": decisions_needed, "decision_share": round(decisions_needed / n, 4),
         "design_floor": design_floor, "design_floor_share": round(design_floor / n, 4),
@@ -131,6 +144,72 @@ def reuse_quality(corpus: Path) -> dict[str, float | int]:
         "impure_groups": impure, "impure_group_share": round(impure / len(groups), 6) if groups else 0.0,
         "near_members": sum(1 for m in rows if m["relation"] == "near"),
         "identical_members": sum(1 for m in rows if m["relation"] == "identical"),
+    }
+
+
+def family_quality(corpus: Path, truth: dict[tuple[str, str], str], rows: list[dict], groups: dict[str, list[str]],
+                   rank1: dict[tuple[str, str], dict[str, str]], n: int, blank: int) -> dict[str, float | int | None]:
+    """Decisions and proposal precision with cross-design families (see the module doc)."""
+    import pyarrow.parquet as pq
+
+    from gaiji.corpus.family import read_family_groups
+    from gaiji.corpus.reuse import MemberDecision, propose
+    from gaiji.corpus.tables import read_table
+
+    chars = {(r["set"], r["gaiji_id"]): r["char"] for r in pq.read_table(corpus / "truth.parquet").to_pylist()}
+    fg = read_family_groups(corpus)
+    if fg is None:
+        return {"families": None}
+    mem = read_table(corpus, "memberships")
+    rep = {m["group_id"]: (m["set"], m["gaiji_id"]) for m in rows if m["relation"] == "representative"}
+    families: dict[str, list[dict]] = {}
+    for r in fg.to_pylist():
+        families.setdefault(r["family_id"], []).append(r)
+    in_family = {r["group_id"] for fam in families.values() for r in fam}
+
+    def decide(gid: str) -> MemberDecision:
+        s, g = rep[gid]
+        return MemberDecision(s, g, truth[(s, g)], "", "", "", "字形一致", "truth")
+
+    cost = cost_auto = mixed_mj = mixed_char = splits = 0
+    with_split: list[MemberDecision] = []
+    no_split: list[MemberDecision] = []
+    for fam in families.values():
+        fam.sort(key=lambda r: r["order"])
+        d = truth[rep[fam[0]["group_id"]]]
+        split = [r for r in fam[1:] if truth[rep[r["group_id"]]] != d]
+        splits += len(split)
+        cost += 1 + len(split)
+        open_ = [r for r in fam if not r["auto_accept"]]
+        cost_auto += (1 + sum(1 for r in open_ if truth[rep[r["group_id"]]] != d)) if open_ else 0
+        mixed_mj += len({truth[rep[r["group_id"]]] for r in fam}) > 1
+        mixed_char += len({chars[rep[r["group_id"]]][:1] for r in fam}) > 1
+        with_split += [decide(fam[0]["group_id"])] + [decide(r["group_id"]) for r in split]
+        no_split.append(decide(fam[0]["group_id"]))
+    alone = [g for g in groups if g not in in_family]
+    alone_auto = sum(1 for g in alone if rank1.get(rep[g], {}).get("auto_accept") == "1")
+    solo = [decide(g) for g in alone]
+    reuse = propose(mem, with_split + solo, fg)
+    props = reuse.proposals.select(["set", "gaiji_id", "mj", "reuse"]).to_pylist()
+    right = sum(1 for p in props if truth[(p["set"], p["gaiji_id"])] == p["mj"])
+    blind = propose(mem, no_split + solo, fg)
+    fprops = [p for p in blind.proposals.select(["set", "gaiji_id", "mj", "reuse"]).to_pylist() if p["reuse"] == "family"]
+    fright = sum(1 for p in fprops if truth[(p["set"], p["gaiji_id"])] == p["mj"])
+    decisions = cost + len(alone) + blank + reuse.conflict_groups
+    after_auto = cost_auto + len(alone) - alone_auto + blank + reuse.conflict_groups
+    return {
+        "families": len(families), "groups_in_families": len(in_family), "family_splits": splits,
+        "family_decisions": decisions, "family_decision_share": round(decisions / n, 4),
+        "family_decisions_after_auto_accept": after_auto,
+        "family_decision_share_after_auto_accept": round(after_auto / n, 4),
+        "family_proposals": len(props), "family_proposals_right": right,
+        "family_proposal_precision": round(right / len(props), 6) if props else None,
+        "family_proposals_across_designs": sum(1 for p in props if p["reuse"] == "family"),
+        "unsplit_family_proposals": len(fprops), "unsplit_family_proposals_right": fright,
+        "unsplit_family_proposal_precision": round(fright / len(fprops), 6) if fprops else None,
+        "mixed_mj_families": mixed_mj, "mixed_mj_family_share": round(mixed_mj / len(families), 6) if families else 0.0,
+        "mixed_character_families": mixed_char,
+        "mixed_character_family_share": round(mixed_char / len(families), 6) if families else 0.0,
     }
 
 
@@ -159,7 +238,8 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10000, 30000])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1,
-                    help="simulation seed (the grouping thresholds were set on seed 20261130: measure on another)")
+                    help="simulation seed (the grouping thresholds were set on seed 20261130, the family threshold "
+                         "on seeds 77 and 4242: measure on another)")
     ap.add_argument("--scheduler", default=None)
     ap.add_argument("--baseline", action="store_true", help="also time gaiji match per set")
     ap.add_argument("--baseline-upto", type=int, default=None,
@@ -209,7 +289,7 @@ def main() -> None:
             shutil.rmtree(corpus, ignore_errors=True)
     xs = [r["gaiji"] for r in results]
     parallel = [r["stages_s"]["prepare"] + r["stages_s"]["match"] + r["stages_s"]["write"] for r in results]
-    serial = [r["stages_s"]["group"] for r in results]
+    serial = [r["stages_s"]["group"] + r["stages_s"].get("families", 0.0) for r in results]
     pa_, pb = fit(xs, parallel)
     sa, sb = fit(xs, serial)
     overhead = sum(r["group_match_s"] - p - s for r, p, s in zip(results, parallel, serial)) / len(results)
@@ -232,6 +312,15 @@ def main() -> None:
               f"{100 * r['decision_share']:>8.1f} % ({100 * r['decision_share_after_auto_accept']:.1f} %) {r['proposals_right']:>7,}/{r['proposals']:<7,} "
               f"{r['impure_groups']:>4} ({100 * r['impure_group_share']:.3f} %)  {r['load_before'][0]:.1f}→{r['load_after'][0]:.1f}"
               + (f"  baseline {r['baseline_per_set_match_s']:.0f}s" if "baseline_per_set_match_s" in r else ""))
+    print("\n with families: decisions (after auto)  proposals right (reviewer splits)  unsplit family proposals right  mixed families (MJ / character)")
+    for r in results:
+        if r.get("families") is None:
+            continue
+        print(f"{r['gaiji']:>7,} {r['families']:>6,} fam. {100 * r['family_decision_share']:>6.1f} % "
+              f"({100 * r['family_decision_share_after_auto_accept']:.1f} %)  {r['family_proposals_right']:>7,}/"
+              f"{r['family_proposals']:<7,}  {r['unsplit_family_proposals_right']:>7,}/{r['unsplit_family_proposals']:<7,}  "
+              f"{r['mixed_mj_families']} ({100 * r['mixed_mj_family_share']:.3f} %) / {r['mixed_character_families']} "
+              f"({100 * r['mixed_character_family_share']:.3f} %)")
     if args.out:
         args.out.write_text(json.dumps({"runs": results, "summary": summary}, ensure_ascii=False, indent=1))
 

@@ -92,9 +92,18 @@ def status(corpus: Path, as_json: bool) -> None:
             f"  prepared gaiji: {s['gaiji_prepared'] if s['gaiji_prepared'] is not None else 'not yet (gaiji corpus group)'}\n"
             f"  groups:         {s['groups'] if s['groups'] is not None else 'not yet (gaiji corpus group)'}\n"
             f"  candidate files: {s['candidate_files']} (gaiji corpus match)\n"
+            f"  families:       {_families_line(s)}\n"
             f"  proposals:      {s['proposals'] if s['proposals'] is not None else 'not yet (gaiji corpus propose)'}"
             f"; conflict members: {s['conflict_members'] if s['conflict_members'] is not None else '-'}")
     _emit(s, text, as_json)
+
+
+def _families_line(s: dict[str, Any]) -> str:
+    if s["families"] is None:
+        return "not yet (gaiji corpus match)"
+    items = (s["groups"] or 0) - (s["groups_in_families"] or 0) + s["families"]
+    return (f"{s['families']:,} (joining {s['groups_in_families']:,} groups across designs; "
+            f"{items:,} review items in all)")
 
 
 @corpus.command("simulate")
@@ -172,6 +181,10 @@ def match(corpus: Path, top_k: int, no_readings: bool, dedupe: bool, scheduler: 
     """Write candidates for every gaiji of CORPUS: CORPUS/candidates/<set>.csv, the same
     contract (and, by default, the same bytes) as `gaiji match SET`.
 
+    Then joins groups whose representatives rank the same MJ glyph first (none
+    sibling-contested, 該当なし-suggested or below the ucs_confidence floor) into
+    cross-design families, one review item each: tables/families and tables/family_groups.
+
     Run `gaiji corpus group` first. Review a set against them with
     `gaiji review serve SET --candidates CORPUS/candidates/<set>.csv`.
 
@@ -185,8 +198,11 @@ def match(corpus: Path, top_k: int, no_readings: bool, dedupe: bool, scheduler: 
     s = run_stages(corpus, ("match",), scheduler=scheduler, workers=workers, home=home, top_k=top_k,
                    use_readings=not no_readings, mode="dedupe" if dedupe else "exact", progress=progress)
     m = s["match"]
+    f = m["families"]
+    fam = (f"; {f['families']:,} families join {f['groups_in_families']:,} of {f['groups']:,} groups across designs "
+           f"→ {f['review_items']:,} review items") if f else ""
     _emit(s, f"candidates for {m['gaiji']:,} gaiji in {m['sets']} sets ({m['distinct_units']:,} distinct glyphs, "
-             f"mode {m['mode']}) → {corpus}/candidates/; {s['seconds']:.1f} s on {s['engine']}", as_json)
+             f"mode {m['mode']}) → {corpus}/candidates/{fam}; {s['seconds']:.1f} s on {s['engine']}", as_json)
 
 
 @corpus.command("propose")
@@ -195,7 +211,9 @@ def match(corpus: Path, top_k: int, no_readings: bool, dedupe: bool, scheduler: 
 @json_option
 def propose(corpus: Path, include_auto: bool, as_json: bool) -> None:
     """Turn final decisions in one set into proposals for the rest of each group, and flag
-    groups decided differently as conflicts.
+    groups decided differently as conflicts. A decision that confirms a family's MJ glyph is
+    proposed to the family's undecided groups too (other designs; groups decided otherwise
+    are split off).
 
     Reads every set's review.sqlite; writes tables/proposals, tables/conflicts and
     CORPUS/proposals/<set>.csv. Nothing is written into any review record.
@@ -207,21 +225,24 @@ def propose(corpus: Path, include_auto: bool, as_json: bool) -> None:
     from gaiji.corpus.reuse import propose_corpus
 
     s = propose_corpus(corpus, include_auto=include_auto)
-    _emit(s, f"{s['decisions']:,} final decisions in {s['decided_groups']:,} groups → {s['proposals']:,} proposals; "
+    _emit(s, f"{s['decisions']:,} final decisions in {s['decided_groups']:,} groups → {s['proposals']:,} proposals "
+             f"({s['family_proposals']:,} across designs from {s['families_decided']:,} families, "
+             f"{s['split_groups']:,} groups split off); "
              f"{s['conflict_groups']:,} groups in conflict ({s['conflict_members']:,} gaiji)", as_json)
 
 
 @corpus.command("export")
 @corpus_argument
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for OUT/<municipality code>/<set>.csv and OUT/national_groups.csv.")
+              help="Folder for OUT/<municipality code>/<set>.csv and OUT/national_groups.csv (+ national_families.csv).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "tsv", "json", "xml"]), default="csv", show_default=True)
 @home_option
 @json_option
 @quiet_option
 def export(corpus: Path, out: Path, fmt: str, home: Path | None, as_json: bool, progress: Progress) -> None:
     """Write a mapping table per set, by municipality (final decisions only, as `gaiji export`),
-    and one national table of groups with their review status.
+    one national table of groups with their review status and family, and the family review
+    sheet national_families.csv (every group's representative beside the family's MJ glyph).
 
     \b
     Example:
@@ -232,4 +253,5 @@ def export(corpus: Path, out: Path, fmt: str, home: Path | None, as_json: bool, 
 
     s = export_corpus(corpus, out, reference=load_reference(home), fmt=fmt, progress=progress)
     final = sum(t["final"] for t in s["sets"])
-    _emit(s, f"{len(s['sets'])} mapping tables ({final:,} final rows) and {s['groups']:,} groups → {out}", as_json)
+    fam = f", {s['families']:,} families (national_families.csv)" if s["families"] is not None else ""
+    _emit(s, f"{len(s['sets'])} mapping tables ({final:,} final rows) and {s['groups']:,} groups{fam} → {out}", as_json)

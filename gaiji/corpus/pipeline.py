@@ -72,13 +72,28 @@ def match_corpus(corpus: str | Path, *, client: Any, home: str, top_k: int = 10,
                              label="writing candidates" if mode == "dedupe" else "matching sets",
                              progress=progress)
     t2 = time.monotonic()
+    families = _families_if_grouped(corpus)
+    t3 = time.monotonic()
     return {
         "corpus": str(corpus), "mode": mode, "sets": len(plan.sets), "gaiji": plan.gaiji,
         "distinct_units": plan.units,
         "blocks": len(plan.blocks), "blocks_reused": reused,
         "sets_reused": sum(1 for w in written if w["skipped"]),
-        "seconds": {"match": round(t1 - t0, 2), "write": round(t2 - t1, 2)},
+        "families": families,
+        "seconds": {"match": round(t1 - t0, 2), "write": round(t2 - t1, 2), "families": round(t3 - t2, 2)},
     }
+
+
+def _families_if_grouped(corpus: str | Path) -> dict[str, Any] | None:
+    """Cross-design families from the candidates just written (:mod:`gaiji.corpus.family`),
+    when the corpus has been grouped (``match`` alone does not need ``group``)."""
+    from gaiji.corpus.family import families_corpus
+    from gaiji.corpus.group import GROUPS
+    from gaiji.corpus.tables import table_dir
+
+    if not (table_dir(corpus, GROUPS) / "national.parquet").is_file():
+        return None
+    return families_corpus(corpus)
 
 
 def run_stages(corpus: str | Path, stages: tuple[str, ...], *, scheduler: str | None = None,

@@ -32,6 +32,9 @@ def corpus_status(corpus: str | Path) -> dict[str, Any]:
         "gaiji_prepared": rows("gaiji"),
         "groups": rows("groups"),
         "memberships": rows("memberships"),
+        # cross-design families (written by `gaiji corpus match`): one review item each
+        "families": rows("families"),
+        "groups_in_families": rows("family_groups"),
         "candidate_files": len(list(cand.glob("*.csv"))) if cand.is_dir() else 0,
         "proposals": rows("proposals"),
         "conflict_members": rows("conflicts"),
