@@ -14,12 +14,13 @@ from gaiji.corpus.family import MIN_UCS_CONFIDENCE, form_families, why_not_in_fa
 from gaiji.corpus.reuse import MemberDecision, propose
 from gaiji.match.synth import FontRenderer, FontSpec
 from tests.corpus.helpers import bitmap, in_cell, write_set
-from tests.corpus.test_reuse import TAKA, _decide
+from tests.corpus.test_reuse import _decide
 
 GOTHIC = FontRenderer(FontSpec("BIZUDGothic", Path("/usr/share/fonts/truetype/bizud-gothic/BIZUDGothic-Regular.ttf"),
                                "gothic"))
-# 髙 崎 榮 櫻: one MJ glyph each; 濵 邊: many variants, which the two designs rank differently
-CHARS = "髙崎榮櫻濵邊"
+# 崎 髙 榮 櫻: one MJ glyph each; 濵 邊: many variants, which the two designs rank differently
+CHARS = "崎髙榮櫻濵邊"
+SAKI = {"mj": "MJ010541", "char": "崎", "ucs": "U+5D0E", "ivs": ""}
 
 
 def gothic_bitmap(char: str, px: int) -> np.ndarray:
@@ -70,15 +71,15 @@ def test_a_family_joins_two_designs_of_one_character(two_designs):
     mem = {m["gaiji_id"]: m for m in read_table(two_designs, "memberships").to_pylist()}
     # shape grouping: the Mincho bitmap in two towns is one group, the Gothic design another
     assert mem["a-0"]["group_id"] == mem["c-0"]["group_id"] != mem["b-0"]["group_id"]
-    fam = [r for r in read_table(two_designs, "family_groups").to_pylist() if r["mj"] == TAKA["mj"]]
+    fam = [r for r in read_table(two_designs, "family_groups").to_pylist() if r["mj"] == SAKI["mj"]]
     assert {r["group_id"] for r in fam} == {mem["a-0"]["group_id"], mem["b-0"]["group_id"]}
     assert [r["order"] for r in sorted(fam, key=lambda r: r["size"], reverse=True)] == [0, 1]  # largest first
     assert all(r["ucs_confidence"] >= MIN_UCS_CONFIDENCE for r in fam)
-    assert "same MJ glyph at rank 1 (MJ028902 髙) as 1 other group in F-MJ028902: 2 designs from 2 vendors, " \
+    assert "same MJ glyph at rank 1 (MJ010541 崎) as 1 other group in F-MJ010541: 2 designs from 2 vendors, " \
            "3 gaiji in 3 municipalities" in fam[0]["evidence"]
     summary = {r["family_id"]: r for r in read_table(two_designs, "families").to_pylist()}
-    assert summary["F-MJ028902"]["groups"] == 2 and summary["F-MJ028902"]["gaiji"] == 3
-    assert summary["F-MJ028902"]["vendors"] == 2
+    assert summary["F-MJ010541"]["groups"] == 2 and summary["F-MJ010541"]["gaiji"] == 3
+    assert summary["F-MJ010541"]["vendors"] == 2
 
 
 @pytest.mark.reference
@@ -93,7 +94,7 @@ def test_two_characters_never_share_a_family(two_designs):
     by_family: dict[str, set[str]] = {}
     for r in rows:
         by_family.setdefault(r["family_id"], set()).update(chars_of_group[r["group_id"]])
-    assert len(by_family) >= 3  # 髙 崎 榮 櫻 in both designs: families do form
+    assert len(by_family) >= 3  # 崎 髙 榮 櫻 in both designs: families do form
     assert all(len(chars) == 1 for chars in by_family.values()), by_family
     # 濵 and 邊: each design's rank 1 is contested by another variant — never merged
     in_family = {r["group_id"] for r in rows}
@@ -169,14 +170,14 @@ def test_family_decision_is_proposed_never_decided_and_exported(two_designs, tmp
     from gaiji.corpus.status import corpus_status
 
     sets = {e: two_designs.parent / e for e in ("mincho-a", "gothic-b", "mincho-c")}
-    _decide(sets["mincho-a"], "a-0", TAKA)
+    _decide(sets["mincho-a"], "a-0", SAKI)
     summary = propose_corpus(two_designs)
     assert summary["family_proposals"] == 1 and summary["families_decided"] == 1
     with open(two_designs / "proposals" / "gothic-b.csv", encoding="utf-8") as fh:
         rows = {r["gaiji_id"]: r for r in csv.DictReader(fh)}
-    assert rows["b-0"]["kind"] == "proposal" and rows["b-0"]["mj"] == TAKA["mj"]
-    assert rows["b-0"]["reuse"] == "family" and rows["b-0"]["family_id"] == "F-MJ028902"
-    assert "decided MJ028902 by sato (checked by tanaka)" in rows["b-0"]["basis"]
+    assert rows["b-0"]["kind"] == "proposal" and rows["b-0"]["mj"] == SAKI["mj"]
+    assert rows["b-0"]["reuse"] == "family" and rows["b-0"]["family_id"] == "F-MJ010541"
+    assert "decided MJ010541 by sato (checked by tanaka)" in rows["b-0"]["basis"]
     assert not (sets["gothic-b"] / "review.sqlite").exists()  # a proposal is never a decision
     with open(two_designs / "proposals" / "mincho-c.csv", encoding="utf-8") as fh:
         assert {r["gaiji_id"]: r["reuse"] for r in csv.DictReader(fh)}["c-0"] == "group"
@@ -186,11 +187,11 @@ def test_family_decision_is_proposed_never_decided_and_exported(two_designs, tmp
     res = export_corpus(two_designs, out, reference=reference)
     assert res["families"] == status["families"]
     with open(out / "national_families.csv", encoding="utf-8") as fh:
-        sheet = [r for r in csv.DictReader(fh) if r["family_id"] == "F-MJ028902"]
+        sheet = [r for r in csv.DictReader(fh) if r["family_id"] == "F-MJ010541"]
     assert [(r["representative_gaiji"], r["group_status"], r["family_status"]) for r in sheet] == [
         ("a-0", "confirmed", "confirmed"), ("b-0", "open", "confirmed")]
     assert all(Path(r["representative_image"]).is_file() for r in sheet)
     with open(out / "national_groups.csv", encoding="utf-8") as fh:
         groups = {r["representative_gaiji"]: r for r in csv.DictReader(fh)}
-    assert groups["b-0"]["family_id"] == "F-MJ028902"
+    assert groups["b-0"]["family_id"] == "F-MJ010541"
     assert groups["a-4"]["family_id"] == "" and "sibling-contested" in groups["a-4"]["family_note"]
