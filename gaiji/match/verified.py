@@ -148,8 +148,7 @@ def rank_rasters_verified(
         edited = edited_no_match(p_best, groups[np.arange(q), best], flipped, index.groups)
         for i in np.flatnonzero(edited > 0):
             r = index.rows[int(flipped.row[i])]
-            edited_note[i] = (f"looks like {r.char} ({r.mj}) {flipped.how[i]} (p={flipped.probability[i]:.2f}): "
-                              "an editing slip? No character is drawn so; ")
+            edited_note[i] = EDITED_NOTE.format(char=r.char, mj=r.mj, how=flipped.how[i], p=flipped.probability[i])
         no_match = np.maximum(no_match, edited)
         auto = auto & (edited == 0)
     feats_sorted = np.take_along_axis(feats, order[:, :, None], 1)
@@ -184,6 +183,9 @@ def _shared_by_character(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
 
 #: crowding logit from which the evidence names rank 1's look-alike of another character
 LOOKALIKE_EVIDENCE = 0.0
+#: evidence texts (read back by :func:`evidence_notes` for the review desk)
+EDITED_NOTE = "looks like {char} ({mj}) {how} (p={p:.2f}): an editing slip? No character is drawn so; "
+LOOKALIKE_NOTE = "; look-alike in MJ: {char} ({mj}) is another character drawn almost the same way"
 
 
 def _lookalike(index, row: int) -> str:  # type: ignore[no-untyped-def]
@@ -194,7 +196,20 @@ def _lookalike(index, row: int) -> str:  # type: ignore[no-untyped-def]
     if other < 0:
         return ""
     r = index.rows[other]
-    return f"; look-alike in MJ: {r.char} ({r.mj}) is another character drawn almost the same way"
+    return LOOKALIKE_NOTE.format(char=r.char, mj=r.mj)
+
+
+def evidence_notes(evidence: str) -> dict[str, dict[str, str] | None]:
+    """The structured parts of a v2 ``evidence`` text, for the review desk: the MJ glyph an
+    edited gaiji looks like turned back (``edited``: char, mj, how) and rank 1's look-alike of
+    another character (``lookalike``: char, mj); None where the text has none."""
+    import re
+
+    edited = re.match(r"looks like (?P<char>\S+) \((?P<mj>MJ\d+)\) (?P<how>mirrored|turned upside down|"
+                      r"flipped upside down) \(p=", evidence or "")
+    lookalike = re.search(r"look-alike in MJ: (?P<char>\S+) \((?P<mj>MJ\d+)\)", evidence or "")
+    return {"edited": edited.groupdict() if edited else None,
+            "lookalike": lookalike.groupdict() if lookalike else None}
 
 
 def _evidence(feats: np.ndarray, groups: np.ndarray, no_match: float, accepted: bool) -> str:

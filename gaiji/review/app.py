@@ -122,6 +122,16 @@ def _set_record_fields(ref_sets: dict[str, Any], name: str, set_id: str) -> dict
     }
 
 
+def _matcher_notes(glyph: Glyph) -> dict[str, Any]:
+    """What the matcher's rank-1 evidence says beyond numbers: the MJ glyph an edited gaiji looks
+    like turned back, and rank 1's look-alike of another character (match v2; none for v1)."""
+    from gaiji.match.verified import evidence_notes
+
+    top = glyph.candidates[0] if glyph.candidates else None
+    notes = evidence_notes(top.evidence.get("evidence", "")) if top is not None else {}
+    return {"edited": notes.get("edited"), "lookalike": notes.get("lookalike")}
+
+
 def _item_row(glyph: Glyph, item: ItemState, reviewer: str) -> dict[str, Any]:
     top = glyph.candidates[0] if glyph.candidates else None
     state = item.state
@@ -458,6 +468,7 @@ def create_app(
             "no_match": (glyph.candidates[0].no_match if glyph.candidates else None),
             "suggest_no_match": bool(glyph.candidates and (glyph.candidates[0].no_match or 0) >= NO_MATCH_SUGGESTED),
             "variant_question": _variant_question(gid, glyph),
+            **_matcher_notes(glyph),
         })
 
     @app.get("/api/search")

@@ -132,3 +132,15 @@ def test_edited_glyphs_say_what_they_look_like(match_index, hanazono):
     for i in found:
         assert ranked.no_match[i] >= NO_MATCH_SUGGEST
         assert kinds[i] in ranked.evidence[i]
+
+
+def test_evidence_notes_read_back_what_the_matcher_wrote():
+    from gaiji.match.verified import EDITED_NOTE, LOOKALIKE_NOTE, evidence_notes
+
+    text = (EDITED_NOTE.format(char="辻\U000E0103", mj="MJ025761", how="turned upside down", p=0.91)
+            + "該当なし suggested: …" + LOOKALIKE_NOTE.format(char="緖", mj="MJ019271"))
+    notes = evidence_notes(text)
+    assert notes["edited"] == {"char": "辻\U000E0103", "mj": "MJ025761", "how": "turned upside down"}
+    assert notes["lookalike"] == {"char": "緖", "mj": "MJ019271"}
+    assert evidence_notes("verified against the shortlist") == {"edited": None, "lookalike": None}
+    assert evidence_notes("") == {"edited": None, "lookalike": None}

@@ -36,8 +36,14 @@ def draw_glyph(char: str, px: int) -> Image.Image:
     return image.point(lambda v: 0 if v < 128 else 255).convert("1")
 
 
-# match v2 columns (additive; absent in older sets): gaiji_id → (no_match, ucs_confidence) of rank 1
-MATCH_V2 = {"E004": (0.01, 0.97), "E003": (0.72, 0.30)}
+# match v2 columns (additive; absent in older sets): gaiji_id → (no_match, ucs_confidence, evidence) of rank 1
+MATCH_V2 = {
+    "E004": (0.01, 0.97, "verified against the shortlist: no local difference beyond stroke edges"),
+    "E003": (0.72, 0.30, "looks like 髙 (MJ028902) mirrored (p=0.93): an editing slip? No character is drawn so; "
+                         "該当なし suggested: no MJ glyph verified as the same character (p=0.72)"),
+    "E001": ("", "", "verified against the shortlist: no local difference beyond stroke edges; look-alike in MJ: "
+                     "高 (MJ028901) is another character drawn almost the same way"),
+}
 
 
 def build_set(folder: Path, *, candidates: bool = True, match_v2: bool = True) -> Path:
@@ -55,10 +61,10 @@ def build_set(folder: Path, *, candidates: bool = True, match_v2: bool = True) -
             writer = csv.writer(handle)
             writer.writerow(["gaiji_id", "rank", "mj", "ucs", "ivs", "char", "score", "confidence",
                              "auto_accept", "image_similarity", "reading_match"]
-                            + (["no_match", "ucs_confidence"] if match_v2 else []))
+                            + (["no_match", "ucs_confidence", "evidence"] if match_v2 else []))
             for gid, rows in CANDIDATES.items():
                 for rank, (mj, char, ucs, ivs, score, conf, auto) in enumerate(rows, 1):
-                    v2 = list(MATCH_V2.get(gid, ("", ""))) if rank == 1 else ["", ""]
+                    v2 = list(MATCH_V2.get(gid, ("", "", ""))) if rank == 1 else ["", "", ""]
                     writer.writerow([gid, rank, mj, ucs, ivs, char, score, conf, auto, round(score - 0.05, 3), 1]
                                     + (v2 if match_v2 else []))
     return folder

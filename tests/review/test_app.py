@@ -429,6 +429,15 @@ def test_variant_question_and_no_match_suggestion(app) -> None:  # type: ignore[
     assert client.get("/api/item/E001").get_json()["variant_question"] is None  # confidence 0.62: no question
 
 
+def test_the_desk_says_what_an_edited_gaiji_looks_like_and_names_rank_1s_lookalike(app) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(app)
+    e003 = client.get("/api/item/E003").get_json()
+    assert e003["edited"] == {"char": "髙", "mj": "MJ028902", "how": "mirrored"} and e003["lookalike"] is None
+    e001 = client.get("/api/item/E001").get_json()
+    assert e001["lookalike"] == {"char": "高", "mj": "MJ028901"} and e001["edited"] is None
+    assert client.get("/api/item/E004").get_json()["edited"] is None
+
+
 def test_sets_without_match_v2_columns_still_load(tmp_path: Path, reference) -> None:  # type: ignore[no-untyped-def]
     from tests.review.conftest import build_set
 

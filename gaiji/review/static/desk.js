@@ -58,6 +58,8 @@
       variantQ: (ch, p) => `文字は「${ch}」でほぼ確実です（${p}）。どの字形ですか？ 字形だけを並べています（Esc で全候補）。`,
       variantTitle: (ch) => `「${ch}」の字形`,
       noMatchQ: (p) => `照合の判断: MJ に同じ字がない可能性 ${p}。確かめて該当なしなら n。`,
+      editedAs: (ch, mj, how) => `${({ mirrored: "左右反転", "turned upside down": "上下逆さ（180°回転）", "flipped upside down": "上下反転" })[how] || how}すると ${ch}（${mj}）に見えます。外字作成時の操作ミスかもしれません。`,
+      lookalike: (ch, mj) => `注意: MJ には 1位とほとんど同じ形の別の字 ${ch}（${mj}）があります。違いの細部を確かめてください。`,
       pinned: "比較用に固定", pinHint: "v で固定",
       conf: (p) => `確信度 ${p}`, readingMatched: (r) => `よみ「${r}」が一致`, score: (x) => `総合点 ${x}`, auto: "自動採用",
       ev: {
@@ -124,6 +126,8 @@
       variantQ: (ch, p) => `The character is almost surely ${ch} (${p}); which variant? Only its variants are shown (Esc: all candidates).`,
       variantTitle: (ch) => `Variants of ${ch}`,
       noMatchQ: (p) => `The matcher thinks no MJ glyph is this character (${p}). If so, press n.`,
+      editedAs: (ch, mj, how) => `It looks like ${ch} (${mj}) ${how}: a slip in the gaiji editor?`,
+      lookalike: (ch, mj) => `Note: MJ also has ${ch} (${mj}), another character drawn almost like rank 1. Check the detail that tells them apart.`,
       pinned: "pinned for comparison", pinHint: "v pins",
       conf: (p) => `confidence ${p}`, readingMatched: (r) => `reading ${r} matches`, score: (x) => `score ${x}`, auto: "auto-accepted",
       ev: {
@@ -423,8 +427,13 @@
       box.className = "banner variant";
       box.hidden = false;
     } else if (item.suggest_no_match) {
-      box.textContent = T().noMatchQ(pct(item.no_match));
+      const e = item.edited;
+      box.textContent = T().noMatchQ(pct(item.no_match)) + (e ? " " + T().editedAs(e.char, e.mj, e.how) : "");
       box.className = "banner nomatch";
+      box.hidden = false;
+    } else if (item.lookalike) {
+      box.textContent = T().lookalike(item.lookalike.char, item.lookalike.mj);
+      box.className = "banner";
       box.hidden = false;
     } else {
       box.hidden = true;
