@@ -39,10 +39,10 @@ def draw_glyph(char: str, px: int) -> Image.Image:
 # match v2 columns (additive; absent in older sets): gaiji_id → (no_match, ucs_confidence, evidence) of rank 1
 MATCH_V2 = {
     "E004": (0.01, 0.97, "verified against the shortlist: no local difference beyond stroke edges"),
-    "E003": (0.72, 0.30, "looks like 髙 (MJ028902) mirrored (p=0.93): an editing slip? No character is drawn so; "
-                         "該当なし suggested: no MJ glyph verified as the same character (p=0.72)"),
-    "E001": ("", "", "verified against the shortlist: no local difference beyond stroke edges; look-alike in MJ: "
-                     "高 (MJ028901) is another character drawn almost the same way"),
+    "E003": (0.72, 0.30, ("looks like 髙 (MJ028902) mirrored (p=0.93): an editing slip? No character is drawn so; "
+                          "該当なし suggested: no MJ glyph verified as the same character (p=0.72)")),
+    "E001": ("", "", ("verified against the shortlist: no local difference beyond stroke edges; look-alike in MJ: "
+                      "高 (MJ028901) is another character drawn almost the same way")),
 }
 
 
