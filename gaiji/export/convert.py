@@ -26,15 +26,17 @@ that private-use code point, which the set's font (``ref_font``) draws.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import functools
+import gc
 import io
 import os
 import re
 import stat
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, compress, repeat
 from operator import is_
@@ -242,6 +244,8 @@ class FileStats:
     """Why the file was not converted (nothing was written under its name); empty when it was."""
     workers: int = 1
     """Processes that converted it (more than one only for a large file)."""
+    shared_cores: bool = False
+    """The cores were busy with other work, so the main process finished the file alone."""
 
 
 @dataclass
@@ -831,8 +835,8 @@ def convert_stream(
                 and not conv.pending and conv.clean and conv.column_carry == 0):
             from gaiji.export.convert_parallel import convert_in_parallel
 
-            fed, written = convert_in_parallel(conv, src.fileno(), fed, size, dst, workers=workers,
-                                               chunk_bytes=parallel_chunk, progress=progress)
+            fed, written, stats.shared_cores = convert_in_parallel(
+                conv, src.fileno(), fed, size, dst, workers=workers, chunk_bytes=parallel_chunk, progress=progress)
             stats.bytes_out += written
             stats.workers = workers
             size = None  # once per file: what is left (normally nothing) is read here
@@ -845,6 +849,20 @@ def convert_stream(
     stats.unmapped = conv.unmapped
     stats.bad_bytes = conv.bad
     return stats
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection meanwhile: converting makes no reference cycles (what it
+    allocates is freed as it goes), and a collection, set off by the many lists it allocates,
+    would walk every object of the calling program each time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _regular_file_size(src: IO[bytes]) -> int | None:
@@ -952,7 +970,7 @@ def convert_files(
         for src, dst in zip(srcs, outs):
             base = done_before
             try:
-                with open(src, "rb") as fin, atomic_write(dst, "wb") as fout:
+                with open(src, "rb") as fin, atomic_write(dst, "wb") as fout, _gc_paused():
                     stats = convert_stream(
                         fin, fout, table, name=str(src), encoding=encoding, chunk_size=chunk_size, bom=bom,
                         report_text=sink, errors=errors, bad_bytes=bad_bytes,

@@ -29,10 +29,13 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import IO, Any
+
+import numpy as np
 
 from gaiji.errors import InputError
 
@@ -75,8 +78,6 @@ def _read(fd: int, start: int, end: int) -> bytes:
 def count_newlines(fd: int, start: int, end: int, buffer: bytearray) -> int:
     """The ``b"\\n"`` bytes in bytes ``start``…``end`` of the file open as *fd*, read through
     *buffer* (no allocation) and counted by numpy."""
-    import numpy as np
-
     count = 0
     with memoryview(buffer) as view:
         while start < end:
@@ -125,14 +126,14 @@ class _PieceReport:
         return ("events", events)
 
 
-def _convert_piece(conv: Any, report: _PieceReport, fd: int, start: int, end: int, size: int,
+def _convert_piece(conv: Any, report: _PieceReport, data: bytes, final: bool,
                    line: int) -> tuple[tuple[Any, ...] | None, list[bytes]]:
     """Convert one piece beginning *line* with *conv*: (answer, output blocks), or (None, [])
     when it cannot be finished (the main process converts it again, reporting as one process would)."""
     report.clear()
     conv.start_chunk(line)
     try:
-        out = conv.feed_blocks(_read(fd, start, end), end >= size)
+        out = conv.feed_blocks(data, final)
     except Exception:  # noqa: BLE001 - converted again in order by the main process, which reports
         conv.reset_decoder()  # a fresh decoder for the next piece
         report.clear()
@@ -150,11 +151,12 @@ def _worker(conv: Any, conn: Connection, fd: int, size: int, slots: list[mmap.mm
     # the objects inherited from the main process stay out of garbage collection: a full
     # collection would touch every one of them and copy the whole inherited heap page by page
     gc.freeze()
+    gc.disable()  # converting makes no reference cycles
     report = _PieceReport(conv)
     try:
         while (task := conn.recv()) is not None:
             start, end, slot, line = task
-            answer, out = _convert_piece(conv, report, fd, start, end, size, line)
+            answer, out = _convert_piece(conv, report, _read(fd, start, end), end >= size, line)
             if answer is None:
                 conn.send(None)
                 continue
@@ -177,13 +179,14 @@ def _worker(conv: Any, conn: Connection, fd: int, size: int, slots: list[mmap.mm
 def convert_in_parallel(
     conv: Any, fd: int, start: int, size: int, dst: IO[bytes], *, workers: int, chunk_bytes: int,
     progress: Callable[[int], None],
-) -> tuple[int, int]:
+) -> tuple[int, int, bool]:
     """Convert bytes ``start``…``size`` of the file open as *fd* with *workers* processes —
     this one and ``workers - 1`` forked ones — writing to *dst* and updating *conv* (line,
     counts, report) as if it had been fed them.
 
     *conv* must be at a line start with its encoding decided. Returns (offset converted up to,
-    bytes written): the offset is *size*, or where a line longer than :data:`LONGEST_LINE` begins."""
+    bytes written, whether the cores were found shared with other work so that this process
+    went on alone): the offset is *size*, or where a line longer than :data:`LONGEST_LINE` begins."""
     if chunk_bytes < 1:
         raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes}")
     if workers < 2:
@@ -210,9 +213,9 @@ def convert_in_parallel(
             theirs.close()
             conns.append(mine)
             procs.append(proc)
-        pos, written = _run(conv, fd, start, size, dst, conns, procs, slots, chunk_bytes, progress)
+        result = _run(conv, fd, start, size, dst, conns, procs, slots, chunk_bytes, progress)
         ok = True
-        return pos, written
+        return result
     finally:
         for c in conns:
             with contextlib.suppress(OSError):
@@ -232,6 +235,10 @@ def convert_in_parallel(
 
 OWN_AHEAD = 6
 """Pieces this process converts ahead of the one it is waiting for, while the workers are busy."""
+SHARED_CPU = 0.8
+"""Less than this share of a core while converting means the cores are shared with other work."""
+SHARED_AFTER = 0.1
+"""Seconds of converting in this process before it judges whether the cores are shared."""
 QUEUED_PER_WORKER = 2
 """Pieces handed to a worker ahead, so it never waits for the main process."""
 SLOTS_PER_WORKER = 3
@@ -240,8 +247,9 @@ SLOTS_PER_WORKER = 3
 
 def _run(conv: Any, fd: int, start: int, size: int, dst: IO[bytes], conns: list[Connection],
          procs: list[Any], slots: list[mmap.mmap], chunk_bytes: int,
-         progress: Callable[[int], None]) -> tuple[int, int]:
-    """Hand pieces to whichever worker is free, and write the results in file order."""
+         progress: Callable[[int], None]) -> tuple[int, int, bool]:
+    """Hand pieces to whichever worker is free, and write the results in file order; returns
+    (offset converted up to, bytes written, whether this process went on alone)."""
     n = len(conns)
     free = list(range(len(slots)))[::-1]
     queued: list[deque[int]] = [deque() for _ in range(n)]  # piece numbers each worker has, in order
@@ -251,8 +259,8 @@ def _run(conv: Any, fd: int, start: int, size: int, dst: IO[bytes], conns: list[
     line = conv.line  # the line *pos* is on: the newlines of each piece are counted as it is cut,
     count_buffer = bytearray(min(chunk_bytes, 1 << 20))  # so a piece's report has its final line numbers
 
-    def cut() -> tuple[int, int] | None:
-        """The next piece (its end, its first line), or None when there is none."""
+    def cut(read: bool = False) -> tuple[int, int, bytes] | None:
+        """The next piece (its end, its first line, its bytes if *read*), or None when there is none."""
         nonlocal pos, line, stopped
         if stopped or pos >= size:
             return None
@@ -261,13 +269,18 @@ def _run(conv: Any, fd: int, start: int, size: int, dst: IO[bytes], conns: list[
             stopped = True
             return None
         first = line
-        line += count_newlines(fd, pos, end, count_buffer)
-        return end, first
+        if read:
+            data = _read(fd, pos, end)
+            line += int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A))
+        else:
+            data = b""
+            line += count_newlines(fd, pos, end, count_buffer)
+        return end, first, data
 
     def hand_out(worker: int) -> None:
         nonlocal pos, handed
-        while len(queued[worker]) < QUEUED_PER_WORKER and free and (piece := cut()) is not None:
-            end, first = piece
+        while not alone and len(queued[worker]) < QUEUED_PER_WORKER and free and (piece := cut()) is not None:
+            end, first, _ = piece
             slot = free.pop()
             conns[worker].send((pos, end, slot, first))
             pieces[handed] = (pos, end, slot, first)
@@ -288,20 +301,27 @@ def _run(conv: Any, fd: int, start: int, size: int, dst: IO[bytes], conns: list[
         results[queued[worker].popleft()] = (answer, out)
 
     # this process converts pieces too, with a converter of its own, whenever no worker result
-    # is ready: on a machine whose cores are busy with other work it then goes on at about the
-    # speed of one process instead of waiting
+    # is ready; and if, meanwhile, it gets less than SHARED_CPU of a core (the cores are busy
+    # with other work), it goes on alone: the other processes would only add their overhead
     helper = copy.copy(conv)
     helper.reset_decoder()
     helper_report = _PieceReport(helper)
     own: set[int] = set()  # pieces converted here, not yet written
+    alone = False
+    own_cpu = own_wall = 0.0  # CPU time and wall time of converting here
 
     def convert_here() -> None:
-        nonlocal pos, handed
-        piece = cut()
+        nonlocal pos, handed, alone, own_cpu, own_wall
+        piece = cut(read=True)
         if piece is None:
             return
-        end, first = piece
-        answer, out = _convert_piece(helper, helper_report, fd, pos, end, size, first)
+        end, first, data = piece
+        wall, cpu = time.perf_counter(), time.thread_time()
+        answer, out = _convert_piece(helper, helper_report, data, end >= size, first)
+        own_wall += time.perf_counter() - wall
+        own_cpu += time.thread_time() - cpu
+        if own_wall >= SHARED_AFTER and own_cpu < SHARED_CPU * own_wall:
+            alone = True
         results[handed] = ((*answer, -1) if answer is not None else None, out)
         pieces[handed] = (pos, end, -1, first)
         own.add(handed)
@@ -315,7 +335,7 @@ def _run(conv: Any, fd: int, start: int, size: int, dst: IO[bytes], conns: list[
         while next_out not in results:
             if next_out == handed:  # nothing in flight
                 if stopped or pos >= size:
-                    return done, written
+                    return done, written, alone
                 convert_here()
                 continue
             waiting = [conns[w] for w in range(n) if queued[w]]
