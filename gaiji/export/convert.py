@@ -606,28 +606,29 @@ class _Converter:
             self._advance_bytes(data)
             return data
         gaiji = parts[1::2]
-        # a gaiji without a target stays as it is: get() hands back the very token object, which no
-        # target is (targets are other bytes objects of two or more bytes), so `is` finds them
-        mapped = list(map(self.byte_targets.get, gaiji, gaiji))
-        missing_at = list(compress(range(len(gaiji)), map(is_, mapped, gaiji)))
-        self.converted += len(gaiji) - len(missing_at)
-        if missing_at:
+        mapped = list(map(self.byte_targets.get, gaiji))
+        missing = mapped.count(None)
+        self.converted += len(gaiji) - missing
+        newlines = None
+        if missing:
+            missing_at = list(compress(range(len(gaiji)), map(is_, mapped, repeat(None))))
             bad_text = self.bad_text
             if split is not self.fast_split and any(gaiji[k] in bad_text for k in missing_at):
-                for k in missing_at:
-                    mapped[k] = None  # type: ignore[call-overload]
-                self._report(data, parts, mapped)  # type: ignore[arg-type]  # bad bytes: runs merged, strict raises
+                self._report(data, parts, mapped)  # bad bytes: runs merged, strict raises
                 for k in missing_at:
                     g = gaiji[k]
                     mapped[k] = bad_text.get(g, g)
             else:  # the fast pattern finds no bad bytes: every token left is an unmapped gaiji
-                self._report_unmapped(data, parts, missing_at, fast=split is self.fast_split)
-        parts[1::2] = mapped
-        self._advance_bytes(data)
+                newlines = self._report_unmapped(data, parts, missing_at, fast=split is self.fast_split)
+                for k in missing_at:
+                    mapped[k] = gaiji[k]
+        parts[1::2] = mapped  # type: ignore[assignment]  # every None was filled above
+        self._advance_bytes(data, newlines)
         return b"".join(parts)
 
-    def _advance_bytes(self, data: bytes) -> None:
-        newlines = _count_newlines(data)
+    def _advance_bytes(self, data: bytes, newline_offsets: Any = None) -> None:
+        """Move past *data*; *newline_offsets*, if given, are those of its newlines (numpy)."""
+        newlines = _count_newlines(data) if newline_offsets is None else len(newline_offsets)
         last = data.rfind(b"\n")
         if newlines:
             self.line += newlines
@@ -678,11 +679,11 @@ class _Converter:
         self._flush_bad(run, rows)
         self.report_rows(rows)
 
-    def _report_unmapped(self, data: bytes, parts: list[bytes], missing_at: list[int], *, fast: bool) -> None:
+    def _report_unmapped(self, data: bytes, parts: list[bytes], missing_at: list[int], *, fast: bool) -> Any:
         """:meth:`_report` for a block without bad bytes, vectorised: the line of every unmapped
         gaiji (the k-th token of *parts* for k in *missing_at*) from the newline positions
         (numpy), its column from the (short) stretch since its line began, so a file with many
-        unmapped gaiji converts nearly as fast as one with none."""
+        unmapped gaiji converts nearly as fast as one with none. Returns the newline positions."""
         import numpy as np
 
         arr = np.frombuffer(data, dtype=np.uint8)
@@ -720,6 +721,7 @@ class _Converter:
         infos = cast("list[tuple[str, ...]]", found)  # every None was filled
         self.unmapped += len(infos)
         self.report_gaiji(self.name, lines, columns, infos)
+        return newlines
 
     def _gaiji_as_rows(self, name: str, lines: list[int], columns: list[int],
                        infos: list[tuple[str, ...]]) -> None:

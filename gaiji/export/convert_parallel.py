@@ -237,7 +237,7 @@ OWN_AHEAD = 6
 """Pieces this process converts ahead of the one it is waiting for, while the workers are busy."""
 SHARED_CPU = 0.8
 """Less than this share of a core while converting means the cores are shared with other work."""
-SHARED_AFTER = 0.1
+SHARED_AFTER = 0.05
 """Seconds of converting in this process before it judges whether the cores are shared."""
 QUEUED_PER_WORKER = 2
 """Pieces handed to a worker ahead, so it never waits for the main process."""
