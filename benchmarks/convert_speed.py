@@ -12,7 +12,7 @@ interleaved round by round (so a change in machine load hits every contender ali
 * ``convert_files``: gaiji mapped to UCS + IVS, every unmapped one reported with its line
   and column, output and report written atomically (fsync, rename) — once with 30 % of the
   codes unmapped and once with all mapped; with the default number of worker processes
-  (the cores, at most 4; the main process finishes alone when it gets less than 0.8 of a core,
+  (the cores, at most 4; the main process finishes alone when it gets less than 0.6 of a core,
   i.e. the cores are busy with other work) and with one.
 
     python benchmarks/convert_speed.py               # ~200 MB, best of 3

@@ -235,8 +235,9 @@ def convert_in_parallel(
 
 OWN_AHEAD = 6
 """Pieces this process converts ahead of the one it is waiting for, while the workers are busy."""
-SHARED_CPU = 0.8
-"""Less than this share of a core while converting means the cores are shared with other work."""
+SHARED_CPU = 0.6
+"""Less than this share of a core while converting means the cores are shared with other work:
+two processes that share about one core convert less than one alone (the second adds its overhead)."""
 SHARED_AFTER = 0.05
 """Seconds of converting in this process before it judges whether the cores are shared."""
 QUEUED_PER_WORKER = 2
