@@ -245,7 +245,7 @@ class FileStats:
     workers: int = 1
     """Processes that converted it (more than one only for a large file)."""
     shared_cores: bool = False
-    """The cores were busy with other work, so the main process finished the file alone."""
+    """The cores were busy with other work, so this process converted the file (or its rest) alone."""
 
 
 @dataclass
@@ -816,6 +816,11 @@ def convert_stream(
         dst.write(b"\xef\xbb\xbf")
         stats.bytes_out += 3
     size = _regular_file_size(src) if workers > 1 else None
+    probe = None
+    if size is not None and size >= parallel_min:
+        from gaiji.export import convert_parallel as parallel
+
+        probe = parallel.IdleProbe()  # workers start only if the machine has a core to spare for them
     while True:
         read = src.read(chunk_size)
         final = not read
@@ -835,9 +840,16 @@ def convert_stream(
         chunk = nxt
         if (size is not None and size - fed >= parallel_min and conv.decoder is not None
                 and not conv.pending and conv.clean and conv.column_carry == 0):
-            from gaiji.export.convert_parallel import convert_in_parallel
+            from gaiji.export import convert_parallel as parallel
 
-            fed, written, stats.shared_cores = convert_in_parallel(
+            if probe is not None and probe.elapsed() < parallel.PARALLEL_PROBE:
+                continue  # one process for now, while the machine's idle time is measured
+            idle = probe.idle_cores() if probe is not None else None
+            if idle is not None and idle < parallel.SPARE_CORES:  # the cores are busy with other work
+                stats.shared_cores = True
+                size = None
+                continue
+            fed, written, stats.shared_cores = parallel.convert_in_parallel(
                 conv, src.fileno(), fed, size, dst, workers=workers, chunk_bytes=parallel_chunk, progress=progress)
             stats.bytes_out += written
             stats.workers = workers

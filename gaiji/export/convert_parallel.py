@@ -75,6 +75,40 @@ def _read(fd: int, start: int, end: int) -> bytes:
     return b"".join(parts) if len(parts) != 1 else parts[0]
 
 
+PARALLEL_PROBE = 0.1
+"""Seconds a large file is converted in one process first, while the machine's idle time is measured."""
+SPARE_CORES = 0.6
+"""Idle cores (of the whole machine) needed meanwhile for worker processes to be worth starting."""
+
+
+class IdleProbe:
+    """The machine's idle CPU time since it was made, from ``/proc/stat`` (Linux)."""
+
+    def __init__(self) -> None:
+        self.wall = time.perf_counter()
+        self.idle = _idle_seconds()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.wall
+
+    def idle_cores(self) -> float | None:
+        """Cores that were idle on average since then; None where that cannot be told."""
+        now, wall = _idle_seconds(), self.elapsed()
+        if now is None or self.idle is None or wall < 0.02:
+            return None
+        return (now - self.idle) / wall
+
+
+def _idle_seconds() -> float | None:
+    """Idle and I/O-wait time of all CPUs so far, in seconds (``/proc/stat``), or None."""
+    try:
+        with open("/proc/stat", "rb") as stat:
+            fields = stat.readline().split()
+        return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def count_newlines(fd: int, start: int, end: int, buffer: bytearray) -> int:
     """The ``b"\\n"`` bytes in bytes ``start``…``end`` of the file open as *fd*, read through
     *buffer* (no allocation) and counted by numpy."""

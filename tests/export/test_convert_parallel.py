@@ -73,6 +73,14 @@ def _same(a, b) -> None:
 needs_fork = pytest.mark.skipif(sys.platform != "linux", reason="worker processes are forked (Linux)")
 
 
+@pytest.fixture(autouse=True)
+def _start_workers_at_once(monkeypatch):
+    """Small files convert faster than the idle-time probe: start the workers without it."""
+    import gaiji.export.convert_parallel as parallel
+
+    monkeypatch.setattr(parallel, "PARALLEL_PROBE", 0.0)
+
+
 @needs_fork
 @pytest.mark.parametrize("bad_bytes", ["replace", "keep"])
 def test_workers_give_the_single_chunk_output_and_report(tmp_path, monkeypatch, bad_bytes):
