@@ -492,8 +492,13 @@ class _Converter:
         """The UTF-8 output for the next *chunk* of input."""
         return b"".join(self.feed_blocks(chunk, final))
 
-    def feed_blocks(self, chunk: bytes, final: bool) -> list[bytes]:
-        """:meth:`feed`, as the blocks the output is made of (to write them without joining them)."""
+    def feed_blocks(self, chunk: bytes, final: bool, end: int | None = None) -> list[bytes]:
+        """:meth:`feed` of ``chunk[:end]``, as the blocks the output is made of (to write them
+        without joining them; *end* spares copying the part of *chunk* to feed)."""
+        if end is not None and end < len(chunk) and not (
+                self.decoder is not None and self.encoding == "cp932" and self.clean and end >= ICONV_MIN_BYTES):
+            chunk = chunk[:end]  # only the iconv path reads a part of the chunk in place
+        end = len(chunk) if end is None else min(end, len(chunk))
         if self.decoder is None:
             if self.encoding:
                 self._set_encoding(self.encoding)
@@ -511,13 +516,13 @@ class _Converter:
                         raise
                     self.pending = data  # not enough to decide yet: wait for more
                     return []
-                chunk = data
+                chunk, end = data, len(data)
                 self._set_encoding(detected)
-        if self.encoding == "cp932" and self.clean and len(chunk) >= ICONV_MIN_BYTES:
+        if self.encoding == "cp932" and self.clean and end >= ICONV_MIN_BYTES:
             iconv = cp932_to_utf8()
             if iconv is not None:
-                return self._feed_iconv(iconv, chunk, final)
-        return self._feed_python(chunk, final)
+                return self._feed_iconv(iconv, chunk, final, end)
+        return self._feed_python(chunk[:end] if end < len(chunk) else chunk, final)
 
     def _feed_python(self, chunk: bytes, final: bool) -> list[bytes]:
         marked = _BAD_BYTE_CALLS[0]
@@ -526,16 +531,16 @@ class _Converter:
         return self._convert(text, bad_bytes_marked=_BAD_BYTE_CALLS[0] != marked)
 
     def _feed_iconv(self, iconv: Callable[[bytes, int, int], bytes | None], chunk: bytes,
-                    final: bool) -> list[bytes]:
+                    final: bool, end: int) -> list[bytes]:
         """CP932 *chunk* block by block (each ending after a newline, so it stays in the CPU's
         cache from decoding to joining): a block iconv takes whole has no bad bytes and no
         rare codes; any other block goes through Python's codec and the careful path."""
         fast_split = self.fast_split
         assert fast_split is not None
         out = []
-        start, size = 0, len(chunk)
+        start, size = 0, end
         while start < size:
-            cut = chunk.find(b"\n", start + BLOCK_BYTES) + 1 or size
+            cut = chunk.find(b"\n", start + BLOCK_BYTES, size) + 1 or size
             data = iconv(chunk, start, cut)
             if data is not None:
                 out.append(self._convert_block(data, fast_split))
@@ -806,6 +811,7 @@ def convert_stream(
     conv.report_text = report_text
     stats = FileStats(Path(name), Path(name), encoding)
     chunk = src.read(max(chunk_size, 3))
+    short = len(chunk) < max(chunk_size, 3)  # the read came back short: the end of the input
     fed = 0  # offset in src of the first byte not yet fed to the converter
     had_bom = encoding in ("auto", "utf-8") and chunk.startswith(b"\xef\xbb\xbf")
     if had_bom:
@@ -821,22 +827,35 @@ def convert_stream(
         from gaiji.export import convert_parallel as parallel
 
         probe = parallel.IdleProbe()  # workers start only if the machine has a core to spare for them
+    # a buffered file or memory reads all it is asked for unless at the end: the unfinished last
+    # line of a piece is read again with the next (no copying); other streams are read ahead
+    rereads = isinstance(src, (io.BufferedReader, io.BytesIO)) and src.seekable()
     while True:
-        read = src.read(chunk_size)
-        final = not read
-        nxt = read
+        end = len(chunk)
+        if rereads:
+            final = short
+            nxt = b""
+        else:
+            nxt = src.read(chunk_size)
+            final = not nxt
         if not final:
             cut = chunk.rfind(b"\n") + 1
-            if 0 < cut < len(chunk):  # the unfinished line goes with the next piece
-                nxt = chunk[cut:] + read
-                chunk = chunk[:cut]
-        blocks = conv.feed_blocks(chunk, final)
+            if 0 < cut < end:  # the unfinished line goes with the next piece
+                end = cut
+                if not rereads:
+                    nxt = chunk[cut:] + nxt
+        blocks = conv.feed_blocks(chunk, final, end)
         dst.writelines(blocks)
         stats.bytes_out += sum(map(len, blocks))
-        fed += len(chunk)
+        fed += end
         progress(fed)
         if final:
             break
+        if rereads:
+            if end < len(chunk):
+                src.seek(fed)
+            nxt = src.read(chunk_size)
+            short = len(nxt) < chunk_size
         chunk = nxt
         if (size is not None and size - fed >= parallel_min and conv.decoder is not None
                 and not conv.pending and conv.clean and conv.column_carry == 0):
@@ -856,6 +875,7 @@ def convert_stream(
             size = None  # once per file: what is left (normally nothing) is read here
             src.seek(fed)
             chunk = src.read(chunk_size)
+            short = len(chunk) < chunk_size
     stats.bytes_in = fed
     stats.encoding = {"euc_jp": "euc-jp"}.get(conv.encoding, conv.encoding) or "ascii"
     stats.lines = conv.line - (conv.column_carry == 0)  # a last line ending in a newline is not one more

@@ -225,3 +225,29 @@ def test_worker_formatted_reports_are_the_one_process_report_byte_for_byte(tmp_p
         assert result.first_unmapped == one.first_unmapped
     # codes counted in order of first appearance, whichever way the rows came
     assert list(one.unmapped_by_code) == ["bytes 85", "byte A0", "F042", "F9FC"]
+
+
+class _Stream(io.RawIOBase):
+    """A stream that cannot seek (a pipe, say): read ahead rather than read again."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        return self._data.read(n)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 7, 64, 1000])
+def test_rereading_the_unfinished_line_gives_what_reading_ahead_gives(monkeypatch, chunk_size):
+    for encoding in ("cp932", "auto"):
+        reference = _single_chunk(DATA, monkeypatch, encoding=encoding, errors="report")
+        with monkeypatch.context() as m:
+            m.setattr(convert_module, "ICONV_MIN_BYTES", 0)  # the iconv path reads a part of a piece in place
+            _same(_run(DATA, encoding=encoding, errors="report", chunk_size=chunk_size), reference)  # BytesIO: reread
+            out, found = io.BytesIO(), []
+            stats = convert_stream(_Stream(DATA), out, TABLE, report=found.append, encoding=encoding,
+                                   errors="report", chunk_size=chunk_size)
+            _same((out.getvalue(), found, stats), reference)
