@@ -885,6 +885,44 @@ def convert_stream(
     return stats
 
 
+WRITEBACK_BYTES = 1 << 25
+"""Output written before the operating system is asked to start writing it to disk."""
+
+
+class _EarlyWriteback:
+    """A binary output file that has the operating system start writing its data to disk every
+    :data:`WRITEBACK_BYTES`, while converting goes on, so that the fsync making it durable
+    (:func:`gaiji.fsutil.atomic_write`) has little left to wait for. Linux starts writing back
+    the dirty pages it is asked to drop (``POSIX_FADV_DONTNEED``) and keeps them until written."""
+
+    def __init__(self, dst: IO[bytes]) -> None:
+        self.dst = dst
+        self.written = self.started = 0
+        try:
+            self.fd: int | None = dst.fileno() if hasattr(os, "posix_fadvise") else None
+        except (AttributeError, OSError, io.UnsupportedOperation):
+            self.fd = None
+
+    def write(self, data: Any) -> int:
+        self.dst.write(data)
+        self.written += len(data)
+        self._start_writeback()
+        return len(data)
+
+    def writelines(self, parts: list[bytes]) -> None:
+        self.dst.writelines(parts)
+        self.written += sum(map(len, parts))
+        self._start_writeback()
+
+    def _start_writeback(self) -> None:
+        if self.fd is None or self.written - self.started < WRITEBACK_BYTES:
+            return
+        self.dst.flush()
+        with contextlib.suppress(OSError):
+            os.posix_fadvise(self.fd, self.started, self.written - self.started, os.POSIX_FADV_DONTNEED)
+        self.started = self.written
+
+
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
     """No cyclic garbage collection meanwhile: converting makes no reference cycles (what it
@@ -1006,7 +1044,7 @@ def convert_files(
             try:
                 with open(src, "rb") as fin, atomic_write(dst, "wb") as fout, _gc_paused():
                     stats = convert_stream(
-                        fin, fout, table, name=str(src), encoding=encoding, chunk_size=chunk_size, bom=bom,
+                        fin, cast("IO[bytes]", _EarlyWriteback(fout)), table, name=str(src), encoding=encoding, chunk_size=chunk_size, bom=bom,
                         report_text=sink, errors=errors, bad_bytes=bad_bytes,
                         workers=default_workers() if workers is None else workers,
                         progress=lambda n, base=base: progress(base + n, total, "convert"),
