@@ -2,21 +2,27 @@
 
 The file is cut into pieces of about ``chunk_bytes`` that end after a newline: ``b"\\n"`` is
 never part of a multi-byte character in CP932, EUC-JP or UTF-8, so each piece decodes on its
-own exactly as it does inside one stream, and a piece starts at line start. Worker processes
-(forked, so they share the converter and its table without copying them) read their pieces
-from the input by offset and convert them with the single-core converter, counting lines from
-1, into an output slot of memory shared with the main process. The main process hands each
-piece to whichever worker is free, converts pieces itself (the same way) whenever no worker
-result is ready — so on a machine whose cores are busy with other work it goes on at about
-the speed of one process instead of waiting — and writes the results in file order into the
-(atomic) output file, passing the report rows on with their line numbers shifted by the lines
-before the piece.
+own exactly as it does inside one stream, and a piece starts at line start. The main process
+counts the newlines of each piece as it cuts it (numpy), so every piece knows the line it
+begins on. Worker processes (forked, so they share the converter and its table without
+copying them) read their pieces from the input by offset, convert them with the single-core
+converter into an output slot of memory shared with the main process, and format their own
+report rows (:class:`gaiji.export.convert_report.ReportText`) with their final line numbers.
+The main process hands each piece to whichever worker is free, converts pieces itself (the
+same way) whenever no worker result is ready, and writes outputs and report text in file order
+into the (atomic) output and report files.
+
+Whether more processes help is judged from the machine: :class:`IdleProbe` (idle time in
+``/proc/stat`` while the first 0.1 s are converted in one process) decides whether workers are
+started at all, and the main process goes on alone if, converting, it gets less than
+:data:`SHARED_CPU` of a core — when other work keeps the cores busy, two processes sharing one
+core convert less than one alone.
 
 A piece that cannot be finished — bytes that are not text under ``--errors strict``, or
 anything unexpected — is converted again in order by the main process's own converter, which
 then reports and raises exactly as the single-core path does. At most three pieces per worker
-and two of the main process's own are in flight, so memory stays bounded; workers ignore
-Ctrl-C, and exit when the main process goes away.
+and :data:`OWN_AHEAD` of the main process's own are in flight, so memory stays bounded; workers
+ignore Ctrl-C, and exit when the main process goes away.
 """
 
 from __future__ import annotations
