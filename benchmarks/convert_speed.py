@@ -13,7 +13,7 @@ interleaved round by round (so a change in machine load hits every contender ali
   and column, output and report written atomically (fsync, rename) — once with 30 % of the
   codes unmapped and once with all mapped; with the default number of worker processes
   (the cores, at most 4 — started only if the machine had 0.6 of a core idle during the first
-  0.1 s, and the main process finishes alone when it gets less than 0.6 of a core: the cores are
+  0.05 s, and the main process finishes alone when it gets less than 0.6 of a core: the cores are
   busy with other work) and with one.
 
     python benchmarks/convert_speed.py               # ~200 MB, best of 3

@@ -13,7 +13,7 @@ same way) whenever no worker result is ready, and writes outputs and report text
 into the (atomic) output and report files.
 
 Whether more processes help is judged from the machine: :class:`IdleProbe` (idle time in
-``/proc/stat`` while the first 0.1 s are converted in one process) decides whether workers are
+``/proc/stat`` while the first 0.05 s are converted in one process) decides whether workers are
 started at all, and the main process goes on alone if, converting, it gets less than
 :data:`SHARED_CPU` of a core — when other work keeps the cores busy, two processes sharing one
 core convert less than one alone.
@@ -81,7 +81,7 @@ def _read(fd: int, start: int, end: int) -> bytes:
     return b"".join(parts) if len(parts) != 1 else parts[0]
 
 
-PARALLEL_PROBE = 0.1
+PARALLEL_PROBE = 0.05
 """Seconds a large file is converted in one process first, while the machine's idle time is measured."""
 SPARE_CORES = 0.6
 """Idle cores (of the whole machine) needed meanwhile for worker processes to be worth starting."""
