@@ -12,7 +12,9 @@ interleaved round by round (so a change in machine load hits every contender ali
 * ``convert_files``: gaiji mapped to UCS + IVS, every unmapped one reported with its line
   and column, output and report written atomically (fsync, rename) — once with 30 % of the
   codes unmapped and once with all mapped; with the default number of worker processes
-  (the cores, at most 4) and with one.
+  (the cores, at most 4 — started only if the machine had 0.6 of a core idle during the first
+  0.05 s, and the main process finishes alone when it gets less than 0.6 of a core: the cores are
+  busy with other work) and with one.
 
     python benchmarks/convert_speed.py               # ~200 MB, best of 3
     python benchmarks/convert_speed.py --size-mb 50  # quicker
@@ -171,6 +173,8 @@ def main() -> None:
                 conv_s, result = best[key], results[key]
                 used = result.files[0].workers  # type: ignore[attr-defined]
                 how = f"--workers {w}{' (default)' if w == default else ''}" + (f", ran in {used}" if used != w else "")
+                if result.files[0].shared_cores:  # type: ignore[attr-defined]
+                    how += ", in one process (the cores were busy with other work)"
                 print(f"gaiji convert, {label}, {how} (map + report + atomic write): "
                       f"{size / 1e6 / conv_s:.1f} MB/s ({conv_s:.2f} s); converted {result.converted:,}, "  # type: ignore[attr-defined]
                       f"reported {result.unmapped:,} (sum {result.converted + result.unmapped:,} = {gaiji:,})")  # type: ignore[attr-defined]

@@ -276,7 +276,8 @@ def validate_command(mapping: Path, fmt: str | None, encoding: str, schema_only:
 @click.option("--allow-unmapped", is_flag=True, help="Exit 0 even when some gaiji could not be converted.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Processes (this one included) converting each large file (16 MB or more); the output is the same with "
-                   "any number; 1 may be faster when other work keeps every core busy [default: the cores, at most 4].")
+                   "any number; when other work keeps the cores busy this one converts the file alone "
+                   "[default: the cores, at most 4].")
 @quiet_option
 def convert_command(data: tuple[Path, ...], mapping: Path, output: Path | None, out_dir: Path | None,
                     fallback: bool, source: str | None, encoding: str, errors: str, bad_bytes: str,

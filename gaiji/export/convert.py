@@ -26,18 +26,20 @@ that private-use code point, which the set's font (``ref_font``) draws.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import functools
+import gc
 import io
 import os
 import re
 import stat
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate
-from operator import itemgetter
+from itertools import accumulate, compress, repeat
+from operator import is_
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -45,6 +47,7 @@ from gaiji.codes import PUA_FIRST, UDA_PUA_LAST, is_pua, pua_to_sjis, sjis_to_pu
 from gaiji.codes import char as code_char
 from gaiji.errors import ContractError, InputError
 from gaiji.export.columns import is_added_set
+from gaiji.export.convert_report import REPORT_COLUMNS, Occurrence, ReportText
 from gaiji.export.cp932_iconv import cp932_to_utf8
 from gaiji.export.readers import read_mapping
 from gaiji.export.validate import cross_row_problems, full_char, schema_problems
@@ -53,7 +56,7 @@ from gaiji.fsutil import atomic_write
 from gaiji.progress import Progress, no_progress
 
 CHUNK_SIZE = 1 << 20
-PARALLEL_CHUNK = 1 << 22
+PARALLEL_CHUNK = 1 << 21
 """Bytes per piece a worker process converts (ended after a newline)."""
 PARALLEL_MIN_BYTES = 1 << 24
 """Files shorter than this convert in one process (starting workers is not worth it)."""
@@ -61,7 +64,6 @@ ICONV_MIN_BYTES = 1 << 18
 """CP932 chunks at least this long go through :mod:`gaiji.export.cp932_iconv` (one C pass; the
 one-off check that it agrees with Python's codec is not worth it for small data)."""
 ENCODINGS = ("auto", "cp932", "utf-8", "euc-jp")
-REPORT_COLUMNS = ("file", "line", "column", "code", "unicode", "reason")
 UNDEFINED_CP932 = {0x80: 0x80, 0xF8F0: 0xA0, 0xF8F1: 0xFD, 0xF8F2: 0xFE, 0xF8F3: 0xFF}
 """Code points Python's cp932 codec gives to single bytes that CP932 does not define."""
 
@@ -80,18 +82,6 @@ _UTF8_GAIJI_FAST = {  # the common case, with a literal first byte so the regex 
     "euc_jp": (re.compile(rb"(\xee(?:[\x80-\x8d][\x80-\xbf]|\x8e[\x80-\xab]))"), ""),
 }
 """Encoding → (pattern for U+E000… only, characters whose presence needs the full pattern)."""
-
-
-@dataclass(frozen=True)
-class Occurrence:
-    """One gaiji in the data that could not be converted."""
-
-    file: str
-    line: int
-    column: int
-    code: str  # 'F040' (CP932 data), 'U+E000' (UTF-8 data), 'byte A0' (not CP932)
-    unicode: str  # the private-use code point it was read as, 'U+E000'
-    reason: str
 
 
 @dataclass
@@ -254,6 +244,8 @@ class FileStats:
     """Why the file was not converted (nothing was written under its name); empty when it was."""
     workers: int = 1
     """Processes that converted it (more than one only for a large file)."""
+    shared_cores: bool = False
+    """The cores were busy with other work, so this process converted the file (or its rest) alone."""
 
 
 @dataclass
@@ -342,7 +334,7 @@ def jis_user_area_to_pua(code: int) -> int:
 
 # ---------------------------------------------------------------- detecting the encoding
 
-BLOCK_BYTES = 1 << 16
+BLOCK_BYTES = 1 << 17
 """Converted text is processed in blocks of about this many UTF-8 bytes (memory stays flat)."""
 
 SNIFF_BYTES = 1 << 16
@@ -463,6 +455,7 @@ class _Converter:
 
         self.report_rows = report_rows or one_by_one
         self.report_gaiji: GaijiReport = report_gaiji or self._gaiji_as_rows
+        self.report_text: ReportText | None = None  # where report_rows/report_gaiji write, if a ReportText
         self.token_info: dict[bytes, tuple[str, ...]] = {}
         self.line = 1  # line of the start of the current text
         self.column_carry = 0  # characters since the last newline, before the current text
@@ -497,6 +490,15 @@ class _Converter:
 
     def feed(self, chunk: bytes, final: bool) -> bytes:
         """The UTF-8 output for the next *chunk* of input."""
+        return b"".join(self.feed_blocks(chunk, final))
+
+    def feed_blocks(self, chunk: bytes, final: bool, end: int | None = None) -> list[bytes]:
+        """:meth:`feed` of ``chunk[:end]``, as the blocks the output is made of (to write them
+        without joining them; *end* spares copying the part of *chunk* to feed)."""
+        if end is not None and end < len(chunk) and not (
+                self.decoder is not None and self.encoding == "cp932" and self.clean and end >= ICONV_MIN_BYTES):
+            chunk = chunk[:end]  # only the iconv path reads a part of the chunk in place
+        end = len(chunk) if end is None else min(end, len(chunk))
         if self.decoder is None:
             if self.encoding:
                 self._set_encoding(self.encoding)
@@ -506,54 +508,55 @@ class _Converter:
                 if data.isascii() and not final:
                     # undecided: ASCII means the same in both encodings (and carries no gaiji)
                     self._advance(data.decode("ascii"))
-                    return data
+                    return [data]
                 try:
                     detected = "utf-8" if data.isascii() else detect_encoding(data, final, self.name)
                 except InputError:
                     if final or len(data) >= SNIFF_BYTES:
                         raise
                     self.pending = data  # not enough to decide yet: wait for more
-                    return b""
-                chunk = data
+                    return []
+                chunk, end = data, len(data)
                 self._set_encoding(detected)
-        if self.encoding == "cp932" and self.clean and len(chunk) >= ICONV_MIN_BYTES:
+        if self.encoding == "cp932" and self.clean and end >= ICONV_MIN_BYTES:
             iconv = cp932_to_utf8()
             if iconv is not None:
-                return self._feed_iconv(iconv, chunk, final)
-        return self._feed_python(chunk, final)
+                return self._feed_iconv(iconv, chunk, final, end)
+        return self._feed_python(chunk[:end] if end < len(chunk) else chunk, final)
 
-    def _feed_python(self, chunk: bytes, final: bool) -> bytes:
+    def _feed_python(self, chunk: bytes, final: bool) -> list[bytes]:
         marked = _BAD_BYTE_CALLS[0]
         text = self.decoder.decode(chunk, final)
         self.clean = final or chunk.endswith(b"\n")  # b"\n" is never part of a character
         return self._convert(text, bad_bytes_marked=_BAD_BYTE_CALLS[0] != marked)
 
-    def _feed_iconv(self, iconv: Callable[[bytes, int, int], bytes | None], chunk: bytes, final: bool) -> bytes:
+    def _feed_iconv(self, iconv: Callable[[bytes, int, int], bytes | None], chunk: bytes,
+                    final: bool, end: int) -> list[bytes]:
         """CP932 *chunk* block by block (each ending after a newline, so it stays in the CPU's
         cache from decoding to joining): a block iconv takes whole has no bad bytes and no
         rare codes; any other block goes through Python's codec and the careful path."""
         fast_split = self.fast_split
         assert fast_split is not None
         out = []
-        start, size = 0, len(chunk)
+        start, size = 0, end
         while start < size:
-            cut = chunk.find(b"\n", start + BLOCK_BYTES) + 1 or size
+            cut = chunk.find(b"\n", start + BLOCK_BYTES, size) + 1 or size
             data = iconv(chunk, start, cut)
             if data is not None:
                 out.append(self._convert_block(data, fast_split))
             else:
-                out.append(self._feed_python(chunk[start:cut], final and cut == size))
+                out += self._feed_python(chunk[start:cut], final and cut == size)
             start = cut
-        return b"".join(out)
+        return out
 
     def reset_decoder(self) -> None:
         """Start decoding afresh (after a piece that stopped part-way)."""
         self._set_encoding(self.encoding)
         self.clean = True
 
-    def start_chunk(self) -> None:
-        """Count lines and gaiji afresh for a chunk that begins a line (a worker's chunk)."""
-        self.line, self.column_carry = 1, 0
+    def start_chunk(self, line: int = 1) -> None:
+        """Count gaiji afresh for a chunk that begins *line* (a worker's chunk)."""
+        self.line, self.column_carry = line, 0
         self.converted = self.unmapped = self.bad = 0
 
     def _advance(self, text: str) -> str:
@@ -578,9 +581,9 @@ class _Converter:
             f"pass --errors report. Nothing was written for this file"
         )
 
-    def _convert(self, text: str, *, bad_bytes_marked: bool = True) -> bytes:
+    def _convert(self, text: str, *, bad_bytes_marked: bool = True) -> list[bytes]:
         if not text:
-            return b""
+            return []
         data = text.encode("utf-8", "surrogatepass")
         if self.fast_split is not None and not bad_bytes_marked and not any(c in text for c in self.rare):
             split = self.fast_split
@@ -589,10 +592,10 @@ class _Converter:
         del text
         return self._convert_utf8(data, split)
 
-    def _convert_utf8(self, data: bytes, split: Callable[[bytes], list[bytes]]) -> bytes:
+    def _convert_utf8(self, data: bytes, split: Callable[[bytes], list[bytes]]) -> list[bytes]:
         """Map the gaiji of *data* (UTF-8, bad bytes as surrogates) block by block."""
         if len(data) <= BLOCK_BYTES:
-            return self._convert_block(data, split)
+            return [self._convert_block(data, split)]
         out = []
         start = 0
         while start < len(data):
@@ -600,20 +603,20 @@ class _Converter:
             cut = data.find(b"\n", start + BLOCK_BYTES) + 1 or len(data)
             out.append(self._convert_block(data[start:cut], split))
             start = cut
-        return b"".join(out)
+        return out
 
     def _convert_block(self, data: bytes, split: Callable[[bytes], list[bytes]]) -> bytes:
         parts = split(data)
         if len(parts) == 1:
             self._advance_bytes(data)
             return data
-        targets = self.byte_targets
         gaiji = parts[1::2]
-        mapped = list(map(targets.get, gaiji))
+        mapped = list(map(self.byte_targets.get, gaiji))
         missing = mapped.count(None)
         self.converted += len(gaiji) - missing
+        newlines = None
         if missing:
-            missing_at = [k for k, t in enumerate(mapped) if t is None]
+            missing_at = list(compress(range(len(gaiji)), map(is_, mapped, repeat(None))))
             bad_text = self.bad_text
             if split is not self.fast_split and any(gaiji[k] in bad_text for k in missing_at):
                 self._report(data, parts, mapped)  # bad bytes: runs merged, strict raises
@@ -621,15 +624,16 @@ class _Converter:
                     g = gaiji[k]
                     mapped[k] = bad_text.get(g, g)
             else:  # the fast pattern finds no bad bytes: every token left is an unmapped gaiji
-                self._report_unmapped(data, parts, missing_at)
+                newlines = self._report_unmapped(data, parts, missing_at, fast=split is self.fast_split)
                 for k in missing_at:
                     mapped[k] = gaiji[k]
         parts[1::2] = mapped  # type: ignore[assignment]  # every None was filled above
-        self._advance_bytes(data)
+        self._advance_bytes(data, newlines)
         return b"".join(parts)
 
-    def _advance_bytes(self, data: bytes) -> None:
-        newlines = _count_newlines(data)
+    def _advance_bytes(self, data: bytes, newline_offsets: Any = None) -> None:
+        """Move past *data*; *newline_offsets*, if given, are those of its newlines (numpy)."""
+        newlines = _count_newlines(data) if newline_offsets is None else len(newline_offsets)
         last = data.rfind(b"\n")
         if newlines:
             self.line += newlines
@@ -680,29 +684,40 @@ class _Converter:
         self._flush_bad(run, rows)
         self.report_rows(rows)
 
-    def _report_unmapped(self, data: bytes, parts: list[bytes], missing_at: list[int]) -> None:
-        """:meth:`_report` for a block without bad bytes, vectorised: line and column of every
-        unmapped gaiji from the newline and UTF-8 continuation-byte positions (numpy), so a
-        file with many unmapped gaiji converts nearly as fast as one with none."""
+    def _report_unmapped(self, data: bytes, parts: list[bytes], missing_at: list[int], *, fast: bool) -> Any:
+        """:meth:`_report` for a block without bad bytes, vectorised: the line of every unmapped
+        gaiji (the k-th token of *parts* for k in *missing_at*) from the newline positions
+        (numpy), its column from the (short) stretch since its line began, so a file with many
+        unmapped gaiji converts nearly as fast as one with none. Returns the newline positions."""
         import numpy as np
 
-        starts = list(accumulate(map(len, parts), initial=0))  # starts[i] = offset of parts[i]
-        offs = [starts[2 * k + 1] for k in missing_at]
-        newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A)
-        before = np.searchsorted(newlines, offs)  # newlines before each gaiji
-        if newlines.size:
-            line_start = np.where(before > 0, newlines[np.maximum(before - 1, 0)] + 1, 0).tolist()
-        else:
-            line_start = [0] * len(offs)
-        before_list = before.tolist()
-        line = self.line
-        lines = [n + line for n in before_list]
-        # the column counts characters: decode the (short) stretch since the line began
-        carry = self.column_carry
-        columns = [len(data[a:b].decode("utf-8", "surrogatepass")) + (1 if n else 1 + carry)
-                   for a, b, n in zip(line_start, offs, before_list)]
+        arr = np.frombuffer(data, dtype=np.uint8)
+        offsets = newlines = None
+        if fast:  # every token of the fast patterns starts with EE: gaiji and newlines in one pass
+            marks = np.flatnonzero((arr == 0x0A) | (arr == 0xEE))
+            is_newline = arr[marks] == 0x0A
+            starts = marks[~is_newline]
+            if len(starts) == len(parts) // 2:  # an EE byte always begins a character: these are the tokens
+                offsets, newlines = starts[missing_at], marks[is_newline]
+        if offsets is None:
+            part_starts = list(accumulate(map(len, parts), initial=0))  # part_starts[i] = offset of parts[i]
+            offsets = np.array([part_starts[2 * k + 1] for k in missing_at], dtype=np.intp)
+        if newlines is None:
+            newlines = np.flatnonzero(arr == 0x0A)
+        before = np.searchsorted(newlines, offsets)  # newlines before each gaiji
+        lines = (before + self.line).tolist()
+        offs = offsets.tolist()
+        # the column counts characters: decode the (short) stretch since the line began, from the
+        # newline before it (one character more: columns count from 1); those still on the line
+        # the block began on carry on from the characters before the block
+        on_first = int(np.count_nonzero(before == 0))  # offsets are in order: these come first
+        columns = [self.column_carry + len(data[:off].decode("utf-8", "surrogatepass")) + 1
+                   for off in offs[:on_first]]
+        line_ends = newlines[before[on_first:] - 1].tolist()
+        columns += map(len, map(bytes.decode, map(data.__getitem__, map(slice, line_ends, offs[on_first:])),
+                                repeat("utf-8"), repeat("surrogatepass")))
         info_of = self.token_info
-        tokens = [parts[2 * i + 1] for i in missing_at]
+        tokens = [parts[2 * k + 1] for k in missing_at]
         found = list(map(info_of.get, tokens))
         if None in found:
             for j, info in enumerate(found):
@@ -711,6 +726,7 @@ class _Converter:
         infos = cast("list[tuple[str, ...]]", found)  # every None was filled
         self.unmapped += len(infos)
         self.report_gaiji(self.name, lines, columns, infos)
+        return newlines
 
     def _gaiji_as_rows(self, name: str, lines: list[int], columns: list[int],
                        infos: list[tuple[str, ...]]) -> None:
@@ -763,6 +779,7 @@ def convert_stream(
     errors: str = "strict", bad_bytes: str = "replace",
     report_rows: Callable[[list[tuple[Any, ...]]], None] | None = None,
     report_gaiji: GaijiReport | None = None,
+    report_text: ReportText | None = None,
     workers: int = 1, parallel_chunk: int = PARALLEL_CHUNK, parallel_min: int = PARALLEL_MIN_BYTES,
 ) -> FileStats:
     """Convert *src* to *dst* (UTF-8). With ``errors='strict'`` raises :class:`InputError` on
@@ -772,7 +789,9 @@ def convert_stream(
     :class:`Occurrence`; *report_rows*, if given, receives them instead as batches of tuples in
     the same field order (faster for writing a report); *report_gaiji*, if given as well,
     receives the unmapped gaiji found outside bad-byte stretches (most of them) as columns:
-    ``(file, lines, columns, [(code, unicode, reason), …])`` (faster still).
+    ``(file, lines, columns, [(code, unicode, reason), …])`` (faster still). With
+    *report_text* all rows go to it instead (and worker processes format their own, the
+    fastest way to write a report).
 
     Data is fed to the converter in pieces of about *chunk_size* bytes that end after a newline
     (where there is one), so where a piece ends never changes the output or the report. With
@@ -785,10 +804,14 @@ def convert_stream(
         raise ValueError(f"chunk_size must be positive, got {chunk_size}")
     check_cp932_codec()
     codec = {"euc-jp": "euc_jp"}.get(encoding, encoding)
+    if report_text is not None:
+        report_rows, report_gaiji = report_text.rows, report_text.gaiji
     conv = _Converter(name, table, codec, report, errors=errors, bad_bytes=bad_bytes, report_rows=report_rows,
                       report_gaiji=report_gaiji)
+    conv.report_text = report_text
     stats = FileStats(Path(name), Path(name), encoding)
     chunk = src.read(max(chunk_size, 3))
+    short = len(chunk) < max(chunk_size, 3)  # the read came back short: the end of the input
     fed = 0  # offset in src of the first byte not yet fed to the converter
     had_bom = encoding in ("auto", "utf-8") and chunk.startswith(b"\xef\xbb\xbf")
     if had_bom:
@@ -799,34 +822,60 @@ def convert_stream(
         dst.write(b"\xef\xbb\xbf")
         stats.bytes_out += 3
     size = _regular_file_size(src) if workers > 1 else None
+    probe = None
+    if size is not None and size >= parallel_min:
+        from gaiji.export import convert_parallel as parallel
+
+        probe = parallel.IdleProbe()  # workers start only if the machine has a core to spare for them
+    # a buffered file or memory reads all it is asked for unless at the end: the unfinished last
+    # line of a piece is read again with the next (no copying); other streams are read ahead
+    rereads = isinstance(src, (io.BufferedReader, io.BytesIO)) and src.seekable()
     while True:
-        read = src.read(chunk_size)
-        final = not read
-        nxt = read
+        end = len(chunk)
+        if rereads:
+            final = short
+            nxt = b""
+        else:
+            nxt = src.read(chunk_size)
+            final = not nxt
         if not final:
             cut = chunk.rfind(b"\n") + 1
-            if 0 < cut < len(chunk):  # the unfinished line goes with the next piece
-                nxt = chunk[cut:] + read
-                chunk = chunk[:cut]
-        data = conv.feed(chunk, final)
-        dst.write(data)
-        stats.bytes_out += len(data)
-        fed += len(chunk)
+            if 0 < cut < end:  # the unfinished line goes with the next piece
+                end = cut
+                if not rereads:
+                    nxt = chunk[cut:] + nxt
+        blocks = conv.feed_blocks(chunk, final, end)
+        dst.writelines(blocks)
+        stats.bytes_out += sum(map(len, blocks))
+        fed += end
         progress(fed)
         if final:
             break
+        if rereads:
+            if end < len(chunk):
+                src.seek(fed)
+            nxt = src.read(chunk_size)
+            short = len(nxt) < chunk_size
         chunk = nxt
         if (size is not None and size - fed >= parallel_min and conv.decoder is not None
                 and not conv.pending and conv.clean and conv.column_carry == 0):
-            from gaiji.export.convert_parallel import convert_in_parallel
+            from gaiji.export import convert_parallel as parallel
 
-            fed, written = convert_in_parallel(conv, src.fileno(), fed, size, dst, workers=workers,
-                                               chunk_bytes=parallel_chunk, progress=progress)
+            if probe is not None and probe.elapsed() < parallel.PARALLEL_PROBE:
+                continue  # one process for now, while the machine's idle time is measured
+            idle = probe.idle_cores() if probe is not None else None
+            if idle is not None and idle < parallel.SPARE_CORES:  # the cores are busy with other work
+                stats.shared_cores = True
+                size = None
+                continue
+            fed, written, stats.shared_cores = parallel.convert_in_parallel(
+                conv, src.fileno(), fed, size, dst, workers=workers, chunk_bytes=parallel_chunk, progress=progress)
             stats.bytes_out += written
             stats.workers = workers
             size = None  # once per file: what is left (normally nothing) is read here
             src.seek(fed)
             chunk = src.read(chunk_size)
+            short = len(chunk) < chunk_size
     stats.bytes_in = fed
     stats.encoding = {"euc_jp": "euc-jp"}.get(conv.encoding, conv.encoding) or "ascii"
     stats.lines = conv.line - (conv.column_carry == 0)  # a last line ending in a newline is not one more
@@ -834,6 +883,58 @@ def convert_stream(
     stats.unmapped = conv.unmapped
     stats.bad_bytes = conv.bad
     return stats
+
+
+WRITEBACK_BYTES = 1 << 25
+"""Output written before the operating system is asked to start writing it to disk."""
+
+
+class _EarlyWriteback:
+    """A binary output file that has the operating system start writing its data to disk every
+    :data:`WRITEBACK_BYTES`, while converting goes on, so that the fsync making it durable
+    (:func:`gaiji.fsutil.atomic_write`) has little left to wait for. Linux starts writing back
+    the dirty pages it is asked to drop (``POSIX_FADV_DONTNEED``) and keeps them until written."""
+
+    def __init__(self, dst: IO[bytes]) -> None:
+        self.dst = dst
+        self.written = self.started = 0
+        try:
+            self.fd: int | None = dst.fileno() if hasattr(os, "posix_fadvise") else None
+        except (AttributeError, OSError, io.UnsupportedOperation):
+            self.fd = None
+
+    def write(self, data: Any) -> int:
+        self.dst.write(data)
+        self.written += len(data)
+        self._start_writeback()
+        return len(data)
+
+    def writelines(self, parts: list[bytes]) -> None:
+        self.dst.writelines(parts)
+        self.written += sum(map(len, parts))
+        self._start_writeback()
+
+    def _start_writeback(self) -> None:
+        if self.fd is None or self.written - self.started < WRITEBACK_BYTES:
+            return
+        self.dst.flush()
+        with contextlib.suppress(OSError):
+            os.posix_fadvise(self.fd, self.started, self.written - self.started, os.POSIX_FADV_DONTNEED)
+        self.started = self.written
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection meanwhile: converting makes no reference cycles (what it
+    allocates is freed as it goes), and a collection, set off by the many lists it allocates,
+    would walk every object of the calling program each time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _regular_file_size(src: IO[bytes]) -> int | None:
@@ -854,21 +955,6 @@ def default_workers() -> int:
     except AttributeError:  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
     return max(1, min(4, cores))
-
-
-def _csv_line(fields: Sequence[Any]) -> str:
-    """One CSV line as the report's csv.writer writes it (minimal quoting, CRLF)."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(fields)
-    return buffer.getvalue()
-
-
-class _CsvTails(dict):  # type: ignore[type-arg]
-    """The end of a report line, from its last fields, formatted on first use."""
-
-    def __missing__(self, key: tuple[Any, ...]) -> str:
-        text = self[key] = _csv_line(("", *key))
-        return text
 
 
 def plan_outputs(inputs: Sequence[Path], *, output: Path | None, out_dir: Path | None) -> list[Path]:
@@ -946,52 +1032,20 @@ def convert_files(
                        else Path(out_dir) / "unmapped.csv")  # type: ignore[arg-type]
     report_path = Path(report_path)
     total = sum(s.stat().st_size for s in srcs)
-    first: list[Occurrence] = []
-    by_code: Counter = Counter()
     stats_all: list[FileStats] = []
     done_before = 0
     with atomic_write(report_path) as report_file:
         writer = csv.writer(report_file, lineterminator="\r\n")
         writer.writerow(REPORT_COLUMNS)
         writerow = writer.writerow
-        write = report_file.write
-        heads: dict[str, str] = {}  # file name → its CSV cell and ","
-        tails = _CsvTails()  # (code, unicode, reason) → "," + their CSV + CRLF
-        gaiji_counts: Counter = Counter()  # (code, unicode, reason) → occurrences reported by report_gaiji
-
-        def report_rows(rows: list[tuple[Any, ...]]) -> None:
-            # the bytes csv.writer would write, with the parts that repeat formatted once per value
-            if not rows:
-                return
-            name = rows[0][0]
-            head = heads.get(name)
-            if head is None:
-                head = heads[name] = _csv_line((neutralise(str(name)), ""))[:-2]
-            write("".join([f"{head}{r[1]},{r[2]}{tails[r[3:]]}" for r in rows]))
-            by_code.update(map(itemgetter(3), rows))
-            if len(first) < keep_first:
-                first.extend(Occurrence(*r) for r in rows[: keep_first - len(first)])
-
-        def report_gaiji(name: str, lines: list[int], columns: list[int], infos: list[tuple[str, ...]]) -> None:
-            # report_rows without building a tuple per row (most rows of a large report come here)
-            if not infos:
-                return
-            head = heads.get(name)
-            if head is None:
-                head = heads[name] = _csv_line((neutralise(str(name)), ""))[:-2]
-            write("".join([f"{head}{line},{column}{tails[info]}" for line, column, info in zip(lines, columns, infos)]))
-            gaiji_counts.update(infos)  # counted by code at the end (few distinct values)
-            if len(first) < keep_first:
-                first.extend(Occurrence(name, *row[:2], *row[2]) for row in
-                             zip(lines[: keep_first - len(first)], columns, infos))
-
+        sink = ReportText(report_file.write, keep_first)
         for src, dst in zip(srcs, outs):
             base = done_before
             try:
-                with open(src, "rb") as fin, atomic_write(dst, "wb") as fout:
+                with open(src, "rb") as fin, atomic_write(dst, "wb") as fout, _gc_paused():
                     stats = convert_stream(
-                        fin, fout, table, name=str(src), encoding=encoding, chunk_size=chunk_size, bom=bom,
-                        report_rows=report_rows, report_gaiji=report_gaiji, errors=errors, bad_bytes=bad_bytes,
+                        fin, cast("IO[bytes]", _EarlyWriteback(fout)), table, name=str(src), encoding=encoding, chunk_size=chunk_size, bom=bom,
+                        report_text=sink, errors=errors, bad_bytes=bad_bytes,
                         workers=default_workers() if workers is None else workers,
                         progress=lambda n, base=base: progress(base + n, total, "convert"),
                     )
@@ -1002,15 +1056,13 @@ def convert_files(
             stats.input, stats.output = src, dst
             stats_all.append(stats)
             done_before += stats.bytes_in
-    for info, n in gaiji_counts.items():
-        by_code[info[0]] += n
     unmapped = sum(s.unmapped + s.bad_bytes for s in stats_all)
     failed = [s for s in stats_all if s.error]
     if not unmapped and not failed:
         report_path.unlink(missing_ok=True)
     progress(total, total, "convert")
     result = ConvertResult(stats_all, report_path if unmapped or failed else None,
-                           sum(s.unmapped for s in stats_all), by_code, first,
+                           sum(s.unmapped for s in stats_all), sink.by_code(), sink.first,
                            sorted(set(table.not_addressable)))
     if failed:
         written = [str(s.output) for s in stats_all if not s.error]

@@ -73,6 +73,14 @@ def _same(a, b) -> None:
 needs_fork = pytest.mark.skipif(sys.platform != "linux", reason="worker processes are forked (Linux)")
 
 
+@pytest.fixture(autouse=True)
+def _start_workers_at_once(monkeypatch):
+    """Small files convert faster than the idle-time probe: start the workers without it."""
+    import gaiji.export.convert_parallel as parallel
+
+    monkeypatch.setattr(parallel, "PARALLEL_PROBE", 0.0)
+
+
 @needs_fork
 @pytest.mark.parametrize("bad_bytes", ["replace", "keep"])
 def test_workers_give_the_single_chunk_output_and_report(tmp_path, monkeypatch, bad_bytes):
@@ -165,3 +173,81 @@ def test_small_files_and_streams_stay_in_one_process(tmp_path):
     src.write_bytes(DATA)
     result = convert_files([src], TABLE, output=tmp_path / "o.csv", encoding="cp932", errors="report", workers=2)
     assert result.files[0].workers == 1  # far below PARALLEL_MIN_BYTES
+
+
+def _mixed_file(tmp_path, lines: int = 3000):
+    """A CP932 file mixing mapped and unmapped gaiji, bytes CP932 does not define, bad bytes
+    and both line ends, long enough for many pieces."""
+    rows = []
+    for i in range(lines):
+        row = f"{i:05d},山田".encode("cp932")
+        row += [b"\xf0\x40", b"\xf0\x42", b"\xf9\xfc", b"\xf0\x41\xf0\x42", b""][i % 5]
+        row += "太郎,ﾔﾏﾀﾞ,".encode("cp932")
+        if i % 97 == 0:
+            row += b"bad\x85\x7f,\xa0"
+        row += b"\r\n" if i % 3 else b"\n"
+        rows.append(row)
+    src = tmp_path / "mixed.csv"
+    src.write_bytes(b"".join(rows) + "末尾".encode("cp932") + b"\xf0\x42")
+    return src
+
+
+def _convert_with(tmp_path, src, name, monkeypatch, *, workers, piece=4096, patches=()):
+    with monkeypatch.context() as m:
+        m.setattr(convert_module, "ICONV_MIN_BYTES", 0)
+        m.setattr(convert_module, "BLOCK_BYTES", 1000)
+        m.setattr(convert_module.convert_stream, "__kwdefaults__",
+                  {**convert_stream.__kwdefaults__, "parallel_min": 0, "parallel_chunk": piece})
+        for module, attr, value in patches:
+            m.setattr(module, attr, value)
+        result = convert_files([src], TABLE, output=tmp_path / name, encoding="cp932", errors="report",
+                               workers=workers, chunk_size=2048)
+    return result, (tmp_path / name).read_bytes(), (tmp_path / f"{name}.unmapped.csv").read_bytes()
+
+
+@needs_fork
+def test_worker_formatted_reports_are_the_one_process_report_byte_for_byte(tmp_path, monkeypatch):
+    src = _mixed_file(tmp_path)
+    one, out_one, report_one = _convert_with(tmp_path, src, "one.csv", monkeypatch, workers=1)
+    two, out_two, report_two = _convert_with(tmp_path, src, "two.csv", monkeypatch, workers=2)
+    import gaiji.export.convert_parallel as parallel
+
+    alone, out_alone, report_alone = _convert_with(  # judged shared after the first piece: goes on alone
+        tmp_path, src, "alone.csv", monkeypatch, workers=3,
+        patches=[(parallel, "SHARED_AFTER", 0.0), (parallel, "SHARED_CPU", 2.0)])
+    assert one.files[0].workers == 1 and two.files[0].workers == 2 and alone.files[0].workers == 3
+    assert alone.files[0].shared_cores and not two.files[0].shared_cores
+    assert one.unmapped == 3000 * 3 // 5 + 1 + 31 and one.bad_bytes == 31  # 3 of every 5 rows, the last, A0 bytes
+    for result, out, report in ((two, out_two, report_two), (alone, out_alone, report_alone)):
+        assert out == out_one
+        assert report.replace(b"two.csv", b"one.csv").replace(b"alone.csv", b"one.csv") == report_one
+        assert list(result.unmapped_by_code.items()) == list(one.unmapped_by_code.items())  # same order too
+        assert result.first_unmapped == one.first_unmapped
+    # codes counted in order of first appearance, whichever way the rows came
+    assert list(one.unmapped_by_code) == ["bytes 85", "byte A0", "F042", "F9FC"]
+
+
+class _Stream(io.RawIOBase):
+    """A stream that cannot seek (a pipe, say): read ahead rather than read again."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        return self._data.read(n)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 7, 64, 1000])
+def test_rereading_the_unfinished_line_gives_what_reading_ahead_gives(monkeypatch, chunk_size):
+    for encoding in ("cp932", "auto"):
+        reference = _single_chunk(DATA, monkeypatch, encoding=encoding, errors="report")
+        with monkeypatch.context() as m:
+            m.setattr(convert_module, "ICONV_MIN_BYTES", 0)  # the iconv path reads a part of a piece in place
+            _same(_run(DATA, encoding=encoding, errors="report", chunk_size=chunk_size), reference)  # BytesIO: reread
+            out, found = io.BytesIO(), []
+            stats = convert_stream(_Stream(DATA), out, TABLE, report=found.append, encoding=encoding,
+                                   errors="report", chunk_size=chunk_size)
+            _same((out.getvalue(), found, stats), reference)
