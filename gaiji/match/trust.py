@@ -17,9 +17,10 @@ when the evidence for rank 1 grows. ``no_match`` also reads the rank-1 glyph's *
 (:mod:`gaiji.match.lookalikes`: how near MJ's closest glyph of another character is to it):
 a gaiji confidently matched to a glyph with a near-identical neighbour is more likely a variant
 MJ lacks — weighed the more, the surer the verifier is (calibration: with the character
-hidden, most gaiji still accepted had been accepted as such a glyph). Readings enter only as the difference between the rank-1
-character and the best *other* character: variants of one character share their readings,
-so a reading cannot raise confidence between siblings; and the variant factor ignores them.
+hidden, most gaiji still accepted had been accepted as such a glyph). Readings enter only as
+the difference between the rank-1 character and the best *other* character: variants of one
+character share their readings, so a reading cannot raise confidence between siblings; and
+the variant factor ignores them.
 
 Auto-accept thresholds are chosen per **stratum** — ink size of the source (≤ 16 px, 17–32 px,
 larger) × whether another variant of the rank-1 character is on the shortlist — as the lowest confidence at

@@ -149,7 +149,12 @@ def rank_rasters_verified(
         for i in np.flatnonzero(edited > 0):
             r = index.rows[int(flipped.row[i])]
             edited_note[i] = EDITED_NOTE.format(char=r.char, mj=r.mj, how=flipped.how[i], p=flipped.probability[i])
-        no_match = np.maximum(no_match, edited)
+        raised = np.maximum(no_match, edited)
+        # confidence = (1 − no_match) × …: the character factor follows the raised no_match
+        keep = (1 - raised) / np.maximum(1 - no_match, 1e-12)
+        ucs_conf = ucs_conf * keep
+        confidence[:, 0] = confidence[:, 0] * keep
+        no_match = raised
         auto = auto & (edited == 0)
     feats_sorted = np.take_along_axis(feats, order[:, :, None], 1)
     rank1 = take(rows)[:, 0]

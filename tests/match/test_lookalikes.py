@@ -144,3 +144,16 @@ def test_evidence_notes_read_back_what_the_matcher_wrote():
     assert notes["lookalike"] == {"char": "緖", "mj": "MJ019271"}
     assert evidence_notes("verified against the shortlist") == {"edited": None, "lookalike": None}
     assert evidence_notes("") == {"edited": None, "lookalike": None}
+
+
+@pytest.mark.reference
+def test_an_edited_gaiji_keeps_confidence_equal_to_its_factors(match_index, hanazono):
+    """confidence = (1 − no_match) × …: raising no_match for an edited glyph lowers confidence alike."""
+    from gaiji.match.prepare import query_raster_and_side
+    from gaiji.match.verified import rank_rasters_verified
+
+    img = hanazono.render("鷗", 80)
+    raster, side = query_raster_and_side(255 - np.ascontiguousarray(img[:, ::-1]))
+    ranked = rank_rasters_verified(match_index, raster[None], sides=np.array([side]))
+    assert ranked.evidence[0].startswith("looks like")
+    assert ranked.confidence[0, 0] <= ranked.ucs_confidence[0] <= 1 - ranked.no_match[0] + 1e-9
