@@ -63,7 +63,9 @@ def match(set_dir: Path, output: Path, top_k: int, fmt: str, no_readings: bool, 
     text = (
         f"matched {summary['gaiji']:,} gaiji ({summary['blank']} blank skipped) → {summary['rows']:,} rows "
         f"in {output}; auto-accepted {summary['auto_accepted']:,} ({100 * summary['auto_accept_share']:.1f} %); "
-        f"該当なし suggested {summary['no_match_suggested']:,}; "
+        f"該当なし suggested {summary['no_match_suggested']:,}"
+        + (f" ({summary['edited_glyphs']:,} look like an MJ glyph mirrored or turned)" if summary.get("edited_glyphs") else "")
+        + "; "
         f"{summary['seconds']:.1f} s; reference {summary['reference_version']}"
         + (f"; added sets: {', '.join(summary['ref_sets'])}" if summary.get("ref_sets") else "")
     )

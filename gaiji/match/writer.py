@@ -243,8 +243,16 @@ def match_set_to_file(
         "auto_accept_share": round(auto / n, 4) if n else 0.0,
         "matcher": matcher,
         "no_match_suggested": int((result.ranked.no_match >= NO_MATCH_SUGGEST).sum()) if result.ranked.no_match is not None else 0,
+        "edited_glyphs": _edited_count(result.ranked.evidence),
         "reference_version": result.reference_version,
         "ref_sets": sorted({r.set_name for r in result.extra_rows}),
         "seconds": round(time.monotonic() - started, 2),
         "seconds_by_step": {k: round(v, 2) for k, v in result.seconds.items()},
     }
+
+
+def _edited_count(evidence: list[str] | None) -> int:
+    """Gaiji whose evidence says they look like an MJ glyph mirrored or turned (match v2)."""
+    from gaiji.match.verified import evidence_notes
+
+    return sum(1 for text in evidence or () if evidence_notes(text)["edited"] is not None)

@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
@@ -78,6 +79,24 @@ def test_match_jsonl_and_summary(tiny_set: Path, tmp_path: Path):
     assert isinstance(lines[0]["score"], float) and lines[0]["rank"] == 1
     summary = json.loads(result.stdout[result.stdout.index("{"):])
     assert summary["gaiji"] == 2 and summary["blank"] == 1 and summary["rows"] == 4
+
+
+def test_match_counts_edited_glyphs(tiny_set: Path, hanazono, tmp_path: Path):
+    """A mirrored 鷗 added to the set: the summary counts it and its row says what it looks like."""
+    ink = hanazono.render("鷗", 80)
+    Image.fromarray(255 - np.ascontiguousarray(ink[:, ::-1])).save(tiny_set / "glyphs" / "m.png")
+    with open(tiny_set / "glyphs.csv", "a", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerow(["m", "test", "", 84, 84, "", "", "", "glyphs/m.png"])
+    out = tmp_path / "c.csv"
+    result = CliRunner().invoke(cli, ["match", str(tiny_set), "-o", str(out), "--json", "-q"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout[result.stdout.index("{"):])
+    assert summary["edited_glyphs"] == 1 and summary["no_match_suggested"] >= 1
+    assert "look like an MJ glyph mirrored or turned" in result.stderr
+    with open(out, encoding="utf-8", newline="") as f:
+        top = {r["gaiji_id"]: r for r in csv.DictReader(f) if r["rank"] == "1"}
+    assert top["m"]["evidence"].startswith("looks like 鷗") and top["m"]["auto_accept"] == "0"
+    assert not top["a"]["evidence"].startswith("looks like")
 
 
 def test_match_refuses_a_folder_that_is_not_a_set(tmp_path: Path, reference):
