@@ -81,7 +81,7 @@ class Flipped:
 
     probability: np.ndarray  # (Q,) verifier probability of the best flipped match
     row: np.ndarray  # (Q,) its reference row
-    how: list[str]  # (Q,) "mirrored" / "turned upside down" / ""
+    how: list[str]  # (Q,) one of FLIPS, or "" where not checked
 
 
 #: the screen: leading discriminant directions searched for each flipped version, in an
@@ -137,8 +137,8 @@ def permuted_features(features: np.ndarray, how: str) -> np.ndarray:
 
 
 class _Screen:
-    def __init__(self, ivf: Any, rows: np.ndarray) -> None:
-        self.ivf, self.rows = ivf, rows
+    def __init__(self, ivf: Any) -> None:
+        self.ivf = ivf
         ivf.nprobe = SCREEN_PROBE
 
     def best(self, features: np.ndarray, projection: Any) -> np.ndarray:
@@ -150,20 +150,19 @@ class _Screen:
 
 
 def _screen(index: Any) -> _Screen:
+    """The index's screen, read once (built here for an index folder that lacks it)."""
     if index._edited_screen is None:
+        import tempfile
+        from pathlib import Path
+
         import faiss
 
         path = index.path / SCREEN_FILE
-        if not path.is_file():  # an index built before the screen existed: build it here, once
-            import tempfile
-            from pathlib import Path
-
-            with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp:
+            if not path.is_file():
                 path = Path(tmp) / SCREEN_FILE
                 build_screen(index.projected, index.searchable, path)
-                index._edited_screen = _Screen(faiss.read_index(str(path)), np.asarray(index.searchable))
-        else:
-            index._edited_screen = _Screen(faiss.read_index(str(path)), np.asarray(index.searchable))
+            index._edited_screen = _Screen(faiss.read_index(str(path)))
     return index._edited_screen
 
 
@@ -204,12 +203,10 @@ def best_flipped(index: Any, rasters: np.ndarray, sides: np.ndarray, check: np.n
         v = min(FLIP_VERIFY, short.rows.shape[1])
         feats = verify_pairs(index, short, small, raw, r, sub_sides, v)
         p = index.verifier.probability(feats.reshape(len(go) * v, -1)).reshape(len(go), v)
-        best = p.argmax(axis=1)
-        pb = p[np.arange(len(go)), best]
-        better = pb > prob[go]
-        prob[go[better]] = pb[better]
-        row[go[better]] = short.rows[np.arange(len(go)), best][better]
-        for j in go[better]:
+        best = p.argmax(axis=1)  # each query is checked under one flip only
+        prob[go] = p[np.arange(len(go)), best]
+        row[go] = short.rows[np.arange(len(go)), best]
+        for j in go:
             how[j] = name
     return Flipped(prob, row, how)
 

@@ -123,7 +123,8 @@ def rank_rasters_verified(
     p_sorted = take(p)
     groups_sorted = take(groups)
     ledger = READING_LOGIT * take(reading) + RADICAL_STROKES_LOGIT * take(rs)
-    crowd = None if index.crowd is None else np.asarray(index.crowd)[take(rows)[:, 0]]
+    rows_sorted = take(rows)
+    crowd = None if index.crowd is None else np.asarray(index.crowd)[rows_sorted[:, 0]]
     summary = summarise(p_sorted, groups_sorted, ledger / max(READING_LOGIT, 1e-9), crowd)
     trust = index.trust.assess(summary, sides) if index.trust is not None else None
     k = min(top_k, v)
@@ -157,12 +158,11 @@ def rank_rasters_verified(
         no_match = raised
         auto = auto & (edited == 0)
     feats_sorted = np.take_along_axis(feats, order[:, :, None], 1)
-    rank1 = take(rows)[:, 0]
     evidence = [edited_note[i] + _evidence(feats_sorted[i], groups_sorted[i], no_match[i], auto[i])
-                + _lookalike(index, int(rank1[i])) for i in range(q)]
+                + _lookalike(index, int(rows_sorted[i, 0])) for i in range(q)]
     matched_sorted = [[matched[i][int(j)] for j in order[i, :k]] for i in range(q)]
     return RankedBatch(
-        rows=take(rows)[:, :k],
+        rows=rows_sorted[:, :k],
         score=score[:, :k],
         image_score=take(short.image_score[:, :v])[:, :k],
         rerank_score=take(short.rerank_score[:, :v])[:, :k],
