@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import http.client
 import json
 import os
@@ -413,8 +414,9 @@ def main() -> int:
                 ok = ok and not res["errors"] and not res["unexplained"]
                 if number == 0 and not args.no_browser:
                     bg: dict = {}
-                    bg_thread = threading.Thread(target=lambda: bg.update(run_load(
-                        port, list(reversed(ids)), n - 1, decisions, args.seconds, "bg", think=think)))
+                    job = functools.partial(run_load, port, list(reversed(ids)), n - 1, decisions, args.seconds,
+                                            "bg", think=think)
+                    bg_thread = threading.Thread(target=lambda job=job, bg=bg: bg.update(job()))
                     bg_thread.start()
                     page = browser_reviewer(port, args.browser_decisions, args.seconds)
                     bg_thread.join()
