@@ -256,6 +256,7 @@ def test_family_decision_is_proposed_never_decided_and_exported(two_designs, tmp
         groups = {r["representative_gaiji"]: r for r in csv.DictReader(fh)}
     assert groups["b-0"]["family_id"] == "F-MJ010541"
     assert groups["a-4"]["family_id"] == "" and "sibling-contested" in groups["a-4"]["family_note"]
+    assert "is the rank 1 of another group" in groups["a-4"]["family_note"]  # its rival, as families were formed
 
 
 @pytest.mark.reference
