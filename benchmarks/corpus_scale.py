@@ -150,8 +150,10 @@ def reuse_quality(corpus: Path) -> dict[str, float | int]:
 
 
 def family_quality(corpus: Path, truth: dict[tuple[str, str], str], rows: list[dict], groups: dict[str, list[str]],
-                   rank1: dict[tuple[str, str], dict[str, str]], n: int, blank: int) -> dict[str, float | int | None]:
-    """Decisions and proposal precision with cross-design families (see the module doc)."""
+                   rank1: dict[tuple[str, str], dict[str, str]], n: int, blank: int,
+                   family_groups: object = None) -> dict[str, float | int | None]:
+    """Decisions and proposal precision with cross-design families (see the module doc);
+    *family_groups* instead of the corpus's table (benchmarks/family_rules.py)."""
     import pyarrow.parquet as pq
 
     from gaiji.corpus.family import read_family_groups
@@ -159,7 +161,7 @@ def family_quality(corpus: Path, truth: dict[tuple[str, str], str], rows: list[d
     from gaiji.corpus.tables import read_table
 
     chars = {(r["set"], r["gaiji_id"]): r["char"] for r in pq.read_table(corpus / "truth.parquet").to_pylist()}
-    fg = read_family_groups(corpus)
+    fg = read_family_groups(corpus) if family_groups is None else family_groups
     if fg is None:
         return {"families": None}
     mem = read_table(corpus, "memberships")
