@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 def evaluate(corpus: Path, rule: tuple[float, float, int], cache: dict) -> dict:
     import pyarrow.parquet as pq
-
-    import gaiji.corpus.family as family
     from corpus_scale import family_quality
+
+    from gaiji.corpus import family
     from gaiji.corpus.registry import read_registry
     from gaiji.corpus.tables import read_table
 

@@ -77,7 +77,7 @@ family; ``family_groups`` — one row per group in a family, with its evidence.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,7 +177,8 @@ def admission(rank1: Mapping[str, Any]) -> str:
     return "uncontested" if sib or _float(rank1.get("ucs_confidence")) < MIN_UCS_CONFIDENCE else "confident"
 
 
-def rival_in_corpus(rank1: Mapping[str, Any], alternatives: list[Mapping[str, Any]], rank1_glyphs: set[str]) -> str:
+def rival_in_corpus(rank1: Mapping[str, Any], alternatives: Sequence[Mapping[str, Any]],
+                    rank1_glyphs: set[str]) -> str:
     """The first glyph of ranks 2–:data:`RIVAL_RANKS` that some group of the corpus ranks first
     ('' = none): for a sibling-contested rank 1 another variant of its character, else a glyph
     of another character.
@@ -242,7 +243,7 @@ class Families:
 def form_families(groups: list[dict[str, Any]], memberships: list[dict[str, Any]],
                   rank1: Mapping[tuple[str, str], Mapping[str, Any]],
                   vendor_of: Mapping[str, str],
-                  alternatives: Mapping[tuple[str, str], list[Mapping[str, Any]]] | None = None) -> Families:
+                  alternatives: Mapping[tuple[str, str], Sequence[Mapping[str, Any]]] | None = None) -> Families:
     """Families from the groups, their members and each representative's rank-1 row.
 
     With *alternatives* (each representative's ranks 2–:data:`RIVAL_RANKS`, from
@@ -260,7 +261,7 @@ def form_families(groups: list[dict[str, Any]], memberships: list[dict[str, Any]
             continue
         rival = None
         if alternatives is not None:
-            rival = rival_in_corpus(r, list(alternatives.get((g["representative_set"], g["representative_gaiji"]), [])),
+            rival = rival_in_corpus(r, alternatives.get((g["representative_set"], g["representative_gaiji"]), []),
                                     rank1_glyphs)
         if not why_not_in_family(r, rival):
             by_mj.setdefault(str(r["mj"]), []).append((g, r))
