@@ -23,7 +23,9 @@ LocalCluster of ``--workers`` processes, or ``--scheduler ADDRESS`` — and meas
   the rest (:func:`gaiji.corpus.reuse.propose` with the ``family_groups`` table), and every
   proposal — same glyph or same family — is checked against the truth. As a bound that does
   not trust the reviewer to split: the same with *no* split (the family's decision proposed
-  to every other group of it). Families holding two true MJ, or two characters, are counted.
+  to every other group of it). Families holding two true MJ, or two characters, are counted;
+  so are, apart from the count, families whose largest group is truly another glyph than the
+  family's (all its groups wrong the same way: the family then proposes nothing).
 * baseline (``--baseline``): what a data centre does today — ``gaiji match SET`` once per
   municipality, one process after another (process start and index load included).
 
@@ -148,8 +150,10 @@ def reuse_quality(corpus: Path) -> dict[str, float | int]:
 
 
 def family_quality(corpus: Path, truth: dict[tuple[str, str], str], rows: list[dict], groups: dict[str, list[str]],
-                   rank1: dict[tuple[str, str], dict[str, str]], n: int, blank: int) -> dict[str, float | int | None]:
-    """Decisions and proposal precision with cross-design families (see the module doc)."""
+                   rank1: dict[tuple[str, str], dict[str, str]], n: int, blank: int,
+                   family_groups: object = None) -> dict[str, float | int | None]:
+    """Decisions and proposal precision with cross-design families (see the module doc);
+    *family_groups* instead of the corpus's table (benchmarks/family_rules.py)."""
     import pyarrow.parquet as pq
 
     from gaiji.corpus.family import read_family_groups
@@ -157,7 +161,7 @@ def family_quality(corpus: Path, truth: dict[tuple[str, str], str], rows: list[d
     from gaiji.corpus.tables import read_table
 
     chars = {(r["set"], r["gaiji_id"]): r["char"] for r in pq.read_table(corpus / "truth.parquet").to_pylist()}
-    fg = read_family_groups(corpus)
+    fg = read_family_groups(corpus) if family_groups is None else family_groups
     if fg is None:
         return {"families": None}
     mem = read_table(corpus, "memberships")
@@ -171,12 +175,13 @@ def family_quality(corpus: Path, truth: dict[tuple[str, str], str], rows: list[d
         s, g = rep[gid]
         return MemberDecision(s, g, truth[(s, g)], "", "", "", "字形一致", "truth")
 
-    cost = cost_auto = mixed_mj = mixed_char = splits = 0
+    cost = cost_auto = mixed_mj = mixed_char = splits = wrong_glyph = 0
     with_split: list[MemberDecision] = []
     no_split: list[MemberDecision] = []
     for fam in families.values():
         fam.sort(key=lambda r: r["order"])
         d = truth[rep[fam[0]["group_id"]]]
+        wrong_glyph += d != fam[0]["mj"]
         split = [r for r in fam[1:] if truth[rep[r["group_id"]]] != d]
         splits += len(split)
         cost += 1 + len(split)
@@ -210,6 +215,10 @@ def family_quality(corpus: Path, truth: dict[tuple[str, str], str], rows: list[d
         "mixed_mj_families": mixed_mj, "mixed_mj_family_share": round(mixed_mj / len(families), 6) if families else 0.0,
         "mixed_character_families": mixed_char,
         "mixed_character_family_share": round(mixed_char / len(families), 6) if families else 0.0,
+        # not part of the count above: families whose largest group is truly another glyph than
+        # the family's (its decision confirms nothing, so the family proposes nothing)
+        "families_not_their_glyph": wrong_glyph,
+        "groups_uncontested": sum(1 for r in fg.to_pylist() if r.get("admission") == "uncontested"),
     }
 
 
@@ -238,8 +247,8 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10000, 30000])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1,
-                    help="simulation seed (the grouping thresholds were set on seed 20261130, the family threshold "
-                         "on seeds 77 and 4242: measure on another)")
+                    help="simulation seed (the grouping thresholds were set on seed 20261130, the family thresholds "
+                         "and rival rule on seeds 77 and 4242: measure on another)")
     ap.add_argument("--scheduler", default=None)
     ap.add_argument("--baseline", action="store_true", help="also time gaiji match per set")
     ap.add_argument("--baseline-upto", type=int, default=None,

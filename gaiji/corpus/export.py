@@ -73,6 +73,7 @@ def export_corpus(corpus: str | Path, out: str | Path, *, reference: Any = None,
             counts[m["group_id"]] = counts.get(m["group_id"], 0) + 1
     rank1: dict[str, dict[str, dict[str, str]]] = {}
     family_of = {r["group_id"]: r for r in fam_rows} if (fam_rows := _family_rows(root)) is not None else {}
+    rivals = _rivals(root, groups) if fam_rows is not None else {}
     path = out / "national_groups.csv"
     with atomic_write(path) as fh:
         w = csv.DictWriter(fh, fieldnames=list(NATIONAL_COLUMNS), lineterminator="\n")
@@ -91,7 +92,7 @@ def export_corpus(corpus: str | Path, out: str | Path, *, reference: Any = None,
                 "candidate_mj": cand.get("mj", ""), "candidate_char": cand.get("char", ""),
                 "candidate_confidence": cand.get("confidence", ""), "decided_gaiji": counts.get(g["group_id"], 0),
                 "family_id": family_of[g["group_id"]]["family_id"] if g["group_id"] in family_of else "",
-                "family_note": _family_note(g, cand, family_of, fam_rows is not None),
+                "family_note": _family_note(g, cand, family_of, fam_rows is not None, rivals.get(g["group_id"])),
             })
     summary = {"corpus": str(root), "output": str(out), "sets": tables, "national": str(path), "groups": len(groups),
                "no_match_label": NO_MATCH, "families": None, "families_sheet": None}
@@ -108,14 +109,29 @@ def _family_rows(root: Path) -> list[dict[str, Any]] | None:
     return None if t is None else t.to_pylist()
 
 
-def _family_note(group: dict[str, Any], cand: dict[str, str], family_of: dict[str, Any], formed: bool) -> str:
+def _rivals(root: Path, groups: list[dict[str, Any]]) -> dict[str, str]:
+    """group_id → its representative's rival in the corpus ('' = none), as families were formed."""
+    from gaiji.corpus.family import read_shortlists, rival_in_corpus
+
+    rank1, alternatives = read_shortlists(root, {g["representative_set"] for g in groups})
+    keys = [(g["group_id"], (g["representative_set"], g["representative_gaiji"])) for g in groups]
+    glyphs = {rank1[k]["mj"] for _, k in keys if k in rank1 and rank1[k].get("mj")}  # representatives' rank 1s
+    out = {}
+    for gid, key in keys:
+        if key in rank1:
+            out[gid] = rival_in_corpus(rank1[key], alternatives.get(key, []), glyphs)
+    return out
+
+
+def _family_note(group: dict[str, Any], cand: dict[str, str], family_of: dict[str, Any], formed: bool,
+                 rival: str | None = None) -> str:
     from gaiji.corpus.family import why_not_in_family
 
     if not formed:
         return "families not formed yet (gaiji corpus match)"
     if group["group_id"] in family_of:
         return family_of[group["group_id"]]["evidence"]
-    why = why_not_in_family(cand)
+    why = why_not_in_family(cand, rival)
     return f"no family: {why}" if why else "no family: no other group ranks this MJ glyph first"
 
 

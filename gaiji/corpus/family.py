@@ -11,17 +11,61 @@ A group joins a family only when its representative's rank 1 is trustworthy as a
 
 * an MJ glyph (not an added reference set's entry), and not 該当なし-suggested
   (``no_match`` < :data:`gaiji.match.trust.NO_MATCH_SUGGEST`);
-* not *sibling-contested* (no other variant of the same character on the shortlist — the
-  stratum ``…/siblings``): there the matcher's choice between variants is a question for a
-  reviewer, never a reason to merge;
-* ``ucs_confidence`` ≥ :data:`MIN_UCS_CONFIDENCE` (the rank-1 character is right).
+* and either **confident**: ``ucs_confidence`` ≥ :data:`MIN_UCS_CONFIDENCE` (the rank-1
+  character is right) and not *sibling-contested* (no other variant of the same character on
+  the shortlist — the stratum ``…/siblings``);
+* or **uncontested in the corpus**: no *rival* — another glyph on the representative's shortlist
+  (ranks 2–:data:`RIVAL_RANKS`) that is itself the rank 1 of some group of the corpus — and
+
+  - sibling-contested, with the variant's ``confidence`` ≥ :data:`MIN_SIBLING_CONFIDENCE`, where
+    a rival is another variant of the same character; or
+  - not sibling-contested, with ``ucs_confidence`` ≥ :data:`MIN_UNCONTESTED_UCS_CONFIDENCE`,
+    where a rival is a glyph of another character.
+
+  A rival present in the corpus means the alternative the matcher hesitated over is really
+  drawn somewhere, so the choice is live and belongs to a reviewer. A gaiji of glyph Y ranked X
+  is thus kept out whenever another design of Y in the corpus is ranked Y (and Y is on its
+  shortlist); it slips into X's family only when no design of Y is ranked Y first. The rule
+  needs the whole corpus, so it is applied in
+  :func:`form_families`; :func:`why_not_in_family` without the rival (``rival=None``) applies
+  the confident rule alone.
 
 A family is never formed across two rank-1 MJ glyphs, and a family has at least two groups.
-The threshold was chosen against the answer key of simulated corpora of 10,000 and 30,000 gaiji on
-seeds 77 and 4242 (benchmarks/corpus_scale.py) as the lowest of 0.9 / 0.95 / 0.97 / 0.98 / 0.99
-with at most 0.1 % of families holding two MJ glyphs on both seeds and sizes: 0.9, chosen on
-seed 77 alone, mixed 0.19 % of families on seed 4242 (confident look-alikes such as 徸 ranked
-㣫, 北󠄂 ranked 㐀 at 16 px). Numbers are reported on other seeds.
+
+How the numbers were chosen — against the answer key of simulated corpora on seeds 77 and 4242
+only, at 10,000, 30,000 and 100,000 gaiji (``benchmarks/corpus_scale.py --keep``, families
+re-formed from the kept candidates with the benchmark's own counting), as the fewest decisions
+with at most 0.1 % of families holding two MJ glyphs at *every* seed and size, and unsplit family
+proposals right ≥ 99.9 %:
+
+* ``MIN_UCS_CONFIDENCE`` 0.97 (unchanged): lowering it for every group to 0.95 / 0.93 / 0.9 mixed
+  0.14 % (100k) / 0.15 % (30k) / 0.20 % (100k) of families on seed 4242 — confident look-alikes
+  such as 徸 ranked 㣫, 北󠄂 ranked 㐀 at 16 px, 䙦 ranked 𧜩 — for 100k decisions of 11.9 / 11.4 /
+  11.0 % (seed 77).
+* Sibling-contested groups on ``confidence`` alone: ≥ 0.99 mixed 0.09 % (4242, 100k), ≥ 0.98
+  0.18 % (77, 100k); of those at ≥ 0.98, 1 in 66 has the wrong variant (77, 100k).
+* The rival rule (``benchmarks/family_rules.py``; a rule = sibling confidence, ucs floor, rival
+  ranks): without rivals (0.99, 0.85 on confidence alone) 9.7 / 9.2 % at 100k, but 0.30 / 0.27 %
+  of families mixed. With rivals at ranks 2–4: siblings ≥ 0.98 mixed 0.20 % at 10k on seed 77
+  (㿟󠄁 ranked 㿟󠄀, 㑂󠄀 ranked 㑂󠄁, 具󠄃 ranked 具󠄄: every design of the true variant ranked the
+  other, so no rival shows); floors 0.8 / 0.6 mixed 0.12 % at 10k on seed 4242 (啥 ranked 唅 at
+  0.81, its rival not in the corpus); 0.99 and 0.85 never more than the confident rule's own
+  mixed families. Rival ranks 2–3 mixed 0.12 % at 10k on seed 4242; ranks 2–5 and 2–10 are as
+  clean but let fewer groups join (100k, seed 77: 11.0 and 11.5 % against 10.8 %).
+* Considered and dropped: a weaker group joining only a family that has a confident group
+  (almost no gain: sibling-contestedness is a property of the glyph, so its groups rarely meet
+  confident ones); a rival counted only when its own group's confidence ≥ 0.5 (more mixed
+  families: the low-confidence rank-1s are the look-alikes that matter); a group's best member
+  confidence across its sizes (+0.1 point, two more mixed families on seed 77).
+
+With the chosen rule (0.99, 0.85, ranks 2–4), on seeds 77 / 4242: decisions 45.9 / 47.0 % at
+10k, 24.1 / 24.7 % at 30k, 10.8 / 10.4 % at 100k (confident rule alone: 50.2 / 52.1, 27.5 /
+28.5, 12.8 / 12.3 %), mixed families 0 / 1, 0 / 1, 0 / 2 — the confident rule's own. No rule
+tried reaches 10 % at 100k on both seeds without mixing more than 0.1 % of families somewhere:
+the groups left out are mostly sibling-contested (3,900 at 100k on seed 77, rank-1 variant right
+83 %) and need a better variant decision from the matcher, not a looser family.
+``benchmarks/family_rules.py`` reproduces these numbers from kept corpora. Numbers
+are reported on other seeds.
 
 A decision on a family becomes **proposals** for the members of its other groups (never
 decisions, see :mod:`.reuse`); a group decided otherwise is *split off*.
@@ -33,7 +77,7 @@ family; ``family_groups`` — one row per group in a family, with its evidence.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,13 +90,20 @@ from gaiji.corpus.tables import read_table, table_dir, write_parquet
 FAMILIES = "families"
 FAMILY_GROUPS = "family_groups"
 MIN_UCS_CONFIDENCE = 0.97
+#: a sibling-contested group joins when its variant is this sure and no other variant is a rival
+MIN_SIBLING_CONFIDENCE = 0.99
+#: a group below MIN_UCS_CONFIDENCE joins when this sure of its character and no other character is a rival
+MIN_UNCONTESTED_UCS_CONFIDENCE = 0.85
+#: shortlist ranks 2..RIVAL_RANKS are looked at for rivals
+RIVAL_RANKS = 4
 RANK1_COLUMNS = ("gaiji_id", "mj", "char", "ucs", "ivs", "confidence", "ucs_confidence", "no_match",
                  "stratum", "auto_accept", "ref_set")
 FAMILY_COLUMNS = ("family_id", "mj", "char", "ucs", "ivs", "groups", "gaiji", "sets", "municipalities",
                   "vendors", "vendor_names", "min_ucs_confidence", "evidence")
 FAMILY_GROUP_COLUMNS = ("family_id", "mj", "char", "order", "group_id", "representative_municipality",
                         "representative_set", "representative_gaiji", "size", "sets", "municipalities",
-                        "vendor_names", "confidence", "ucs_confidence", "no_match", "auto_accept", "evidence")
+                        "vendor_names", "confidence", "ucs_confidence", "no_match", "auto_accept", "evidence",
+                        "admission")  # admission: added after the others (additive)
 
 
 def _float(value: Any) -> float:
@@ -71,14 +122,21 @@ def family_id(mj: str) -> str:
     return f"F-{mj}"
 
 
-def why_not_in_family(rank1: Mapping[str, Any] | None) -> str:
+def why_not_in_family(rank1: Mapping[str, Any] | None, rival: str | None = None) -> str:
     """Why a group whose representative has this rank-1 row joins no family ('' = it may).
 
-    >>> why_not_in_family({"mj": "MJ1", "ref_set": "MJ", "stratum": "mid/siblings",
-    ...                    "no_match": "0.01", "ucs_confidence": "0.99"})
+    *rival* is what :func:`rival_in_corpus` found for it: ``None`` when the corpus is not known
+    (only the confident rule applies), ``""`` when no rival is in the corpus, else the rival.
+
+    >>> row = {"mj": "MJ1", "ref_set": "MJ", "stratum": "mid/siblings", "no_match": "0.01",
+    ...        "ucs_confidence": "0.995", "confidence": "0.993"}
+    >>> why_not_in_family(row)
     'sibling-contested: another variant of the character is on the shortlist'
-    >>> why_not_in_family({"mj": "MJ1", "ref_set": "MJ", "stratum": "mid/distinct",
-    ...                    "no_match": "0.01", "ucs_confidence": "0.99"})
+    >>> why_not_in_family(row, "")
+    ''
+    >>> why_not_in_family(row, "MJ2 字")
+    'sibling-contested: another variant of the character is on the shortlist, and MJ2 字 is the rank 1 of another group'
+    >>> why_not_in_family({**row, "stratum": "mid/distinct", "ucs_confidence": "0.9"}, "")
     ''
     """
     from gaiji.match.trust import NO_MATCH_SUGGEST
@@ -90,19 +148,71 @@ def why_not_in_family(rank1: Mapping[str, Any] | None) -> str:
     no_match = _float(rank1.get("no_match"))
     if not no_match < NO_MATCH_SUGGEST:
         return f"該当なし suggested (no_match {no_match:.3f} ≥ {NO_MATCH_SUGGEST})"
-    if str(rank1.get("stratum", "")).endswith("siblings"):
-        return "sibling-contested: another variant of the character is on the shortlist"
     ucs = _float(rank1.get("ucs_confidence"))
-    if not ucs >= MIN_UCS_CONFIDENCE:
-        return f"ucs_confidence {ucs:.3f} < {MIN_UCS_CONFIDENCE}"
+    if str(rank1.get("stratum", "")).endswith("siblings"):
+        why = "sibling-contested: another variant of the character is on the shortlist"
+        if rival is None:
+            return why
+        if rival:
+            return f"{why}, and {rival} is the rank 1 of another group"
+        conf = _float(rank1.get("confidence"))
+        if not conf >= MIN_SIBLING_CONFIDENCE:
+            return f"{why} (confidence {conf:.3f} < {MIN_SIBLING_CONFIDENCE})"
+        return ""
+    if ucs >= MIN_UCS_CONFIDENCE:
+        return ""
+    why = f"ucs_confidence {ucs:.3f} < {MIN_UCS_CONFIDENCE}"
+    if rival is None:
+        return why
+    if rival:
+        return f"{why}, and {rival} on its shortlist is the rank 1 of another group"
+    if not ucs >= MIN_UNCONTESTED_UCS_CONFIDENCE:
+        return f"ucs_confidence {ucs:.3f} < {MIN_UNCONTESTED_UCS_CONFIDENCE} (no rival in the corpus)"
+    return ""
+
+
+def admission(rank1: Mapping[str, Any]) -> str:
+    """How an admitted group got in: ``confident`` or ``uncontested`` (see the module doc)."""
+    sib = str(rank1.get("stratum", "")).endswith("siblings")
+    return "uncontested" if sib or _float(rank1.get("ucs_confidence")) < MIN_UCS_CONFIDENCE else "confident"
+
+
+def rival_in_corpus(rank1: Mapping[str, Any], alternatives: Sequence[Mapping[str, Any]],
+                    rank1_glyphs: set[str]) -> str:
+    """The first glyph of ranks 2–:data:`RIVAL_RANKS` that some group of the corpus ranks first
+    ('' = none): for a sibling-contested rank 1 another variant of its character, else a glyph
+    of another character.
+
+    >>> r1 = {"ucs": "U+5B57", "stratum": "mid/siblings"}
+    >>> alts = [{"mj": "MJ2", "ucs": "U+5B57", "char": "字", "rank": "2"},
+    ...         {"mj": "MJ3", "ucs": "U+5B58", "char": "存", "rank": "3"}]
+    >>> rival_in_corpus(r1, alts, {"MJ3"}), rival_in_corpus(r1, alts, {"MJ2"})
+    ('', 'MJ2 字')
+    >>> rival_in_corpus({**r1, "stratum": "mid/distinct"}, alts, {"MJ3"})
+    'MJ3 存'
+    """
+    sib = str(rank1.get("stratum", "")).endswith("siblings")
+    for a in alternatives:
+        if not a.get("mj") or int(a.get("rank") or 0) > RIVAL_RANKS:
+            continue
+        if (a.get("ucs") == rank1.get("ucs")) == sib and a["mj"] in rank1_glyphs:
+            return f"{a['mj']} {a.get('char', '')}".strip()
     return ""
 
 
 def read_rank1(corpus: str | Path, set_names: list[str] | set[str]) -> dict[tuple[str, str], dict[str, str]]:
     """(set, gaiji_id) → the rank-1 row of ``candidates/<set>.csv`` (text values)."""
+    return read_shortlists(corpus, set_names)[0]
+
+
+def read_shortlists(corpus: str | Path, set_names: list[str] | set[str]
+                    ) -> tuple[dict[tuple[str, str], dict[str, str]], dict[tuple[str, str], list[dict[str, str]]]]:
+    """(set, gaiji_id) → the rank-1 row, and → its ranks 2–:data:`RIVAL_RANKS` (``mj``, ``ucs``,
+    ``char``, ``rank``), from ``candidates/<set>.csv`` (text values)."""
     import pyarrow.csv as pcsv
 
     out: dict[tuple[str, str], dict[str, str]] = {}
+    alts: dict[tuple[str, str], list[dict[str, str]]] = {}
     for name in sorted(set_names):
         path = Path(corpus) / "candidates" / f"{name}.csv"
         if not path.is_file():
@@ -114,7 +224,10 @@ def read_rank1(corpus: str | Path, set_names: list[str] | set[str]) -> dict[tupl
         for i, rank in enumerate(cols["rank"]):
             if rank == "1":
                 out[(name, cols["gaiji_id"][i])] = {c: (cols[c][i] or "") for c in RANK1_COLUMNS}
-    return out
+            elif rank.isdigit() and int(rank) <= RIVAL_RANKS:
+                alts.setdefault((name, cols["gaiji_id"][i]), []).append(
+                    {"mj": cols["mj"][i] or "", "ucs": cols["ucs"][i] or "", "char": cols["char"][i] or "", "rank": rank})
+    return out, alts
 
 
 @dataclass
@@ -129,16 +242,28 @@ class Families:
 
 def form_families(groups: list[dict[str, Any]], memberships: list[dict[str, Any]],
                   rank1: Mapping[tuple[str, str], Mapping[str, Any]],
-                  vendor_of: Mapping[str, str]) -> Families:
-    """Families from the groups, their members and each representative's rank-1 row."""
+                  vendor_of: Mapping[str, str],
+                  alternatives: Mapping[tuple[str, str], Sequence[Mapping[str, Any]]] | None = None) -> Families:
+    """Families from the groups, their members and each representative's rank-1 row.
+
+    With *alternatives* (each representative's ranks 2–:data:`RIVAL_RANKS`, from
+    :func:`read_shortlists`) groups uncontested in the corpus may join too (module doc);
+    without, only confident ones."""
     members: dict[str, list[dict[str, Any]]] = {}
     for m in memberships:
         if m["group_id"]:
             members.setdefault(m["group_id"], []).append(m)
     by_mj: dict[str, list[tuple[dict[str, Any], Mapping[str, Any]]]] = {}
-    for g in groups:
-        r = rank1.get((g["representative_set"], g["representative_gaiji"]))
-        if r is not None and not why_not_in_family(r):
+    reps = [(g, rank1.get((g["representative_set"], g["representative_gaiji"]))) for g in groups]
+    rank1_glyphs = {str(r["mj"]) for _, r in reps if r is not None and r.get("mj")}
+    for g, r in reps:
+        if r is None:
+            continue
+        rival = None
+        if alternatives is not None:
+            rival = rival_in_corpus(r, alternatives.get((g["representative_set"], g["representative_gaiji"]), []),
+                                    rank1_glyphs)
+        if not why_not_in_family(r, rival):
             by_mj.setdefault(str(r["mj"]), []).append((g, r))
     fam: dict[str, list[Any]] = {c: [] for c in FAMILY_COLUMNS}
     fg: dict[str, list[Any]] = {c: [] for c in FAMILY_GROUP_COLUMNS}
@@ -155,10 +280,13 @@ def form_families(groups: list[dict[str, Any]], memberships: list[dict[str, Any]
         first = items[0][1]
         min_ucs = min(_float(r["ucs_confidence"]) for _, r in items)
         n_groups = len(items)
+        n_uncontested = sum(1 for _, r in items if admission(r) == "uncontested")
         design_note = f" from {len(vendors)} vendors" if vendors else ""
         fam_evidence = (f"{n_groups} groups (designs){design_note}, {len(mems)} gaiji in {len(munis)} "
                         f"municipalities: every representative ranks {mj} {first['char']} first, none "
-                        f"sibling-contested or 該当なし-suggested, ucs_confidence ≥ {min_ucs:.3f}")
+                        f"該当なし-suggested, ucs_confidence ≥ {min_ucs:.3f}"
+                        + (f"; {n_uncontested} of them uncontested (no rival glyph is another group's rank 1)"
+                           if n_uncontested else ""))
         for c, v in (("family_id", fid), ("mj", mj), ("char", first["char"]), ("ucs", first["ucs"]),
                      ("ivs", first["ivs"]), ("groups", n_groups), ("gaiji", len(mems)), ("sets", len(sets)),
                      ("municipalities", len(munis)), ("vendors", len(vendors)),
@@ -172,7 +300,9 @@ def form_families(groups: list[dict[str, Any]], memberships: list[dict[str, Any]
             evidence = (f"same MJ glyph at rank 1 ({mj} {first['char']}) as {others} other group"
                         f"{'s' if others != 1 else ''} in {fid}: {n_groups} designs{design_note}, "
                         f"{len(mems)} gaiji in {len(munis)} municipalities; this group: {int(g['size'])} gaiji, "
-                        f"ucs_confidence {_float(r['ucs_confidence']):.3f}, confidence {_float(r['confidence']):.3f}")
+                        f"ucs_confidence {_float(r['ucs_confidence']):.3f}, confidence {_float(r['confidence']):.3f}"
+                        + ("; uncontested: no rival glyph on its shortlist is another group's rank 1"
+                           if admission(r) == "uncontested" else ""))
             for c, v in (("family_id", fid), ("mj", mj), ("char", first["char"]), ("order", order),
                          ("group_id", g["group_id"]), ("representative_municipality", g["representative_municipality"]),
                          ("representative_set", g["representative_set"]),
@@ -180,7 +310,8 @@ def form_families(groups: list[dict[str, Any]], memberships: list[dict[str, Any]
                          ("sets", int(g["sets"])), ("municipalities", int(g["municipalities"])),
                          ("vendor_names", ", ".join(own_vendors)), ("confidence", _float(r["confidence"])),
                          ("ucs_confidence", _float(r["ucs_confidence"])), ("no_match", _float(r["no_match"])),
-                         ("auto_accept", str(r.get("auto_accept", "")) == "1"), ("evidence", evidence)):
+                         ("auto_accept", str(r.get("auto_accept", "")) == "1"), ("evidence", evidence),
+                         ("admission", admission(r))):
                 fg[c].append(v)
     ints = {"groups", "gaiji", "sets", "municipalities", "vendors", "order", "size"}
     floats = {"min_ucs_confidence", "confidence", "ucs_confidence", "no_match"}
@@ -201,12 +332,14 @@ def families_corpus(corpus: str | Path) -> dict[str, Any]:
     groups = read_table(root, GROUPS).to_pylist()
     mem = read_table(root, MEMBERSHIPS, ["municipality", "set", "gaiji_id", "group_id"]).to_pylist()
     vendor_of = {e.name: e.vendor for e in read_registry(root)}
-    rank1 = read_rank1(root, {g["representative_set"] for g in groups})
-    fams = form_families(groups, mem, rank1, vendor_of)
+    rank1, alternatives = read_shortlists(root, {g["representative_set"] for g in groups})
+    fams = form_families(groups, mem, rank1, vendor_of, alternatives)
     write_parquet(fams.families, table_dir(root, FAMILIES) / "national.parquet")
     write_parquet(fams.family_groups, table_dir(root, FAMILY_GROUPS) / "national.parquet")
     in_families = fams.family_groups.num_rows
-    return {"families": fams.count, "groups_in_families": in_families, "groups": len(groups),
+    uncontested = sum(1 for a in fams.family_groups.column("admission").to_pylist() if a == "uncontested")
+    return {"families": fams.count, "groups_in_families": in_families, "groups_uncontested": uncontested,
+            "groups": len(groups),
             "review_items": fams.count + len(groups) - in_families}
 
 

@@ -10,7 +10,15 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from gaiji.corpus.family import MIN_UCS_CONFIDENCE, form_families, why_not_in_family
+from gaiji.corpus.family import (
+    MIN_SIBLING_CONFIDENCE,
+    MIN_UCS_CONFIDENCE,
+    MIN_UNCONTESTED_UCS_CONFIDENCE,
+    RIVAL_RANKS,
+    form_families,
+    rival_in_corpus,
+    why_not_in_family,
+)
 from gaiji.corpus.reuse import MemberDecision, propose
 from gaiji.match.synth import FontRenderer, FontSpec
 from tests.corpus.helpers import bitmap, in_cell, write_set
@@ -103,9 +111,10 @@ def test_two_characters_never_share_a_family(two_designs):
 
 
 def _rank1(mj: str, *, stratum: str = "mid/distinct", ucs: float = 0.99, no_match: float = 0.01,
-           ref_set: str = "MJ") -> dict[str, str]:
-    return {"mj": mj, "char": "字", "ucs": "U+5B57", "ivs": "", "confidence": "0.95", "ucs_confidence": str(ucs),
-            "no_match": str(no_match), "stratum": stratum, "auto_accept": "0", "ref_set": ref_set}
+           ref_set: str = "MJ", confidence: float = 0.95) -> dict[str, str]:
+    return {"mj": mj, "char": "字", "ucs": "U+5B57", "ivs": "", "confidence": str(confidence),
+            "ucs_confidence": str(ucs), "no_match": str(no_match), "stratum": stratum, "auto_accept": "0",
+            "ref_set": ref_set}
 
 
 def _groups(n: int) -> tuple[list[dict], list[dict]]:
@@ -135,6 +144,58 @@ def test_only_trustworthy_rank1_glyphs_join_and_never_two_glyphs():
     assert why_not_in_family(rank1[("s4", "g4-0")]).startswith("ucs_confidence")
     assert why_not_in_family(rank1[("s5", "g5-0")]).startswith("該当なし suggested")
     assert why_not_in_family(rank1[("s6", "g6-0")]) == "no MJ glyph at rank 1"
+
+
+def _alt(mj: str, rank: int, *, ucs: str = "U+5B57") -> dict[str, str]:
+    return {"mj": mj, "ucs": ucs, "char": "字" if ucs == "U+5B57" else "存", "rank": str(rank)}
+
+
+def test_uncontested_groups_join_unless_a_rival_glyph_is_another_groups_rank1():
+    groups, mem = _groups(9)
+    sure_variant = max(MIN_SIBLING_CONFIDENCE + 0.005, 0.995)
+    weak_char = (MIN_UNCONTESTED_UCS_CONFIDENCE + MIN_UCS_CONFIDENCE) / 2
+    rank1 = {
+        ("s0", "g0-0"): _rank1("MJ000001"), ("s1", "g1-0"): _rank1("MJ000001"),
+        # sibling-contested, sure of its variant; the other variant MJ000009 is nobody's rank 1: joins
+        ("s2", "g2-0"): _rank1("MJ000001", stratum="mid/siblings", confidence=sure_variant),
+        # the same, less sure of its variant: stays out
+        ("s3", "g3-0"): _rank1("MJ000001", stratum="mid/siblings", confidence=MIN_SIBLING_CONFIDENCE - 0.01),
+        # unsure of its character, and its rank 2 (another character) is G5's rank 1: stays out
+        ("s4", "g4-0"): _rank1("MJ000001", ucs=weak_char),
+        ("s5", "g5-0"): _rank1("MJ000002"),
+        # unsure of its character, no rival in the corpus (its rival beyond RIVAL_RANKS does not count): joins
+        ("s6", "g6-0"): _rank1("MJ000001", ucs=weak_char),
+        # too unsure even without a rival
+        ("s7", "g7-0"): _rank1("MJ000001", ucs=MIN_UNCONTESTED_UCS_CONFIDENCE - 0.01),
+        # sure of its variant and uncontested, but no other group ranks MJ000008 first: no family of one
+        ("s8", "g8-0"): _rank1("MJ000008", stratum="mid/siblings", confidence=sure_variant),
+    }
+    alternatives = {
+        ("s2", "g2-0"): [_alt("MJ000009", 2), _alt("MJ000002", 3, ucs="U+5B58")],
+        ("s3", "g3-0"): [_alt("MJ000009", 2)],
+        ("s4", "g4-0"): [_alt("MJ000002", 2, ucs="U+5B58")],
+        ("s6", "g6-0"): [_alt("MJ000003", 2, ucs="U+5B58"), _alt("MJ000002", RIVAL_RANKS + 1, ucs="U+5B58")],
+        ("s7", "g7-0"): [],
+        ("s8", "g8-0"): [],
+    }
+    # a sibling's rival is another *variant*; a glyph of another character (MJ000002 at rank 3) is not
+    assert rival_in_corpus(rank1[("s2", "g2-0")], alternatives[("s2", "g2-0")], {"MJ000001", "MJ000002"}) == ""
+    assert rival_in_corpus(rank1[("s2", "g2-0")], alternatives[("s2", "g2-0")], {"MJ000009"}) == "MJ000009 字"
+    fams = form_families(groups, mem, rank1, {}, alternatives)
+    rows = {r["group_id"]: r for r in fams.family_groups.to_pylist()}
+    assert set(rows) == {"G0", "G1", "G2", "G6"} and fams.count == 1
+    assert {r["mj"] for r in rows.values()} == {"MJ000001"}
+    assert (rows["G0"]["admission"], rows["G2"]["admission"], rows["G6"]["admission"]) == (
+        "confident", "uncontested", "uncontested")
+    assert "uncontested: no rival glyph on its shortlist is another group's rank 1" in rows["G2"]["evidence"]
+    assert "2 of them uncontested" in fams.families.to_pylist()[0]["evidence"]
+    assert "confidence" in why_not_in_family(rank1[("s3", "g3-0")], "")
+    assert why_not_in_family(rank1[("s4", "g4-0")], "MJ000002 存").endswith(
+        "MJ000002 存 on its shortlist is the rank 1 of another group")
+    assert why_not_in_family(rank1[("s7", "g7-0")], "").endswith("(no rival in the corpus)")
+    # without the shortlists (the corpus not known) only confident groups join
+    strict = form_families(groups, mem, rank1, {})
+    assert {r["group_id"] for r in strict.family_groups.to_pylist()} == {"G0", "G1"}
 
 
 def _decision(set_name: str, gaiji_id: str, mj: str) -> MemberDecision:
@@ -195,3 +256,29 @@ def test_family_decision_is_proposed_never_decided_and_exported(two_designs, tmp
         groups = {r["representative_gaiji"]: r for r in csv.DictReader(fh)}
     assert groups["b-0"]["family_id"] == "F-MJ010541"
     assert groups["a-4"]["family_id"] == "" and "sibling-contested" in groups["a-4"]["family_note"]
+    assert "is the rank 1 of another group" in groups["a-4"]["family_note"]  # its rival, as families were formed
+
+
+@pytest.mark.reference
+def test_two_designs_ranking_different_variants_are_each_others_rival(two_designs):
+    """濵 and 邊 (many MJ variants): the Mincho and the Gothic design rank different variants
+    first, so each is the other's rival and neither joins a family, however sure it is."""
+    from gaiji.corpus.family import read_shortlists
+    from gaiji.corpus.tables import read_table
+
+    groups = read_table(two_designs, "groups").to_pylist()
+    rank1, alternatives = read_shortlists(two_designs, {g["representative_set"] for g in groups})
+    glyphs = {rank1[(g["representative_set"], g["representative_gaiji"])]["mj"] for g in groups}
+    in_family = {r["group_id"] for r in read_table(two_designs, "family_groups").to_pylist()}
+    by_rep = {g["representative_gaiji"]: g for g in groups}
+    rivals = {}
+    for rep in ("a-4", "b-4", "a-5", "b-5"):
+        g = by_rep[rep]
+        key = (g["representative_set"], rep)
+        rivals[rep] = rival_in_corpus(rank1[key], alternatives.get(key, []), glyphs)
+        assert rank1[key]["stratum"].endswith("siblings")
+        assert g["group_id"] not in in_family
+        assert "is the rank 1 of another group" in why_not_in_family(rank1[key], rivals[rep])
+    for a, b in (("a-4", "b-4"), ("a-5", "b-5")):  # each design's rank 1 is the other's rival
+        assert rivals[a].split()[0] == rank1[(by_rep[b]["representative_set"], b)]["mj"]
+        assert rivals[b].split()[0] == rank1[(by_rep[a]["representative_set"], a)]["mj"]
