@@ -42,6 +42,9 @@ PROPOSAL_COLUMNS = (
 #: added after PROPOSAL_COLUMNS (additive): how the proposal was made — ``group`` (same glyph)
 #: or ``family`` (same MJ glyph at rank 1 across designs) — and the family
 REUSE_COLUMNS = ("reuse", "family_id")
+#: added after REUSE_COLUMNS (additive): what was decided, whatever it was — an MJ number, an
+#: added reference set's entry ``SET:ID`` (``mj`` is then empty) or 該当なし
+DECISION_COLUMNS = ("decision",)
 CONFLICT_COLUMNS = (
     "municipality", "set", "gaiji_id", "group_id", "own_decision", "decisions", "basis",
 )
@@ -109,7 +112,7 @@ def propose(memberships: pa.Table, decisions: Iterable[MemberDecision],
     for m in memberships.select(["municipality", "set", "gaiji_id", "group_id", "relation"]).to_pylist():
         if m["group_id"]:
             members.setdefault(m["group_id"], []).append(m)
-    prop: dict[str, list[Any]] = {c: [] for c in PROPOSAL_COLUMNS + REUSE_COLUMNS}
+    prop: dict[str, list[Any]] = {c: [] for c in PROPOSAL_COLUMNS + REUSE_COLUMNS + DECISION_COLUMNS}
     conf: dict[str, list[Any]] = {c: [] for c in CONFLICT_COLUMNS}
     conflict_groups = decided_groups = 0
     group_decisions: dict[str, list[MemberDecision]] = {}
@@ -150,8 +153,9 @@ def propose(memberships: pa.Table, decisions: Iterable[MemberDecision],
                 "ivs": first.ivs, "identification_class": first.identification_class,
                 "decided_gaiji": len(decided), "decided_municipalities": len(munis),
                 "decided_by": ", ".join(who), "basis": basis, "reuse": "group", "family_id": "",
+                "decision": first.key,
             }
-            for c in PROPOSAL_COLUMNS + REUSE_COLUMNS:
+            for c in PROPOSAL_COLUMNS + REUSE_COLUMNS + DECISION_COLUMNS:
                 prop[c].append(row[c])
     fam = _family_proposals(members, group_decisions, family_groups, prop) if family_groups is not None else (0, 0, 0)
     schema_int = {"decided_gaiji", "decided_municipalities"}
@@ -203,8 +207,9 @@ def _family_proposals(members: Mapping[str, list[Mapping[str, Any]]],
                     "ucs": first.ucs, "ivs": first.ivs, "identification_class": first.identification_class,
                     "decided_gaiji": len(decided), "decided_municipalities": len(munis),
                     "decided_by": ", ".join(who), "basis": basis, "reuse": "family", "family_id": fid,
+                    "decision": first.key,
                 }
-                for c in PROPOSAL_COLUMNS + REUSE_COLUMNS:
+                for c in PROPOSAL_COLUMNS + REUSE_COLUMNS + DECISION_COLUMNS:
                     prop[c].append(row[c])
                 made += 1
     return made, decided_families, split
@@ -231,7 +236,7 @@ def propose_corpus(corpus: str | Path, *, include_auto: bool = False,
         per_set.setdefault(r["set"], []).append({**r, "kind": "proposal"})
     for r in reuse.conflicts.to_pylist():
         per_set.setdefault(r["set"], []).append({**r, "kind": "conflict"})
-    cols = ("kind",) + PROPOSAL_COLUMNS + ("own_decision", "decisions") + REUSE_COLUMNS
+    cols = ("kind",) + PROPOSAL_COLUMNS + ("own_decision", "decisions") + REUSE_COLUMNS + DECISION_COLUMNS
     for name, rows in per_set.items():
         with atomic_write(Path(corpus) / PROPOSALS / f"{name}.csv") as out:
             w = csv.DictWriter(out, fieldnames=list(cols), extrasaction="ignore", lineterminator="\n")

@@ -18,7 +18,9 @@ NEEDED = ("kind", "gaiji_id", "mj", "char", "basis")
 
 
 def load_proposals(path: str | Path) -> dict[str, dict[str, Any]]:
-    """gaiji_id → {kind, mj, char, basis, group_id} from a corpus proposals CSV."""
+    """gaiji_id → {kind, mj, char, basis, group_id, decision} from a corpus proposals CSV
+    (``decision``: the MJ number, an added set's ``SET:ID`` or 該当なし; files written before
+    the column existed give the MJ number)."""
     p = Path(path)
     try:
         with open(p, encoding="utf-8", newline="") as fh:
@@ -30,7 +32,8 @@ def load_proposals(path: str | Path) -> dict[str, dict[str, Any]]:
                     "give CORPUS/proposals/<set>.csv written by `gaiji corpus propose`"
                 )
             return {
-                r["gaiji_id"]: {k: r.get(k, "") for k in ("kind", "mj", "char", "basis", "group_id")}
+                r["gaiji_id"]: {**{k: r.get(k) or "" for k in ("kind", "mj", "char", "basis", "group_id")},
+                                "decision": r.get("decision") or r.get("mj") or ""}
                 for r in reader
             }
     except (OSError, UnicodeDecodeError) as exc:

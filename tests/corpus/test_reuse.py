@@ -91,3 +91,32 @@ def test_a_decision_for_an_added_sets_entry_is_reused_as_that_entry_not_as_no_ma
     conflicts = {c["gaiji_id"]: c for c in read_table(corpus, "conflicts").to_pylist()}
     assert conflicts["a-taka"]["own_decision"] == "MJplus:JX0001"
     assert "該当なし" in conflicts["a-taka"]["decisions"]
+
+
+def test_a_proposal_says_what_was_decided_even_without_an_mj_number(tmp_path, three_towns):
+    """An added set's entry and 該当なし have no MJ number: the proposal's ``decision`` names them,
+    in the table, in each set's CSV and as the desk reads it."""
+    from gaiji.review.proposals import load_proposals
+
+    corpus = _grouped(tmp_path, three_towns)
+    _decide(three_towns["town-a"], "a-taka", {"ref_set": "MJplus", "ref_id": "JX0001", "char": "髙", "ucs": "U+9AD9"})
+    store = ReviewStore.open(three_towns["town-a"])
+    try:
+        store.record_decision("a-tsuji", "sato", None, "該当なし")
+        store.record_decision("a-tsuji", "tanaka", None, "該当なし")
+    finally:
+        store.close()
+    propose_corpus(corpus)
+    props = {p["gaiji_id"]: p for p in read_table(corpus, "proposals").to_pylist()}
+    assert props["b-taka"]["mj"] == "" and props["b-taka"]["decision"] == "MJplus:JX0001"
+    assert props["b-tsuji"]["mj"] == "" and props["b-tsuji"]["decision"] == "該当なし"
+    shown = load_proposals(corpus / "proposals" / "town-b.csv")
+    assert shown["b-taka"]["decision"] == "MJplus:JX0001" and shown["b-tsuji"]["decision"] == "該当なし"
+
+
+def test_the_desk_reads_a_proposals_file_written_before_the_decision_column(tmp_path):
+    from gaiji.review.proposals import load_proposals
+
+    old = tmp_path / "town.csv"
+    old.write_text("kind,gaiji_id,mj,char,basis,group_id\nproposal,g1,MJ028902,髙,same glyph,G1\n", encoding="utf-8")
+    assert load_proposals(old)["g1"]["decision"] == "MJ028902"

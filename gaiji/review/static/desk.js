@@ -397,7 +397,7 @@
     // a proposal from other municipalities (gaiji corpus propose): evidence, not a decision
     const corpus = item.corpus;
     $("f-corpus").textContent = !corpus ? "" : corpus.kind === "conflict"
-      ? T().corpusConflict(corpus.basis) : T().corpusProposed(corpus.mj, corpus.char, corpus.basis);
+      ? T().corpusConflict(corpus.basis) : T().corpusProposed(corpus.decision || corpus.mj, corpus.char, corpus.basis);
     const badge = $("f-state");
     badge.textContent = stateWord(item.state) + (item.final ? T().final : "");
     badge.className = `state badge ${item.state}`;
