@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Rebuild the matcher's shipped model (gaiji/match/model/) from installed fonts, reproducibly.
 
-    python scripts/train_matcher.py                 # full training (~10-15 min on 2 cores)
+    python scripts/train_matcher.py                 # full training (~25-30 min on 2 cores)
     python scripts/train_matcher.py --cache /tmp/c  # keep rendered queries for the next run
     python scripts/train_matcher.py --out /tmp/m    # somewhere else, to compare
 
 Needs the reference (`gaiji reference build`), the training and calibration fonts
-(`bash scripts/setup.sh --test`) and scikit-learn (`pip install -e '.[train]'`). The font-level
-split it uses is written to model.json and printed by `gaiji bench match`.
+(`bash scripts/setup.sh --test`), scikit-learn and onnx (`pip install -e '.[train]'`) and, for the
+pair network, PyTorch (`pip install torch --index-url https://download.pytorch.org/whl/cpu`; or
+reuse a fitted network with --pair-cnn-from). The font-level split it uses is written to
+model.json and printed by `gaiji bench match`.
 """
 
 from __future__ import annotations
@@ -37,11 +39,13 @@ def main() -> int:
                         help="keep rendered training / calibration queries here between runs")
     parser.add_argument("--vectors", action="store_true",
                         help="verifier also on the 768 per-dimension features (measured worse; see benchmarks/MATCH.md)")
+    parser.add_argument("--pair-cnn-from", type=Path, default=None,
+                        help="reuse a pair_cnn.onnx fitted by the same code and seed (skips ~20 min with PyTorch)")
     args = parser.parse_args()
     info = train_matcher(load_reference(), args.out, progress=stderr_progress(), scale=args.scale,
                          projections_from=args.projections_from, calibration_dump=args.calibration_dump, cache=args.cache,
-                         vectors=args.vectors)
-    print(json.dumps({k: info[k] for k in ("seconds", "font_split", "verifier", "trust")}, ensure_ascii=False, indent=1))
+                         vectors=args.vectors, pair_cnn_from=args.pair_cnn_from)
+    print(json.dumps({k: info[k] for k in ("seconds", "font_split", "verifier", "pair_cnn", "trust")}, ensure_ascii=False, indent=1))
     return 0
 
 

@@ -78,6 +78,7 @@ class MatchIndex:
     #: that glyph's row (gaiji.match.lookalikes); None in an index built without a verifier
     crowd: np.ndarray | None = None
     crowd_row: np.ndarray | None = None
+    pair_cnn: Any = None  # gaiji.match.pair_cnn.PairCNN: reads the best candidates' pictures; None: not shipped
     _searcher: Any = field(default=None, repr=False)
     _small_searcher: Any = field(default=None, repr=False)
     _edited_screen: Any = field(default=None, repr=False)  # gaiji.match.edited's low-dimension screen
@@ -191,6 +192,9 @@ def open_match_index(folder: Path) -> MatchIndex:
             from gaiji.match.verify import Verifier
 
             verifier = Verifier.load(folder / "verifier.npz")
+        from gaiji.match.pair_cnn import load_pair_cnn
+
+        pair_cnn = load_pair_cnn(folder)
         if (folder / "trust.json").is_file():
             from gaiji.match.trust import TrustModel
 
@@ -226,6 +230,7 @@ def open_match_index(folder: Path) -> MatchIndex:
         trust=trust,
         crowd=crowd,
         crowd_row=crowd_row,
+        pair_cnn=pair_cnn,
     )
 
 
@@ -274,7 +279,7 @@ def _is_ideograph(ch: str) -> bool:
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 #: files of the shipped model (trained offline by scripts/train_matcher.py)
 MODEL_FILES = ("projection.npz", "projection_small.npz", "verifier.npz", "trust.json", "model.json",
-               "training_chars.txt")
+               "training_chars.txt", "pair_cnn.onnx")
 
 
 def model_digest(model_dir: Path | None = None) -> str:
@@ -364,7 +369,7 @@ def build_match_index(
         from gaiji.match.edited import SCREEN_FILE, build_screen
 
         build_screen(projected, searchable, tmp / SCREEN_FILE)
-        for name in ("verifier.npz", "trust.json", "training_chars.txt"):
+        for name in ("verifier.npz", "trust.json", "training_chars.txt", "pair_cnn.onnx"):
             if (model_dir / name).is_file():
                 (tmp / name).write_bytes((model_dir / name).read_bytes())
         (tmp / "rows.json").write_text(

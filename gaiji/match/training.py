@@ -292,12 +292,14 @@ def _subset(summary: Any, keep: np.ndarray) -> Any:
 def train_matcher(
     reference: Any, out_dir: Path, *, progress: Progress = no_progress, scale: float = 1.0,
     projections_from: Path | None = None, calibration_dump: Path | None = None, cache: Path | None = None,
-    vectors: bool = False,
+    vectors: bool = False, pair_cnn_from: Path | None = None,
 ) -> dict[str, Any]:
     """Train everything in ``gaiji/match/model/`` into ``out_dir``; returns the provenance.
 
     ``projections_from``: a folder holding ``projection.npz`` / ``projection_small.npz`` made
-    by the same code and seed (e.g. an earlier run), to skip re-learning them.
+    by the same code and seed (e.g. an earlier run), to skip re-learning them;
+    ``pair_cnn_from``: a ``pair_cnn.onnx`` fitted by the same code and seed, to skip fitting it
+    (it is fitted on the same pairs as the verifier, with PyTorch).
     """
     import tempfile
 
@@ -350,7 +352,7 @@ def train_matcher(
         + "".join(train_chars) + "\n" + "".join(calib_chars) + "\n" + "".join(v_train) + "\n" + "".join(v_cal) + "\n",
         encoding="utf-8",
     )
-    for stale in ("verifier.npz", "trust.json"):
+    for stale in ("verifier.npz", "trust.json", "pair_cnn.onnx"):
         (out_dir / stale).unlink(missing_ok=True)
 
     with tempfile.TemporaryDirectory(prefix="gaiji-train-") as tmp:
@@ -391,11 +393,29 @@ def train_matcher(
                        "variant_queries": len(va), "variant_characters": len(v_train)})
         verifier.save(out_dir / "verifier.npz")
         info["verifier"] = v_info
+        # --- the pair network: the pictures of the same pairs (gaiji.match.pair_cnn) -----------
+        from gaiji.match.pair_cnn import FILE as PAIR_CNN_FILE
+        from gaiji.match.pair_cnn import PairCNN
+
+        if pair_cnn_from is not None:
+            (out_dir / PAIR_CNN_FILE).write_bytes(Path(pair_cnn_from).read_bytes())
+            fitted = Path(pair_cnn_from).with_suffix(".json")  # what the earlier fit recorded, if kept
+            info["pair_cnn"] = {**(json.loads(fitted.read_text(encoding="utf-8")) if fitted.is_file() else {}),
+                                "reused_from": Path(pair_cnn_from).name}
+        else:
+            from gaiji.match.train_pair_cnn import aligned_pairs, fit_pair_cnn
+
+            one = aligned_pairs(index, q_r, q_a, q_s, hide=hide)
+            two = aligned_pairs(index, vr, va, vs)
+            q32, c32, same = (np.concatenate([a, b]) for a, b in zip(one, two))
+            graph, info["pair_cnn"] = fit_pair_cnn(q32, c32, same, seed=SEED + 30, progress=progress)
+            (out_dir / PAIR_CNN_FILE).write_bytes(graph)
         progress(3, 3, "fitting the verifier")
         index = open_match_index(folder)  # fresh, without a trust model
         from gaiji.match.verify import Verifier as _V
 
         index.verifier = _V.load(out_dir / "verifier.npz")
+        index.pair_cnn = PairCNN(out_dir / PAIR_CNN_FILE)
         from gaiji.match.lookalikes import nearest_other_character
 
         # each glyph's closest other character, as `gaiji match` will see it (the index build computes it)

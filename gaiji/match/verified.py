@@ -3,7 +3,9 @@
 1. :func:`gaiji.match.ranking.search_shortlist` finds the best reference rows (exact search
    plus re-rank, as in v1).
 2. The first :data:`VERIFY` of them are checked pair by pair by the learned verifier
-   (:mod:`gaiji.match.verify`): the probability that the gaiji shows that very glyph.
+   (:mod:`gaiji.match.verify`): the probability that the gaiji shows that very glyph. Its best
+   candidates are also read as pictures by a small convolutional network
+   (:mod:`gaiji.match.pair_cnn`), whose log-odds are added to the verifier's.
 3. Ledger readings (and radical / strokes) reorder only *between characters*: every variant
    of one character gets the best agreement of any of them, so siblings keep the verifier's
    order and a reading never raises confidence between them.
@@ -20,6 +22,7 @@ import numpy as np
 
 from gaiji.match.edited import CHECK_BELOW, best_flipped, edited_no_match
 from gaiji.match.features import glyph_features
+from gaiji.match.pair_cnn import combined_logits
 from gaiji.match.ranking import (
     SHORTLIST,
     QueryHints,
@@ -108,8 +111,12 @@ def rank_rasters_verified(
     short, small = search_shortlist(index, raw, sides, max(SHORTLIST, top_k + 1), exclude_groups=exclude_groups)
     v = min(max(VERIFY, top_k), short.rows.shape[1])
     feats = verify_pairs(index, short, small, raw, rasters, sides, v)
-    p = index.verifier.probability(feats.reshape(q * v, -1)).reshape(q, v)
+    p_mlp = index.verifier.probability(feats.reshape(q * v, -1)).reshape(q, v)
     rows = short.rows[:, :v]
+    p = p_mlp
+    if getattr(index, "pair_cnn", None) is not None:  # the pair network reads the best candidates too
+        both = combined_logits(index.pair_cnn, pooled32(rasters), rows, index.pooled, logit(p_mlp))
+        p = 1.0 / (1.0 + np.exp(-both))
     groups = index.groups[rows]
     reading, rs, matched = ledger_agreement(index, hints, rows)
     if hints is not None:
@@ -141,9 +148,10 @@ def rank_rasters_verified(
         no_match = trust["no_match"]
         auto = trust["auto_accept"]
         stratum = [str(s) for s in trust["stratum"]]
-        # a gaiji the verifier doubts upright may be an MJ glyph mirrored or turned (an editing slip)
-        best = p.argmax(axis=1)
-        p_best = p[np.arange(q), best]
+        # a gaiji the verifier doubts upright may be an MJ glyph mirrored or turned (an editing slip);
+        # the check's thresholds were chosen on the perceptron's probabilities
+        best = p_mlp.argmax(axis=1)
+        p_best = p_mlp[np.arange(q), best]
         flipped = best_flipped(index, rasters, sides, p_best < CHECK_BELOW, exclude_groups=exclude_groups,
                                features=raw)
         edited = edited_no_match(p_best, groups[np.arange(q), best], flipped, index.groups)
