@@ -10,6 +10,11 @@ aligned to it (the verifier's shift) and their difference, through three 3×3 co
 Its logit is added to the perceptron's for the perceptron's first :data:`CNN_TOP` candidates
 (:func:`gaiji.match.verified.rank_rasters_verified`); the trust model is calibrated on the sum.
 On the calibration fonts this raised rank-1 accuracy from 0.955 to 0.966 (see MATCH.md).
+Gaiji of at most 16 px (the small bitmaps, searched with their own projection) are not read:
+on real bitmap fonts neither learnt from nor benchmarked on (M+ 12 px, K12, jiskan16) the
+network raised rank-1 accuracy (+0.02 to +0.05) but, calibrated on synthetic small renderings,
+suggested 該当なし three to four times as often for gaiji that have an MJ glyph (M+ 12 px 7.7 %
+→ 24.5 %, K12 2.6 % → 11.5 %) — a misleading signal where nothing is auto-accepted anyway.
 
 Trained offline (:mod:`gaiji.match.train_pair_cnn`, PyTorch) and shipped as the ONNX graph
 ``gaiji/match/model/pair_cnn.onnx``, run with onnxruntime on one thread per process (matching

@@ -452,7 +452,7 @@ def train_matcher(
                 **{f"absent_{k}": getattr(_subset(absent["summary"], keep), k) for k in present["summary"].__dataclass_fields__},
             )
         trust = fit_trust(present["summary"], all_s, present["correct"], present["ucs_correct"],
-                          _subset(absent["summary"], keep), c_s[keep])
+                          _subset(absent["summary"], keep), c_s[keep], separate_small=index.pair_cnn is not None)
         trust.info.update({"fonts": [f.name for f in cal_fonts] + ["IPAmjMincho (variant characters, degraded)"],
                            "one_glyph_queries": len(c_a), "variant_queries": len(cva),
                            "top1": round(float(present["correct"].mean()), 4),

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-TRUST_VERSION = "2"  # 2: no_match reads the rank-1 glyph's crowding
+TRUST_VERSION = "3"  # 2: no_match reads the rank-1 glyph's crowding; 3: maps of their own for small bitmaps
 MAX_ERROR = 0.005  # 95 % upper bound on the error rate among auto-accepted calibration queries
 NO_MATCH_PRIOR = 0.05  # share of gaiji assumed to have no MJ equivalent (for `no_match` and the error budget)
 #: and, whatever that share: a 95 % upper bound on the share of gaiji *without* an MJ equivalent
@@ -253,15 +253,24 @@ class TrustModel:
     no_match_map: Platt
     thresholds: dict[str, float]
     info: dict[str, Any] = field(default_factory=dict)
+    #: (variant, ucs, no_match) maps of their own for small bitmaps (≤ 16 px), which the pair
+    #: network does not read (gaiji.match.pair_cnn): their scores are on the verifier's scale
+    small_maps: tuple[Platt, Platt, Platt] | None = None
 
     def assess(self, summary: QuerySummary, sides: np.ndarray) -> dict[str, np.ndarray]:
-        raw_nm = self.no_match_map(summary.no_match_inputs())
+        x_nm, x_ucs, x_var = summary.no_match_inputs(), summary.ucs_inputs(), summary.variant_inputs()
+        raw_nm, p_ucs, p_var = self.no_match_map(x_nm), self.ucs_map(x_ucs), self.variant_map(x_var)
+        if self.small_maps is not None:
+            small = size_class(sides) == "small"
+            if small.any():
+                variant_map, ucs_map, nm_map = self.small_maps
+                raw_nm[small], p_ucs[small], p_var[small] = nm_map(x_nm[small]), ucs_map(x_ucs[small]), variant_map(x_var[small])
         no_match = _prior_shift(raw_nm, self.info.get("no_match_fit_prior", 0.5), NO_MATCH_PRIOR)
         # P(character right) = P(MJ has it) × P(rank 1 is it | MJ has it);
         # P(MJ glyph right) = P(character right) × P(this variant | character right): readings
         # and radicals enter only the character factor, so they never decide between siblings
-        ucs = (1 - no_match) * self.ucs_map(summary.ucs_inputs())
-        conf = ucs * self.variant_map(summary.variant_inputs())
+        ucs = (1 - no_match) * p_ucs
+        conf = ucs * p_var
         names = strata(sides, summary.sibling_contested)
         thr = np.array([self.thresholds.get(str(n), float("inf")) for n in names])
         accept = (conf >= thr) & (no_match < NO_MATCH_BLOCK)
@@ -269,14 +278,18 @@ class TrustModel:
                 "auto_accept": accept}
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        flat = lambda m: [m.bias, *m.weights]
+        out = {
             "version": TRUST_VERSION,
-            "variant": [self.variant_map.bias, *self.variant_map.weights],
-            "ucs": [self.ucs_map.bias, *self.ucs_map.weights],
-            "no_match": [self.no_match_map.bias, *self.no_match_map.weights],
+            "variant": flat(self.variant_map),
+            "ucs": flat(self.ucs_map),
+            "no_match": flat(self.no_match_map),
             "thresholds": {k: (None if not np.isfinite(v) else v) for k, v in self.thresholds.items()},
             "info": self.info,
         }
+        if self.small_maps is not None:
+            out["small"] = dict(zip(("variant", "ucs", "no_match"), (flat(m) for m in self.small_maps)))
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrustModel:
@@ -285,6 +298,8 @@ class TrustModel:
             variant_map=mk(d["variant"]), ucs_map=mk(d["ucs"]), no_match_map=mk(d["no_match"]),
             thresholds={k: (float("inf") if v is None else float(v)) for k, v in d["thresholds"].items()},
             info=d.get("info", {}),
+            small_maps=None if "small" not in d else (mk(d["small"]["variant"]), mk(d["small"]["ucs"]),
+                                                      mk(d["small"]["no_match"])),
         )
 
 
@@ -305,26 +320,27 @@ def fit_trust(
     *,
     max_error: float = MAX_ERROR,
     max_absent_accept: float = MAX_NO_EQUIVALENT_ACCEPT,
+    separate_small: bool = False,
 ) -> TrustModel:
     """Fit the three maps and the thresholds.
 
     ``present``: calibration queries whose answer is searchable (``correct``: rank 1 is the
     answer; ``ucs_correct``: rank 1 is its character); ``absent``: the same kind of queries
-    with every glyph of their character hidden (always wrong).
+    with every glyph of their character hidden (always wrong). ``separate_small``: small bitmaps
+    (≤ 16 px) get maps of their own (when the pair network reads only the others).
     """
     correct = np.asarray(correct, bool)
     ucs_correct = np.asarray(ucs_correct, bool)
-    ucs_map = Platt.fit(present.ucs_inputs(), ucs_correct)
-    variant_map = Platt.fit(present.variant_inputs()[ucs_correct], correct[ucs_correct])
-    n = min(len(absent.top), len(present.top))
-    x = np.vstack([present.no_match_inputs()[:n], absent.no_match_inputs()[:n]])
-    y = np.r_[np.zeros(n), np.ones(n)]
-    nm_map = Platt.fit(x, y)
-    if len(nm_map.weights) > 3 and nm_map.weights[1] * CROWD_GATE < nm_map.weights[3] * (LOGIT_CEILING - LOGIT_FLOOR):
-        # the gate would let no_match rise with the verifier's sureness: drop it
-        x[:, 3] = 0.0
-        nm_map = Platt.fit(x, y)
-    model = TrustModel(variant_map, ucs_map, nm_map, {}, {"no_match_fit_prior": 0.5})
+    small_maps = None
+    if separate_small:
+        p_small = size_class(present_sides) == "small"
+        a_small = size_class(absent_sides) == "small"
+        small_maps = _fit_maps(_rows(present, p_small), correct[p_small], ucs_correct[p_small], _rows(absent, a_small))
+        variant_map, ucs_map, nm_map = _fit_maps(_rows(present, ~p_small), correct[~p_small], ucs_correct[~p_small],
+                                                 _rows(absent, ~a_small))
+    else:
+        variant_map, ucs_map, nm_map = _fit_maps(present, correct, ucs_correct, absent)
+    model = TrustModel(variant_map, ucs_map, nm_map, {}, {"no_match_fit_prior": 0.5}, small_maps)
     conf = model.assess(present, present_sides)["confidence"]
     absent_conf = model.assess(absent, absent_sides)["confidence"]
     names = strata(present_sides, present.sibling_contested)
@@ -361,4 +377,25 @@ def fit_trust(
     info = {"strata": per, "no_match_fit_prior": 0.5, "max_error": max_error, "no_match_suggest": suggest,
             "max_no_equivalent_accept": max_absent_accept,
             "present_queries": len(correct), "absent_queries": len(absent.top)}
-    return TrustModel(variant_map, ucs_map, nm_map, thresholds, info)
+    return TrustModel(variant_map, ucs_map, nm_map, thresholds, info, small_maps)
+
+
+def _rows(summary: QuerySummary, keep: np.ndarray) -> QuerySummary:
+    return QuerySummary(**{k: (None if getattr(summary, k) is None else np.asarray(getattr(summary, k))[keep])
+                           for k in summary.__dataclass_fields__})
+
+
+def _fit_maps(present: QuerySummary, correct: np.ndarray, ucs_correct: np.ndarray,
+              absent: QuerySummary) -> tuple[Platt, Platt, Platt]:
+    """The (variant, ucs, no_match) maps fitted on these calibration queries."""
+    ucs_map = Platt.fit(present.ucs_inputs(), ucs_correct)
+    variant_map = Platt.fit(present.variant_inputs()[ucs_correct], correct[ucs_correct])
+    n = min(len(absent.top), len(present.top))
+    x = np.vstack([present.no_match_inputs()[:n], absent.no_match_inputs()[:n]])
+    y = np.r_[np.zeros(n), np.ones(n)]
+    nm_map = Platt.fit(x, y)
+    if len(nm_map.weights) > 3 and nm_map.weights[1] * CROWD_GATE < nm_map.weights[3] * (LOGIT_CEILING - LOGIT_FLOOR):
+        # the gate would let no_match rise with the verifier's sureness: drop it
+        x[:, 3] = 0.0
+        nm_map = Platt.fit(x, y)
+    return variant_map, ucs_map, nm_map

@@ -111,3 +111,32 @@ def test_simulated_ledger_gives_own_readings_mostly_and_is_seeded(match_index):
     empty = [not h.readings for h in hints]
     assert abs(np.mean(empty) - LEDGER_NO_READING) < 0.05
     assert 1 - LEDGER_NO_READING - LEDGER_WRONG_READING - 0.05 < np.mean(own) <= 1 - LEDGER_NO_READING + 0.05
+
+
+def test_small_bitmaps_get_maps_of_their_own_when_their_scores_are_on_another_scale():
+    """The pair network reads all but small bitmaps, so their verifier logits are on another
+    scale. Here small queries are right only from logit 6 on, the others from 0: one shared map
+    misjudges both; maps of their own follow each, and survive the JSON round trip."""
+    from gaiji.match.trust import TrustModel
+
+    rng = np.random.default_rng(3)
+    n = 30000
+    sides = rng.choice([12, 24, 64], n)
+    small = sides == 12
+    top = rng.normal(3, 4, n)
+    right = rng.random(n) < 1 / (1 + np.exp(-(top - np.where(small, 6.0, 0.0))))
+    s = QuerySummary(top=top, other=top - rng.gamma(2, 1, n), sibling=np.full(n, -12.0), ucs=top,
+                     reading_delta=np.zeros(n), sibling_contested=np.zeros(n, bool))
+    absent, _, absent_sides = _synthetic(3000, rng, shift=-5)
+
+    def calibration_gap(model: TrustModel, mask: np.ndarray) -> float:
+        ucs = model.assess(s, sides)["ucs_confidence"][mask]
+        return abs(float(ucs.mean()) - float(right[mask].mean()))
+
+    shared = fit_trust(s, sides, right, right, absent, absent_sides)
+    own = fit_trust(s, sides, right, right, absent, absent_sides, separate_small=True)
+    assert own.small_maps is not None and shared.small_maps is None
+    for mask in (small, ~small):
+        assert calibration_gap(own, mask) < 0.02 < calibration_gap(shared, mask)
+    again = TrustModel.from_dict(own.to_dict())
+    assert np.array_equal(again.assess(s, sides)["ucs_confidence"], own.assess(s, sides)["ucs_confidence"])
