@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rebuild the matcher's shipped model (gaiji/match/model/) from installed fonts, reproducibly.
 
-    python scripts/train_matcher.py                 # full training (~25-30 min on 2 cores)
+    python scripts/train_matcher.py                 # full training (~15-20 min on 2 cores)
     python scripts/train_matcher.py --cache /tmp/c  # keep rendered queries for the next run
     python scripts/train_matcher.py --out /tmp/m    # somewhere else, to compare
 
@@ -40,7 +40,7 @@ def main() -> int:
     parser.add_argument("--vectors", action="store_true",
                         help="verifier also on the 768 per-dimension features (measured worse; see benchmarks/MATCH.md)")
     parser.add_argument("--pair-cnn-from", type=Path, default=None,
-                        help="reuse a pair_cnn.onnx fitted by the same code and seed (skips ~20 min with PyTorch)")
+                        help="reuse a pair_cnn.onnx fitted by the same code and seed (skips ~5 min with PyTorch)")
     args = parser.parse_args()
     info = train_matcher(load_reference(), args.out, progress=stderr_progress(), scale=args.scale,
                          projections_from=args.projections_from, calibration_dump=args.calibration_dump, cache=args.cache,
