@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -293,7 +294,11 @@ def test_only_an_administrator_switches_the_two_person_rule(gaiji_set: Path, ref
         sato.click("#two-person")
         confirm_dialog(sato, accept=True)
         sato.wait_for_function("() => !document.getElementById('two-person').checked")
-        (setting,) = [e for e in events(gaiji_set) if e.kind == "setting"]
+        # the box unticks as it is clicked, before the server has recorded the setting: wait for it
+        deadline = time.monotonic() + 15
+        while not (settings := [e for e in events(gaiji_set) if e.kind == "setting"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        (setting,) = settings
         assert (setting.reviewer, setting.body) == ("sato", {"two_person": False, "role": "administrator"})
         assert suzuki.errors == [] and sato.errors == []
 
