@@ -39,15 +39,11 @@ BLOCK = 512  # pairs per run of the graph: ~110 MB of working memory (2,048: ~41
 
 
 def aligned_candidates(query32: np.ndarray, cand8: np.ndarray) -> np.ndarray:
-    """The candidates' uint8 pooled rasters ``(P, 32, 32)`` moved by the verifier's best shift
-    onto the queries' ``(P, 32, 32)`` (float, [0, 1])."""
-    from gaiji.match.verify import _best_shift, _shift_by_slices
+    """The candidates' uint8 pooled rasters ``(P, 32, 32)`` moved onto the queries as the
+    verifier moves them (:func:`gaiji.match.verify.align_stored`)."""
+    from gaiji.match.verify import align_stored
 
-    q = np.asarray(query32, np.float32)
-    c8 = np.asarray(cand8, np.uint8)
-    dx = _best_shift(q.sum(axis=1), c8.sum(axis=1, dtype=np.float32) / np.float32(255))
-    dy = _best_shift(q.sum(axis=2), c8.sum(axis=2, dtype=np.float32) / np.float32(255))
-    return _shift_by_slices(c8, dy, dx)
+    return align_stored(query32, cand8)[0]
 
 
 class PairCNN:

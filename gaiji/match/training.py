@@ -282,13 +282,6 @@ def _cached(cache: Path | None, name: str, make: Any) -> tuple[np.ndarray, np.nd
     return r, a, s
 
 
-def _subset(summary: Any, keep: np.ndarray) -> Any:
-    from gaiji.match.trust import QuerySummary
-
-    return QuerySummary(**{k: (None if getattr(summary, k) is None else np.asarray(getattr(summary, k))[keep])
-                           for k in summary.__dataclass_fields__})
-
-
 def train_matcher(
     reference: Any, out_dir: Path, *, progress: Progress = no_progress, scale: float = 1.0,
     projections_from: Path | None = None, calibration_dump: Path | None = None, cache: Path | None = None,
@@ -449,10 +442,10 @@ def train_matcher(
                 ucs_correct=present["ucs_correct"], present_rank1=present["rank1"], absent_rank1=absent["rank1"][keep],
                 variant_query=np.r_[np.zeros(len(c_a), bool), np.ones(len(cva), bool)],
                 **{f"present_{k}": getattr(present["summary"], k) for k in present["summary"].__dataclass_fields__},
-                **{f"absent_{k}": getattr(_subset(absent["summary"], keep), k) for k in present["summary"].__dataclass_fields__},
+                **{f"absent_{k}": getattr(absent["summary"].subset(keep), k) for k in present["summary"].__dataclass_fields__},
             )
         trust = fit_trust(present["summary"], all_s, present["correct"], present["ucs_correct"],
-                          _subset(absent["summary"], keep), c_s[keep], separate_small=index.pair_cnn is not None)
+                          absent["summary"].subset(keep), c_s[keep], separate_small=index.pair_cnn is not None)
         trust.info.update({"fonts": [f.name for f in cal_fonts] + ["IPAmjMincho (variant characters, degraded)"],
                            "one_glyph_queries": len(c_a), "variant_queries": len(cva),
                            "top1": round(float(present["correct"].mean()), 4),

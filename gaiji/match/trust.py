@@ -193,6 +193,11 @@ class QuerySummary:
     sibling_contested: np.ndarray  # another variant of the rank-1 character is on the shortlist
     crowd: np.ndarray | None = None  # rank-1 glyph's crowding logit (gaiji.match.lookalikes); None: unknown
 
+    def subset(self, keep: np.ndarray) -> QuerySummary:
+        """The summaries of the queries selected by ``keep`` (a mask or indices)."""
+        return QuerySummary(**{k: (None if getattr(self, k) is None else np.asarray(getattr(self, k))[keep])
+                               for k in self.__dataclass_fields__})
+
     def variant_inputs(self) -> np.ndarray:
         """Which variant, given the character: the verifier alone (no ledger evidence)."""
         return np.column_stack([self.top - self.sibling, self.top])
@@ -335,9 +340,9 @@ def fit_trust(
     if separate_small:
         p_small = size_class(present_sides) == "small"
         a_small = size_class(absent_sides) == "small"
-        small_maps = _fit_maps(_rows(present, p_small), correct[p_small], ucs_correct[p_small], _rows(absent, a_small))
-        variant_map, ucs_map, nm_map = _fit_maps(_rows(present, ~p_small), correct[~p_small], ucs_correct[~p_small],
-                                                 _rows(absent, ~a_small))
+        small_maps = _fit_maps(present.subset(p_small), correct[p_small], ucs_correct[p_small], absent.subset(a_small))
+        variant_map, ucs_map, nm_map = _fit_maps(present.subset(~p_small), correct[~p_small], ucs_correct[~p_small],
+                                                 absent.subset(~a_small))
     else:
         variant_map, ucs_map, nm_map = _fit_maps(present, correct, ucs_correct, absent)
     model = TrustModel(variant_map, ucs_map, nm_map, {}, {"no_match_fit_prior": 0.5}, small_maps)
@@ -378,11 +383,6 @@ def fit_trust(
             "max_no_equivalent_accept": max_absent_accept,
             "present_queries": len(correct), "absent_queries": len(absent.top)}
     return TrustModel(variant_map, ucs_map, nm_map, thresholds, info, small_maps)
-
-
-def _rows(summary: QuerySummary, keep: np.ndarray) -> QuerySummary:
-    return QuerySummary(**{k: (None if getattr(summary, k) is None else np.asarray(getattr(summary, k))[keep])
-                           for k in summary.__dataclass_fields__})
 
 
 def _fit_maps(present: QuerySummary, correct: np.ndarray, ucs_correct: np.ndarray,

@@ -79,6 +79,16 @@ def _shift_by_slices(img: np.ndarray, dy: np.ndarray, dx: np.ndarray) -> np.ndar
     return out
 
 
+def align_stored(query32: np.ndarray, cand8: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stored uint8 pooled candidates ``(P, 32, 32)`` moved onto the queries ``(P, 32, 32)``
+    (float, [0, 1]) by the best shift of their ink profiles: ``(shifted uint8, dy, dx)``."""
+    q = np.asarray(query32, np.float32)
+    c8 = np.asarray(cand8, np.uint8)
+    dx = _best_shift(q.sum(axis=1), c8.sum(axis=1, dtype=np.float32) / np.float32(255))
+    dy = _best_shift(q.sum(axis=2), c8.sum(axis=2, dtype=np.float32) / np.float32(255))
+    return _shift_by_slices(c8, dy, dx), dy, dx
+
+
 # --- bit-packed masks: a 32×32 mask is 32 uint32 words, bit 31 - x of word y is pixel (y, x) ------
 
 
@@ -142,10 +152,8 @@ def pair_features(
     q = np.asarray(query32, np.float32)
     p = len(q)
     if np.asarray(cand32).dtype == np.uint8:  # stored references: shift the bytes, then scale
-        c8 = np.asarray(cand32)
-        dx = _best_shift(q.sum(axis=1), c8.sum(axis=1, dtype=np.float32) / np.float32(255))
-        dy = _best_shift(q.sum(axis=2), c8.sum(axis=2, dtype=np.float32) / np.float32(255))
-        r = _shift_by_slices(c8, dy, dx).astype(np.float32) / np.float32(255)
+        shifted, dy, dx = align_stored(q, np.asarray(cand32))
+        r = shifted.astype(np.float32) / np.float32(255)
     else:
         r = np.asarray(cand32, np.float32)
         dx = _best_shift(q.sum(axis=1), r.sum(axis=1))
