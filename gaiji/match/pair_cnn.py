@@ -35,7 +35,8 @@ CNN_WEIGHT = 1.0
 #: what a candidate the network did not read gets instead of its logit (it stays below the read ones)
 UNREAD_LOGIT = -12.0
 FILE = "pair_cnn.onnx"
-BLOCK = 512  # pairs per run of the graph: ~110 MB of working memory (2,048: ~410 MB, and slower)
+BLOCK = 128  # pairs per run of the graph: ~28 MB of working memory, in cache (512: ~110 MB and a
+#: third slower in a fresh process, whose first runs fault those pages in; the same logits)
 
 
 def aligned_candidates(query32: np.ndarray, cand8: np.ndarray) -> np.ndarray:
