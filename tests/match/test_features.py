@@ -33,6 +33,33 @@ def test_direction_planes_separate_edge_orientations():
     assert planes_v[0] + planes_v[4] > 5 * (planes_v[2] + planes_v[6])
 
 
+def _planes_pixel_by_pixel(raster: np.ndarray) -> np.ndarray:
+    """The definition, written plainly with OpenCV: binomial smoothing, 3×3 Sobel with the edge
+    repeated, each pixel's magnitude shared between the two directions around its angle."""
+    import cv2
+
+    x = raster.astype(np.float32) / 255
+    smooth = cv2.filter2D(x, -1, np.outer([1, 2, 1], [1, 2, 1]).astype(np.float32) / 16,
+                          borderType=cv2.BORDER_CONSTANT)
+    gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3, borderType=cv2.BORDER_REPLICATE)
+    gy = -cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3, borderType=cv2.BORDER_REPLICATE)
+    planes = np.zeros((8, 64, 64), np.float64)
+    for (i, j), mag in np.ndenumerate(np.hypot(gx, gy)):
+        pos = (np.arctan2(gy[i, j], gx[i, j]) % (2 * np.pi)) / (2 * np.pi) * 8
+        lower = int(np.floor(pos)) % 8
+        planes[lower, i, j] += mag * (1 - (pos - np.floor(pos)))
+        planes[(lower + 1) % 8, i, j] += mag * (pos - np.floor(pos))
+    return planes
+
+
+def test_direction_planes_follow_the_plain_definition(reference):
+    rasters = np.stack([*np.asarray(reference.rasters[[reference.index_of(mj) for mj in ("MJ025760", "MJ000001")]]),
+                        bar(True, 3), bar(False, -5)])
+    fast = direction_planes(rasters)
+    for raster, planes in zip(rasters, fast):
+        assert np.allclose(planes, _planes_pixel_by_pixel(raster), atol=2e-4)
+
+
 def test_small_shift_keeps_similarity_orientation_does_not():
     a, shifted, rotated = glyph_features(np.stack([bar(True), bar(True, 2), bar(False)]))
     assert a @ shifted > 0.9
