@@ -98,7 +98,9 @@ def nearest_classes(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     of its own (one more look for a reviewer), never in a wrong one: every join is verified
     exactly against the representative.
     """
-    import faiss
+    from gaiji.faiss_loader import load_faiss
+
+    faiss = load_faiss()
 
     n, dim = x.shape
     index: Any

@@ -100,7 +100,9 @@ SCREEN_MARGIN = 0.03
 def build_screen(projected: np.ndarray, searchable: np.ndarray, path: Any) -> None:
     """Train and write the screen's IVF index (at match-index build: every process then
     reads the very same cells)."""
-    import faiss
+    from gaiji.faiss_loader import load_faiss
+
+    faiss = load_faiss()
 
     from gaiji.match.search import truncated
 
@@ -155,7 +157,10 @@ def _screen(index: Any) -> _Screen:
         import tempfile
         from pathlib import Path
 
-        import faiss
+        from gaiji.faiss_loader import load_faiss
+
+
+        faiss = load_faiss()
 
         path = index.path / SCREEN_FILE
         with tempfile.TemporaryDirectory() as tmp:

@@ -185,7 +185,9 @@ def _rank_worker_start() -> None:
     """A ranking worker runs one search thread: the workers themselves fill the cores."""
     _keep_freed_memory()
     try:
-        import faiss
+        from gaiji.faiss_loader import load_faiss
+
+        faiss = load_faiss()
     except ImportError:  # pragma: no cover - faiss is a declared dependency
         return
     faiss.omp_set_num_threads(1)

@@ -37,7 +37,9 @@ class FlatSearcher:
         vecs = np.ascontiguousarray(vectors, dtype=np.float32)
         self._vectors = vecs
         try:
-            import faiss
+            from gaiji.faiss_loader import load_faiss
+
+            faiss = load_faiss()
         except ImportError:  # pragma: no cover - faiss is a declared dependency
             self._faiss = None
         else:
