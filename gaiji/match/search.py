@@ -15,7 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 SHORTLIST = 48
-SEARCH_DIM = 128  # stage 1 uses the leading discriminant directions: half the cost of 256
+#: stage 1 uses the leading discriminant directions. On the calibration fonts (17,770 queries) 96
+#: ranked as well as 128 (rank 1 right 0.9614 / 0.9317 vs 0.9613 / 0.9315, in the best 10 the same
+#: or better) at three quarters of the cost; 64 lost a little in the best 10 (0.9949 vs 0.9953)
+SEARCH_DIM = 96
 RAW_WEIGHT = 0.5  # share of the unprojected similarity in the re-rank score
 
 
