@@ -35,3 +35,20 @@ def test_reports_the_kernels_the_loaded_openblas_runs():
     chosen = os.environ.get("OPENBLAS_CORETYPE")
     if chosen:  # set before the library loaded: OpenBLAS runs what it names
         assert kernels.lower() == chosen.lower()
+
+
+def test_a_few_queries_are_searched_by_blas_and_rank_exactly():
+    import numpy as np
+
+    from gaiji.faiss_loader import BLAS_THRESHOLD
+    from gaiji.match.search import FlatSearcher
+
+    faiss = load_faiss()
+    assert faiss.cvar.distance_compute_blas_threshold == BLAS_THRESHOLD
+    rng = np.random.default_rng(7)
+    refs = rng.standard_normal((3000, 96)).astype(np.float32)
+    queries = rng.standard_normal((300, 96)).astype(np.float32)  # fewer than faiss's own switch (1,334)
+    scores, rows = FlatSearcher(refs, np.arange(3000) + 10).search(queries, 5)
+    exact = queries.astype(np.float64) @ refs.T.astype(np.float64)
+    assert np.array_equal(rows - 10, np.argsort(-exact, axis=1)[:, :5])
+    assert np.allclose(scores, np.sort(exact, axis=1)[:, ::-1][:, :5], atol=1e-4)
