@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from gaiji.errors import ContractError, InputError
+from gaiji.faiss_loader import one_search_thread
 from gaiji.match.features import FEATURE_DIM, glyph_features
 from gaiji.match.fuse import ledger_readings
 from gaiji.match.index import MatchIndex, load_match_index
@@ -236,9 +237,10 @@ def match_rasters(
     context = _fork_context() if workers > 1 and len(starts) > 1 else None
     parts: list[RankedBatch] = []
     if context is None:
-        for start in starts:
-            parts.append(_rank_job(job, start))
-            progress(min(start + BATCH, n), n, "matching")
+        with one_search_thread():
+            for start in starts:
+                parts.append(_rank_job(job, start))
+                progress(min(start + BATCH, n), n, "matching")
     else:
         _RANKING.update(job)  # inherited by the workers at fork
         try:
