@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import ctypes
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -90,23 +88,3 @@ def load_faiss() -> Any:
         log.warning(message)
     return faiss
 
-
-@contextmanager
-def one_search_thread() -> Iterator[None]:
-    """faiss (and its OpenBLAS) on one thread inside the block, as in gaiji's forked workers.
-
-    gaiji fills the cores with processes; a search that also spread over threads competed with
-    them (and with anything else on the machine): with two threads on two busy cores, ranking
-    4,096 gaiji took 6.0 s instead of 2.1 s. One thread everywhere also keeps results the same
-    whichever way a set is ranked (the BLAS rounds a product by how it was split)."""
-    try:
-        faiss = load_faiss()
-    except ImportError:  # pragma: no cover - faiss is a declared dependency
-        yield
-        return
-    before = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        yield
-    finally:
-        faiss.omp_set_num_threads(before)

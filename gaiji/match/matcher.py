@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from gaiji.errors import ContractError, InputError
-from gaiji.faiss_loader import one_search_thread
+from gaiji.blas_threads import one_thread, use_one_thread
 from gaiji.match.features import FEATURE_DIM, glyph_features
 from gaiji.match.fuse import ledger_readings
 from gaiji.match.index import MatchIndex, load_match_index
@@ -183,15 +183,9 @@ _RANKING: dict[str, Any] = {}
 
 
 def _rank_worker_start() -> None:
-    """A ranking worker runs one search thread: the workers themselves fill the cores."""
+    """A ranking worker runs one thread (BLAS, OpenMP): the workers themselves fill the cores."""
     _keep_freed_memory()
-    try:
-        from gaiji.faiss_loader import load_faiss
-
-        faiss = load_faiss()
-    except ImportError:  # pragma: no cover - faiss is a declared dependency
-        return
-    faiss.omp_set_num_threads(1)
+    use_one_thread()
 
 
 def _rank_batch(start: int) -> RankedBatch:
@@ -237,7 +231,7 @@ def match_rasters(
     context = _fork_context() if workers > 1 and len(starts) > 1 else None
     parts: list[RankedBatch] = []
     if context is None:
-        with one_search_thread():
+        with one_thread():
             for start in starts:
                 parts.append(_rank_job(job, start))
                 progress(min(start + BATCH, n), n, "matching")

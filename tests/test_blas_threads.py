@@ -1,0 +1,41 @@
+"""Every BLAS and OpenMP pool runs one thread inside gaiji's ranking, and is given back after."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import numpy as np
+from threadpoolctl import threadpool_info
+
+from gaiji.blas_threads import one_thread, use_one_thread
+from gaiji.faiss_loader import load_faiss
+
+
+def _pools() -> dict[str, int]:
+    return {p["filepath"]: p["num_threads"] for p in threadpool_info()}
+
+
+def test_one_thread_in_every_pool_inside_the_block_and_restored_after():
+    load_faiss()
+    np.ones((4, 4)) @ np.ones((4, 4))  # numpy's BLAS loaded
+    before = _pools()
+    with one_thread():
+        inside = _pools()
+    assert inside and set(inside.values()) == {1}
+    assert set(inside) >= set(before)  # faiss's OpenBLAS and OpenMP are among them
+    assert any("openblas" in path.lower() for path in inside)
+    assert _pools() == before
+
+
+def _worker_pools(queue) -> None:  # type: ignore[no-untyped-def]
+    use_one_thread()
+    queue.put(sorted(set(_pools().values())))
+
+
+def test_a_worker_keeps_one_thread():
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_worker_pools, args=(queue,))
+    child.start()
+    child.join(60)
+    assert queue.get(timeout=5) == [1]
