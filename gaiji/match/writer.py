@@ -53,6 +53,24 @@ def _num(value: float, digits: int) -> float | str:
     return "" if math.isnan(v) else round(v, digits)
 
 
+def decimal_text(value: float, digits: int) -> str:
+    """``repr(round(value, digits))`` — what the CSV writer prints for the rounded number — made
+    without the float in between (the writer's hot loop): ``%.Nf`` rounds the exact binary value
+    half-to-even as ``round`` does, and the shortest text of the result is those digits without
+    trailing zeros. '' for NaN.
+
+    >>> [decimal_text(v, 4) for v in (0.123449, 2.0, -0.00001, 1e-7, float("nan"))]
+    ['0.1234', '2.0', '-0.0', '0.0', '']
+    """
+    if value != value:  # NaN
+        return ""
+    if not -1e15 < value < 1e15:  # where repr would switch to an exponent
+        return repr(round(value, digits))
+    text = "%.*f" % (digits, value)
+    text = text.rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
 
 def write_candidates(result: MatchResult, path: str | Path, *, fmt: str = "csv", workers: int = 1) -> int:
     """Write the candidates atomically; returns the number of rows written.
@@ -122,7 +140,7 @@ def format_rows(result: MatchResult, fmt: str, lo: int, hi: int) -> tuple[str, i
     count = 0
     if fmt == "csv":
         writer = csv.writer(buf, lineterminator="\n")
-        for row in _rows(result, text=neutralise, lo=lo, hi=hi):
+        for row in _rows(result, text=neutralise, lo=lo, hi=hi, numbers_as_text=True):
             writer.writerow(row)
             count += 1
     else:
@@ -132,10 +150,12 @@ def format_rows(result: MatchResult, fmt: str, lo: int, hi: int) -> tuple[str, i
     return buf.getvalue(), count
 
 
-def _rows(result: MatchResult, *, text: Callable[[str], str], lo: int = 0, hi: int | None = None) -> Iterator[list[Any]]:
+def _rows(result: MatchResult, *, text: Callable[[str], str], lo: int = 0, hi: int | None = None,
+          numbers_as_text: bool = False) -> Iterator[list[Any]]:
     """Every candidate row's cells in :data:`COLUMNS` order (of gaiji ``lo`` to ``hi``), built
     column-wise (what depends on the reference row is worked out once per row); free text
-    goes through ``text`` (the CSV neutralises it, see :mod:`gaiji.csvsafe`)."""
+    goes through ``text`` (the CSV neutralises it, see :mod:`gaiji.csvsafe`). The CSV takes the
+    score columns as the text it would print (:func:`decimal_text`)."""
     from gaiji.match.refsets import ref_id_of, ref_set_of, row_info
     from gaiji.match.twins import same_glyph_as
 
@@ -156,8 +176,10 @@ def _rows(result: MatchResult, *, text: Callable[[str], str], lo: int = 0, hi: i
         return per_row[r]
 
     def col(a: Any, digits: int) -> list[list[Any]]:  # as _num, inlined: the writer's hot loop
-        isnan = math.isnan
         lines = np.asarray(a[lo:hi], np.float64).tolist()
+        if numbers_as_text:
+            return [[decimal_text(v, digits) for v in line] for line in lines]
+        isnan = math.isnan
         return [["" if isnan(v) else round(v, digits) for v in line] for line in lines]
 
     score, conf, image, rerank = col(rk.score, 4), col(rk.confidence, 4), col(rk.image_score, 4), col(rk.rerank_score, 4)
