@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from gaiji.errors import ContractError, InputError
 from gaiji.blas_threads import one_thread, use_one_thread
+from gaiji.errors import ContractError, InputError
 from gaiji.match.features import FEATURE_DIM, glyph_features
 from gaiji.match.fuse import ledger_readings
 from gaiji.match.index import MatchIndex, load_match_index

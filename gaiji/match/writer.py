@@ -55,18 +55,18 @@ def _num(value: float, digits: int) -> float | str:
 
 def decimal_text(value: float, digits: int) -> str:
     """``repr(round(value, digits))`` — what the CSV writer prints for the rounded number — made
-    without the float in between (the writer's hot loop): ``%.Nf`` rounds the exact binary value
+    without the float in between (the writer's hot loop): fixed-point formatting rounds the exact binary value
     half-to-even as ``round`` does, and the shortest text of the result is those digits without
     trailing zeros. '' for NaN.
 
     >>> [decimal_text(v, 4) for v in (0.123449, 2.0, -0.00001, 1e-7, float("nan"))]
     ['0.1234', '2.0', '-0.0', '0.0', '']
     """
-    if value != value:  # NaN
+    if math.isnan(value):
         return ""
     if not -1e15 < value < 1e15:  # where repr would switch to an exponent
         return repr(round(value, digits))
-    text = "%.*f" % (digits, value)
+    text = f"{value:.{digits}f}"
     text = text.rstrip("0")
     return text + "0" if text.endswith(".") else text
 
