@@ -14,7 +14,9 @@ Usage::
     python benchmarks/corpus_scale.py --sizes 10000 30000 100000 --seed 77 --keep /tmp/fam/s77
     python benchmarks/family_rules.py /tmp/fam/s77/sim-* --rule 2,0.97,1 --rule 0.99,0.85,5 --rule 0.98,0.6,5
 
-Each ``--rule`` is ``SIBLING_CONFIDENCE,UNCONTESTED_UCS,RIVAL_RANKS``.
+Each ``--rule`` is ``SIBLING_CONFIDENCE,UNCONTESTED_UCS,RIVAL_RANKS``, optionally followed by
+``,designs`` to let groups join by the vote of their nearest admitted designs
+(:mod:`gaiji.corpus.neighbours`, with its thresholds), e.g. ``--rule 0.993,0.85,4,designs``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def evaluate(corpus: Path, rule: tuple[float, float, int], cache: dict) -> dict:
+def evaluate(corpus: Path, rule: tuple[float, float, int, bool], cache: dict) -> dict:
     import pyarrow.parquet as pq
     from corpus_scale import family_quality
 
@@ -41,13 +43,14 @@ def evaluate(corpus: Path, rule: tuple[float, float, int], cache: dict) -> dict:
         rows = read_table(corpus, "memberships").to_pylist()
         vendor_of = {e.name: e.vendor for e in read_registry(corpus)}
         rank1, alternatives = family.read_shortlists(corpus, {g["representative_set"] for g in groups})
+        features = family.representative_features(corpus, groups)
         cache.clear()  # one corpus in memory at a time
-        cache[corpus] = truth, groups, rows, vendor_of, rank1, alternatives
-    truth, groups, rows, vendor_of, rank1, alternatives = cache[corpus]
+        cache[corpus] = truth, groups, rows, vendor_of, rank1, alternatives, features
+    truth, groups, rows, vendor_of, rank1, alternatives, features = cache[corpus]
     saved = family.MIN_SIBLING_CONFIDENCE, family.MIN_UNCONTESTED_UCS_CONFIDENCE, family.RIVAL_RANKS
-    family.MIN_SIBLING_CONFIDENCE, family.MIN_UNCONTESTED_UCS_CONFIDENCE, family.RIVAL_RANKS = rule
+    family.MIN_SIBLING_CONFIDENCE, family.MIN_UNCONTESTED_UCS_CONFIDENCE, family.RIVAL_RANKS = rule[:3]
     try:
-        fams = family.form_families(groups, rows, rank1, vendor_of, alternatives)
+        fams = family.form_families(groups, rows, rank1, vendor_of, alternatives, features if rule[3] else None)
     finally:
         family.MIN_SIBLING_CONFIDENCE, family.MIN_UNCONTESTED_UCS_CONFIDENCE, family.RIVAL_RANKS = saved
     by_group: dict[str, list[str]] = {}
@@ -62,12 +65,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("corpora", type=Path, nargs="+", help="kept simulated corpora (corpus_scale.py --keep)")
     ap.add_argument("--rule", action="append", required=True,
-                    help="SIBLING_CONFIDENCE,UNCONTESTED_UCS,RIVAL_RANKS (repeatable)")
+                    help="SIBLING_CONFIDENCE,UNCONTESTED_UCS,RIVAL_RANKS[,designs] (repeatable)")
     args = ap.parse_args()
     rules = []
     for text in args.rule:
-        sib, ucs, ranks = text.split(",")
-        rules.append((float(sib), float(ucs), int(ranks)))
+        sib, ucs, ranks, *designs = text.split(",")
+        if designs not in ([], ["designs"]):
+            ap.error(f"--rule {text}: expected SIBLING_CONFIDENCE,UNCONTESTED_UCS,RIVAL_RANKS[,designs]")
+        rules.append((float(sib), float(ucs), int(ranks), bool(designs)))
     cache: dict = {}
     print("corpus                     rule              decisions  families  mixed MJ (share)   unsplit wrong  "
           "not their glyph")
@@ -75,7 +80,7 @@ def main() -> None:
         for rule in rules:
             q = evaluate(corpus, rule, cache)
             wrong = q["unsplit_family_proposals"] - q["unsplit_family_proposals_right"]
-            print(f"{corpus.parent.name + '/' + corpus.name:26s} {','.join(map(str, rule)):16s} "
+            print(f"{corpus.parent.name + '/' + corpus.name:26s} {','.join(map(str, rule[:3])) + (',designs' if rule[3] else ''):24s} "
                   f"{100 * q['family_decision_share']:8.2f} % {q['families']:8,}  {q['mixed_mj_families']:3} "
                   f"({100 * q['mixed_mj_family_share']:.3f} %)  {wrong:4}/{q['unsplit_family_proposals']:<7,} "
                   f"{q['families_not_their_glyph']:4}", flush=True)
