@@ -58,14 +58,19 @@ proposals right ≥ 99.9 %:
   families: the low-confidence rank-1s are the look-alikes that matter); a group's best member
   confidence across its sizes (+0.1 point, two more mixed families on seed 77).
 
-With the chosen rule (0.99, 0.85, ranks 2–4), on seeds 77 / 4242: decisions 45.9 / 47.0 % at
-10k, 24.1 / 24.7 % at 30k, 10.8 / 10.4 % at 100k (confident rule alone: 50.2 / 52.1, 27.5 /
-28.5, 12.8 / 12.3 %), mixed families 0 / 1, 0 / 1, 0 / 2 — the confident rule's own. No rule
-tried reaches 10 % at 100k on both seeds without mixing more than 0.1 % of families somewhere:
-the groups left out are mostly sibling-contested (3,900 at 100k on seed 77, rank-1 variant right
-83 %) and need a better variant decision from the matcher, not a looser family.
-``benchmarks/family_rules.py`` reproduces these numbers from kept corpora. Numbers
-are reported on other seeds.
+With that rule (0.99, 0.85, ranks 2–4), on seeds 77 / 4242 with the previous matcher: decisions
+45.9 / 47.0 % at 10k, 24.1 / 24.7 % at 30k, 10.8 / 10.4 % at 100k, mixed families 0 / 1, 0 / 1,
+0 / 2. Re-measured with the current matcher (pair network), it mixed 2 of 1,467 families
+(0.14 %) at 10k on seed 77 (㿟󠄁 ranked 㿟󠄀 at 0.990, 㑂󠄀 ranked 㑂󠄁 at 0.995, Hanazono-drawn,
+no other design of the true variant in a corpus that small) and left 10.7 / 10.4 % at 100k.
+
+**Now**: :data:`MIN_SIBLING_CONFIDENCE` 0.993 (the 㿟󠄁 family goes: 1 mixed of 1,448) and, with
+the groups' glyph features, groups confirmed by their nearest admitted designs
+(:mod:`.neighbours`): on seeds 77 / 4242, decisions 45.5 / 46.6 % at 10k, 23.0 / 23.7 % at 30k,
+**9.90 / 9.55 %** at 100k; families with two MJ glyphs 1 / 1, 0 / 2, 2 / 3 (≤ 0.093 %); unsplit
+family proposals right ≥ 99.97 %. Grid and what failed: ``benchmarks/CORPUS_FAMILIES.md``;
+``benchmarks/family_rules.py --rule 0.993,0.85,4,designs`` reproduces these numbers from kept
+corpora. Numbers are reported on other seeds.
 
 A decision on a family becomes **proposals** for the members of its other groups (never
 decisions, see :mod:`.reuse`); a group decided otherwise is *split off*.
