@@ -23,8 +23,12 @@ How the numbers were chosen: on simulated corpora of seeds 77 and 4242 only (10k
 gaiji), families re-formed from kept candidates and counted as ``benchmarks/corpus_scale.py``
 counts (``benchmarks/family_rules.py``), as the fewest reviewer decisions at 100k with at most
 0.1 % of families holding two MJ glyphs at every seed and size. Grid and what failed:
-``benchmarks/CORPUS_FAMILIES.md``. The search is exact (a flat inner-product index): above some
-hundred thousand groups an approximate index would be needed, and would only miss votes.
+``benchmarks/CORPUS_FAMILIES.md``.
+
+The search is exact (a flat inner-product index) up to :data:`EXACT_SEARCH_MAX` groups — the
+simulated 100k corpora have about 25,000, and the rule was chosen with exact neighbours. Above,
+an inverted-file index (4·√n lists, :data:`PROBES` probed) keeps the cost near-linear for a
+national corpus; it may miss a near design, so its votes are not the measured ones.
 """
 
 from __future__ import annotations
@@ -46,6 +50,9 @@ AGREE_SIBLING = 3
 MIN_UCS_CONFIDENCE = 0.8
 #: … or, when sibling-contested, of its variant
 MIN_SIBLING_CONFIDENCE = 0.95
+#: groups searched exhaustively; above, an approximate (IVF) index
+EXACT_SEARCH_MAX = 100_000
+PROBES = 32
 
 
 @dataclass(frozen=True)
@@ -69,11 +76,19 @@ def unit_rows(features: np.ndarray) -> np.ndarray:
 
 def nearest_designs(x: np.ndarray, rows: Sequence[int], k: int = NEIGHBOURS) -> tuple[np.ndarray, np.ndarray]:
     """For each of *rows*, its *k* nearest other rows of *x* (unit vectors) by inner product,
-    nearest first: ``(cosines, indices)``; -1 pads when there are fewer rows."""
+    nearest first: ``(cosines, indices)``; -1 pads when there are fewer rows (or, with the
+    approximate index, fewer found)."""
     import faiss
 
     n, dim = x.shape
-    index = faiss.IndexFlatIP(dim)
+    index: Any
+    if n <= EXACT_SEARCH_MAX:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        lists = int(4 * np.sqrt(n))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
+        index.train(x)
+        index.nprobe = PROBES
     index.add(x)
     q = np.asarray(list(rows), np.int64)
     if not len(q):

@@ -127,3 +127,17 @@ def test_representative_features_are_read_from_the_corpus_and_a_missing_one_is_a
     with pytest.raises(InputError, match="missing from the gaiji table"):
         representative_features(two_designs, [*groups, {**groups[0], "representative_gaiji": "nope"}])
 
+
+
+def test_the_approximate_search_above_the_exact_limit_finds_the_same_near_designs(monkeypatch):
+    from gaiji.corpus import neighbours
+
+    rng = np.random.default_rng(5)
+    centres = rng.normal(size=(40, 64)).astype(np.float32)
+    x = unit_rows(np.repeat(centres, 3, axis=0) + 0.05 * rng.normal(size=(120, 64)).astype(np.float32))
+    exact = nearest_designs(x, range(120), k=2)[1]
+    monkeypatch.setattr(neighbours, "EXACT_SEARCH_MAX", 50)  # 120 rows: the IVF path
+    approx = nearest_designs(x, range(120), k=2)[1]
+    same_centre = [{int(j) // 3 for j in row} == {i // 3} for i, row in enumerate(approx)]
+    assert sum(same_centre) >= 114  # each point's two near copies, nearly always
+    assert (approx == exact).mean() > 0.9
