@@ -219,6 +219,7 @@ def family_quality(corpus: Path, truth: dict[tuple[str, str], str], rows: list[d
         # the family's (its decision confirms nothing, so the family proposes nothing)
         "families_not_their_glyph": wrong_glyph,
         "groups_uncontested": sum(1 for r in fg.to_pylist() if r.get("admission") == "uncontested"),
+        "groups_by_designs": sum(1 for r in fg.to_pylist() if r.get("admission") == "designs"),
     }
 
 

@@ -58,14 +58,19 @@ proposals right ≥ 99.9 %:
   families: the low-confidence rank-1s are the look-alikes that matter); a group's best member
   confidence across its sizes (+0.1 point, two more mixed families on seed 77).
 
-With the chosen rule (0.99, 0.85, ranks 2–4), on seeds 77 / 4242: decisions 45.9 / 47.0 % at
-10k, 24.1 / 24.7 % at 30k, 10.8 / 10.4 % at 100k (confident rule alone: 50.2 / 52.1, 27.5 /
-28.5, 12.8 / 12.3 %), mixed families 0 / 1, 0 / 1, 0 / 2 — the confident rule's own. No rule
-tried reaches 10 % at 100k on both seeds without mixing more than 0.1 % of families somewhere:
-the groups left out are mostly sibling-contested (3,900 at 100k on seed 77, rank-1 variant right
-83 %) and need a better variant decision from the matcher, not a looser family.
-``benchmarks/family_rules.py`` reproduces these numbers from kept corpora. Numbers
-are reported on other seeds.
+With that rule (0.99, 0.85, ranks 2–4), on seeds 77 / 4242 with the previous matcher: decisions
+45.9 / 47.0 % at 10k, 24.1 / 24.7 % at 30k, 10.8 / 10.4 % at 100k, mixed families 0 / 1, 0 / 1,
+0 / 2. Re-measured with the current matcher (pair network), it mixed 2 of 1,467 families
+(0.14 %) at 10k on seed 77 (㿟󠄁 ranked 㿟󠄀 at 0.990, 㑂󠄀 ranked 㑂󠄁 at 0.995, Hanazono-drawn,
+no other design of the true variant in a corpus that small) and left 10.7 / 10.4 % at 100k.
+
+**Now**: :data:`MIN_SIBLING_CONFIDENCE` 0.993 (the 㿟󠄁 family goes: 1 mixed of 1,448) and, with
+the groups' glyph features, groups confirmed by their nearest admitted designs
+(:mod:`.neighbours`): on seeds 77 / 4242, decisions 45.5 / 46.6 % at 10k, 23.0 / 23.7 % at 30k,
+**9.90 / 9.55 %** at 100k; families with two MJ glyphs 1 / 1, 0 / 2, 2 / 3 (≤ 0.093 %); unsplit
+family proposals right ≥ 99.97 %. Grid and what failed: ``benchmarks/CORPUS_FAMILIES.md``;
+``benchmarks/family_rules.py --rule 0.993,0.85,4,designs`` reproduces these numbers from kept
+corpora. Numbers are reported on other seeds.
 
 A decision on a family becomes **proposals** for the members of its other groups (never
 decisions, see :mod:`.reuse`); a group decided otherwise is *split off*.
@@ -82,16 +87,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from gaiji.corpus.group import GROUPS, MEMBERSHIPS
 from gaiji.corpus.tables import read_table, table_dir, write_parquet
+from gaiji.errors import InputError
 
 FAMILIES = "families"
 FAMILY_GROUPS = "family_groups"
 MIN_UCS_CONFIDENCE = 0.97
 #: a sibling-contested group joins when its variant is this sure and no other variant is a rival
-MIN_SIBLING_CONFIDENCE = 0.99
+MIN_SIBLING_CONFIDENCE = 0.993
 #: a group below MIN_UCS_CONFIDENCE joins when this sure of its character and no other character is a rival
 MIN_UNCONTESTED_UCS_CONFIDENCE = 0.85
 #: shortlist ranks 2..RIVAL_RANKS are looked at for rivals
@@ -172,7 +179,8 @@ def why_not_in_family(rank1: Mapping[str, Any] | None, rival: str | None = None)
 
 
 def admission(rank1: Mapping[str, Any]) -> str:
-    """How an admitted group got in: ``confident`` or ``uncontested`` (see the module doc)."""
+    """How a group admitted on its own rank 1 got in: ``confident`` or ``uncontested`` (see the
+    module doc; a group admitted by its designs is ``designs``, :mod:`.neighbours`)."""
     sib = str(rank1.get("stratum", "")).endswith("siblings")
     return "uncontested" if sib or _float(rank1.get("ucs_confidence")) < MIN_UCS_CONFIDENCE else "confident"
 
@@ -243,12 +251,16 @@ class Families:
 def form_families(groups: list[dict[str, Any]], memberships: list[dict[str, Any]],
                   rank1: Mapping[tuple[str, str], Mapping[str, Any]],
                   vendor_of: Mapping[str, str],
-                  alternatives: Mapping[tuple[str, str], Sequence[Mapping[str, Any]]] | None = None) -> Families:
+                  alternatives: Mapping[tuple[str, str], Sequence[Mapping[str, Any]]] | None = None,
+                  features: np.ndarray | None = None) -> Families:
     """Families from the groups, their members and each representative's rank-1 row.
 
     With *alternatives* (each representative's ranks 2–:data:`RIVAL_RANKS`, from
     :func:`read_shortlists`) groups uncontested in the corpus may join too (module doc);
-    without, only confident ones."""
+    without, only confident ones. With *features* (one row per group, its representative's
+    glyph features) a group the matcher alone does not admit may join by the vote of its nearest
+    admitted designs (:mod:`.neighbours`)."""
+    from gaiji.corpus.neighbours import joins_by_design
     members: dict[str, list[dict[str, Any]]] = {}
     for m in memberships:
         if m["group_id"]:
@@ -256,7 +268,9 @@ def form_families(groups: list[dict[str, Any]], memberships: list[dict[str, Any]
     by_mj: dict[str, list[tuple[dict[str, Any], Mapping[str, Any]]]] = {}
     reps = [(g, rank1.get((g["representative_set"], g["representative_gaiji"]))) for g in groups]
     rank1_glyphs = {str(r["mj"]) for _, r in reps if r is not None and r.get("mj")}
-    for g, r in reps:
+    how: dict[str, str] = {}  # group_id -> admission
+    admitted = [""] * len(reps)
+    for k, (g, r) in enumerate(reps):
         if r is None:
             continue
         rival = None
@@ -264,7 +278,20 @@ def form_families(groups: list[dict[str, Any]], memberships: list[dict[str, Any]
             rival = rival_in_corpus(r, alternatives.get((g["representative_set"], g["representative_gaiji"]), []),
                                     rank1_glyphs)
         if not why_not_in_family(r, rival):
-            by_mj.setdefault(str(r["mj"]), []).append((g, r))
+            admitted[k] = str(r["mj"])
+            how[g["group_id"]] = admission(r)
+    votes = {}
+    if features is not None:
+        if len(features) != len(groups):
+            raise ValueError(f"features: {len(features)} rows for {len(groups)} groups (one row per group)")
+        votes = joins_by_design(features, [r for _, r in reps], admitted)
+        for k, vote in votes.items():
+            admitted[k] = vote.mj
+            how[reps[k][0]["group_id"]] = "designs"
+    vote_of = {reps[k][0]["group_id"]: v for k, v in votes.items()}
+    for k, (g, r) in enumerate(reps):
+        if admitted[k]:
+            by_mj.setdefault(admitted[k], []).append((g, r))
     fam: dict[str, list[Any]] = {c: [] for c in FAMILY_COLUMNS}
     fg: dict[str, list[Any]] = {c: [] for c in FAMILY_GROUP_COLUMNS}
     for mj in sorted(by_mj):
@@ -280,13 +307,16 @@ def form_families(groups: list[dict[str, Any]], memberships: list[dict[str, Any]
         first = items[0][1]
         min_ucs = min(_float(r["ucs_confidence"]) for _, r in items)
         n_groups = len(items)
-        n_uncontested = sum(1 for _, r in items if admission(r) == "uncontested")
+        n_uncontested = sum(1 for g, _ in items if how[g["group_id"]] == "uncontested")
+        n_designs = sum(1 for g, _ in items if how[g["group_id"]] == "designs")
         design_note = f" from {len(vendors)} vendors" if vendors else ""
         fam_evidence = (f"{n_groups} groups (designs){design_note}, {len(mems)} gaiji in {len(munis)} "
                         f"municipalities: every representative ranks {mj} {first['char']} first, none "
                         f"該当なし-suggested, ucs_confidence ≥ {min_ucs:.3f}"
                         + (f"; {n_uncontested} of them uncontested (no rival glyph is another group's rank 1)"
-                           if n_uncontested else ""))
+                           if n_uncontested else "")
+                        + (f"; {n_designs} of them confirmed by their nearest designs in the corpus"
+                           if n_designs else ""))
         for c, v in (("family_id", fid), ("mj", mj), ("char", first["char"]), ("ucs", first["ucs"]),
                      ("ivs", first["ivs"]), ("groups", n_groups), ("gaiji", len(mems)), ("sets", len(sets)),
                      ("municipalities", len(munis)), ("vendors", len(vendors)),
@@ -302,7 +332,10 @@ def form_families(groups: list[dict[str, Any]], memberships: list[dict[str, Any]
                         f"{len(mems)} gaiji in {len(munis)} municipalities; this group: {int(g['size'])} gaiji, "
                         f"ucs_confidence {_float(r['ucs_confidence']):.3f}, confidence {_float(r['confidence']):.3f}"
                         + ("; uncontested: no rival glyph on its shortlist is another group's rank 1"
-                           if admission(r) == "uncontested" else ""))
+                           if how[g["group_id"]] == "uncontested" else "")
+                        + (f"; its {vote_of[g['group_id']].agreeing} nearest admitted designs in the corpus "
+                           f"(feature cosine {vote_of[g['group_id']].cosine:.3f}) are of this glyph"
+                           if how[g["group_id"]] == "designs" else ""))
             for c, v in (("family_id", fid), ("mj", mj), ("char", first["char"]), ("order", order),
                          ("group_id", g["group_id"]), ("representative_municipality", g["representative_municipality"]),
                          ("representative_set", g["representative_set"]),
@@ -311,7 +344,7 @@ def form_families(groups: list[dict[str, Any]], memberships: list[dict[str, Any]
                          ("vendor_names", ", ".join(own_vendors)), ("confidence", _float(r["confidence"])),
                          ("ucs_confidence", _float(r["ucs_confidence"])), ("no_match", _float(r["no_match"])),
                          ("auto_accept", str(r.get("auto_accept", "")) == "1"), ("evidence", evidence),
-                         ("admission", admission(r))):
+                         ("admission", how[g["group_id"]])):
                 fg[c].append(v)
     ints = {"groups", "gaiji", "sets", "municipalities", "vendors", "order", "size"}
     floats = {"min_ucs_confidence", "confidence", "ucs_confidence", "no_match"}
@@ -333,14 +366,42 @@ def families_corpus(corpus: str | Path) -> dict[str, Any]:
     mem = read_table(root, MEMBERSHIPS, ["municipality", "set", "gaiji_id", "group_id"]).to_pylist()
     vendor_of = {e.name: e.vendor for e in read_registry(root)}
     rank1, alternatives = read_shortlists(root, {g["representative_set"] for g in groups})
-    fams = form_families(groups, mem, rank1, vendor_of, alternatives)
+    features = representative_features(root, groups)
+    fams = form_families(groups, mem, rank1, vendor_of, alternatives, features)
     write_parquet(fams.families, table_dir(root, FAMILIES) / "national.parquet")
     write_parquet(fams.family_groups, table_dir(root, FAMILY_GROUPS) / "national.parquet")
     in_families = fams.family_groups.num_rows
-    uncontested = sum(1 for a in fams.family_groups.column("admission").to_pylist() if a == "uncontested")
-    return {"families": fams.count, "groups_in_families": in_families, "groups_uncontested": uncontested,
+    how = fams.family_groups.column("admission").to_pylist()
+    return {"families": fams.count, "groups_in_families": in_families,
+            "groups_uncontested": how.count("uncontested"), "groups_by_designs": how.count("designs"),
             "groups": len(groups),
             "review_items": fams.count + len(groups) - in_families}
+
+
+def representative_features(corpus: str | Path, groups: list[dict[str, Any]]) -> np.ndarray:
+    """Each group's representative's glyph features (one row per group, in order), read from
+    the ``gaiji`` table one partition at a time."""
+    import pyarrow.parquet as pq
+
+    from gaiji.corpus.prepare import FEATURE_DIM, features_of
+    from gaiji.corpus.prepare import TABLE as GAIJI_TABLE
+
+    row_of = {(g["representative_set"], g["representative_gaiji"]): k for k, g in enumerate(groups)}
+    out = np.zeros((len(groups), FEATURE_DIM), np.float32)
+    found = 0
+    for f in sorted(table_dir(corpus, GAIJI_TABLE).rglob("*.parquet")):
+        meta = pq.read_table(f, columns=["set", "gaiji_id"])
+        hits = [(i, row_of[key]) for i, key in enumerate(zip(meta.column("set").to_pylist(),
+                                                             meta.column("gaiji_id").to_pylist())) if key in row_of]
+        if not hits:
+            continue
+        part = pq.read_table(f, columns=["features"]).take(pa.array([i for i, _ in hits]))
+        out[[k for _, k in hits]] = features_of(part)
+        found += len(hits)
+    if found < len(groups):
+        raise InputError(f"{corpus}: {len(groups) - found} group representatives are missing from the gaiji "
+                         "table; run `gaiji corpus group` again")
+    return out
 
 
 def read_family_groups(corpus: str | Path) -> pa.Table | None:
