@@ -78,7 +78,9 @@ def nearest_designs(x: np.ndarray, rows: Sequence[int], k: int = NEIGHBOURS) -> 
     """For each of *rows*, its *k* nearest other rows of *x* (unit vectors) by inner product,
     nearest first: ``(cosines, indices)``; -1 pads when there are fewer rows (or, with the
     approximate index, fewer found)."""
-    import faiss
+    from gaiji.faiss_loader import load_faiss
+
+    faiss = load_faiss()
 
     n, dim = x.shape
     index: Any
