@@ -6,11 +6,14 @@ product (BLAS), from ``distance_compute_blas_threshold`` on. faiss-cpu 1.15 comp
 number of queries times the dimension (128,000: 1,334 queries of 96 dimensions), and below
 that the query-by-query path took 4× longer per query here (480 µs against 120 µs over 59,161
 glyphs) — which every batch of small bitmaps, and every set of turned or mirrored queries,
-fell under. :data:`BLAS_THRESHOLD` puts the switch back where faiss long had it.
+fell under. :data:`BLAS_THRESHOLD` is the value faiss long had (20 queries); counted as faiss-cpu
+1.15 counts, every search of gaiji's now takes the matrix product, which was faster here from 8
+queries on (280 µs against 560 µs a query) and for every larger set.
 
 The faiss-cpu wheels bundle their own OpenBLAS (0.3.15 in faiss-cpu 1.15). An OpenBLAS picks its
 kernels by recognising the CPU as the library loads, and one that does not know a CPU newer than
-itself falls back to its SSE3 kernels ("Prescott"; OpenBLAS issues #3453 and #4267). On the
+itself falls back to old SSE kernels ("Prescott", on this AMD machine "Barcelona"; OpenBLAS
+issues #3453 and #4267). On the
 AMD EPYC (Zen 5) machines gaiji is benchmarked on, that makes the exact nearest-neighbour
 search of `gaiji match` — about half of its ranking time — 2.4× slower than the AVX2 kernels
 ("Haswell") the CPU runs.
@@ -71,7 +74,7 @@ def slow_kernels_warning(kernels: str | None, flags: set[str]) -> str | None:
             "OPENBLAS_CORETYPE=Haswell in the environment to use them.")
 
 
-#: from this many queries (times the dimension, as faiss-cpu 1.15 counts) the flat search uses BLAS
+#: faiss's switch to BLAS (queries × dimension in faiss-cpu 1.15, so every search of gaiji's uses it)
 BLAS_THRESHOLD = 20
 
 
@@ -87,4 +90,3 @@ def load_faiss() -> Any:
     if message:
         log.warning(message)
     return faiss
-
