@@ -98,21 +98,26 @@ def nearest_classes(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     of its own (one more look for a reviewer), never in a wrong one: every join is verified
     exactly against the representative.
     """
+    return inner_product_index(x).search(x, k)
+
+
+def inner_product_index(x: np.ndarray, *, exact_max: int = EXACT_SEARCH_MAX, probes: int = PROBES) -> Any:
+    """A faiss index over the rows of *x* by inner product: exact up to *exact_max* rows, above an
+    inverted file of 4·√n lists with *probes* probed."""
     from gaiji.faiss_loader import load_faiss
 
     faiss = load_faiss()
-
     n, dim = x.shape
     index: Any
-    if n <= EXACT_SEARCH_MAX:
+    if n <= exact_max:
         index = faiss.IndexFlatIP(dim)
     else:
         lists = int(4 * np.sqrt(n))
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
         index.train(x)
-        index.nprobe = PROBES
+        index.nprobe = probes
     index.add(x)
-    return index.search(x, k)
+    return index
 
 
 def group_gaiji(table: pa.Table, *, set_order: list[str], progress: Progress = no_progress,

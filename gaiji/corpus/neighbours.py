@@ -78,20 +78,10 @@ def nearest_designs(x: np.ndarray, rows: Sequence[int], k: int = NEIGHBOURS) -> 
     """For each of *rows*, its *k* nearest other rows of *x* (unit vectors) by inner product,
     nearest first: ``(cosines, indices)``; -1 pads when there are fewer rows (or, with the
     approximate index, fewer found)."""
-    from gaiji.faiss_loader import load_faiss
+    from gaiji.corpus.group import inner_product_index
 
-    faiss = load_faiss()
-
-    n, dim = x.shape
-    index: Any
-    if n <= EXACT_SEARCH_MAX:
-        index = faiss.IndexFlatIP(dim)
-    else:
-        lists = int(4 * np.sqrt(n))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
-        index.train(x)
-        index.nprobe = PROBES
-    index.add(x)
+    n = len(x)
+    index = inner_product_index(x, exact_max=EXACT_SEARCH_MAX, probes=PROBES)
     q = np.asarray(list(rows), np.int64)
     if not len(q):
         return np.zeros((0, k), np.float32), np.zeros((0, k), np.int64)
