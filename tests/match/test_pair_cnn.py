@@ -75,20 +75,21 @@ class _Fixed:
 
 
 def test_only_the_perceptrons_best_candidates_are_read_and_the_rest_stay_below():
-    # 2 queries, 4 candidates each; pixel (0, 0) carries the query / candidate number
-    pooled = np.zeros((4, 32, 32), np.uint8)
-    pooled[:, 0, 0] = [10, 20, 30, 40]
+    # 2 queries, CNN_TOP + 3 candidates each; pixel (0, 0) carries the query / candidate number
+    v = CNN_TOP + 3
+    pooled = np.zeros((v, 32, 32), np.uint8)
+    pooled[:, 0, 0] = 10 * np.arange(1, v + 1)
     query = np.zeros((2, 32, 32), np.float32)
     query[:, 0, 0] = np.array([1, 2]) / 255
-    rows = np.array([[0, 1, 2, 3], [3, 2, 1, 0]])
-    mlp = np.array([[5.0, 4.0, 3.0, -2.0], [1.0, 6.0, 0.0, 2.0]])
-    table = {(q, c): float(q * 100 + c) / 100 for q in (1, 2) for c in (10, 20, 30, 40)}
+    rows = np.stack([np.arange(v), np.arange(v)[::-1]])
+    mlp = np.random.default_rng(3).permutation(np.arange(2 * v, dtype=np.float64) - v).reshape(2, v)
+    table = {(q, int(c)): (q * 1000 + int(c)) / 1000 for q in (1, 2) for c in pooled[:, 0, 0]}
     net = _Fixed(table)
     out = combined_logits(net, query, rows, pooled, mlp)  # type: ignore[arg-type]
     assert net.calls == [2 * CNN_TOP]
     best = np.argsort(-mlp, axis=1, kind="stable")[:, :CNN_TOP]
     for i in range(2):
-        for j in range(4):
+        for j in range(v):
             cand = int(pooled[rows[i, j], 0, 0])
             extra = table[(i + 1, cand)] if j in best[i] else UNREAD_LOGIT
             assert out[i, j] == pytest.approx(mlp[i, j] + pair_cnn.CNN_WEIGHT * extra)
