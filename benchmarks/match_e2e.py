@@ -7,7 +7,10 @@ PNGs from disk, matching, candidates written), peak RSS by GNU time — the end-
 SET: a gaiji set on disk, e.g. the one `gaiji bench match --keep DIR` leaves in ``DIR/set``.
 ``--compare-tree DIR``: a checkout of another revision (``git archive main | tar -x -C DIR``);
 its `gaiji match` runs interleaved with this tree's, round by round, so both see the same
-machine load, and the candidate files of the two trees are compared byte for byte.
+machine load, and the candidate files of the two trees are compared byte for byte. When the two
+trees ship different matcher models, each needs a reference folder of its own (the match index
+beside the reference is rebuilt for whichever model runs, so the trees would rebuild it for each
+other every round): ``--compare-home DIR`` is the compare tree's GAIJI_HOME (a copy of yours).
 
 Prints per run: gaiji/s, wall seconds, peak RSS, the 1-minute load average before it; then
 the best round per tree and matcher, beside the plain baseline (``python -m
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import hashlib
 import os
 import shutil
 import sys
@@ -28,12 +32,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(tree: Path, args: list[str]) -> tuple[float, float]:
-    """``(wall seconds, peak RSS MB)`` of ``python ARGS`` started in ``tree``."""
+def run(tree: Path, args: list[str], home: Path | None = None) -> tuple[float, float]:
+    """``(wall seconds, peak RSS MB)`` of ``python ARGS`` started in ``tree`` (GAIJI_HOME ``home``
+    if given)."""
     sys.path.insert(0, str(ROOT))
     from gaiji.match.bench import run_cli
 
-    return run_cli(args, cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)})
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    if home is not None:
+        env["GAIJI_HOME"] = str(home)
+    return run_cli(args, cwd=tree, env=env)
+
+
+def model_files_digest(tree: Path) -> str:
+    """SHA-256 over the matcher model files a source tree ships (``gaiji/match/model``)."""
+    h = hashlib.sha256()
+    folder = tree / "gaiji" / "match" / "model"
+    for path in sorted(folder.glob("*")) if folder.is_dir() else []:
+        if path.is_file():
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
 
 
 def main() -> int:
@@ -41,6 +59,8 @@ def main() -> int:
     parser.add_argument("set_dir", type=Path)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--compare-tree", type=Path, default=None)
+    parser.add_argument("--compare-home", type=Path, default=None,
+                        help="GAIJI_HOME for the compare tree (needed when the trees ship different models)")
     parser.add_argument("--matchers", default="v2,v1")
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args()
@@ -49,8 +69,16 @@ def main() -> int:
 
     n = sum(1 for r in read_gaiji_set(set_dir).records if not r.blank)
     trees = {"this": ROOT}
+    homes: dict[str, Path | None] = {"this": None, "compare": args.compare_home}
     if args.compare_tree is not None:
         trees["compare"] = args.compare_tree.resolve()
+        if args.compare_home is None and model_files_digest(ROOT) != model_files_digest(trees["compare"]):
+            print(f"error: {trees['compare']} ships another matcher model than this tree; both would rebuild "
+                  "the match index beside the one reference for each other in every round (and be timed "
+                  "doing it). Give the compare tree a reference folder of its own: copy GAIJI_HOME "
+                  "(cp -r \"$GAIJI_HOME\" /tmp/compare-home) and pass --compare-home /tmp/compare-home.",
+                  file=sys.stderr)
+            return 2
     out = Path(tempfile.mkdtemp(prefix="gaiji-e2e-"))
     best: dict[tuple[str, str], tuple[float, float]] = {}
     print(f"{n:,} gaiji from {set_dir}; trees: " + ", ".join(f"{k}={v}" for k, v in trees.items()))
@@ -60,7 +88,7 @@ def main() -> int:
                 for name, tree in trees.items():
                     load = os.getloadavg()[0]
                     wall, rss = run(tree, ["-m", "gaiji", "match", str(set_dir), "-o", str(out / f"{name}-{matcher}.csv"),
-                                           "-q", "--matcher", matcher])
+                                           "-q", "--matcher", matcher], homes[name])
                     print(f"round {rnd + 1} {matcher} {name:8s} {n / wall:7,.0f} gaiji/s  {wall:5.1f} s  "
                           f"peak RSS {rss:6,.0f} MB  load {load:.2f}", flush=True)
                     if (name, matcher) not in best or wall < best[(name, matcher)][0]:
