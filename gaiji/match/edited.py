@@ -101,10 +101,9 @@ def build_screen(projected: np.ndarray, searchable: np.ndarray, path: Any) -> No
     """Train and write the screen's IVF index (at match-index build: every process then
     reads the very same cells)."""
     from gaiji.faiss_loader import load_faiss
+    from gaiji.match.search import truncated
 
     faiss = load_faiss()
-
-    from gaiji.match.search import truncated
 
     vecs = truncated(np.asarray(projected)[np.asarray(searchable)], SCREEN_DIM)
     lists = min(SCREEN_LISTS, max(1, len(vecs) // 40))
@@ -158,7 +157,6 @@ def _screen(index: Any) -> _Screen:
         from pathlib import Path
 
         from gaiji.faiss_loader import load_faiss
-
 
         faiss = load_faiss()
 
