@@ -43,3 +43,19 @@ def one_thread() -> Iterator[None]:
         yield
     finally:
         limits.restore_original_limits()  # type: ignore[attr-defined]
+
+
+def blas_summary() -> str:
+    """The BLAS libraries loaded, with version and the kernels they run (for benchmark reports:
+    the same code runs 2–4× apart on kernels a BLAS picked by recognising the CPU, or not)."""
+    from threadpoolctl import threadpool_info
+
+    from gaiji.faiss_loader import load_faiss
+
+    try:
+        load_faiss()
+    except ImportError:  # pragma: no cover - faiss is a declared dependency
+        pass
+    found = [f"{p.get('internal_api', '?')} {p.get('version') or '?'} ({p.get('architecture') or '?'} kernels, "
+             f"{p.get('filepath', '?').rsplit('/', 1)[-1]})" for p in threadpool_info() if p.get("user_api") == "blas"]
+    return "; ".join(found) or "none found"

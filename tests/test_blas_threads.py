@@ -39,3 +39,12 @@ def test_a_worker_keeps_one_thread():
     child.start()
     child.join(60)
     assert queue.get(timeout=5) == [1]
+
+
+def test_the_summary_names_each_blas_and_its_kernels():
+    from gaiji.blas_threads import blas_summary
+
+    text = blas_summary()
+    blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
+    assert blas and all(p["filepath"].rsplit("/", 1)[-1] in text for p in blas)
+    assert "kernels" in text

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from gaiji.blas_threads import blas_summary
 from gaiji.match.synth import FontRenderer, FontSpec, canonical_uint8, elastic, hand_drawn, scan
 from gaiji.match.trust import NO_MATCH_SUGGEST
 from gaiji.progress import Progress, no_progress
@@ -518,6 +519,7 @@ class BenchReport:
             (f"in-process with the index loaded, best of {sp['repeat']}: v2 {sp['v2_per_s']:,.0f} gaiji/s, "
              f"v1 {sp['v1_per_s']:,.0f} gaiji/s"),
             f"match index build {sp['index_build_seconds']:.1f} s; load average at start {sp['load_average']:.2f}",
+            f"BLAS: {sp.get('blas', '?')}",
         ]
         return "\n".join(lines)
 
@@ -665,6 +667,7 @@ def run_match_bench(
         "queries": n,
         "repeat": max(1, repeat),
         "load_average": load_average,
+        "blas": blas_summary(),
         "v2_per_s": n / min(times["v2"]),
         "v1_per_s": n / min(times["v1"]),
         "index_build_seconds": built_now_seconds if rebuild_index else float(index.meta.get("build_seconds", nan)),
