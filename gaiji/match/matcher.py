@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,11 +196,12 @@ def _rank_batch(start: int) -> RankedBatch:
 def _rank_job(job: dict[str, Any], start: int) -> RankedBatch:
     stop = start + BATCH
     hints, features, sides = job["hints"], job["features"], job["sides"]
-    return job["rank"](
-        job["index"], job["rasters"][start:stop], None if hints is None else hints[start:stop], top_k=job["top_k"],
-        features=None if features is None else features[start:stop],
-        sides=None if sides is None else sides[start:stop],
-    )
+    batch = {"rasters": job["rasters"][start:stop], "hints": None if hints is None else hints[start:stop],
+             "features": None if features is None else features[start:stop],
+             "sides": None if sides is None else sides[start:stop]}
+    ranked = job["rank"](job["index"], batch["rasters"], batch["hints"], top_k=job["top_k"],
+                         features=batch["features"], sides=batch["sides"])
+    return ranked if job["then"] is None else job["then"](ranked, batch)
 
 
 def match_rasters(
@@ -214,8 +215,13 @@ def match_rasters(
     progress: Progress = no_progress,
     matcher: str = DEFAULT_MATCHER,
     workers: int = 1,
+    then: Callable[[RankedBatch, dict[str, Any]], RankedBatch] | None = None,
 ) -> RankedBatch:
     """Rank in batches of :data:`BATCH` and stitch the results.
+
+    ``then(ranked, batch)``: applied to each batch's ranking where it was ranked (in the worker),
+    with the batch's ``rasters``, ``hints``, ``features`` and ``sides`` — for what is decided
+    gaiji by gaiji after MJ (added reference sets, the same-glyph tie rule).
 
     ``matcher``: ``v2`` (default: shortlist verified pair by pair, trusted confidence,
     ``no_match`` and ``ucs_confidence``) or ``v1`` (the earlier feature-similarity ranking).
@@ -227,7 +233,7 @@ def match_rasters(
     n = len(rasters)
     starts = list(range(0, n, BATCH))
     job = {"index": index, "rasters": rasters, "hints": hints, "top_k": top_k, "features": features, "sides": sides,
-           "rank": rank_rasters if matcher == "v1" else rank_rasters_verified}
+           "rank": rank_rasters if matcher == "v1" else rank_rasters_verified, "then": then}
     context = _fork_context() if workers > 1 and len(starts) > 1 else None
     parts: list[RankedBatch] = []
     if context is None:
@@ -334,13 +340,22 @@ def match_gaiji_set(
                                        index, progress=progress)
         same_glyph = same_glyph_groups(reference)
         if len(records) > BATCH:  # build the search structures once, before workers fork
-            index.searcher, index.small_searcher  # noqa: B018
+            for idx in (index, *set_indexes.indexes):
+                idx.searcher, idx.small_searcher  # noqa: B018
     except BaseException:
         preparing.close()
         raise
     timings["index_load"] = time.monotonic() - t0
     t1 = time.monotonic()
     hints = [hints_for(r.reading, r.extra) for r in records] if use_readings else None
+
+    def after_mj(ranked: RankedBatch, batch: dict[str, Any]) -> RankedBatch:
+        """Added reference sets ranked for the same gaiji and merged, then the same-glyph tie rule
+        (issue 11) — in the ranking workers, batch by batch, as each gaiji is decided alone."""
+        ranked = rank_with_sets(index, set_indexes, ranked, batch["rasters"], batch["hints"], top_k=top_k,
+                                features=batch["features"], sides=batch["sides"])
+        return apply_tie_rule(ranked, same_glyph)
+
     parts: list[RankedBatch] = []
     kept: list[str] = []
     n = len(records)
@@ -360,10 +375,8 @@ def match_gaiji_set(
         if keep.any():
             block_hints = None if hints is None else [h for h, k in zip(hints[block : block + BLOCK], keep) if k]
             ranked = match_rasters(index, rasters[keep], block_hints, top_k=top_k, features=feats[keep],
-                                   sides=sides[keep], progress=progress, matcher=matcher, workers=_rank_workers(cores))
-            ranked = rank_with_sets(index, set_indexes, ranked, rasters[keep], block_hints, top_k=top_k,
-                                    features=feats[keep], sides=sides[keep])  # issue 11
-            ranked = apply_tie_rule(ranked, same_glyph)  # issue 11
+                                   sides=sides[keep], progress=progress, matcher=matcher, workers=_rank_workers(cores),
+                                   then=after_mj)
             parts.append(ranked)
             kept += [r.gaiji_id for r, k in zip(block_records, keep) if k]
         timings["rank"] = timings.get("rank", 0.0) + time.monotonic() - t_block
