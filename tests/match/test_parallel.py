@@ -30,7 +30,8 @@ def municipality(tmp_path_factory) -> Path:
 
 
 def _match_and_write(set_dir: Path, reference, out: Path, *, cores: int, matcher_name: str, fmt: str,
-                     monkeypatch: pytest.MonkeyPatch) -> tuple[matcher.MatchResult, list[str]]:
+                     monkeypatch: pytest.MonkeyPatch, ref_sets: list | None = None,
+                     ) -> tuple[matcher.MatchResult, list[str]]:
     calls: list[str] = []
     real_fork_context = matcher._fork_context
 
@@ -40,7 +41,7 @@ def _match_and_write(set_dir: Path, reference, out: Path, *, cores: int, matcher
 
     monkeypatch.setattr(matcher, "_cores", lambda: cores)
     monkeypatch.setattr(matcher, "_fork_context", counted_fork_context)
-    result = matcher.match_gaiji_set(set_dir, reference, ref_sets=[], matcher=matcher_name)
+    result = matcher.match_gaiji_set(set_dir, reference, ref_sets=ref_sets or [], matcher=matcher_name)
     writer.write_candidates(result, out, fmt=fmt, workers=cores)
     return result, calls
 
@@ -103,3 +104,30 @@ def test_write_slices_cover_every_gaiji_once() -> None:
             assert covered == list(range(n)), (n, workers)
     assert len(writer._slices(10_000, 2)) == 4
     assert len(writer._slices(10_000, 1)) == 1
+
+
+@pytest.fixture(scope="module")
+def added_set(tmp_path_factory):
+    from gaiji.reference import refsets
+
+    sample = Path(__file__).resolve().parents[2] / "gaiji" / "sample" / "refset"
+    home = tmp_path_factory.mktemp("sets-home")
+    refsets.add_set("HanaExt", [sample / "refset-sample.ttf"], sample / "refset.csv", home=home)
+    return refsets.load_set("HanaExt", home)
+
+
+def test_an_added_set_is_ranked_in_the_workers_as_in_one_process(
+    reference, match_index, municipality: Path, added_set, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(matcher, "BATCH", 64)
+    monkeypatch.setattr(matcher, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(writer, "PARALLEL_WRITE_MIN", 1)
+    par, forks = _match_and_write(municipality, reference, tmp_path / "par.csv", cores=2, matcher_name="v2",
+                                  fmt="csv", monkeypatch=monkeypatch, ref_sets=[added_set])
+    assert len(forks) >= 3
+    one, _ = _match_and_write(municipality, reference, tmp_path / "one.csv", cores=1, matcher_name="v2",
+                              fmt="csv", monkeypatch=monkeypatch, ref_sets=[added_set])
+    assert (tmp_path / "par.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
+    # the set was ranked: its entries come first for the sample's gaiji that only it has
+    first_in_set = (par.ranked.rows[:, 0] >= len(par.index.rows)).sum()
+    assert first_in_set >= 5
