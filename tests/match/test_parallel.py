@@ -127,6 +127,7 @@ def test_an_added_set_is_ranked_in_the_workers_as_in_one_process(
     assert len(forks) >= 3
     one, _ = _match_and_write(municipality, reference, tmp_path / "one.csv", cores=1, matcher_name="v2",
                               fmt="csv", monkeypatch=monkeypatch, ref_sets=[added_set])
+    assert par.gaiji_ids == one.gaiji_ids
     assert (tmp_path / "par.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
     # the set was ranked: its entries come first for the sample's gaiji that only it has
     first_in_set = (par.ranked.rows[:, 0] >= len(par.index.rows)).sum()
