@@ -28,7 +28,8 @@ def calibrate_index(
     nothing is auto-accepted (calibrating on the reference font itself was measured to set
     the threshold far too low — about 98 % accepted). The returned info says so.
     """
-    from gaiji.match.ranking import SMALL_SIDE, rank_rasters
+    from gaiji.match.ranking import rank_rasters
+    from gaiji.match.trust import is_small
 
     fonts = installed(CALIBRATION_FONTS)
     note = ""
@@ -47,7 +48,7 @@ def calibrate_index(
     kinds = [k for k, ok in zip(kinds, keep) if ok]
     ranked = rank_rasters(index, rasters, top_k=2, sides=sides)
     correct = ranked.rows[:, 0] == answer
-    small = (sides > 0) & (sides <= SMALL_SIDE)
+    small = is_small(sides)
     calibration = fit_calibration(ranked.score[~small, 0], ranked.gap[~small, 0], correct[~small])
     small_calibration = None
     if small.sum() >= 200 and 0 < correct[small].sum() < small.sum():

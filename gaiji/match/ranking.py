@@ -23,8 +23,8 @@ from gaiji.match.search import (
     shortlist_similarity,
     truncated,
 )
+from gaiji.match.trust import SMALL_SIDE, is_small  # noqa: F401 - SMALL_SIDE: the search's small size, read here too
 
-SMALL_SIDE = 16  # ink box of at most this many source pixels: a 12–16 px bitmap
 SMALL_RAW_WEIGHT = 0.25  # tuned on the calibration fonts' 12 px renderings
 TINY_SIDE = 12  # a 12 px bitmap has 9–12 px of ink; 13–16 px is a 14–16 px bitmap or a
 # glyph hand-drawn on a small grid, for which the small projection alone is too narrow:
@@ -168,7 +168,7 @@ def search_shortlist(
     available = len(index.searchable)
     k1 = min(k1, available)
     k_search = min(k1 + extra, available)
-    small = np.zeros(q, bool) if sides is None else (np.asarray(sides) > 0) & (np.asarray(sides) <= SMALL_SIDE)
+    small = np.zeros(q, bool) if sides is None else is_small(sides)
     rows1 = np.zeros((q, k_search), np.int64)
     weights = np.where(small, SMALL_RAW_WEIGHT, RAW_WEIGHT)[:, None]
     spaces = (

@@ -34,7 +34,8 @@ import numpy as np
 from gaiji.fsutil import atomic_directory
 from gaiji.match.features import FEATURE_DIM, FEATURE_VERSION, glyph_features
 from gaiji.match.index import MatchIndex, RowInfo
-from gaiji.match.ranking import SMALL_SIDE, QueryHints, RankedBatch, rank_rasters
+from gaiji.match.ranking import QueryHints, RankedBatch, rank_rasters
+from gaiji.match.trust import is_small
 from gaiji.progress import Progress, no_progress
 from gaiji.readings import normalize_reading
 
@@ -291,7 +292,7 @@ def recompute_confidence(mj_index: MatchIndex, merged: RankedBatch, mj_ranked: R
     gap = top - best_other
     confidence = np.array(merged.confidence, dtype=float, copy=True)
     auto = np.array(mj_ranked.auto_accept, dtype=bool, copy=True)
-    small = np.zeros(q, bool) if sides is None else (np.asarray(sides) > 0) & (np.asarray(sides) <= SMALL_SIDE)
+    small = np.zeros(q, bool) if sides is None else is_small(sides)
     for mask, cal in ((~small, mj_index.calibration), (small, mj_index.small_calibration or mj_index.calibration)):
         if cal is not None and mask.any():
             confidence[mask] = cal.confidence(top[mask], gap[mask])

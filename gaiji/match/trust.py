@@ -61,6 +61,19 @@ NO_MATCH_SUGGEST = 0.2
 NO_MATCH_BLOCK = NO_MATCH_SUGGEST
 
 
+#: ink box of at most this many source pixels: a 12–16 px bitmap. Such gaiji are searched with the
+#: small-bitmap projection (gaiji.match.ranking), not read by the pair network, and calibrated
+#: with maps and thresholds of their own — one size, so that all three agree
+SMALL_SIDE = 16
+MID_SIDE = 32
+
+
+def is_small(sides: np.ndarray) -> np.ndarray:
+    """Whether each ink side (source pixels; 0 = unknown) is a small bitmap's (1–:data:`SMALL_SIDE`)."""
+    s = np.asarray(sides)
+    return (s > 0) & (s <= SMALL_SIDE)
+
+
 def size_class(sides: np.ndarray) -> np.ndarray:
     """Ink side in source pixels → ``small`` (1–16), ``mid`` (17–32) or ``large`` (else).
 
@@ -68,7 +81,7 @@ def size_class(sides: np.ndarray) -> np.ndarray:
     ['small', 'mid', 'large', 'large']
     """
     s = np.asarray(sides)
-    return np.where((s > 0) & (s <= 16), "small", np.where((s > 16) & (s <= 32), "mid", "large"))
+    return np.where(is_small(s), "small", np.where((s > SMALL_SIDE) & (s <= MID_SIDE), "mid", "large"))
 
 
 def strata(sides: np.ndarray, sibling_contested: np.ndarray) -> np.ndarray:
