@@ -113,7 +113,8 @@ FAMILY_GROUP_COLUMNS = ("family_id", "mj", "char", "order", "group_id", "represe
                         "admission")  # admission: added after the others (additive)
 
 
-def _float(value: Any) -> float:
+def as_float(value: Any) -> float:
+    """A table cell as a number; NaN where it is empty or not a number."""
     try:
         return float(value)
     except (TypeError, ValueError):
@@ -152,17 +153,17 @@ def why_not_in_family(rank1: Mapping[str, Any] | None, rival: str | None = None)
         return "no MJ glyph at rank 1"
     if (rank1.get("ref_set") or "MJ") != "MJ":
         return f"rank 1 is an entry of the added set {rank1.get('ref_set')}"
-    no_match = _float(rank1.get("no_match"))
+    no_match = as_float(rank1.get("no_match"))
     if not no_match < NO_MATCH_SUGGEST:
         return f"該当なし suggested (no_match {no_match:.3f} ≥ {NO_MATCH_SUGGEST})"
-    ucs = _float(rank1.get("ucs_confidence"))
+    ucs = as_float(rank1.get("ucs_confidence"))
     if str(rank1.get("stratum", "")).endswith("siblings"):
         why = "sibling-contested: another variant of the character is on the shortlist"
         if rival is None:
             return why
         if rival:
             return f"{why}, and {rival} is the rank 1 of another group"
-        conf = _float(rank1.get("confidence"))
+        conf = as_float(rank1.get("confidence"))
         if not conf >= MIN_SIBLING_CONFIDENCE:
             return f"{why} (confidence {conf:.3f} < {MIN_SIBLING_CONFIDENCE})"
         return ""
@@ -182,7 +183,7 @@ def admission(rank1: Mapping[str, Any]) -> str:
     """How a group admitted on its own rank 1 got in: ``confident`` or ``uncontested`` (see the
     module doc; a group admitted by its designs is ``designs``, :mod:`.neighbours`)."""
     sib = str(rank1.get("stratum", "")).endswith("siblings")
-    return "uncontested" if sib or _float(rank1.get("ucs_confidence")) < MIN_UCS_CONFIDENCE else "confident"
+    return "uncontested" if sib or as_float(rank1.get("ucs_confidence")) < MIN_UCS_CONFIDENCE else "confident"
 
 
 def rival_in_corpus(rank1: Mapping[str, Any], alternatives: Sequence[Mapping[str, Any]],
@@ -305,7 +306,7 @@ def form_families(groups: list[dict[str, Any]], memberships: list[dict[str, Any]
         munis = {m["municipality"] for m in mems}
         vendors = sorted({vendor_of.get(s, "") for s in sets} - {""})
         first = items[0][1]
-        min_ucs = min(_float(r["ucs_confidence"]) for _, r in items)
+        min_ucs = min(as_float(r["ucs_confidence"]) for _, r in items)
         n_groups = len(items)
         n_uncontested = sum(1 for g, _ in items if how[g["group_id"]] == "uncontested")
         n_designs = sum(1 for g, _ in items if how[g["group_id"]] == "designs")
@@ -330,7 +331,7 @@ def form_families(groups: list[dict[str, Any]], memberships: list[dict[str, Any]
             evidence = (f"same MJ glyph at rank 1 ({mj} {first['char']}) as {others} other group"
                         f"{'s' if others != 1 else ''} in {fid}: {n_groups} designs{design_note}, "
                         f"{len(mems)} gaiji in {len(munis)} municipalities; this group: {int(g['size'])} gaiji, "
-                        f"ucs_confidence {_float(r['ucs_confidence']):.3f}, confidence {_float(r['confidence']):.3f}"
+                        f"ucs_confidence {as_float(r['ucs_confidence']):.3f}, confidence {as_float(r['confidence']):.3f}"
                         + ("; uncontested: no rival glyph on its shortlist is another group's rank 1"
                            if how[g["group_id"]] == "uncontested" else "")
                         + (f"; its {vote_of[g['group_id']].agreeing} nearest admitted designs in the corpus "
@@ -341,8 +342,8 @@ def form_families(groups: list[dict[str, Any]], memberships: list[dict[str, Any]
                          ("representative_set", g["representative_set"]),
                          ("representative_gaiji", g["representative_gaiji"]), ("size", int(g["size"])),
                          ("sets", int(g["sets"])), ("municipalities", int(g["municipalities"])),
-                         ("vendor_names", ", ".join(own_vendors)), ("confidence", _float(r["confidence"])),
-                         ("ucs_confidence", _float(r["ucs_confidence"])), ("no_match", _float(r["no_match"])),
+                         ("vendor_names", ", ".join(own_vendors)), ("confidence", as_float(r["confidence"])),
+                         ("ucs_confidence", as_float(r["ucs_confidence"])), ("no_match", as_float(r["no_match"])),
                          ("auto_accept", str(r.get("auto_accept", "")) == "1"), ("evidence", evidence),
                          ("admission", how[g["group_id"]])):
                 fg[c].append(v)

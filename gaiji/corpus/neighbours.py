@@ -39,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from gaiji.corpus.family import as_float
+
 #: nearest groups looked at for each candidate group
 NEIGHBOURS = 30
 #: the nearest admitted design must be at least this close (feature cosine)
@@ -121,13 +123,6 @@ def design_vote(cosines: Sequence[float], indices: Sequence[int], admitted: Sequ
     return DesignVote(mj, first, agreeing) if mj else None
 
 
-def _float(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return float("nan")
-
-
 def eligible(rank1: Mapping[str, Any] | None) -> bool:
     """Whether a group's rank-1 row may be confirmed by its designs (module doc).
 
@@ -142,11 +137,11 @@ def eligible(rank1: Mapping[str, Any] | None) -> bool:
 
     if not rank1 or not rank1.get("mj") or (rank1.get("ref_set") or "MJ") != "MJ":
         return False
-    if not _float(rank1.get("no_match")) < NO_MATCH_SUGGEST:
+    if not as_float(rank1.get("no_match")) < NO_MATCH_SUGGEST:
         return False
     if str(rank1.get("stratum", "")).endswith("siblings"):
-        return _float(rank1.get("confidence")) >= MIN_SIBLING_CONFIDENCE
-    return _float(rank1.get("ucs_confidence")) >= MIN_UCS_CONFIDENCE
+        return as_float(rank1.get("confidence")) >= MIN_SIBLING_CONFIDENCE
+    return as_float(rank1.get("ucs_confidence")) >= MIN_UCS_CONFIDENCE
 
 
 def joins_by_design(features: np.ndarray, rank1: Sequence[Mapping[str, Any] | None],
