@@ -34,7 +34,7 @@ from gaiji.readings import normalize_reading
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = "2"  # 2: look-alikes (crowd) and the edited-glyph screen
+INDEX_FORMAT = "3"  # 2: look-alikes (crowd) and the edited-glyph screen; 3: look-alikes read by the pair network too
 TRAINING_CLASSES = 2500
 CALIBRATION_CHARS = 2000
 SEED = 20240501
@@ -345,13 +345,16 @@ def build_match_index(
               ("projected_small.f32", small_projected, np.float32), ("pooled.u8", pooled, np.uint8)]
     if (model_dir / "verifier.npz").is_file():
         from gaiji.match.lookalikes import nearest_other_character
+        from gaiji.match.pair_cnn import load_pair_cnn
         from gaiji.match.verify import Verifier
 
         t1 = time.monotonic()
+        # the verifier as `gaiji match` runs it — the pair network included — since the trust
+        # model was calibrated on look-alikes computed so (scripts/train_matcher.py)
         draft = MatchIndex(path=folder, meta={}, features=features, projected=projected, projection=projection,
                            rows=rows, searchable=searchable, small_projection=small_projection,
                            small_projected=small_projected, pooled=pooled, groups=character_groups(rows),
-                           verifier=Verifier.load(model_dir / "verifier.npz"))
+                           verifier=Verifier.load(model_dir / "verifier.npz"), pair_cnn=load_pair_cnn(model_dir))
         crowd, crowd_row = nearest_other_character(draft, reference.rasters, progress=progress)
         arrays += [("crowd.f32", crowd, np.float32), ("crowd_row.i32", crowd_row, np.int32)]
         lookalike_seconds = round(time.monotonic() - t1, 1)
