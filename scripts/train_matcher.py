@@ -41,10 +41,13 @@ def main() -> int:
                         help="verifier also on the 768 per-dimension features (measured worse; see benchmarks/MATCH.md)")
     parser.add_argument("--pair-cnn-from", type=Path, default=None,
                         help="reuse a pair_cnn.onnx fitted by the same code and seed (skips ~5 min with PyTorch)")
+    parser.add_argument("--verifier-from", type=Path, default=None,
+                        help="reuse a model folder's verifier and pair network; refit only look-alikes and trust")
     args = parser.parse_args()
     info = train_matcher(load_reference(), args.out, progress=stderr_progress(), scale=args.scale,
                          projections_from=args.projections_from, calibration_dump=args.calibration_dump, cache=args.cache,
-                         vectors=args.vectors, pair_cnn_from=args.pair_cnn_from)
+                         vectors=args.vectors, pair_cnn_from=args.pair_cnn_from,
+                         verifier_from=args.verifier_from)
     print(json.dumps({k: info[k] for k in ("seconds", "font_split", "verifier", "pair_cnn", "trust")}, ensure_ascii=False, indent=1))
     return 0
 
