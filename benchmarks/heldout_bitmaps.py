@@ -44,7 +44,7 @@ HELD_OUT_FONTS = (
 )
 
 
-def run(per_font: int, seed: int) -> list[dict]:
+def run(per_font: int, seed: int, trust: Path | None = None) -> list[dict]:
     from gaiji.match.bench import _unique_pool, pcf_glyphs
     from gaiji.match.index import load_match_index
     from gaiji.match.prepare import canonical_batch
@@ -53,6 +53,10 @@ def run(per_font: int, seed: int) -> list[dict]:
     from gaiji.reference import load_reference
 
     index = load_match_index(load_reference())
+    if trust is not None:  # a trust model refitted on the same verifier (train_matcher.py --verifier-from)
+        from gaiji.match.trust import TrustModel
+
+        index.trust = TrustModel.from_dict(json.loads(Path(trust).read_text(encoding="utf-8")))
     pool = _unique_pool(index.rows, index.learned_chars())
     out = []
     for name, path in HELD_OUT_FONTS:
@@ -90,8 +94,10 @@ def main() -> int:
     parser.add_argument("--per-font", type=int, default=600)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--trust", type=Path, default=None,
+                        help="a trust.json refitted on the shipped verifier (scripts/train_matcher.py --verifier-from)")
     args = parser.parse_args()
-    rows = run(args.per_font, args.seed)
+    rows = run(args.per_font, args.seed, args.trust)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0

@@ -10,11 +10,15 @@ aligned to it (the verifier's shift) and their difference, through three 3×3 co
 Its logit is added to the perceptron's for the perceptron's first :data:`CNN_TOP` candidates
 (:func:`gaiji.match.verified.rank_rasters_verified`); the trust model is calibrated on the sum.
 On the calibration fonts this raised rank-1 accuracy from 0.955 to 0.966 (see MATCH.md).
-Gaiji of at most 16 px (the small bitmaps, searched with their own projection) are not read:
-on real bitmap fonts neither learnt from nor benchmarked on (M+ 12 px, K12, jiskan16) the
-network raised rank-1 accuracy (+0.02 to +0.05) but, calibrated on synthetic small renderings,
-suggested 該当なし three to four times as often for gaiji that have an MJ glyph (M+ 12 px 7.7 %
-→ 24.5 %, K12 2.6 % → 11.5 %) — a misleading signal where nothing is auto-accepted anyway.
+It reads gaiji of every size. Small bitmaps (at most 16 px) were left out until stop 19: on
+real bitmap fonts neither learnt from nor benchmarked on, the network raised rank-1 accuracy
+(+0.02 to +0.05) but ``no_match``, calibrated then on one map for all sizes, flagged gaiji that
+have an MJ glyph three to four times as often. Small bitmaps now have trust maps of their own
+(:class:`gaiji.match.trust.TrustModel`), fitted on the summed logits: on the held-out fonts of
+``benchmarks/heldout_bitmaps.py`` rank 1 right rises by 0.020–0.043 (M+ 10 / 12 px, K12,
+jiskan16) and 該当なし finds 2.5–3.4× as many of the gaiji whose character was hidden, while
+flagging 1.3–15.5 % of those that have one (was 0.8–8.8 %); nothing that small is
+auto-accepted either way.
 
 Trained offline (:mod:`gaiji.match.train_pair_cnn`, PyTorch) and shipped as the ONNX graph
 ``gaiji/match/model/pair_cnn.onnx``, run with onnxruntime on one thread per process (matching

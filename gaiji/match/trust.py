@@ -62,8 +62,8 @@ NO_MATCH_BLOCK = NO_MATCH_SUGGEST
 
 
 #: ink box of at most this many source pixels: a 12–16 px bitmap. Such gaiji are searched with the
-#: small-bitmap projection (gaiji.match.ranking), not read by the pair network, and calibrated
-#: with maps and thresholds of their own — one size, so that all three agree
+#: small-bitmap projection (gaiji.match.ranking) and calibrated with maps and thresholds of their
+#: own — one size, so that both agree
 SMALL_SIDE = 16
 MID_SIDE = 32
 
@@ -271,8 +271,8 @@ class TrustModel:
     no_match_map: Platt
     thresholds: dict[str, float]
     info: dict[str, Any] = field(default_factory=dict)
-    #: (variant, ucs, no_match) maps of their own for small bitmaps (≤ 16 px), which the pair
-    #: network does not read (gaiji.match.pair_cnn): their scores are on the verifier's scale
+    #: (variant, ucs, no_match) maps of their own for small bitmaps (≤ 16 px): the verifier and
+    #: the pair network (gaiji.match.pair_cnn) are sure of them on another scale than of larger gaiji
     small_maps: tuple[Platt, Platt, Platt] | None = None
 
     def assess(self, summary: QuerySummary, sides: np.ndarray) -> dict[str, np.ndarray]:

@@ -114,11 +114,8 @@ def rank_rasters_verified(
     p_mlp = index.verifier.probability(feats.reshape(q * v, -1)).reshape(q, v)
     rows = short.rows[:, :v]
     p = p_mlp
-    read = ~np.asarray(small, bool)  # the pair network reads the best candidates of all but small bitmaps
-    if getattr(index, "pair_cnn", None) is not None and read.any():
-        both = combined_logits(index.pair_cnn, pooled32(rasters[read]), rows[read], index.pooled, logit(p_mlp[read]))
-        p = p_mlp.copy()
-        p[read] = 1.0 / (1.0 + np.exp(-both))
+    if getattr(index, "pair_cnn", None) is not None:  # the pair network reads every gaiji's best candidates
+        p = 1.0 / (1.0 + np.exp(-combined_logits(index.pair_cnn, pooled32(rasters), rows, index.pooled, logit(p_mlp))))
     groups = index.groups[rows]
     reading, rs, matched = ledger_agreement(index, hints, rows)
     if hints is not None:
