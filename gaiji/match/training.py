@@ -326,6 +326,7 @@ def train_matcher(
     n_cal = int(len(vchars) * VARIANT_SPLIT[1])
     v_train, v_cal = vchars[:n_train], vchars[n_train : n_train + n_cal]
     info: dict[str, Any] = {"seed": SEED, "reference_version": reference.version_label}
+    old_info: dict[str, Any] = {}
 
     if projections_from is not None:
         from gaiji.match.projection import Projection
@@ -424,10 +425,14 @@ def train_matcher(
         # each glyph's closest other character, as `gaiji match` will see it (the index build computes it)
         index.crowd, index.crowd_row = nearest_other_character(index, reference.rasters, progress=progress)
         # --- v1 calibration (kept for `--matcher v1`) -----------------------------------------
-        cal, small_cal, cal_info = calibrate_index(index, calib_chars, seed=SEED, progress=progress)
-        info["calibration_v1"] = cal.to_dict() if cal else None
-        info["calibration_v1_small"] = small_cal.to_dict() if small_cal else None
-        info["calibration_v1_info"] = cal_info
+        if verifier_from is not None and "calibration_v1" in old_info:  # it reads the projections only
+            for key in ("calibration_v1", "calibration_v1_small", "calibration_v1_info"):
+                info[key] = old_info.get(key)
+        else:
+            cal, small_cal, cal_info = calibrate_index(index, calib_chars, seed=SEED, progress=progress)
+            info["calibration_v1"] = cal.to_dict() if cal else None
+            info["calibration_v1_small"] = small_cal.to_dict() if small_cal else None
+            info["calibration_v1_info"] = cal_info
         # --- v2 trust: trust fonts + IPAmj variants of other characters ----------------------
         cal_fonts = installed(TRUST_FONTS)
         if len(cal_fonts) < len(TRUST_FONTS):
