@@ -21,7 +21,6 @@ import numpy as np
 
 from gaiji.progress import Progress, no_progress
 
-BLOCK = 4096
 
 
 def nearest_other_character(
@@ -32,24 +31,24 @@ def nearest_other_character(
 
     ``rasters``: the reference's canonical ``(N, 64, 64)`` rasters, row for row with ``index``.
     """
+    from gaiji.match.matcher import _cores, _rank_workers, match_rasters
     from gaiji.match.trust import LOGIT_FLOOR, logit
-    from gaiji.match.verified import rank_rasters_verified
 
     n = len(index.rows)
     crowd = np.full(n, LOGIT_FLOOR, np.float32)
     nearest = np.full(n, -1, np.int32)
     rows = np.asarray(index.searchable, np.int64)
+    everything = len(rows) == n and bool((rows == np.arange(n)).all())
+    queries = rasters if everything else np.asarray(rasters[rows])  # a memmap is read batch by batch
+    features = index.features if everything else np.asarray(index.features[rows])
     trust, index.trust = index.trust, None  # the verifier alone; no confidence needed here
     try:
-        for i in range(0, len(rows), BLOCK):
-            block = rows[i : i + BLOCK]
-            ranked = rank_rasters_verified(
-                index, np.asarray(rasters[block]), top_k=1, features=np.asarray(index.features[block]),
-                exclude_groups=index.groups[block],
-            )
-            crowd[block] = logit(ranked.verify_score[:, 0])
-            nearest[block] = ranked.rows[:, 0]
-            progress(min(i + BLOCK, len(rows)), len(rows), "look-alikes inside MJ")
+        # every glyph as a gaiji, its own character left out; batches on every core (forked workers)
+        ranked = match_rasters(index, queries, None, top_k=1, features=features, matcher="v2",
+                               workers=_rank_workers(_cores()), exclude_groups=index.groups[rows],
+                               progress=lambda done, total, _: progress(done, total, "look-alikes inside MJ"))
     finally:
         index.trust = trust
+    crowd[rows] = logit(ranked.verify_score[:, 0])
+    nearest[rows] = ranked.rows[:, 0]
     return crowd, nearest

@@ -196,11 +196,13 @@ def _rank_batch(start: int) -> RankedBatch:
 def _rank_job(job: dict[str, Any], start: int) -> RankedBatch:
     stop = start + BATCH
     hints, features, sides = job["hints"], job["features"], job["sides"]
-    batch = {"rasters": job["rasters"][start:stop], "hints": None if hints is None else hints[start:stop],
-             "features": None if features is None else features[start:stop],
+    batch = {"rasters": np.asarray(job["rasters"][start:stop]), "hints": None if hints is None else hints[start:stop],
+             "features": None if features is None else np.asarray(features[start:stop]),
              "sides": None if sides is None else sides[start:stop]}
+    exclude = job.get("exclude_groups")
+    more = {} if exclude is None else {"exclude_groups": exclude[start:stop]}
     ranked = job["rank"](job["index"], batch["rasters"], batch["hints"], top_k=job["top_k"],
-                         features=batch["features"], sides=batch["sides"])
+                         features=batch["features"], sides=batch["sides"], **more)
     return ranked if job["then"] is None else job["then"](ranked, batch)
 
 
@@ -216,6 +218,7 @@ def match_rasters(
     matcher: str = DEFAULT_MATCHER,
     workers: int = 1,
     then: Callable[[RankedBatch, dict[str, Any]], RankedBatch] | None = None,
+    exclude_groups: np.ndarray | None = None,
 ) -> RankedBatch:
     """Rank in batches of :data:`BATCH` and stitch the results.
 
@@ -226,14 +229,18 @@ def match_rasters(
     ``matcher``: ``v2`` (default: shortlist verified pair by pair, trusted confidence,
     ``no_match`` and ``ucs_confidence``) or ``v1`` (the earlier feature-similarity ranking).
     ``workers`` > 1: batches are ranked by that many forked processes at once, each with one
-    search thread (the batches are the same, so are the results).
+    search thread (the batches are the same, so are the results). ``exclude_groups`` (v2 only):
+    per gaiji, a character group left out of its search (see :func:`rank_rasters_verified`).
     """
     if matcher not in MATCHERS:
         raise InputError(f"unknown matcher {matcher!r}; use one of {', '.join(MATCHERS)}")
+    if exclude_groups is not None and matcher != "v2":
+        raise ValueError("exclude_groups is a v2 ranking option")
     n = len(rasters)
     starts = list(range(0, n, BATCH))
     job = {"index": index, "rasters": rasters, "hints": hints, "top_k": top_k, "features": features, "sides": sides,
-           "rank": rank_rasters if matcher == "v1" else rank_rasters_verified, "then": then}
+           "rank": rank_rasters if matcher == "v1" else rank_rasters_verified, "then": then,
+           "exclude_groups": exclude_groups}
     context = _fork_context() if workers > 1 and len(starts) > 1 else None
     parts: list[RankedBatch] = []
     if context is None:
