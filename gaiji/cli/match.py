@@ -42,7 +42,7 @@ def match(set_dir: Path, output: Path, top_k: int, fmt: str, no_readings: bool, 
     matcher, stratum, evidence. Added sets (`gaiji reference add-set`) are ranked too unless
     --mj-only.
 
-    The first run builds the match index beside the reference (about half a minute); later
+    The first run builds the match index beside the reference (under a minute on 2 cores); later
     runs load it in a second. Large sets use every core: images are read while the index
     loads, and batches are ranked and rows formatted by forked worker processes — the file is
     the same as one process writes. A summary goes to stderr (--json: to stdout, with the
