@@ -59,3 +59,30 @@ def blas_summary() -> str:
     found = [f"{p.get('internal_api', '?')} {p.get('version') or '?'} ({p.get('architecture') or '?'} kernels, "
              f"{p.get('filepath', '?').rsplit('/', 1)[-1]})" for p in threadpool_info() if p.get("user_api") == "blas"]
     return "; ".join(found) or "none found"
+
+
+#: vector extensions that decide how fast the search, the features and the pair network run
+CPU_FEATURES = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni")
+
+
+def cpu_summary(cpuinfo: str | None = None) -> str:
+    r"""The processor's model, core count and vector extensions (for benchmark reports: two
+    machines of one kind ran the same code 2× apart, an AVX2 EPYC against an AVX-512 one).
+
+    >>> cpu_summary("processor : 0\nmodel name : AMD EPYC\nflags : fpu sse avx2 fma\n")
+    'AMD EPYC, 1 core, avx2 fma'
+    """
+    import os
+
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+                cpuinfo = handle.read()
+        except OSError:
+            return f"{os.cpu_count() or '?'} cores (no /proc/cpuinfo)"
+    fields = [line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line]
+    model = next((v.strip() for k, v in fields if k.strip() == "model name"), "unknown CPU")
+    cores = sum(1 for k, _ in fields if k.strip() == "processor")
+    flags = set(next((v.split() for k, v in fields if k.strip() == "flags"), []))
+    have = " ".join(f for f in CPU_FEATURES if f in flags) or "no AVX2"
+    return f"{model}, {cores} core{'s' if cores != 1 else ''}, {have}"

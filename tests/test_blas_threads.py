@@ -48,3 +48,12 @@ def test_the_summary_names_each_blas_and_its_kernels():
     blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
     assert blas and all(p["filepath"].rsplit("/", 1)[-1] in text for p in blas)
     assert "kernels" in text
+
+
+def test_the_cpu_summary_names_the_vector_extensions_the_speed_depends_on():
+    from gaiji.blas_threads import cpu_summary
+
+    info = "processor : 0\nmodel name : Some CPU\nflags : sse avx2 fma avx512f\n\nprocessor : 1\nmodel name : Some CPU\n"
+    assert cpu_summary(info) == "Some CPU, 2 cores, avx2 fma avx512f"
+    assert cpu_summary("processor : 0\nflags : sse sse2\n") == "unknown CPU, 1 core, no AVX2"
+    assert cpu_summary().count(",") >= 2  # this machine's, read from /proc/cpuinfo

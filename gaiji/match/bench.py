@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from gaiji.blas_threads import blas_summary
+from gaiji.blas_threads import blas_summary, cpu_summary
 from gaiji.match.synth import FontRenderer, FontSpec, canonical_uint8, elastic, hand_drawn, scan
 from gaiji.match.trust import NO_MATCH_SUGGEST
 from gaiji.progress import Progress, no_progress
@@ -520,6 +520,7 @@ class BenchReport:
              f"v1 {sp['v1_per_s']:,.0f} gaiji/s"),
             f"match index build {sp['index_build_seconds']:.1f} s; load average at start {sp['load_average']:.2f}",
             f"BLAS: {sp.get('blas', '?')}",
+            f"CPU: {sp.get('cpu', '?')}",
         ]
         return "\n".join(lines)
 
@@ -668,6 +669,7 @@ def run_match_bench(
         "repeat": max(1, repeat),
         "load_average": load_average,
         "blas": blas_summary(),
+        "cpu": cpu_summary(),
         "v2_per_s": n / min(times["v2"]),
         "v1_per_s": n / min(times["v1"]),
         "index_build_seconds": built_now_seconds if rebuild_index else float(index.meta.get("build_seconds", nan)),
