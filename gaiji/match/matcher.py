@@ -75,9 +75,12 @@ def _prepare_chunk(paths: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def _fork_context() -> Any:
     """The ``fork`` start method where the platform has it (workers inherit the loaded index
-    and the prepared queries without copying them), else ``None``: run in this process."""
+    and the prepared queries without copying them), else ``None``: run in this process — also
+    inside a daemonic process (a Dask worker, a pool's worker), which may not have children."""
     import multiprocessing
 
+    if multiprocessing.current_process().daemon:
+        return None
     try:
         return multiprocessing.get_context("fork")
     except ValueError:  # pragma: no cover - Windows

@@ -132,3 +132,26 @@ def test_an_added_set_is_ranked_in_the_workers_as_in_one_process(
     # the set was ranked: its entries come first for the sample's gaiji that only it has
     first_in_set = (par.ranked.rows[:, 0] >= len(par.index.rows)).sum()
     assert first_in_set >= 5
+
+
+def _report_fork_context(queue) -> None:  # type: ignore[no-untyped-def]
+    from gaiji.match.matcher import _fork_context
+
+    queue.put(_fork_context() is None)
+
+
+def test_a_daemonic_process_ranks_in_itself_instead_of_forking_workers():
+    """A Dask worker (daemonic) may not have children: matching, the writer and the index build's
+    look-alikes run in the worker itself there (stop 19: a first index build inside a corpus
+    worker failed with 'daemonic processes are not allowed to have children')."""
+    import multiprocessing
+
+    from gaiji.match.matcher import _fork_context
+
+    assert _fork_context() is not None  # this process may fork
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    worker = ctx.Process(target=_report_fork_context, args=(queue,), daemon=True)
+    worker.start()
+    assert queue.get(timeout=60) is True
+    worker.join(timeout=60)
