@@ -22,7 +22,6 @@ import numpy as np
 from gaiji.progress import Progress, no_progress
 
 
-
 def nearest_other_character(
     index: Any, rasters: Any, *, progress: Progress = no_progress
 ) -> tuple[np.ndarray, np.ndarray]:

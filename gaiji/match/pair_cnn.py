@@ -7,8 +7,9 @@ those numbers. This network reads the pictures: the query's 32×32 raster, the c
 aligned to it (the verifier's shift) and their difference, through three 3×3 convolutions
 (ReLU and 2×2 max pooling after each) and two dense layers, to one logit — the same glyph?
 
-Its logit is added to the perceptron's for the perceptron's first :data:`CNN_TOP` candidates
-(:func:`gaiji.match.verified.rank_rasters_verified`); the trust model is calibrated on the sum.
+Its logit is added to the perceptron's for the perceptron's first :data:`CNN_TOP` candidates,
+those it does not all but rule out (:data:`CNN_FLOOR`;
+:func:`gaiji.match.verified.rank_rasters_verified`); the trust model is calibrated on the sum.
 On the calibration fonts this raised rank-1 accuracy from 0.955 to 0.966 (see MATCH.md).
 It reads gaiji of every size. Small bitmaps (at most 16 px) were left out until stop 19: on
 real bitmap fonts neither learnt from nor benchmarked on, the network raised rank-1 accuracy
@@ -105,12 +106,12 @@ def combined_logits(cnn: PairCNN, query32: np.ndarray, rows: np.ndarray, pooled:
                     mlp_logit: np.ndarray) -> np.ndarray:
     """``(Q, V)``: the perceptron's logits of each query's shortlist ``rows`` plus the network's
     (times :data:`CNN_WEIGHT`) for the :data:`CNN_TOP` best by the perceptron that reach
-    :data:`CNN_FLOOR`; the others get :data:`UNREAD_LOGIT` in its place. ``query32``: ``(Q, 32, 32)``; ``pooled``: the index's
-    uint8 rasters."""
+    :data:`CNN_FLOOR`; the others get :data:`UNREAD_LOGIT` in its place. ``query32``:
+    ``(Q, 32, 32)``; ``pooled``: the index's uint8 rasters."""
     q, v = mlp_logit.shape
     k = min(CNN_TOP, v)
     top = np.argsort(-mlp_logit, axis=1, kind="stable")[:, :k]
-    # a candidate the perceptron all but rules out is not read: the network never lifted one
+    # a candidate the perceptron all but rules out is not read (calibration: the same rank 1)
     qi, kj = np.nonzero(np.take_along_axis(mlp_logit, top, 1) >= CNN_FLOOR)
     read = np.full((q, k), UNREAD_LOGIT, np.float64)
     if len(qi):
