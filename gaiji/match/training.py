@@ -282,6 +282,67 @@ def _cached(cache: Path | None, name: str, make: Any) -> tuple[np.ndarray, np.nd
     return r, a, s
 
 
+def _reuse_verifier(folder: Path, out_dir: Path, info: dict[str, Any]) -> dict[str, Any]:
+    """Copy a model folder's verifier and pair network into ``out_dir`` (``--verifier-from``);
+    returns that folder's model.json."""
+    from gaiji.match.pair_cnn import FILE as PAIR_CNN_FILE
+
+    old_info = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    for name in ("verifier.npz", PAIR_CNN_FILE):
+        (out_dir / name).write_bytes((folder / name).read_bytes())
+    info["verifier"] = {**old_info.get("verifier", {}), "reused_from": str(folder)}
+    info["pair_cnn"] = {**(old_info.get("pair_cnn") or {}), "reused_from": str(folder)}
+    return old_info
+
+
+def _fit_verifier(index: Any, out_dir: Path, info: dict[str, Any], *, designs: list[Any], more_designs: list[Any],
+                  ipamj: Any, rows: list[Any], train_chars: list[str], variant_ids: list[int], variant_chars: int,
+                  cache: Path | None, scale: float, vectors: bool, pair_cnn_from: Path | None,
+                  progress: Progress) -> None:
+    """Fit the verifier (training fonts + IPAmj variants) and the pair network on the same pairs,
+    into ``out_dir``; their provenance goes to ``info``."""
+    from gaiji.match.pair_cnn import FILE as PAIR_CNN_FILE
+
+    per_font = max(1, round(2 * scale))
+    q_r, q_a, q_s = _cached(cache, f"verifier-ume-{scale}", lambda: _queries(
+        index, designs, train_chars, per_font=per_font, seed=SEED + 10, weights=None, progress=progress,
+        label="rendering verifier queries"))
+    e_r, e_a, e_s = _cached(cache, f"verifier-designs-{scale}", lambda: _queries(
+        index, more_designs, train_chars, per_font=per_font, seed=SEED + 14, weights=None, progress=progress,
+        label="rendering verifier queries (more designs)"))
+    q_r, q_a, q_s = np.concatenate([q_r, e_r]), np.concatenate([q_a, e_a]), np.concatenate([q_s, e_s])
+    b_r, b_a, b_s = _cached(cache, "verifier-bitmap-fonts", lambda: bitmap_font_queries(index, train_chars, seed=SEED + 13))
+    q_r, q_a, q_s = np.concatenate([q_r, b_r]), np.concatenate([q_a, b_a]), np.concatenate([q_s, b_s])
+    vr, va, vs = _cached(cache, f"verifier-variants-{scale}", lambda: render_variant_queries(
+        ipamj, rows, variant_ids, per_row=max(1, round(2 * scale)), seed=SEED + 11))
+    progress(1, 3, "verifier pairs")
+    hide = np.random.default_rng(SEED + 12).random(len(q_a)) < HIDDEN_SHARE
+    x1, y1 = pair_training_set(index, q_r, q_a, q_s, hide=hide, vectors=vectors)
+    x2, y2 = pair_training_set(index, vr, va, vs, vectors=vectors)
+    x, y = np.concatenate([x1, x2]), np.concatenate([y1, y2])
+    progress(2, 3, "fitting the verifier")
+    verifier, v_info = fit_verifier(x, y, seed=SEED, vectors=vectors)
+    v_info.update({"fonts": [f.name for f in designs + more_designs] + [p.name for p in BITMAP_TRAINING_FONTS if p.is_file()],
+                   "bitmap_font_queries": len(b_a), "one_glyph_queries": len(q_a),
+                   "variant_queries": len(va), "variant_characters": variant_chars})
+    verifier.save(out_dir / "verifier.npz")
+    info["verifier"] = v_info
+    # --- the pair network: the pictures of the same pairs (gaiji.match.pair_cnn) ---------------
+    if pair_cnn_from is not None:
+        (out_dir / PAIR_CNN_FILE).write_bytes(Path(pair_cnn_from).read_bytes())
+        fitted = Path(pair_cnn_from).with_suffix(".json")  # what the earlier fit recorded, if kept
+        info["pair_cnn"] = {**(json.loads(fitted.read_text(encoding="utf-8")) if fitted.is_file() else {}),
+                            "reused_from": Path(pair_cnn_from).name}
+    else:
+        from gaiji.match.train_pair_cnn import aligned_pairs, fit_pair_cnn
+
+        one = aligned_pairs(index, q_r, q_a, q_s, hide=hide)
+        two = aligned_pairs(index, vr, va, vs)
+        q32, c32, same = (np.concatenate([a, b]) for a, b in zip(one, two))
+        graph, info["pair_cnn"] = fit_pair_cnn(q32, c32, same, seed=SEED + 30, progress=progress)
+        (out_dir / PAIR_CNN_FILE).write_bytes(graph)
+
+
 def train_matcher(
     reference: Any, out_dir: Path, *, progress: Progress = no_progress, scale: float = 1.0,
     projections_from: Path | None = None, calibration_dump: Path | None = None, cache: Path | None = None,
@@ -358,62 +419,21 @@ def train_matcher(
         from gaiji.match.pair_cnn import FILE as PAIR_CNN_FILE
         from gaiji.match.pair_cnn import PairCNN
 
-        fonts = train_fonts + installed(CALIBRATION_FONTS) + [ipamj] + installed(VERIFIER_FONTS)
+        # the verifier also learns from the Ume fonts, which the projections never saw: its pairs
+        # then carry the search statistics of an unseen design, as users' gaiji do
+        designs = train_fonts + installed(CALIBRATION_FONTS) + [ipamj]
+        more_designs = installed(VERIFIER_FONTS)
+        fonts = designs + more_designs
         if verifier_from is not None:
-            old_info = json.loads((Path(verifier_from) / "model.json").read_text(encoding="utf-8"))
-            for name in ("verifier.npz", PAIR_CNN_FILE):
-                (out_dir / name).write_bytes((Path(verifier_from) / name).read_bytes())
-            info["verifier"] = {**old_info.get("verifier", {}), "reused_from": str(verifier_from)}
-            info["pair_cnn"] = {**(old_info.get("pair_cnn") or {}), "reused_from": str(verifier_from)}
+            old_info = _reuse_verifier(Path(verifier_from), out_dir, info)
         else:
-            # --- the verifier: training fonts + IPAmj variants -----------------------------------
-            per_font = max(1, round(2 * scale))
-            # the verifier also learns from the Ume fonts, which the projections never saw: its
-            # pairs then carry the search statistics of an unseen design, as users' gaiji do
-            fonts = train_fonts + installed(CALIBRATION_FONTS) + [ipamj]
-            q_r, q_a, q_s = _cached(cache, f"verifier-ume-{scale}", lambda: _queries(
-                index, fonts, train_chars, per_font=per_font, seed=SEED + 10, weights=None, progress=progress,
-                label="rendering verifier queries"))
-            extra = installed(VERIFIER_FONTS)
-            if len(extra) < len(VERIFIER_FONTS):
+            if len(more_designs) < len(VERIFIER_FONTS):
                 raise RuntimeError("training needs the verifier fonts "
                                    f"({', '.join(str(f.path) for f in VERIFIER_FONTS)}): bash scripts/setup.sh --test")
-            e_r, e_a, e_s = _cached(cache, f"verifier-designs-{scale}", lambda: _queries(
-                index, extra, train_chars, per_font=per_font, seed=SEED + 14, weights=None, progress=progress,
-                label="rendering verifier queries (more designs)"))
-            q_r, q_a, q_s = np.concatenate([q_r, e_r]), np.concatenate([q_a, e_a]), np.concatenate([q_s, e_s])
-            fonts = fonts + extra
-            b_r, b_a, b_s = _cached(cache, "verifier-bitmap-fonts", lambda: bitmap_font_queries(index, train_chars, seed=SEED + 13))
-            q_r, q_a, q_s = np.concatenate([q_r, b_r]), np.concatenate([q_a, b_a]), np.concatenate([q_s, b_s])
-            v_ids = [i for c in v_train for i in variants[c]]
-            vr, va, vs = _cached(cache, f"verifier-variants-{scale}", lambda: render_variant_queries(
-                ipamj, rows, v_ids, per_row=max(1, round(2 * scale)), seed=SEED + 11))
-            progress(1, 3, "verifier pairs")
-            hide = np.random.default_rng(SEED + 12).random(len(q_a)) < HIDDEN_SHARE
-            x1, y1 = pair_training_set(index, q_r, q_a, q_s, hide=hide, vectors=vectors)
-            x2, y2 = pair_training_set(index, vr, va, vs, vectors=vectors)
-            x, y = np.concatenate([x1, x2]), np.concatenate([y1, y2])
-            progress(2, 3, "fitting the verifier")
-            verifier, v_info = fit_verifier(x, y, seed=SEED, vectors=vectors)
-            v_info.update({"fonts": [f.name for f in fonts] + [p.name for p in BITMAP_TRAINING_FONTS if p.is_file()],
-                           "bitmap_font_queries": len(b_a), "one_glyph_queries": len(q_a),
-                           "variant_queries": len(va), "variant_characters": len(v_train)})
-            verifier.save(out_dir / "verifier.npz")
-            info["verifier"] = v_info
-            # --- the pair network: the pictures of the same pairs (gaiji.match.pair_cnn) -----------
-            if pair_cnn_from is not None:
-                (out_dir / PAIR_CNN_FILE).write_bytes(Path(pair_cnn_from).read_bytes())
-                fitted = Path(pair_cnn_from).with_suffix(".json")  # what the earlier fit recorded, if kept
-                info["pair_cnn"] = {**(json.loads(fitted.read_text(encoding="utf-8")) if fitted.is_file() else {}),
-                                    "reused_from": Path(pair_cnn_from).name}
-            else:
-                from gaiji.match.train_pair_cnn import aligned_pairs, fit_pair_cnn
-
-                one = aligned_pairs(index, q_r, q_a, q_s, hide=hide)
-                two = aligned_pairs(index, vr, va, vs)
-                q32, c32, same = (np.concatenate([a, b]) for a, b in zip(one, two))
-                graph, info["pair_cnn"] = fit_pair_cnn(q32, c32, same, seed=SEED + 30, progress=progress)
-                (out_dir / PAIR_CNN_FILE).write_bytes(graph)
+            _fit_verifier(index, out_dir, info, designs=designs, more_designs=more_designs, ipamj=ipamj, rows=rows,
+                          train_chars=train_chars, variant_ids=[i for c in v_train for i in variants[c]],
+                          variant_chars=len(v_train), cache=cache, scale=scale, vectors=vectors,
+                          pair_cnn_from=pair_cnn_from, progress=progress)
         progress(3, 3, "fitting the verifier")
         index = open_match_index(folder)  # fresh, without a trust model
         from gaiji.match.verify import Verifier as _V
