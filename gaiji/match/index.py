@@ -82,6 +82,7 @@ class MatchIndex:
     _searcher: Any = field(default=None, repr=False)
     _small_searcher: Any = field(default=None, repr=False)
     _edited_screen: Any = field(default=None, repr=False)  # gaiji.match.edited's low-dimension screen
+    _pooled_profiles: Any = field(default=None, repr=False)
 
     @property
     def reference_version(self) -> str:
@@ -94,6 +95,18 @@ class MatchIndex:
             return set()
         lines = path.read_text(encoding="utf-8").splitlines()
         return {c for line in lines if not line.startswith("#") for c in line}
+
+    @property
+    def pooled_profiles(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Column and row ink sums of every pooled raster (:func:`gaiji.match.verify.ink_profiles`,
+        15 MB for MJ), worked out on first use; None without pooled rasters."""
+        if self.pooled is None:
+            return None
+        if self._pooled_profiles is None:
+            from gaiji.match.verify import ink_profiles
+
+            self._pooled_profiles = ink_profiles(self.pooled)
+        return self._pooled_profiles
 
     @property
     def searcher(self):  # type: ignore[no-untyped-def]

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,12 +51,12 @@ BLOCK = 128  # pairs per run of the graph: ~28 MB of working memory, in cache (5
 #: third slower in a fresh process, whose first runs fault those pages in; the same logits)
 
 
-def aligned_candidates(query32: np.ndarray, cand8: np.ndarray) -> np.ndarray:
+def aligned_candidates(query32: np.ndarray, cand8: np.ndarray, *, cand_profiles: Any = None) -> np.ndarray:
     """The candidates' uint8 pooled rasters ``(P, 32, 32)`` moved onto the queries as the
-    verifier moves them (:func:`gaiji.match.verify.align_stored`)."""
+    verifier moves them (:func:`gaiji.match.verify.align_stored`; ``cand_profiles``: theirs)."""
     from gaiji.match.verify import align_stored
 
-    return align_stored(query32, cand8)[0]
+    return align_stored(query32, cand8, cand_profiles=cand_profiles)[0]
 
 
 class PairCNN:
@@ -103,11 +104,12 @@ def load_pair_cnn(folder: Path) -> PairCNN | None:
 
 
 def combined_logits(cnn: PairCNN, query32: np.ndarray, rows: np.ndarray, pooled: np.ndarray,
-                    mlp_logit: np.ndarray) -> np.ndarray:
+                    mlp_logit: np.ndarray, *, profiles: Any = None) -> np.ndarray:
     """``(Q, V)``: the perceptron's logits of each query's shortlist ``rows`` plus the network's
     (times :data:`CNN_WEIGHT`) for the :data:`CNN_TOP` best by the perceptron that reach
     :data:`CNN_FLOOR`; the others get :data:`UNREAD_LOGIT` in its place. ``query32``:
-    ``(Q, 32, 32)``; ``pooled``: the index's uint8 rasters."""
+    ``(Q, 32, 32)``; ``pooled``: the index's uint8 rasters; ``profiles``: their ink profiles
+    (:attr:`gaiji.match.index.MatchIndex.pooled_profiles`), if at hand."""
     q, v = mlp_logit.shape
     k = min(CNN_TOP, v)
     top = np.argsort(-mlp_logit, axis=1, kind="stable")[:, :k]
@@ -116,8 +118,10 @@ def combined_logits(cnn: PairCNN, query32: np.ndarray, rows: np.ndarray, pooled:
     read = np.full((q, k), UNREAD_LOGIT, np.float64)
     if len(qi):
         qq = np.asarray(query32, np.float32)[qi]
-        cc = np.asarray(pooled[rows[qi, top[qi, kj]]])
-        read[qi, kj] = cnn.logit(qq, aligned_candidates(qq, cc))
+        picked = rows[qi, top[qi, kj]]
+        cc = np.asarray(pooled[picked])
+        cand_profiles = None if profiles is None else (profiles[0][picked], profiles[1][picked])
+        read[qi, kj] = cnn.logit(qq, aligned_candidates(qq, cc, cand_profiles=cand_profiles))
     extra = np.full((q, v), UNREAD_LOGIT, np.float64)
     np.put_along_axis(extra, top, read, 1)
     return mlp_logit + CNN_WEIGHT * extra

@@ -32,7 +32,7 @@ from gaiji.match.ranking import (
 )
 from gaiji.match.search import Shortlist
 from gaiji.match.trust import NO_MATCH_SUGGEST, logit, summarise
-from gaiji.match.verify import explain_difference, pair_features, pooled32
+from gaiji.match.verify import explain_difference, ink_profiles, pair_features, pooled32
 
 VERIFY = 10  # shortlist rows the verifier checks per gaiji
 #: a full reading agreement multiplies the odds by e⁴ ≈ 55 (between characters only). Chosen on the
@@ -68,8 +68,11 @@ def verify_pairs(index, short, small, raw: np.ndarray, rasters: np.ndarray, side
     n = min(n, short.rows.shape[1])
     rows = short.rows[:, :n]
     flat = rows.reshape(-1)
-    q32 = np.repeat(pooled32(rasters), n, axis=0)
+    query32 = pooled32(rasters)
+    q32 = np.repeat(query32, n, axis=0)
     c32 = np.asarray(index.pooled[flat])  # uint8, shifted before scaling
+    qx, qy = ink_profiles(query32)
+    cx, cy = index.pooled_profiles
     qraw = np.repeat(raw, n, axis=0)
     craw = np.asarray(index.features[flat], np.float32)
     rr = short.rerank_score
@@ -84,6 +87,8 @@ def verify_pairs(index, short, small, raw: np.ndarray, rasters: np.ndarray, side
         query_projected=np.repeat(index.projection.project(raw), n, axis=0) if vectors else None,
         cand_projected=np.asarray(index.projected[flat], np.float32) if vectors else None,
         vectors=vectors,
+        query_profiles=(np.repeat(qx, n, axis=0), np.repeat(qy, n, axis=0)),
+        cand_profiles=(cx[flat], cy[flat]),
     )
     return feats.reshape(q, n, -1)
 
@@ -115,7 +120,8 @@ def rank_rasters_verified(
     rows = short.rows[:, :v]
     p = p_mlp
     if getattr(index, "pair_cnn", None) is not None:  # the pair network reads every gaiji's best candidates
-        p = 1.0 / (1.0 + np.exp(-combined_logits(index.pair_cnn, pooled32(rasters), rows, index.pooled, logit(p_mlp))))
+        p = 1.0 / (1.0 + np.exp(-combined_logits(index.pair_cnn, pooled32(rasters), rows, index.pooled, logit(p_mlp),
+                                                   profiles=index.pooled_profiles)))
     groups = index.groups[rows]
     reading, rs, matched = ledger_agreement(index, hints, rows)
     if hints is not None:

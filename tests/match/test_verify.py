@@ -14,9 +14,12 @@ from gaiji.match.trust import NO_MATCH_SUGGEST
 from gaiji.match.verify import (
     FEATURE_NAMES,
     PAIR_DIM,
+    _cell_counts,
     _grow,
     _pack,
     _shift_by_slices,
+    align_stored,
+    ink_profiles,
     pair_features,
     pooled32,
 )
@@ -76,6 +79,29 @@ def test_shift_images_moves_each_image_by_its_own_offset():
     img[:, 10, 10] = 1
     out = _shift_by_slices(img, np.array([1, -2]), np.array([0, 2]))
     assert out[0, 11, 10] == 1 and out[1, 8, 12] == 1 and out.sum() == 2
+
+
+def test_cell_counts_count_each_8x8_cells_pixels():
+    rng = np.random.default_rng(2)
+    masks = rng.random((6, 32, 32)) > 0.5
+    masks[0] = True  # a full cell holds 64
+    masks[1] = False
+    expected = masks.reshape(6, 4, 8, 4, 8).sum(axis=(2, 4)).reshape(6, 16)
+    assert np.array_equal(_cell_counts(_pack(masks)), expected.astype(np.float32))
+
+
+def test_alignment_with_given_profiles_is_the_alignment_without():
+    rng = np.random.default_rng(3)
+    stored = (rng.random((40, 32, 32)) > 0.7).astype(np.uint8) * 255
+    queries = np.roll(stored.astype(np.float32) / 255, 1, axis=2)[rng.permutation(40)]
+    qx, qy = ink_profiles(queries)
+    sx, sy = ink_profiles(stored)
+    picked = rng.integers(0, 40, 40)
+    # a reference glyph's profiles worked out once for all of them, then gathered
+    given = align_stored(queries, stored[picked], query_profiles=(qx, qy), cand_profiles=(sx[picked], sy[picked]))
+    plain = align_stored(queries, stored[picked])
+    for a, b in zip(given, plain):
+        assert np.array_equal(a, b)
 
 
 def test_pooled32_keeps_ink_mass():

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-from gaiji.match.writer import decimal_text
+import numpy as np
+import pytest
+
+from gaiji.match import writer
+from gaiji.match.writer import decimal_text, rounded_column
 
 
 def test_decimal_text_prints_what_round_then_repr_print():
@@ -19,3 +23,61 @@ def test_decimal_text_prints_what_round_then_repr_print():
         for v in values:
             assert decimal_text(v, digits) == repr(round(v, digits)), (v, digits)
     assert decimal_text(float("nan"), 4) == ""
+
+
+def _awkward_values(digits: int) -> np.ndarray:
+    """Values where a vectorised rounding could go wrong: random ones, exact and float-nearest
+    halves (0.12345, 0.00005, -0.00005) and their neighbours a few ulps either side, every
+    multiple of 10**-digits in [-2, 2] (each entry of the lookup table), signed zeros, tiny
+    negatives (which print '-0.0'), NaN, infinities, float32 values and large values."""
+    rng = np.random.default_rng(7)
+    scale = 10 ** digits
+    steps = np.arange(-2 * scale - 3, 2 * scale + 3)
+    if len(steps) > 100_000:  # many digits: a sample (each value is checked in Python)
+        steps = np.concatenate([steps[:100], rng.choice(steps, 50_000), steps[-100:]])
+    halves = (steps + 0.5) / scale  # k/10**d + 0.5/10**d
+    near = [halves]
+    ulps_up, ulps_down = halves, halves
+    for _ in range(4):
+        ulps_up, ulps_down = np.nextafter(ulps_up, np.inf), np.nextafter(ulps_down, -np.inf)
+        near += [ulps_up, ulps_down]
+    return np.concatenate([
+        rng.uniform(-2, 2, 200_000),
+        rng.uniform(-2, 2, 20_000).astype(np.float32).astype(np.float64),
+        steps / scale,
+        *near,
+        [0.12345, 0.00005, -0.00005, 0.0005, -0.0005, 0.99995, 1.99995, -1.99995, 2.00005, -2.00005],
+        [0.0, -0.0, 1e-9, -1e-9, -1e-5, -0.00001, 1e-300, -1e-300, 1.0, -1.0, 2.0, -2.0],
+        [np.nan, np.inf, -np.inf, 1e6, -1e6, 123456.78915, 1e15, 3e15, 1e16, -7e16, 1e300],
+    ])
+
+
+@pytest.mark.parametrize("digits", [1, 3, 4, 5])
+def test_rounded_column_gives_decimal_text_and_round_value_for_value(digits: int) -> None:
+    values = _awkward_values(digits)
+    texts = rounded_column(values, digits, as_text=True).tolist()
+    numbers = rounded_column(values, digits, as_text=False).tolist()
+    for v, text, number in zip(values.tolist(), texts, numbers):
+        assert text == decimal_text(v, digits), (v, digits)
+        expected = "" if math.isnan(v) else round(v, digits)
+        assert repr(number) == repr(expected), (v, digits)  # repr: -0.0 is not 0.0 here
+
+
+def test_rounded_column_keeps_the_shape_and_formats_few_values_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    values = np.random.default_rng(3).uniform(-1, 1, (10_000, 10))
+    values[::7, 3] = np.nan
+    calls: list[float] = []
+
+    def counted(value: float, digits: int) -> str:
+        calls.append(value)
+        return decimal_text(value, digits)
+
+    monkeypatch.setattr(writer, "decimal_text", counted)
+    texts = rounded_column(values, 4, as_text=True)
+    assert texts.shape == values.shape
+    assert texts[0, 3] == "" and texts[1, 3] != ""
+    assert len(calls) < 100  # the table answers (nearly) every value; ties are one in millions
+    assert rounded_column(np.empty((0, 10)), 4, as_text=True).shape == (0, 10)
+    calls.clear()  # digits without a table: every value one by one
+    assert rounded_column(values[:3], 8, as_text=True).tolist() == [[decimal_text(v, 8) for v in line] for line in values[:3].tolist()]
+    assert len(calls) == np.count_nonzero(~np.isnan(values[:3]))  # NaN is '' without a call
