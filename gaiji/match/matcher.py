@@ -109,31 +109,8 @@ def _keep_freed_memory() -> None:
         pass
 
 
-#: the last gaiji of a set are prepared and ranked in pieces this much smaller, so that no lone
-#: piece keeps one core busy at the end while the others wait (13,000 gaiji in batches of 2,048
-#: on 3 processes: the last ran alone for half a second)
-TAIL_DIVISOR = 4
-
-
-def batch_bounds(n: int, size: int | None = None) -> list[tuple[int, int]]:
-    """``(start, stop)`` of the pieces ``n`` gaiji are worked in: ``size`` (default
-    :data:`BATCH`) at a time, the last ``2·size`` or fewer in pieces of ``size / TAIL_DIVISOR``.
-    The bounds depend on ``n`` alone, never on the number of workers: a batch's products (BLAS)
-    may differ in the last bit with the batch's size, and a set must give the same bytes with
-    any number of workers."""
-    size = BATCH if size is None else size
-    bounds = []
-    start = 0
-    while start < n:
-        step = size if n - start > 2 * size else max(1, size // TAIL_DIVISOR)
-        bounds.append((start, min(start + step, n)))
-        start += step
-    return bounds
-
-
 class PreparingQueries:
-    """Glyph images being loaded, normalised and described, in chunks of :data:`CHUNK` images
-    (smaller at the end, :func:`batch_bounds`).
+    """Glyph images being loaded, normalised and described, in :data:`CHUNK`-image chunks.
 
     Large sets are spread over worker processes (one per core) that start at once, so the
     caller can load the match index meanwhile; :meth:`result` collects the chunks in order.
@@ -142,9 +119,8 @@ class PreparingQueries:
     def __init__(self, paths: list[str], *, workers: int | None = None) -> None:
         self.n = len(paths)
         workers = workers if workers is not None else _cores()
-        bounds = batch_bounds(self.n, CHUNK)
-        self.starts = [a for a, _ in bounds]
-        self._chunks = [paths[a:b] for a, b in bounds]
+        self.starts = list(range(0, self.n, CHUNK))
+        self._chunks = [paths[i : i + CHUNK] for i in self.starts]
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Any] = []
         context = _fork_context() if self.n >= PARALLEL_MIN and workers > 1 else None
@@ -215,12 +191,13 @@ def _rank_worker_start() -> None:
     use_one_thread()
 
 
-def _rank_batch(bounds: tuple[int, int]) -> RankedBatch:
-    """In a forked worker: rank the batch ``start:stop`` of the inherited job."""
-    return _rank_job(_RANKING, *bounds)
+def _rank_batch(start: int) -> RankedBatch:
+    """In a forked worker: rank the batch starting at ``start`` of the inherited job."""
+    return _rank_job(_RANKING, start)
 
 
-def _rank_job(job: dict[str, Any], start: int, stop: int) -> RankedBatch:
+def _rank_job(job: dict[str, Any], start: int) -> RankedBatch:
+    stop = start + BATCH
     hints, features, sides = job["hints"], job["features"], job["sides"]
     batch = {"rasters": np.asarray(job["rasters"][start:stop]), "hints": None if hints is None else hints[start:stop],
              "features": None if features is None else np.asarray(features[start:stop]),
@@ -246,7 +223,7 @@ def match_rasters(
     then: Callable[[RankedBatch, dict[str, Any]], RankedBatch] | None = None,
     exclude_groups: np.ndarray | None = None,
 ) -> RankedBatch:
-    """Rank in batches (:func:`batch_bounds`) and stitch the results.
+    """Rank in batches of :data:`BATCH` and stitch the results.
 
     ``then(ranked, batch)``: applied to each batch's ranking where it was ranked (in the worker),
     with the batch's ``rasters``, ``hints``, ``features`` and ``sides`` — for what is decided
@@ -263,25 +240,25 @@ def match_rasters(
     if exclude_groups is not None and matcher != "v2":
         raise ValueError("exclude_groups is a v2 ranking option")
     n = len(rasters)
-    bounds = batch_bounds(n)
+    starts = list(range(0, n, BATCH))
     job = {"index": index, "rasters": rasters, "hints": hints, "top_k": top_k, "features": features, "sides": sides,
            "rank": rank_rasters if matcher == "v1" else rank_rasters_verified, "then": then,
            "exclude_groups": exclude_groups}
-    context = _fork_context() if workers > 1 and len(bounds) > 1 else None
+    context = _fork_context() if workers > 1 and len(starts) > 1 else None
     parts: list[RankedBatch] = []
     if context is None:
         with one_thread():
-            for start, stop in bounds:
-                parts.append(_rank_job(job, start, stop))
-                progress(stop, n, "matching")
+            for start in starts:
+                parts.append(_rank_job(job, start))
+                progress(min(start + BATCH, n), n, "matching")
     else:
         _RANKING.update(job)  # inherited by the workers at fork
         try:
-            with ProcessPoolExecutor(max_workers=min(workers, len(bounds)), mp_context=context,
+            with ProcessPoolExecutor(max_workers=min(workers, len(starts)), mp_context=context,
                                      initializer=_rank_worker_start) as pool:
-                for (_, stop), part in zip(bounds, pool.map(_rank_batch, bounds)):
+                for start, part in zip(starts, pool.map(_rank_batch, starts)):
                     parts.append(part)
-                    progress(stop, n, "matching")
+                    progress(min(start + BATCH, n), n, "matching")
         finally:
             _RANKING.clear()
     if not parts:

@@ -24,8 +24,10 @@ def make_server(app: Any, host: str, port: int, *, threads: int = 8) -> Any:
     except ImportError as exc:
         raise ServerError("the review desk needs waitress: pip install waitress") from exc
     try:
+        # poll(), not select(): no limit of 1,024 descriptors, and a socket closed while the
+        # loop waits (the server shut down from another thread) is reported, not an EBADF error
         return create_server(app, host=host, port=port, threads=threads, ident="gaiji-review",
-                             clear_untrusted_proxy_headers=True)
+                             clear_untrusted_proxy_headers=True, asyncore_use_poll=True)
     except OSError as exc:
         raise ServerError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port") from exc
 

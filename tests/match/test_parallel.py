@@ -51,7 +51,7 @@ def test_parallel_match_writes_the_bytes_one_process_writes(
     reference, match_index, municipality: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     matcher_name: str, fmt: str,
 ) -> None:
-    monkeypatch.setattr(matcher, "BATCH", 64)  # 233 gaiji → 2 batches of 64, 7 of 16
+    monkeypatch.setattr(matcher, "BATCH", 64)  # 233 gaiji → 4 batches
     monkeypatch.setattr(matcher, "PARALLEL_MIN", 1)
     monkeypatch.setattr(writer, "PARALLEL_WRITE_MIN", 1)
     par, forks = _match_and_write(municipality, reference, tmp_path / f"par.{fmt}", cores=2,
@@ -155,15 +155,3 @@ def test_a_daemonic_process_ranks_in_itself_instead_of_forking_workers():
     worker.start()
     assert queue.get(timeout=60) is True
     worker.join(timeout=60)
-
-
-def test_batches_cover_the_set_once_with_a_short_tail() -> None:
-    for n in (0, 1, 5, 511, 2048, 2049, 4097, 13_000, 100_000):
-        bounds = matcher.batch_bounds(n)
-        assert [a for a, _ in bounds[1:]] == [b for _, b in bounds[:-1]]  # contiguous
-        assert (bounds[0][0], bounds[-1][1]) == (0, n) if n else bounds == []
-        sizes = [b - a for a, b in bounds]
-        assert max(sizes, default=0) <= matcher.BATCH
-        # the batches after the full ones are short, so no lone batch holds one core at the end
-        assert sum(s for s in sizes if s < matcher.BATCH) <= 2 * matcher.BATCH
-        assert all(s <= matcher.BATCH // matcher.TAIL_DIVISOR for s in sizes[-4:])
