@@ -64,9 +64,26 @@ def ink_intensity(image: Image.Image | np.ndarray) -> np.ndarray:
         raise ValueError(f"expected a 2-D image, got shape {arr.shape}")
     border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
     # paper is whatever the border mostly is
-    if float(np.median(border)) >= 0.5:
+    if border_median(border) >= 0.5:
         arr = 1.0 - arr
     return np.clip(arr, 0.0, 1.0).astype(np.float32)
+
+
+def border_median(values: np.ndarray) -> float:
+    """``float(np.median(values))`` of a 1-D array, by a partial sort: the same value (the mean
+    of the two middle values, in the array's type), in a quarter of the time — it is asked once
+    per glyph image (15 µs of numpy's checks and dispatch each, ~1 % of matching)."""
+    v = np.asarray(values)
+    n = v.size
+    if n == 0 or v.dtype.kind not in "fiu" or (v.dtype.kind == "f" and np.isnan(v).any()):
+        return float(np.median(v))
+    k = n // 2
+    if n % 2:
+        return float(np.partition(v, k)[k])
+    part = np.partition(v, (k - 1, k))
+    if v.dtype.kind != "f":
+        return float(np.mean(part[k - 1 : k + 1]))
+    return float((part[k - 1] + part[k]) / 2)
 
 
 def otsu_threshold(values: np.ndarray) -> float:
@@ -122,7 +139,7 @@ def _is_ink(image: Image.Image | np.ndarray) -> bool:
     if not (image.min() >= 0.0 and image.max() <= 1.0):
         return False
     border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
-    return float(np.median(border)) < 0.5
+    return border_median(border) < 0.5
 
 
 def canonical_raster(

@@ -30,7 +30,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -512,8 +512,9 @@ class BenchReport:
             "",
             (f"`gaiji match SET` end to end (new process: start + index load + read PNGs + match + write CSV), "
              f"{sp['queries']:,} gaiji from disk:"),
-            f"  v2 {sp['cli_v2_per_s']:,.0f} gaiji/s ({sp['cli_v2_seconds']:.1f} s, peak RSS {sp['cli_v2_rss_mb']:,.0f} MB)",
-            f"  v1 {sp['cli_v1_per_s']:,.0f} gaiji/s ({sp['cli_v1_seconds']:.1f} s, peak RSS {sp['cli_v1_rss_mb']:,.0f} MB)",
+            *(f"  {m} {sp[f'cli_{m}_per_s']:,.0f} gaiji/s ({sp[f'cli_{m}_seconds']:.1f} s, CPU "
+              f"{sp.get(f'cli_{m}_cpu_seconds', float('nan')):.1f} s, peak RSS {sp[f'cli_{m}_rss_mb']:,.0f} MB)"
+              for m in ("v2", "v1")),
             (f"  plain baseline (read PNG, crop, 32×32 pixel cosine over all glyphs, same process start): "
              f"{sp['baseline_cli_per_s']:,.0f} gaiji/s ({sp['baseline_cli_seconds']:.1f} s)"),
             (f"in-process with the index loaded, best of {sp['repeat']}: v2 {sp['v2_per_s']:,.0f} gaiji/s, "
@@ -529,11 +530,20 @@ def _pct(x: float) -> str:
     return "-" if math.isnan(x) else f"{x:.4f}"
 
 
-def run_cli(args: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Run ``python ARGS`` in a new process: ``(wall seconds, peak RSS MB of that process)``.
+class CliRun(NamedTuple):
+    """One timed run of a command in a new process."""
 
-    The peak is read by GNU time (``/usr/bin/time``) when installed: a forked child's own
-    ``ru_maxrss`` starts from the parent's size, which would report the benchmark's memory.
+    wall: float  # seconds
+    peak_rss_mb: float  # of that process (NaN without GNU time)
+    cpu: float  # user + system seconds of the process and the workers it waited for (NaN without GNU time)
+
+
+def run_cli(args: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> CliRun:
+    """Run ``python ARGS`` in a new process and time it (:class:`CliRun`).
+
+    The peak and the CPU time are read by GNU time (``/usr/bin/time``) when installed: a forked
+    child's own ``ru_maxrss`` starts from the parent's size, which would report the benchmark's
+    memory. CPU time tells two builds apart on a busy machine better than wall time does.
     """
     import shutil
     import subprocess
@@ -542,20 +552,20 @@ def run_cli(args: list[str], *, cwd: Path | None = None, env: dict[str, str] | N
 
     gnu_time = shutil.which("time", path="/usr/bin:/bin")
     with tempfile.TemporaryDirectory() as tmp:
-        rss_file = Path(tmp) / "rss"
+        out_file = Path(tmp) / "rss"
         cmd = [sys.executable, *args]
         if gnu_time:
-            cmd = [gnu_time, "-f", "%M", "-o", str(rss_file), *cmd]
+            cmd = [gnu_time, "-f", "%M %U %S", "-o", str(out_file), *cmd]
         t = time.monotonic()
         proc = subprocess.run(cmd, cwd=cwd, env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wall = time.monotonic() - t
         if proc.returncode != 0:
             raise RuntimeError(f"{' '.join(args)} failed: {proc.stderr.decode(errors='replace')[-500:]}")
         try:
-            rss = float(rss_file.read_text().split()[-1]) / 1024
-        except (OSError, ValueError, IndexError):
-            rss = float("nan")
-    return wall, rss
+            rss_kb, user, system = (float(v) for v in out_file.read_text().split()[-3:])
+        except (OSError, ValueError):
+            rss_kb, user, system = float("nan"), float("nan"), float("nan")
+    return CliRun(wall=wall, peak_rss_mb=rss_kb / 1024, cpu=user + system)
 
 
 def _scores(queries: list[Query], result: Any, index: Any, b_ranks: np.ndarray | None,
@@ -650,11 +660,11 @@ def run_match_bench(
         if end_to_end:
             home = ["--home", str(Path(reference.home).parent)] if getattr(reference, "home", None) else []
             for m in ("v2", "v1"):
-                wall, rss = run_cli(["-m", "gaiji", "match", str(set_dir), "-o", str(Path(work_dir) / f"c-{m}.csv"),
-                                      "-q", "--matcher", m, *home])
-                cli[f"cli_{m}_seconds"], cli[f"cli_{m}_rss_mb"] = wall, rss
+                wall, rss, cpu = run_cli(["-m", "gaiji", "match", str(set_dir), "-o", str(Path(work_dir) / f"c-{m}.csv"),
+                                          "-q", "--matcher", m, *home])
+                cli[f"cli_{m}_seconds"], cli[f"cli_{m}_rss_mb"], cli[f"cli_{m}_cpu_seconds"] = wall, rss, cpu
                 cli[f"cli_{m}_per_s"] = len(queries) / wall
-            wall, _ = run_cli(["-m", "gaiji.match.baseline", str(set_dir), *home])
+            wall, _, _ = run_cli(["-m", "gaiji.match.baseline", str(set_dir), *home])
             cli["baseline_cli_seconds"], cli["baseline_cli_per_s"] = wall, len(queries) / wall
     finally:
         if cleanup is not None:
@@ -673,8 +683,9 @@ def run_match_bench(
         "v2_per_s": n / min(times["v2"]),
         "v1_per_s": n / min(times["v1"]),
         "index_build_seconds": built_now_seconds if rebuild_index else float(index.meta.get("build_seconds", nan)),
-        **{k: cli.get(k, nan) for k in ("cli_v2_seconds", "cli_v2_rss_mb", "cli_v2_per_s", "cli_v1_seconds",
-                                        "cli_v1_rss_mb", "cli_v1_per_s", "baseline_cli_seconds", "baseline_cli_per_s")},
+        **{k: cli.get(k, nan) for k in ("cli_v2_seconds", "cli_v2_rss_mb", "cli_v2_cpu_seconds", "cli_v2_per_s",
+                                        "cli_v1_seconds", "cli_v1_rss_mb", "cli_v1_cpu_seconds", "cli_v1_per_s",
+                                        "baseline_cli_seconds", "baseline_cli_per_s")},
     }
     info = {
         "reference_version": index.reference_version,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from gaiji.match.bench import (
     accept_stats,
@@ -40,3 +41,18 @@ def test_score_subset_precision_counts_only_rank_one():
     ranks = np.array([1, 2, 1, 0])
     s = score_subset("x", ranks, np.array([1, 1, 1, 0], bool), np.array([1, 1, 0, 0], bool))
     assert s.accept_precision == 0.5 and s.accepted == 2 and s.top1 == 0.5 and s.ucs_top1 == 0.75
+
+
+def test_a_timed_run_reports_wall_memory_and_cpu_of_the_new_process() -> None:
+    import shutil
+
+    from gaiji.match.bench import run_cli
+
+    timed = run_cli(["-c", "sum(i * i for i in range(2_000_000))"])
+    assert timed.wall > 0
+    if shutil.which("time", path="/usr/bin:/bin"):
+        # the busy loop is CPU time of that process; its peak is a Python process's, not ours
+        assert 0 < timed.cpu < timed.wall + 1
+        assert 5 < timed.peak_rss_mb < 500
+    with pytest.raises(RuntimeError, match="failed"):
+        run_cli(["-c", "raise SystemExit(3)"])

@@ -88,3 +88,18 @@ def test_batched_normalisation_equals_the_per_image_one(seed):
         expected, expected_side = query_raster_and_side(img)
         assert int(side) == expected_side
         assert int(np.abs(raster.astype(int) - expected.astype(int)).max()) <= 1
+
+
+def test_border_median_is_numpys_median():
+    from gaiji.render import border_median
+
+    rng = np.random.default_rng(5)
+    for dtype in (np.float32, np.float64, np.uint8):
+        for n in (1, 2, 3, 4, 7, 8, 252, 253):
+            for _ in range(50):
+                x = rng.random(n)
+                if rng.random() < 0.5:
+                    x = np.round(x * 4) / 4  # ties in the middle
+                x = (x * 255 if dtype == np.uint8 else x).astype(dtype)
+                assert border_median(x) == float(np.median(x))
+    assert np.isnan(border_median(np.array([0.1, np.nan, 0.9], np.float32)))
