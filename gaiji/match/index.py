@@ -99,7 +99,7 @@ class MatchIndex:
     @property
     def pooled_profiles(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Column and row ink sums of every pooled raster (:func:`gaiji.match.verify.ink_profiles`,
-        15 MB for MJ), worked out on first use; None without pooled rasters."""
+        15 MB for MJ, 0.1 s), worked out on first use; None without pooled rasters."""
         if self.pooled is None:
             return None
         if self._pooled_profiles is None:
@@ -107,6 +107,20 @@ class MatchIndex:
 
             self._pooled_profiles = ink_profiles(self.pooled)
         return self._pooled_profiles
+
+    def pooled_profiles_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The ink profiles of the pooled rasters ``rows`` (the same values either way): gathered
+        from :attr:`pooled_profiles` once those exist or the request is large, else summed for
+        these rows alone — a few gaiji (the review desk, the demo) need not pay for every glyph."""
+        if self.pooled is None:
+            raise ValueError("this match index has no pooled rasters")
+        rows = np.asarray(rows)
+        if self._pooled_profiles is None and rows.size < len(self.pooled) // 4:
+            from gaiji.match.verify import ink_profiles
+
+            return ink_profiles(np.asarray(self.pooled[rows.reshape(-1)]))
+        cx, cy = self.pooled_profiles  # type: ignore[misc]
+        return cx[rows.reshape(-1)], cy[rows.reshape(-1)]
 
     @property
     def searcher(self):  # type: ignore[no-untyped-def]

@@ -104,12 +104,12 @@ def load_pair_cnn(folder: Path) -> PairCNN | None:
 
 
 def combined_logits(cnn: PairCNN, query32: np.ndarray, rows: np.ndarray, pooled: np.ndarray,
-                    mlp_logit: np.ndarray, *, profiles: Any = None) -> np.ndarray:
+                    mlp_logit: np.ndarray, *, profiles_of: Any = None) -> np.ndarray:
     """``(Q, V)``: the perceptron's logits of each query's shortlist ``rows`` plus the network's
     (times :data:`CNN_WEIGHT`) for the :data:`CNN_TOP` best by the perceptron that reach
     :data:`CNN_FLOOR`; the others get :data:`UNREAD_LOGIT` in its place. ``query32``:
-    ``(Q, 32, 32)``; ``pooled``: the index's uint8 rasters; ``profiles``: their ink profiles
-    (:attr:`gaiji.match.index.MatchIndex.pooled_profiles`), if at hand."""
+    ``(Q, 32, 32)``; ``pooled``: the index's uint8 rasters; ``profiles_of(rows)``: their ink
+    profiles (:meth:`gaiji.match.index.MatchIndex.pooled_profiles_of`), if at hand."""
     q, v = mlp_logit.shape
     k = min(CNN_TOP, v)
     top = np.argsort(-mlp_logit, axis=1, kind="stable")[:, :k]
@@ -120,7 +120,7 @@ def combined_logits(cnn: PairCNN, query32: np.ndarray, rows: np.ndarray, pooled:
         qq = np.asarray(query32, np.float32)[qi]
         picked = rows[qi, top[qi, kj]]
         cc = np.asarray(pooled[picked])
-        cand_profiles = None if profiles is None else (profiles[0][picked], profiles[1][picked])
+        cand_profiles = None if profiles_of is None else profiles_of(picked)
         read[qi, kj] = cnn.logit(qq, aligned_candidates(qq, cc, cand_profiles=cand_profiles))
     extra = np.full((q, v), UNREAD_LOGIT, np.float64)
     np.put_along_axis(extra, top, read, 1)

@@ -72,7 +72,6 @@ def verify_pairs(index, short, small, raw: np.ndarray, rasters: np.ndarray, side
     q32 = np.repeat(query32, n, axis=0)
     c32 = np.asarray(index.pooled[flat])  # uint8, shifted before scaling
     qx, qy = ink_profiles(query32)
-    cx, cy = index.pooled_profiles
     qraw = np.repeat(raw, n, axis=0)
     craw = np.asarray(index.features[flat], np.float32)
     rr = short.rerank_score
@@ -88,7 +87,7 @@ def verify_pairs(index, short, small, raw: np.ndarray, rasters: np.ndarray, side
         cand_projected=np.asarray(index.projected[flat], np.float32) if vectors else None,
         vectors=vectors,
         query_profiles=(np.repeat(qx, n, axis=0), np.repeat(qy, n, axis=0)),
-        cand_profiles=(cx[flat], cy[flat]),
+        cand_profiles=index.pooled_profiles_of(flat),
     )
     return feats.reshape(q, n, -1)
 
@@ -121,7 +120,7 @@ def rank_rasters_verified(
     p = p_mlp
     if getattr(index, "pair_cnn", None) is not None:  # the pair network reads every gaiji's best candidates
         p = 1.0 / (1.0 + np.exp(-combined_logits(index.pair_cnn, pooled32(rasters), rows, index.pooled, logit(p_mlp),
-                                                   profiles=index.pooled_profiles)))
+                                                   profiles_of=index.pooled_profiles_of)))
     groups = index.groups[rows]
     reading, rs, matched = ledger_agreement(index, hints, rows)
     if hints is not None:

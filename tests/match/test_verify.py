@@ -213,3 +213,17 @@ def test_characters_ipamj_lacks_are_rarely_accepted_and_mostly_suggested_as_miss
     ranked = _rank(match_index, [r.render(c, 64) for c, r in picks])
     assert int(ranked.auto_accept.sum()) <= 1
     assert np.mean(ranked.no_match >= NO_MATCH_SUGGEST) > 0.75
+
+
+@pytest.mark.reference
+def test_a_few_rows_profiles_are_summed_alone_and_equal_the_gathered_ones(match_index):
+    import dataclasses
+
+    fresh = dataclasses.replace(match_index, _pooled_profiles=None)
+    rows = np.array([[0, 5, 17], [1234, 5, 40000]])
+    few = fresh.pooled_profiles_of(rows)
+    assert fresh._pooled_profiles is None  # a few rows do not pay for every glyph's profiles
+    every = fresh.pooled_profiles_of(np.arange(len(fresh.pooled)))
+    assert fresh._pooled_profiles is not None
+    for a, b in zip(few, every):
+        assert np.array_equal(a, b[rows.reshape(-1)])
