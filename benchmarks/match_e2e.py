@@ -108,8 +108,8 @@ def main() -> int:
                   f"{fastest.peak_rss_mb:,.0f} MB); mean {n / wall:,.0f} gaiji/s ({wall:.2f} s, CPU {cpu:.1f} s)")
         if "compare" in trees:
             # on a busy machine the best round is an outlier either way; means over interleaved rounds,
-            # and CPU time above all, tell the trees apart (stop 20: best of 3 saw no difference where
-            # 4 alternating rounds showed 12 % less wall and 13 % less CPU)
+            # and CPU time above all, tell the trees apart (stop 20: the best of 3 rounds saw no
+            # difference between two trees whose means over 4 rounds were 7–12 % apart)
             for matcher in args.matchers.split(","):
                 a, b = runs[("this", matcher)], runs[("compare", matcher)]
                 print(f"  {matcher} this / compare: wall {mean(t.wall for t in a) / mean(t.wall for t in b):.3f}, "

@@ -62,11 +62,15 @@ def ink_intensity(image: Image.Image | np.ndarray) -> np.ndarray:
         arr = a / 255.0 if a.max() > 1.0 else a
     if arr.ndim != 2 or arr.size == 0:
         raise ValueError(f"expected a 2-D image, got shape {arr.shape}")
-    border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
-    # paper is whatever the border mostly is
-    if border_median(border) >= 0.5:
+    if paper_is_dark(arr):
         arr = 1.0 - arr
     return np.clip(arr, 0.0, 1.0).astype(np.float32)
+
+
+def paper_is_dark(arr: np.ndarray) -> bool:
+    """Whether a 2-D image's paper is dark: paper is whatever the border mostly is (its median
+    at least 0.5, in the image's scale of [0, 1])."""
+    return border_median(np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])) >= 0.5
 
 
 def border_median(values: np.ndarray) -> float:
@@ -138,8 +142,7 @@ def _is_ink(image: Image.Image | np.ndarray) -> bool:
         return False
     if not (image.min() >= 0.0 and image.max() <= 1.0):
         return False
-    border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
-    return border_median(border) < 0.5
+    return not paper_is_dark(image)
 
 
 def canonical_raster(

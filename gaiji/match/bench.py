@@ -552,7 +552,7 @@ def run_cli(args: list[str], *, cwd: Path | None = None, env: dict[str, str] | N
 
     gnu_time = shutil.which("time", path="/usr/bin:/bin")
     with tempfile.TemporaryDirectory() as tmp:
-        out_file = Path(tmp) / "rss"
+        out_file = Path(tmp) / "time"
         cmd = [sys.executable, *args]
         if gnu_time:
             cmd = [gnu_time, "-f", "%M %U %S", "-o", str(out_file), *cmd]

@@ -114,13 +114,13 @@ class MatchIndex:
         these rows alone — a few gaiji (the review desk, the demo) need not pay for every glyph."""
         if self.pooled is None:
             raise ValueError("this match index has no pooled rasters")
-        rows = np.asarray(rows)
-        if self._pooled_profiles is None and rows.size < len(self.pooled) // 4:
+        flat = np.asarray(rows).reshape(-1)
+        if self._pooled_profiles is None and flat.size < len(self.pooled) // 4:
             from gaiji.match.verify import ink_profiles
 
-            return ink_profiles(np.asarray(self.pooled[rows.reshape(-1)]))
+            return ink_profiles(np.asarray(self.pooled[flat]))
         cx, cy = self.pooled_profiles  # type: ignore[misc]
-        return cx[rows.reshape(-1)], cy[rows.reshape(-1)]
+        return cx[flat], cy[flat]
 
     @property
     def searcher(self):  # type: ignore[no-untyped-def]

@@ -314,7 +314,7 @@ def _fit_verifier(index: Any, out_dir: Path, info: dict[str, Any], *, designs: l
     b_r, b_a, b_s = _cached(cache, "verifier-bitmap-fonts", lambda: bitmap_font_queries(index, train_chars, seed=SEED + 13))
     q_r, q_a, q_s = np.concatenate([q_r, b_r]), np.concatenate([q_a, b_a]), np.concatenate([q_s, b_s])
     vr, va, vs = _cached(cache, f"verifier-variants-{scale}", lambda: render_variant_queries(
-        ipamj, rows, variant_ids, per_row=max(1, round(2 * scale)), seed=SEED + 11))
+        ipamj, rows, variant_ids, per_row=per_font, seed=SEED + 11))
     progress(1, 3, "verifier pairs")
     hide = np.random.default_rng(SEED + 12).random(len(q_a)) < HIDDEN_SHARE
     x1, y1 = pair_training_set(index, q_r, q_a, q_s, hide=hide, vectors=vectors)
