@@ -17,6 +17,7 @@ import csv
 import io
 import json
 import logging
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,17 +171,31 @@ def require_gaiji_set(path: str | Path) -> Path:
     return root
 
 
-def _resolves_inside(path: Path, resolved_root: Path, resolved_dirs: dict[Path, Path]) -> bool:
-    """Whether ``path`` resolves (symbolic links followed) to somewhere inside ``resolved_root``:
-    ``path.resolve()``, with each folder resolved once for all its files (a set of 10,000
-    glyphs spent a third of a second in ``lstat`` otherwise)."""
-    name = path.name
-    if name in ("", ".", "..") or path.is_symlink():
-        return path.resolve().is_relative_to(resolved_root)
-    folder = resolved_dirs.get(path.parent)
+def _inside(path: str, resolved_root: str) -> bool:
+    return path == resolved_root or path.startswith(resolved_root.rstrip(os.sep) + os.sep)
+
+
+def _resolves_inside(path: str, resolved_root: str, folders: dict[str, tuple[bool, frozenset[str]]]) -> bool:
+    """Whether ``path`` resolves (symbolic links followed) to somewhere inside ``resolved_root``
+    (itself resolved), as ``os.path.realpath(path)`` would say — with each folder resolved and
+    listed once for all its files: a file inside a folder that resolves inside the root is
+    inside unless it is a symbolic link itself (then it is resolved alone). A set of 13,000
+    glyphs spent 0.4 s here with ``pathlib`` and one ``lstat`` per file."""
+    parent, name = os.path.split(path)
+    if name in ("", ".", ".."):
+        return _inside(os.path.realpath(path), resolved_root)
+    folder = folders.get(parent)
     if folder is None:
-        folder = resolved_dirs[path.parent] = path.parent.resolve()
-    return (folder / name).is_relative_to(resolved_root)
+        try:
+            with os.scandir(parent or ".") as entries:
+                links = frozenset(e.name for e in entries if e.is_symlink())
+        except OSError:  # missing or not a folder: nothing in it is a link
+            links = frozenset()
+        folder = folders[parent] = (_inside(os.path.realpath(parent or "."), resolved_root), links)
+    inside, links = folder
+    if name in links:
+        return _inside(os.path.realpath(path), resolved_root)
+    return inside
 
 
 def read_gaiji_set(path: str | Path) -> GaijiSet:
@@ -205,8 +220,9 @@ def read_gaiji_set(path: str | Path) -> GaijiSet:
 
     records: list[GaijiRecord] = []
     seen: set[str] = set()
-    resolved_root = root.resolve()
-    resolved_dirs: dict[Path, Path] = {}
+    root_text = str(root)
+    resolved_root = os.path.realpath(root_text)
+    folders: dict[str, tuple[bool, frozenset[str]]] = {}
     for lineno, row in enumerate(reader, 2):
         where = f"{csv_path} line {lineno}"
         for c in FREE_TEXT_COLUMNS:
@@ -221,7 +237,7 @@ def read_gaiji_set(path: str | Path) -> GaijiSet:
             )
         seen.add(gid)
         image = (row.get("image") or "").strip() or f"{GLYPHS_DIR}/{gid}.png"
-        if not _resolves_inside(root / image, resolved_root, resolved_dirs):
+        if not _resolves_inside(os.path.join(root_text, image), resolved_root, folders):
             raise ContractError(f"{where}: image path {image!r} points outside the set folder")
         usage = (row.get("usage_count") or "").strip()
         extra = {

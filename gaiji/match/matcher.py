@@ -199,7 +199,8 @@ def _rank_batch(start: int) -> RankedBatch:
 def _rank_job(job: dict[str, Any], start: int) -> RankedBatch:
     stop = start + BATCH
     hints, features, sides = job["hints"], job["features"], job["sides"]
-    batch = {"rasters": np.asarray(job["rasters"][start:stop]), "hints": None if hints is None else hints[start:stop],
+    batch = {"start": start, "rasters": np.asarray(job["rasters"][start:stop]),
+             "hints": None if hints is None else hints[start:stop],
              "features": None if features is None else np.asarray(features[start:stop]),
              "sides": None if sides is None else sides[start:stop]}
     exclude = job.get("exclude_groups")
@@ -226,8 +227,9 @@ def match_rasters(
     """Rank in batches of :data:`BATCH` and stitch the results.
 
     ``then(ranked, batch)``: applied to each batch's ranking where it was ranked (in the worker),
-    with the batch's ``rasters``, ``hints``, ``features`` and ``sides`` — for what is decided
-    gaiji by gaiji after MJ (added reference sets, the same-glyph tie rule).
+    with the batch's ``start`` (its first gaiji's position in ``rasters``), ``rasters``,
+    ``hints``, ``features`` and ``sides`` — for what is decided gaiji by gaiji after MJ (added
+    reference sets, the same-glyph tie rule) and for writing the rows out there.
 
     ``matcher``: ``v2`` (default: shortlist verified pair by pair, trusted confidence,
     ``no_match`` and ``ucs_confidence``) or ``v1`` (the earlier feature-similarity ranking).
@@ -285,6 +287,7 @@ def concat_batches(parts: list[RankedBatch]) -> RankedBatch:
         radical_strokes_score=cat("radical_strokes_score"), gap=cat("gap"),
         confidence=cat("confidence"), auto_accept=cat("auto_accept"),
         reading_matched=[m for p in parts for m in p.reading_matched],
+        formatted=[t for p in parts for t in p.formatted] if all(p.formatted for p in parts) else [],
     )
 
 
@@ -305,6 +308,7 @@ def match_gaiji_set(
     matcher: str = DEFAULT_MATCHER,
     ref_sets: list[Any] | None = None,
     home: Path | None = None,
+    formatting: str | None = None,
 ) -> MatchResult:
     """Rank MJ candidates for every gaiji in the set folder ``set_dir``.
 
@@ -312,7 +316,9 @@ def match_gaiji_set(
     the images are being read). The match index is
     built on first use (a few minutes) and cached beside the reference. ``ref_sets``: added
     reference sets to rank too (default: every set installed beside the reference; ``[]``
-    for MJ only), see :mod:`gaiji.match.refsets`.
+    for MJ only), see :mod:`gaiji.match.refsets`. ``formatting`` (``csv`` or ``jsonl``): also
+    write each batch's rows out as that text where the batch is ranked, so that
+    :func:`gaiji.match.writer.write_candidates` has only to copy them (``ranked.formatted``).
     """
     from gaiji.extract.gaijiset import read_gaiji_set
 
@@ -326,7 +332,8 @@ def match_gaiji_set(
         raise ContractError(f"{set_dir}: the gaiji set has no glyphs; run `gaiji extract` on your sources first")
     records = [r for r in gset.records if not r.blank]
     blank_ids = [r.gaiji_id for r in gset.records if r.blank]
-    paths = [str(r.image_path) for r in records]
+    root = str(gset.path)
+    paths = [os.path.join(root, r.image) for r in records]  # r.image_path, without pathlib's cost
     for r, path in zip(records, paths):
         if not os.path.isfile(path):
             raise ContractError(f"{path}: image of {r.gaiji_id} is missing; re-run gaiji extract")
@@ -365,9 +372,18 @@ def match_gaiji_set(
         (issue 11) — in the ranking workers, batch by batch, as each gaiji is decided alone."""
         ranked = rank_with_sets(index, set_indexes, ranked, batch["rasters"], batch["hints"], top_k=top_k,
                                 features=batch["features"], sides=batch["sides"])
-        return apply_tie_rule(ranked, same_glyph)
+        ranked = apply_tie_rule(ranked, same_glyph)
+        if formatting is not None:  # the rows as text, here in the worker (the same text as written later)
+            from gaiji.match.writer import format_rows
+
+            ids = block_ids[batch["start"] : batch["start"] + len(ranked)]
+            part = MatchResult(gaiji_ids=ids, ranked=ranked, index=index, extra_rows=set_indexes.rows,
+                               same_glyph=same_glyph)
+            ranked.formatted = [(formatting, *format_rows(part, formatting, 0, len(ids)))]
+        return ranked
 
     parts: list[RankedBatch] = []
+    block_ids: list[str] = []  # the gaiji of the block being ranked (read by after_mj in the workers)
     kept: list[str] = []
     n = len(records)
     # prepare a block of images on every core, then rank it in batches on every core (the
@@ -385,11 +401,12 @@ def match_gaiji_set(
         keep = ~empty
         if keep.any():
             block_hints = None if hints is None else [h for h, k in zip(hints[block : block + BLOCK], keep) if k]
+            block_ids[:] = [r.gaiji_id for r, k in zip(block_records, keep) if k]
             ranked = match_rasters(index, rasters[keep], block_hints, top_k=top_k, features=feats[keep],
                                    sides=sides[keep], progress=progress, matcher=matcher, workers=_rank_workers(cores),
                                    then=after_mj)
             parts.append(ranked)
-            kept += [r.gaiji_id for r, k in zip(block_records, keep) if k]
+            kept += block_ids
         timings["rank"] = timings.get("rank", 0.0) + time.monotonic() - t_block
     ranked = concat_batches(parts) if parts else _empty(top_k)
     timings["prepare_and_rank"] = time.monotonic() - t1

@@ -148,17 +148,23 @@ def write_candidates(result: MatchResult, path: str | Path, *, fmt: str = "csv",
     """Write the candidates atomically; returns the number of rows written.
 
     ``workers`` > 1: large results are formatted by that many forked processes, slice by
-    slice, and written in order (the same bytes as one process writes).
+    slice, and written in order (the same bytes as one process writes). Rows the matcher
+    formatted already, batch by batch where it ranked them (``match_gaiji_set(…,
+    formatting=fmt)``), are copied as they are.
     """
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     n = len(result.gaiji_ids)
-    slices = _slices(n, workers)
+    done = result.ranked.formatted
+    if done and all(f == fmt for f, _, _ in done):
+        texts: Any = ((text, rows) for _, text, rows in done)
+    else:
+        texts = _formatted(result, fmt, _slices(n, workers), workers)
     count = 0
     with atomic_write(path) as out:
         if fmt == "csv":
             out.write(_csv_line(COLUMNS))
-        for text, rows in _formatted(result, fmt, slices, workers):
+        for text, rows in texts:
             out.write(text)
             count += rows
     return count
@@ -323,6 +329,7 @@ def match_set_to_file(
     result = match_gaiji_set(  # loads the reference of `home` while its workers read the images
         set_dir, None, top_k=top_k, progress=progress or no_progress, home=home,
         rebuild_index=rebuild_index, use_readings=use_readings, ref_sets=ref_sets, matcher=matcher,
+        formatting=fmt,  # the rows are written out as text where they are ranked
     )
     t_write = time.monotonic()
     rows = write_candidates(result, output, fmt=fmt, workers=_cores())

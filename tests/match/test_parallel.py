@@ -134,6 +134,31 @@ def test_an_added_set_is_ranked_in_the_workers_as_in_one_process(
     assert first_in_set >= 5
 
 
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_rows_formatted_where_they_are_ranked_are_the_rows_written_after(
+    reference, match_index, municipality: Path, added_set, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str,
+) -> None:
+    """`gaiji match` has each ranking worker write its batch's rows out as text
+    (``formatting``); the file must be the one formatting the whole result afterwards gives."""
+    monkeypatch.setattr(matcher, "BATCH", 64)  # 233 gaiji → 4 batches, ranked by forked workers
+    monkeypatch.setattr(matcher, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(matcher, "_cores", lambda: 2)
+    after = matcher.match_gaiji_set(municipality, reference, ref_sets=[added_set])
+    assert after.ranked.formatted == []
+    early = matcher.match_gaiji_set(municipality, reference, ref_sets=[added_set], formatting=fmt)
+    assert [f for f, _, _ in early.ranked.formatted] == [fmt] * 4
+    assert sum(n for _, _, n in early.ranked.formatted) == 10 * len(early.gaiji_ids)
+    writer.write_candidates(after, tmp_path / "after", fmt=fmt)
+    writer.write_candidates(early, tmp_path / "early", fmt=fmt)
+    assert (tmp_path / "early").read_bytes() == (tmp_path / "after").read_bytes()
+    # asked for the other format, the writer formats the result itself
+    other = "jsonl" if fmt == "csv" else "csv"
+    writer.write_candidates(after, tmp_path / "after2", fmt=other)
+    writer.write_candidates(early, tmp_path / "early2", fmt=other)
+    assert (tmp_path / "early2").read_bytes() == (tmp_path / "after2").read_bytes()
+    assert (tmp_path / "early2").read_bytes() != (tmp_path / "early").read_bytes()
+
+
 def _report_fork_context(queue) -> None:  # type: ignore[no-untyped-def]
     from gaiji.match.matcher import _fork_context
 
