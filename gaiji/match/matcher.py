@@ -47,6 +47,9 @@ class MatchResult:
     seconds: dict[str, float] = field(default_factory=dict)
     extra_rows: list[Any] = field(default_factory=list)  # added reference sets' rows (gaiji.match.refsets)
     same_glyph: Any = None  # MJ entries that are one glyph (gaiji.match.twins.SameGlyphGroups)
+    #: the candidates as output text, ``(format, text, rows)`` per batch in order, written out where
+    #: they were ranked (``match_gaiji_set(…, formatting=…)``; gaiji.match.writer copies them)
+    formatted: list[tuple[str, str, int]] = field(default_factory=list)
 
     @property
     def reference_version(self) -> str:
@@ -409,8 +412,9 @@ def match_gaiji_set(
             kept += block_ids
         timings["rank"] = timings.get("rank", 0.0) + time.monotonic() - t_block
     ranked = concat_batches(parts) if parts else _empty(top_k)
+    formatted, ranked.formatted = ranked.formatted, []
     timings["prepare_and_rank"] = time.monotonic() - t1
     return MatchResult(
-        gaiji_ids=kept, ranked=ranked, index=index,
-        blank_ids=blank_ids, seconds=timings, extra_rows=set_indexes.rows, same_glyph=same_glyph,
+        gaiji_ids=kept, ranked=ranked, index=index, blank_ids=blank_ids, seconds=timings,
+        extra_rows=set_indexes.rows, same_glyph=same_glyph, formatted=formatted,
     )

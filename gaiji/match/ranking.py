@@ -66,9 +66,10 @@ class RankedBatch:
     no_match: np.ndarray | None = None  # (Q,) no reference glyph is the same character
     stratum: list[str] = field(default_factory=list)  # (Q,) input condition the threshold came from
     evidence: list[str] = field(default_factory=list)  # (Q,) why, in words, for rank 1
-    #: these candidates already formatted as output rows, where they were ranked — ``(format,
-    #: text, rows)`` per batch, in order; filled only when the caller asks
-    #: (:func:`gaiji.match.matcher.match_gaiji_set`'s ``formatting``), else empty
+    #: these candidates already written out as output rows where they were ranked — ``(format,
+    #: text, rows)`` per batch, in order; only on their way back from the ranking workers when
+    #: :func:`gaiji.match.matcher.match_gaiji_set` is asked for them (``formatting``), which moves
+    #: them to :attr:`gaiji.match.matcher.MatchResult.formatted`; else empty
     formatted: list[tuple[str, str, int]] = field(default_factory=list)
 
     def __len__(self) -> int:

@@ -155,8 +155,8 @@ def write_candidates(result: MatchResult, path: str | Path, *, fmt: str = "csv",
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     n = len(result.gaiji_ids)
-    done = result.ranked.formatted
-    if done and all(f == fmt for f, _, _ in done):
+    done = result.formatted
+    if done and all(f == fmt for f, _, _ in done) and sum(rows for _, _, rows in done) == result.ranked.rows.size:
         texts: Any = ((text, rows) for _, text, rows in done)
     else:
         texts = _formatted(result, fmt, _slices(n, workers), workers)

@@ -144,10 +144,10 @@ def test_rows_formatted_where_they_are_ranked_are_the_rows_written_after(
     monkeypatch.setattr(matcher, "PARALLEL_MIN", 1)
     monkeypatch.setattr(matcher, "_cores", lambda: 2)
     after = matcher.match_gaiji_set(municipality, reference, ref_sets=[added_set])
-    assert after.ranked.formatted == []
+    assert after.formatted == []
     early = matcher.match_gaiji_set(municipality, reference, ref_sets=[added_set], formatting=fmt)
-    assert [f for f, _, _ in early.ranked.formatted] == [fmt] * 4
-    assert sum(n for _, _, n in early.ranked.formatted) == 10 * len(early.gaiji_ids)
+    assert [f for f, _, _ in early.formatted] == [fmt] * 4 and early.ranked.formatted == []
+    assert sum(n for _, _, n in early.formatted) == 10 * len(early.gaiji_ids)
     writer.write_candidates(after, tmp_path / "after", fmt=fmt)
     writer.write_candidates(early, tmp_path / "early", fmt=fmt)
     assert (tmp_path / "early").read_bytes() == (tmp_path / "after").read_bytes()
