@@ -1,31 +1,26 @@
 #!/usr/bin/env python3
-"""Match v2 on IVS variants drawn in designs it never saw variants in — "which variant?" off IPAmj.
+"""Match v2 on IVS variants drawn in designs other than IPAmj's — "which variant?" off IPAmj.
 
     python benchmarks/heldout_variants.py [--json]
 
-An IVS sequence (base character + selector) is registered once in the Ideographic Variation
-Database, shared between collections only where the glyph is the same; so a font's glyph for a
-sequence that IPAmj also has is a drawing of that same MJ glyph, in the font's own design. The
-matcher's variant training and calibration queries are IPAmj's own variant glyphs, degraded
-(``gaiji/match/training.py``), and the benchmark's ``ivs`` subset is Hanazono Mincho: this check
-asks the same question of other designs. Fonts with Moji_Joho sequences are few; those installed
-here, outside the benchmark:
+An IVS sequence is registered once in the Ideographic Variation Database, so a font's glyph for a
+sequence IPAmj also has draws that very MJ glyph in the font's design (see
+``gaiji/match/variant_designs.py``). The matcher's variant queries for training and calibration are
+IPAmj's own variant glyphs, degraded, and the benchmark's ``ivs`` subset is Hanazono Mincho: this
+asks the same question of the other installed fonts with Moji_Joho sequences —
 
-* **BabelStone Han** (Debian ``fonts-babelstone-han``): in no split of the matcher;
-* **VL Gothic**: a training font of the projections, whose variant glyphs were never learnt from
-  (the one-glyph characters were).
+* **BabelStone Han**: its glyphs of the *calibration* variant characters fit the variant
+  temperature (trust.json ``variant_temperature``); those of the benchmark's variant characters
+  are a check (a design calibration saw, characters it did not);
+* **VL Gothic**: a check only (a projection training font; nothing learns from or is fitted on
+  its variant glyphs).
 
-(BIZ UD and IPAex have IVS too, but none of their sequences is one of IPAmj's MJ glyphs; Noto
-CJK and Hanazono are benchmark fonts.) Characters: every variant character (two or more MJ
-glyphs reached by an IVS) the verifier did not learn from — those calibrated on (IPAmj glyphs
-only) and those kept for the benchmark, reported apart. Each sequence is drawn as an outline
-(48–128 px, antialiased) and as a 1-bit bitmap (20–32 px), matched without ledger readings, and
-the script prints per font and drawing:
-
-* ``MJ@1`` — the right variant first; ``UCS@1`` — the right character first, any variant;
-* ``MJ@2`` — the right variant among the first two;
-* ``auto`` / ``wrong`` — how many were auto-accepted, and how many of those were not the answer
-  (each one a resident's character silently changed to a sibling; the promise is none).
+Variant characters the verifier did not learn from, each sequence as an outline (48–128 px) and a
+1-bit bitmap (20–32 px), no readings. Per font, drawing and character split it prints ``MJ@1``
+(the right variant first), ``MJ@2``, ``UCS@1`` (the right character, any variant), the mean
+``confidence`` of rank 1 beside the share right (they should agree: confidence is a promise),
+how many gaiji have ``confidence`` ≥ 0.95 and the share of those right, and the auto-accepts
+with how many were wrong.
 """
 
 from __future__ import annotations
@@ -39,107 +34,54 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-FONTS = Path("/usr/share/fonts")
-#: (name, file, style): designs with Moji_Joho sequences the matcher learnt no variant from
-HELD_OUT_FONTS = (
-    ("BabelStone Han", FONTS / "truetype/babelstone/BabelStoneHan.ttf", "mincho"),
-    ("VL Gothic", FONTS / "truetype/vlgothic/VL-Gothic-Regular.ttf", "gothic"),
-)
-SEED = 11
-
-
-def model_splits(model_dir: Path) -> tuple[set[str], set[str]]:
-    """The variant characters the verifier learnt from and those calibration read, from the
-    shipped model's ``training_chars.txt`` (lines: projection, calibration, variant training,
-    variant calibration)."""
-    lines = (model_dir / "training_chars.txt").read_text(encoding="utf-8").splitlines()
-    if len(lines) < 5:
-        raise SystemExit(f"{model_dir / 'training_chars.txt'}: expected a header and four lines of characters")
-    return set(lines[3]), set(lines[4])
-
-
-def sequences(path: Path) -> dict[tuple[int, int], str | None]:
-    """The font's IVS sequences: (base, selector) → glyph name (None: the base character's glyph)."""
-    from fontTools.ttLib import TTFont
-
-    font = TTFont(str(path), lazy=True)
-    out: dict[tuple[int, int], str | None] = {}
-    for table in font["cmap"].tables:
-        if table.format == 14:
-            for selector, pairs in table.uvsDict.items():
-                for base, glyph in pairs:
-                    out[(base, selector)] = glyph
-    return out
-
-
-def queries(index, reference) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
-    """Rendered queries of every held-out font: rasters, sides, answers and tags."""
-    from gaiji.match.index import MODEL_DIR
-    from gaiji.match.prepare import query_raster_and_side
-    from gaiji.match.projection import FontSpec
-    from gaiji.match.synth import FontRenderer
-    from gaiji.match.training import variant_rows
-
-    learnt, calibrated = model_splits(MODEL_DIR)
-    has = np.asarray(reference.has_glyph, bool)
-    variants = variant_rows(index.rows, has)
-    by_sequence = {(ord(r.char[0]), ord(r.char[1])): i for i, r in enumerate(index.rows)
-                   if r.ivs and len(r.char) == 2 and has[i]}
-    out: dict[str, list] = {k: [] for k in ("rasters", "sides", "answers", "font", "drawing", "split")}
-    for f, (name, path, style) in enumerate(HELD_OUT_FONTS):
-        if not path.is_file():
-            print(f"{name}: {path} not installed, skipped", file=sys.stderr)
-            continue
-        renderer = FontRenderer(FontSpec(name, path, style))
-        for (base, selector), glyph in sorted(sequences(path).items()):
-            row = by_sequence.get((base, selector))
-            char = chr(base)
-            if row is None or char not in variants or char in learnt:
-                continue
-            text = char if glyph is None else char + chr(selector)
-            rng = np.random.default_rng([SEED, f, base, selector])
-            for drawing, px, antialias in (("outline", int(rng.integers(48, 129)), True),
-                                           ("bitmap", int(rng.integers(20, 33)), False)):
-                img = renderer.render(text, px, antialias=antialias)
-                if img is None or img.max() == 0:
-                    continue
-                raster, side = query_raster_and_side(img)
-                for key, value in (("rasters", raster), ("sides", side), ("answers", row), ("font", f),
-                                   ("drawing", drawing), ("split", "calibrated" if char in calibrated else "benchmark")):
-                    out[key].append(value)
-    if not out["rasters"]:
-        raise SystemExit("no held-out variant glyphs: install fonts-babelstone-han / fonts-vlgothic")
-    return {k: np.asarray(v) for k, v in out.items()}
-
 
 def run() -> list[dict]:
-    from gaiji.match.index import load_match_index
+    from gaiji.match.index import MODEL_DIR, load_match_index
+    from gaiji.match.variant_designs import (
+        CALIBRATION_VARIANT_FONTS,
+        CHECK_VARIANT_FONTS,
+        model_variant_split,
+        variant_design_queries,
+    )
     from gaiji.match.verified import rank_rasters_verified
     from gaiji.reference import load_reference
 
     reference = load_reference()
     index = load_match_index(reference)
-    q = queries(index, reference)
+    learnt, calibrated = model_variant_split(MODEL_DIR)
+    fonts = CALIBRATION_VARIANT_FONTS + CHECK_VARIANT_FONTS
+    for spec in fonts:
+        if not spec.path.is_file():
+            print(f"{spec.name}: {spec.path} not installed, skipped", file=sys.stderr)
+    everything = {r.base_char for r in index.rows if r.base_char} - learnt
+    q = variant_design_queries(index, reference.has_glyph, fonts, everything)
+    if len(q["answers"]) == 0:
+        raise SystemExit("no variant glyphs in other designs: install fonts-babelstone-han / fonts-vlgothic")
     ranked = rank_rasters_verified(index, q["rasters"], top_k=10, sides=q["sides"])
     answers, groups = q["answers"], index.groups
     first = ranked.rows[:, 0] == answers
     auto = np.asarray(ranked.auto_accept, bool)
+    confidence = np.asarray(ranked.confidence, np.float64)[:, 0]
+    split = np.array(["calibrated" if c in calibrated else "benchmark" for c in q["char"]])
     rows = []
-    for f, (name, _, _) in enumerate(HELD_OUT_FONTS):
-        for drawing in ("outline", "bitmap"):
-            for split in ("calibrated", "benchmark", "all"):
-                m = (q["font"] == f) & (q["drawing"] == drawing) & ((q["split"] == split) | (split == "all"))
+    for f, spec in enumerate(fonts):
+        role = "temperature" if spec in CALIBRATION_VARIANT_FONTS else "check"
+        for drawing in ("outline", "bitmap", "all"):
+            for chars in ("calibrated", "benchmark", "all"):
+                m = (q["font"] == f) & ((q["drawing"] == drawing) | (drawing == "all")) & ((split == chars) | (chars == "all"))
                 if not m.any():
                     continue
-                wrong = auto & ~first & m
+                sure = m & (confidence >= 0.95)
                 rows.append({
-                    "font": name, "drawing": drawing, "characters": split, "queries": int(m.sum()),
+                    "font": spec.name, "role": role, "drawing": drawing, "characters": chars, "queries": int(m.sum()),
                     "mj_at_1": round(float(first[m].mean()), 4),
                     "mj_at_2": round(float((ranked.rows[m, :2] == answers[m, None]).any(axis=1).mean()), 4),
                     "ucs_at_1": round(float((groups[ranked.rows[m, 0]] == groups[answers[m]]).mean()), 4),
-                    "auto": int((auto & m).sum()), "auto_wrong": int(wrong.sum()),
+                    "mean_confidence": round(float(np.nanmean(confidence[m])), 4),
+                    "sure": int(sure.sum()), "sure_right": round(float(first[sure].mean()), 4) if sure.any() else None,
+                    "auto": int((auto & m).sum()), "auto_wrong": int((auto & ~first & m).sum()),
                     "wrong_examples": [f"{index.rows[int(answers[i])].mj}→{index.rows[int(ranked.rows[i, 0])].mj}"
-                                       for i in np.flatnonzero(m & ~first)[:4]],
+                                       for i in np.flatnonzero(m & ~first)[:3]],
                 })
     return rows
 
@@ -152,11 +94,13 @@ def main() -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0
-    print(f"{'font':15s} {'drawing':8s} {'characters':10s} {'n':>4s} | {'MJ@1':>6s} {'MJ@2':>6s} {'UCS@1':>6s} |"
-          f" {'auto':>4s} {'wrong':>5s}  examples of a wrong variant first")
+    print(f"{'font':14s} {'role':11s} {'drawing':7s} {'chars':10s} {'n':>4s} | {'MJ@1':>5s} {'MJ@2':>5s} {'UCS@1':>5s} |"
+          f" {'conf':>5s} | {'≥0.95':>5s} {'right':>5s} | {'auto':>4s} {'wrong':>5s}  wrong variant first")
     for r in rows:
-        print(f"{r['font']:15s} {r['drawing']:8s} {r['characters']:10s} {r['queries']:4d} | {r['mj_at_1']:6.3f}"
-              f" {r['mj_at_2']:6.3f} {r['ucs_at_1']:6.3f} | {r['auto']:4d} {r['auto_wrong']:5d}  {' '.join(r['wrong_examples'])}")
+        sure_right = "    -" if r["sure_right"] is None else f"{r['sure_right']:5.3f}"
+        print(f"{r['font']:14s} {r['role']:11s} {r['drawing']:7s} {r['characters']:10s} {r['queries']:4d} |"
+              f" {r['mj_at_1']:5.3f} {r['mj_at_2']:5.3f} {r['ucs_at_1']:5.3f} | {r['mean_confidence']:5.3f} |"
+              f" {r['sure']:5d} {sure_right} | {r['auto']:4d} {r['auto_wrong']:5d}  {' '.join(r['wrong_examples'])}")
     return 0
 
 

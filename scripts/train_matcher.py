@@ -43,7 +43,14 @@ def main() -> int:
                         help="reuse a pair_cnn.onnx fitted by the same code and seed (skips ~5 min with PyTorch)")
     parser.add_argument("--verifier-from", type=Path, default=None,
                         help="reuse a model folder's verifier and pair network; refit only look-alikes and trust")
+    parser.add_argument("--variant-temperature-only", action="store_true",
+                        help="refit only the shipped trust model's variant temperature (seconds; see gaiji/match/variant_designs.py)")
     args = parser.parse_args()
+    if args.variant_temperature_only:
+        from gaiji.match.training import refit_variant_temperature
+
+        print(json.dumps(refit_variant_temperature(load_reference(), args.out), ensure_ascii=False, indent=1))
+        return 0
     info = train_matcher(load_reference(), args.out, progress=stderr_progress(), scale=args.scale,
                          projections_from=args.projections_from, calibration_dump=args.calibration_dump, cache=args.cache,
                          vectors=args.vectors, pair_cnn_from=args.pair_cnn_from,

@@ -321,7 +321,7 @@ def match_gaiji_set(
     reference sets to rank too (default: every set installed beside the reference; ``[]``
     for MJ only), see :mod:`gaiji.match.refsets`. ``formatting`` (``csv`` or ``jsonl``): also
     write each batch's rows out as that text where the batch is ranked, so that
-    :func:`gaiji.match.writer.write_candidates` has only to copy them (``ranked.formatted``).
+    :func:`gaiji.match.writer.write_candidates` has only to copy them (:attr:`MatchResult.formatted`).
     """
     from gaiji.extract.gaijiset import read_gaiji_set
 
@@ -329,6 +329,11 @@ def match_gaiji_set(
         raise InputError(f"--matcher {matcher}: use one of {', '.join(MATCHERS)}")
     if top_k < 1 or top_k > 100:
         raise InputError(f"--top {top_k}: choose between 1 and 100 candidates per gaiji")
+    if formatting is not None:
+        from gaiji.match.writer import FORMATS
+
+        if formatting not in FORMATS:
+            raise InputError(f"unknown format {formatting!r}; use one of {', '.join(FORMATS)}")
     # check the set first: a broken set should fail before a (first-run) index build
     gset = read_gaiji_set(set_dir)
     if len(gset) == 0:

@@ -92,20 +92,27 @@ class FontRenderer:
 
 
 @functools.lru_cache(maxsize=16)
+def variation_sequences(path: str | Path, index: int = 0) -> dict[tuple[int, int], str | None]:
+    """The font's variation sequences (cmap format 14): (base, selector) → glyph name, None where
+    the sequence shows the base character's own glyph (a default UVS)."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(path), fontNumber=index, lazy=True)
+    out: dict[tuple[int, int], str | None] = {}
+    for table in font["cmap"].tables:
+        if table.format == 14:
+            for selector, pairs in table.uvsDict.items():
+                for base, glyph_name in pairs:
+                    out[(base, selector)] = glyph_name
+    return out
+
+
 def _variation_map(path: str, index: int) -> dict[tuple[int, int], int]:
     from fontTools.ttLib import TTFont
 
-    font = TTFont(path, fontNumber=index, lazy=True)
-    order = {name: i for i, name in enumerate(font.getGlyphOrder())}
-    out: dict[tuple[int, int], int] = {}
-    for table in font["cmap"].tables:
-        if table.format != 14:
-            continue
-        for selector, pairs in table.uvsDict.items():
-            for base, glyph_name in pairs:
-                if glyph_name is not None and glyph_name in order:
-                    out[(base, selector)] = order[glyph_name]
-    return out
+    order = {name: i for i, name in enumerate(TTFont(path, fontNumber=index, lazy=True).getGlyphOrder())}
+    return {seq: order[name] for seq, name in variation_sequences(path, index).items()
+            if name is not None and name in order}
 
 
 # --- degradations (all on uint8 ink images, 255 = ink) -------------------------------------

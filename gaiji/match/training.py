@@ -486,15 +486,51 @@ def train_matcher(
                            "top1": round(float(present["correct"].mean()), 4),
                            "absent_near_twins_left_out": int((~keep).sum()),
                            "ledger": {"no_reading": LEDGER_NO_READING, "wrong_reading": LEDGER_WRONG_READING}})
+        # --- "which variant?" in other designs: the variant factor's temperature -----------------
+        from gaiji.match.variant_designs import fit_variant_temperature_on_designs
+
+        index.trust = trust
+        trust.variant_temperature, trust.info["variant_temperature"] = fit_variant_temperature_on_designs(
+            index, has_glyph, set(v_cal))
         (out_dir / "trust.json").write_text(json.dumps(trust.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
         info["trust"] = trust.info
     from gaiji.match.bench import BENCH_FONTS
 
     info["font_split"] = {
         "training": [f.name for f in fonts] + [p.name.split(".")[0] for p in BITMAP_TRAINING_FONTS if p.is_file()],
-        "calibration": [f.name for f in installed(TRUST_FONTS)] + ["IPAmjMincho (variant characters only)"],
+        "calibration": [f.name for f in installed(TRUST_FONTS)] + ["IPAmjMincho (variant characters only)",
+                                                                     "BabelStoneHan (variant glyphs: the variant temperature only)"],
         "benchmark": [f.name for f in BENCH_FONTS],
     }
     info["seconds"] = round(time.monotonic() - started, 1)
     (out_dir / "model.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
     return info
+
+
+def refit_variant_temperature(reference: Any, model_dir: Path) -> dict[str, Any]:
+    """Fit only the variant temperature of the model in ``model_dir`` (the shipped one, which
+    the match index reads) and write it into its ``trust.json`` and ``model.json``; returns what
+    it was fitted on. The trust maps and thresholds are left as they are."""
+    from gaiji.match.index import MODEL_DIR, load_match_index
+    from gaiji.match.trust import TrustModel
+    from gaiji.match.variant_designs import fit_variant_temperature_on_designs, model_variant_split
+
+    model_dir = Path(model_dir)
+    if model_dir.resolve() != MODEL_DIR.resolve():
+        raise ValueError(f"the variant temperature is refitted on the shipped model only ({MODEL_DIR})")
+    index = load_match_index(reference)
+    _, calibration_chars = model_variant_split(model_dir)
+    temperature, fitted = fit_variant_temperature_on_designs(index, np.asarray(reference.has_glyph, bool),
+                                                             calibration_chars)
+    trust = TrustModel.from_dict(json.loads((model_dir / "trust.json").read_text(encoding="utf-8")))
+    trust.variant_temperature = temperature
+    trust.info["variant_temperature"] = fitted
+    (model_dir / "trust.json").write_text(json.dumps(trust.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    model = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
+    model["trust"] = trust.info
+    split = model.setdefault("font_split", {}).setdefault("calibration", [])
+    entry = "BabelStoneHan (variant glyphs: the variant temperature only)"
+    if entry not in split:
+        split.append(entry)
+    (model_dir / "model.json").write_text(json.dumps(model, ensure_ascii=False, indent=1), encoding="utf-8")
+    return fitted

@@ -20,7 +20,10 @@ MJ lacks — weighed the more, the surer the verifier is (calibration: with the 
 hidden, most gaiji still accepted had been accepted as such a glyph). Readings enter only as
 the difference between the rank-1 character and the best *other* character: variants of one
 character share their readings, so a reading cannot raise confidence between siblings; and
-the variant factor ignores them.
+the variant factor ignores them. Where another variant of the rank-1 character is on the
+shortlist, the variant factor is tempered (:attr:`TrustModel.variant_temperature`): its map is
+fitted on IPAmj's own variant glyphs, and drawn by other hands variants are told apart less
+surely (:mod:`gaiji.match.variant_designs`).
 
 Auto-accept thresholds are chosen per **stratum** — ink size of the source (≤ 16 px, 17–32 px,
 larger) × whether another variant of the rank-1 character is on the shortlist — as the lowest confidence at
@@ -38,7 +41,8 @@ from typing import Any
 
 import numpy as np
 
-TRUST_VERSION = "3"  # 2: no_match reads the rank-1 glyph's crowding; 3: maps of their own for small bitmaps
+TRUST_VERSION = "4"  # 2: no_match reads the rank-1 glyph's crowding; 3: maps of their own for small bitmaps;
+#: 4: the variant factor of "which variant?" gaiji tempered for designs other than IPAmj's (variant_temperature)
 MAX_ERROR = 0.005  # 95 % upper bound on the error rate among auto-accepted calibration queries
 NO_MATCH_PRIOR = 0.05  # share of gaiji assumed to have no MJ equivalent (for `no_match` and the error budget)
 #: and, whatever that share: a 95 % upper bound on the share of gaiji *without* an MJ equivalent
@@ -274,6 +278,12 @@ class TrustModel:
     #: (variant, ucs, no_match) maps of their own for small bitmaps (≤ 16 px): the verifier and
     #: the pair network (gaiji.match.pair_cnn) are sure of them on another scale than of larger gaiji
     small_maps: tuple[Platt, Platt, Platt] | None = None
+    #: where another variant of the rank-1 character is on the shortlist, the variant factor's
+    #: log-odds are multiplied by this (≤ 1). The variant map is fitted on IPAmj's own variant
+    #: glyphs, degraded; drawn in another design the distinguishing detail is drawn the design's
+    #: way and the verifier is surer than it is right (:func:`fit_variant_temperature`,
+    #: fitted on variants another font draws: gaiji.match.variant_designs). 1: as fitted
+    variant_temperature: float = 1.0
 
     def assess(self, summary: QuerySummary, sides: np.ndarray) -> dict[str, np.ndarray]:
         x_nm, x_ucs, x_var = summary.no_match_inputs(), summary.ucs_inputs(), summary.variant_inputs()
@@ -283,6 +293,9 @@ class TrustModel:
             if small.any():
                 variant_map, ucs_map, nm_map = self.small_maps
                 raw_nm[small], p_ucs[small], p_var[small] = nm_map(x_nm[small]), ucs_map(x_ucs[small]), variant_map(x_var[small])
+        if self.variant_temperature != 1.0:  # "which variant?": as sure as variants in other designs allow
+            contested = np.asarray(summary.sibling_contested, bool)
+            p_var = np.where(contested, temper(p_var, self.variant_temperature), p_var)
         no_match = _prior_shift(raw_nm, self.info.get("no_match_fit_prior", 0.5), NO_MATCH_PRIOR)
         # P(character right) = P(MJ has it) × P(rank 1 is it | MJ has it);
         # P(MJ glyph right) = P(character right) × P(this variant | character right): readings
@@ -303,6 +316,7 @@ class TrustModel:
             "ucs": flat(self.ucs_map),
             "no_match": flat(self.no_match_map),
             "thresholds": {k: (None if not np.isfinite(v) else v) for k, v in self.thresholds.items()},
+            "variant_temperature": self.variant_temperature,
             "info": self.info,
         }
         if self.small_maps is not None:
@@ -318,7 +332,40 @@ class TrustModel:
             info=d.get("info", {}),
             small_maps=None if "small" not in d else (mk(d["small"]["variant"]), mk(d["small"]["ucs"]),
                                                       mk(d["small"]["no_match"])),
+            variant_temperature=float(d.get("variant_temperature", 1.0)),
         )
+
+
+def temper(p: np.ndarray, temperature: float) -> np.ndarray:
+    """Probabilities with their log-odds multiplied by ``temperature`` (< 1: less sure)."""
+    p = np.clip(np.asarray(p, np.float64), 1e-12, 1 - 1e-12)
+    return 1.0 / (1.0 + np.exp(-temperature * np.log(p / (1 - p))))
+
+
+def fit_variant_temperature(p_variant: np.ndarray, correct: np.ndarray, *, lowest: float = 0.05) -> float:
+    """The temperature in [``lowest``, 1] that makes variant factors ``p_variant`` (of gaiji whose
+    character is right) best predict ``correct`` (the variant is right too): maximum likelihood,
+    never sharper than the fitted map (temperature scaling: C. Guo, G. Pleiss, Y. Sun,
+    K. Q. Weinberger, "On calibration of modern neural networks", ICML 2017).
+
+    >>> rng = np.random.default_rng(0); z = rng.normal(4, 3, 4000)
+    >>> right = rng.random(4000) < 1 / (1 + np.exp(-0.3 * z))
+    >>> round(fit_variant_temperature(1 / (1 + np.exp(-z)), right), 1)
+    0.3
+    """
+    from scipy.optimize import minimize_scalar
+
+    p = np.clip(np.asarray(p_variant, np.float64), 1e-12, 1 - 1e-12)
+    y = np.asarray(correct, bool)
+    if len(p) == 0:
+        raise ValueError("no variant decisions to fit a temperature on")
+    z = np.log(p / (1 - p))
+
+    def loss(t: float) -> float:
+        zt = t * z
+        return float(np.sum(np.where(y, np.logaddexp(0, -zt), np.logaddexp(0, zt))))
+
+    return float(minimize_scalar(loss, bounds=(lowest, 1.0), method="bounded").x)
 
 
 def _prior_shift(p: np.ndarray, fitted_prior: float, prior: float) -> np.ndarray:

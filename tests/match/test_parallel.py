@@ -159,6 +159,13 @@ def test_rows_formatted_where_they_are_ranked_are_the_rows_written_after(
     assert (tmp_path / "early2").read_bytes() != (tmp_path / "early").read_bytes()
 
 
+def test_an_unknown_output_format_is_refused_before_matching(reference, municipality: Path) -> None:
+    from gaiji.errors import InputError
+
+    with pytest.raises(InputError, match="unknown format 'xml'"):
+        matcher.match_gaiji_set(municipality, reference, ref_sets=[], formatting="xml")
+
+
 def _report_fork_context(queue) -> None:  # type: ignore[no-untyped-def]
     from gaiji.match.matcher import _fork_context
 

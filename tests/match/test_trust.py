@@ -140,3 +140,46 @@ def test_small_bitmaps_get_maps_of_their_own_when_their_scores_are_on_another_sc
         assert calibration_gap(own, mask) < 0.02 < calibration_gap(shared, mask)
     again = TrustModel.from_dict(own.to_dict())
     assert np.array_equal(again.assess(s, sides)["ucs_confidence"], own.assess(s, sides)["ucs_confidence"])
+
+
+def test_the_variant_temperature_tempers_only_which_variant_questions():
+    """A temperature below 1 lowers the variant factor of gaiji with another variant of their
+    character on the shortlist and leaves the others, their auto-accepts and thresholds alone;
+    it survives the JSON round trip, and a trust.json without it reads as 1."""
+    import dataclasses
+
+    from gaiji.match.trust import TrustModel
+
+    rng = np.random.default_rng(5)
+    s, right, sides = _synthetic(6000, rng, shift=0)
+    absent, _, absent_sides = _synthetic(3000, rng, shift=-5)
+    contested = rng.random(len(right)) < 0.3
+    sib = np.where(contested, s.top - rng.gamma(2, 2, len(right)), -12.0)
+    s = dataclasses.replace(s, sibling=sib, sibling_contested=contested)
+    model = fit_trust(s, sides, right, right, absent, absent_sides)
+    cold = dataclasses.replace(model, variant_temperature=0.3)
+    a, b = model.assess(s, sides), cold.assess(s, sides)
+    assert np.array_equal(a["confidence"][~contested], b["confidence"][~contested])
+    sure = contested & (a["confidence"] > 0.6)
+    assert sure.any() and (b["confidence"][sure] < a["confidence"][sure]).all()
+    assert np.array_equal(a["ucs_confidence"], b["ucs_confidence"])
+    assert np.array_equal(a["auto_accept"][~contested], b["auto_accept"][~contested])
+    again = TrustModel.from_dict(cold.to_dict())
+    assert again.variant_temperature == 0.3
+    assert np.array_equal(again.assess(s, sides)["confidence"], b["confidence"])
+    old = cold.to_dict()
+    del old["variant_temperature"]
+    assert TrustModel.from_dict(old).variant_temperature == 1.0
+
+
+def test_the_variant_temperature_fit_finds_an_overconfident_factor_and_never_sharpens():
+    from gaiji.match.trust import fit_variant_temperature
+
+    rng = np.random.default_rng(8)
+    z = rng.normal(5, 3, 3000)
+    over = rng.random(3000) < 1 / (1 + np.exp(-0.4 * z))  # right far less often than the factor says
+    assert fit_variant_temperature(1 / (1 + np.exp(-z)), over) == pytest.approx(0.4, abs=0.08)
+    under = rng.random(3000) < 1 / (1 + np.exp(-2.0 * z))  # surer than the factor: kept at 1, not sharpened
+    assert fit_variant_temperature(1 / (1 + np.exp(-z)), under) == pytest.approx(1.0, abs=0.01)
+    with pytest.raises(ValueError):
+        fit_variant_temperature(np.zeros(0), np.zeros(0, bool))
