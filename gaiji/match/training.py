@@ -133,12 +133,17 @@ def bitmap_font_queries(index: Any, chars: list[str], *, seed: int) -> tuple[np.
 
 
 def _queries(index: Any, fonts: list[FontSpec], chars: list[str], *, per_font: int, seed: int,
-             weights: dict[str, float] | None, progress: Progress, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rasters, labels, _, sides = render_variations(fonts, chars, per_font=per_font, seed=seed, progress=progress,
-                                                  label=label, weights=weights)
+             weights: dict[str, float] | None, progress: Progress, label: str,
+             with_kinds: bool = False) -> tuple[np.ndarray, ...]:
+    """Rendered queries ``(rasters, answers, sides)`` — and ``kinds`` (how each was drawn) with
+    ``with_kinds``."""
+    rasters, labels, kinds, sides = render_variations(fonts, chars, per_font=per_font, seed=seed, progress=progress,
+                                                      label=label, weights=weights)
     row_of = {r.base_char: i for i, r in enumerate(index.rows)}
     answers = np.array([row_of.get(chars[c], -1) for c in labels], np.int64)
     keep = answers >= 0
+    if with_kinds:
+        return rasters[keep], answers[keep], sides[keep], np.asarray(kinds)[keep]
     return rasters[keep], answers[keep], sides[keep]
 
 
@@ -280,6 +285,18 @@ def _cached(cache: Path | None, name: str, make: Any) -> tuple[np.ndarray, np.nd
         Path(cache).mkdir(parents=True, exist_ok=True)
         np.savez(Path(cache) / f"{name}.npz", rasters=r, answers=a, sides=s)
     return r, a, s
+
+
+def _cached_with_kinds(cache: Path | None, name: str, make: Any) -> tuple[np.ndarray, ...]:
+    """As :func:`_cached`, with each query's kind of drawing kept too."""
+    if cache is not None and (Path(cache) / f"{name}.npz").is_file():
+        with np.load(Path(cache) / f"{name}.npz") as d:
+            return d["rasters"], d["answers"], d["sides"], d["kinds"]
+    r, a, s, k = make()
+    if cache is not None:
+        Path(cache).mkdir(parents=True, exist_ok=True)
+        np.savez(Path(cache) / f"{name}.npz", rasters=r, answers=a, sides=s, kinds=k)
+    return r, a, s, k
 
 
 def _reuse_verifier(folder: Path, out_dir: Path, info: dict[str, Any]) -> dict[str, Any]:
@@ -458,9 +475,9 @@ def train_matcher(
         if len(cal_fonts) < len(TRUST_FONTS):
             raise RuntimeError("calibrating needs the calibration fonts "
                                f"({', '.join(str(f.path) for f in TRUST_FONTS)}): bash scripts/setup.sh --test")
-        c_r, c_a, c_s = _cached(cache, f"trust-designs-{scale}", lambda: _queries(
+        c_r, c_a, c_s, c_k = _cached_with_kinds(cache, f"trust-designs-kinds-{scale}", lambda: _queries(
             index, cal_fonts, calib_chars, per_font=max(1, round(4 * scale)), seed=SEED + 20, weights=None,
-            progress=progress, label="rendering calibration queries"))
+            progress=progress, label="rendering calibration queries", with_kinds=True))
         cv_ids = [i for c in v_cal for i in variants[c]]
         cvr, cva, cvs = _cached(cache, f"calibration-variants-{scale}", lambda: render_variant_queries(
             ipamj, rows, cv_ids, per_row=max(1, round(2 * scale)), seed=SEED + 21))
@@ -480,7 +497,8 @@ def train_matcher(
                 **{f"absent_{k}": getattr(absent["summary"].subset(keep), k) for k in present["summary"].__dataclass_fields__},
             )
         trust = fit_trust(present["summary"], all_s, present["correct"], present["ucs_correct"],
-                          absent["summary"].subset(keep), c_s[keep], separate_small=index.pair_cnn is not None)
+                          absent["summary"].subset(keep), c_s[keep], separate_small=index.pair_cnn is not None,
+                          absent_kinds=c_k[keep])
         trust.info.update({"fonts": [f.name for f in cal_fonts] + ["IPAmjMincho (variant characters, degraded)"],
                            "one_glyph_queries": len(c_a), "variant_queries": len(cva),
                            "top1": round(float(present["correct"].mean()), 4),

@@ -30,8 +30,11 @@ larger) × whether another variant of the rank-1 character is on the shortlist �
 which a 95 % upper bound on the error rate among accepted gaiji stays at or below
 :data:`MAX_ERROR`, built from Clopper–Pearson bounds (C. J. Clopper, E. S. Pearson,
 Biometrika 26, 1934) on the calibration queries of that stratum: wrong glyphs accepted, and
-simulated no-equivalent gaiji accepted at all, weighted by :data:`NO_MATCH_PRIOR`. A gaiji
-whose ``no_match`` reaches :data:`NO_MATCH_SUGGEST` is never auto-accepted.
+simulated no-equivalent gaiji accepted at all, weighted by :data:`NO_MATCH_PRIOR`; and a 95 %
+bound on the share of those accepted stays at or below :data:`MAX_NO_EQUIVALENT_ACCEPT` — over the
+calibration's mix of drawings and within each kind of drawing (outline, bitmap, scan …) large
+enough to show it (:data:`MIN_ABSENT_GROUP`), since a set of clean outlines sees one kind only. A
+gaiji whose ``no_match`` reaches :data:`NO_MATCH_SUGGEST` is never auto-accepted.
 """
 
 from __future__ import annotations
@@ -62,6 +65,9 @@ AUTO_ACCEPT_SIBLINGS = False
 #: without an equivalent; at 0.2 about half, while flagging ~5 % of those that have one (the
 #: rates of the shipped model are in trust.json, ``info.no_match_suggest``)
 NO_MATCH_SUGGEST = 0.2
+#: a kind of drawing (outline, bitmap, scan …) holds the no-equivalent bound on its own from this
+#: many hidden-character queries of a stratum on (fewer cannot show 0.5 % with 95 % confidence)
+MIN_ABSENT_GROUP = 600
 NO_MATCH_BLOCK = NO_MATCH_SUGGEST
 
 
@@ -133,6 +139,7 @@ def guaranteed_threshold(
     prior: float = NO_MATCH_PRIOR,
     alpha: float = 0.05,
     max_absent_accept: float = 1.0,
+    absent_groups: np.ndarray | None = None,
 ) -> float:
     """Lowest confidence c at which the error rate among gaiji accepted at ``≥ c`` is at most
     ``max_error`` with probability ≥ 1 − ``alpha``; ``inf`` when no cut is.
@@ -142,6 +149,11 @@ def guaranteed_threshold(
     those accepted at all (``absent_confidence``: calibration queries whose character was hidden).
     Each rate is bounded by Clopper–Pearson (``alpha`` split between the bounds):
     ``((1−π)·U(wrong&accepted | present) + π·U(accepted | absent)) / ((1−π)·L(accepted | present))``.
+
+    ``absent_groups``: a label per absent query (how it was drawn: outline, bitmap, scan …); the
+    ``max_absent_accept`` bound must then also hold within every group large enough to show it
+    (:data:`MIN_ABSENT_GROUP` queries) — not only over their mix, which a set of one kind of
+    image (clean outlines, where the verifier is surest) would not see.
 
     >>> c = np.linspace(1, 0, 1000); ok = np.ones(1000, bool); ok[900:] = False
     >>> 0.1 < guaranteed_threshold(c, ok) < 0.5
@@ -159,6 +171,12 @@ def guaranteed_threshold(
     pi = prior if n_abs else 0.0
     a = alpha / 3 if n_abs else alpha / 2
     errors = np.cumsum(~ok)
+    by_group: list[np.ndarray] = []
+    if absent_groups is not None and n_abs:
+        raw_absent = np.asarray(absent_confidence, np.float64)
+        labels = np.asarray(absent_groups)
+        by_group = [np.sort(raw_absent[labels == g]) for g in np.unique(labels)]
+        by_group = [g for g in by_group if len(g) >= MIN_ABSENT_GROUP]
     best = float("inf")
     for i in range(n):
         if i + 1 < n and conf[i + 1] == conf[i]:
@@ -173,6 +191,11 @@ def guaranteed_threshold(
             absent_rate = clopper_pearson_upper(k_abs, n_abs, alpha=a)
             bound += pi * absent_rate
         bound /= max((1 - pi) * accept_rate, 1e-12)
+        for group in by_group:  # and within each kind of drawing
+            if absent_rate > max_absent_accept:
+                break
+            k_group = len(group) - int(np.searchsorted(group, conf[i], side="left"))
+            absent_rate = max(absent_rate, clopper_pearson_upper(k_group, len(group), alpha=a))
         if bound <= max_error and absent_rate <= max_absent_accept:
             best = float(conf[i])
     return best
@@ -386,6 +409,7 @@ def fit_trust(
     max_error: float = MAX_ERROR,
     max_absent_accept: float = MAX_NO_EQUIVALENT_ACCEPT,
     separate_small: bool = False,
+    absent_kinds: np.ndarray | None = None,
 ) -> TrustModel:
     """Fit the three maps and the thresholds.
 
@@ -393,6 +417,8 @@ def fit_trust(
     answer; ``ucs_correct``: rank 1 is its character); ``absent``: the same kind of queries
     with every glyph of their character hidden (always wrong). ``separate_small``: small bitmaps
     (≤ 16 px) get maps of their own (when the pair network reads only the others).
+    ``absent_kinds``: how each absent query was drawn; the no-equivalent bound then holds for
+    each kind of drawing in a stratum, not only for their mix (:func:`guaranteed_threshold`).
     """
     correct = np.asarray(correct, bool)
     ucs_correct = np.asarray(ucs_correct, bool)
@@ -417,8 +443,9 @@ def fit_trust(
             name = f"{size}/{sib}"
             m = names == name
             am = absent_names == name
+            kinds = None if absent_kinds is None else np.asarray(absent_kinds)[am]
             t = (guaranteed_threshold(conf[m], correct[m], max_error=max_error, absent_confidence=absent_conf[am],
-                                      max_absent_accept=max_absent_accept)
+                                      max_absent_accept=max_absent_accept, absent_groups=kinds)
                  if m.any() else float("inf"))
             if sib == "siblings" and not AUTO_ACCEPT_SIBLINGS:
                 t = float("inf")
@@ -433,6 +460,10 @@ def fit_trust(
                 "error_upper_95": round(clopper_pearson_upper(int((acc & ~correct).sum()), int(acc.sum())), 5),
                 "threshold": None if not np.isfinite(t) else round(t, 6),
             }
+            if kinds is not None:  # hidden characters accepted / queries, per kind of drawing
+                per[name]["no_equivalent_accepted_by_kind"] = {
+                    str(k): [int((absent_conf[am][kinds == k] >= t).sum()), int((kinds == k).sum())]
+                    for k in np.unique(kinds)}
     present_nm = model.assess(present, present_sides)["no_match"]
     absent_nm = model.assess(absent, absent_sides)["no_match"]
     suggest = {"threshold": NO_MATCH_SUGGEST,
