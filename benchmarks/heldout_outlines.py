@@ -53,7 +53,7 @@ def run(per_font: int, seed: int) -> list[dict]:
     from gaiji.match.prepare import query_raster_and_side
     from gaiji.match.projection import FontSpec
     from gaiji.match.synth import FontRenderer
-    from gaiji.match.training import NEAR_TWIN_IOU
+    from gaiji.match.training import near_twins
     from gaiji.match.trust import NO_MATCH_SUGGEST
     from gaiji.match.verified import rank_rasters_verified
     from gaiji.reference import load_reference
@@ -83,10 +83,7 @@ def run(per_font: int, seed: int) -> list[dict]:
         first = present.rows[:, 0] == a
         auto = np.asarray(present.auto_accept, bool)
         h_auto = np.asarray(hidden.auto_accept, bool)
-        ink_h = np.asarray(index.pooled[hidden.rows[:, 0]]) >= 90
-        ink_a = np.asarray(index.pooled[a]) >= 90
-        iou = (ink_h & ink_a).sum(axis=(1, 2)) / np.maximum((ink_h | ink_a).sum(axis=(1, 2)), 1)
-        twin = iou >= NEAR_TWIN_IOU
+        twin = near_twins(index, hidden.rows[:, 0], a)
         out.append({
             "font": name, "role": role, "queries": len(a),
             "mj_at_1": round(float(first.mean()), 4),

@@ -243,6 +243,16 @@ def simulated_ledger(index: Any, answers: np.ndarray, *, seed: int) -> list[Any]
     return hints
 
 
+def near_twins(index: Any, rows: np.ndarray, answers: np.ndarray) -> np.ndarray:
+    """Per pair, whether MJ glyph ``rows`` is drawn almost as ``answers`` (the ink of their pooled
+    rasters overlaps by :data:`NEAR_TWIN_IOU` or more): accepting one for the other, when the
+    other is hidden, is no missing character accepted."""
+    a = np.asarray(index.pooled[np.asarray(rows)]) >= 90
+    b = np.asarray(index.pooled[np.asarray(answers)]) >= 90
+    iou = (a & b).sum(axis=(1, 2)) / np.maximum((a | b).sum(axis=(1, 2)), 1)
+    return iou >= NEAR_TWIN_IOU
+
+
 def trust_inputs(index: Any, rasters: np.ndarray, answers: np.ndarray, sides: np.ndarray, *, hide: bool,
                  hints: list[Any] | None = None) -> dict[str, Any]:
     """Rank calibration queries with the verifier (optionally hiding their character), with
@@ -267,10 +277,7 @@ def trust_inputs(index: Any, rasters: np.ndarray, answers: np.ndarray, sides: np
     ucs_correct = groups[ranked.rows[:, 0]] == groups[answers]
     near_twin = np.zeros(len(answers), bool)
     if hide:  # another character drawn the same way is no "missing" character: leave it out
-        a = np.asarray(index.pooled[ranked.rows[:, 0]]) >= 90
-        b = np.asarray(index.pooled[answers]) >= 90
-        iou = (a & b).sum(axis=(1, 2)) / np.maximum((a | b).sum(axis=(1, 2)), 1)
-        near_twin = iou >= NEAR_TWIN_IOU
+        near_twin = near_twins(index, ranked.rows[:, 0], answers)
     return {"summary": summary, "correct": correct, "ucs_correct": ucs_correct, "near_twin": near_twin,
             "rank1": ranked.rows[:, 0]}
 
