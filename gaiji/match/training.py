@@ -520,11 +520,12 @@ def train_matcher(
         (out_dir / "trust.json").write_text(json.dumps(trust.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
         info["trust"] = trust.info
     from gaiji.match.bench import BENCH_FONTS
+    from gaiji.match.variant_designs import SPLIT_ENTRY as VARIANT_SPLIT_ENTRY
 
     info["font_split"] = {
         "training": [f.name for f in fonts] + [p.name.split(".")[0] for p in BITMAP_TRAINING_FONTS if p.is_file()],
         "calibration": [f.name for f in installed(TRUST_FONTS)] + ["IPAmjMincho (variant characters only)",
-                                                                     "BabelStoneHan (variant glyphs: the variant temperature only)"],
+                                                                     VARIANT_SPLIT_ENTRY],
         "benchmark": [f.name for f in BENCH_FONTS],
     }
     info["seconds"] = round(time.monotonic() - started, 1)
@@ -536,9 +537,10 @@ def refit_variant_temperature(reference: Any, model_dir: Path) -> dict[str, Any]
     """Fit only the variant temperature of the model in ``model_dir`` (the shipped one, which
     the match index reads) and write it into its ``trust.json`` and ``model.json``; returns what
     it was fitted on. The trust maps and thresholds are left as they are."""
+    from gaiji.fsutil import atomic_write
     from gaiji.match.index import MODEL_DIR, load_match_index
     from gaiji.match.trust import TrustModel
-    from gaiji.match.variant_designs import fit_variant_temperature_on_designs, model_variant_split
+    from gaiji.match.variant_designs import SPLIT_ENTRY, fit_variant_temperature_on_designs, model_variant_split
 
     model_dir = Path(model_dir)
     if model_dir.resolve() != MODEL_DIR.resolve():
@@ -550,12 +552,12 @@ def refit_variant_temperature(reference: Any, model_dir: Path) -> dict[str, Any]
     trust = TrustModel.from_dict(json.loads((model_dir / "trust.json").read_text(encoding="utf-8")))
     trust.variant_temperature = temperature
     trust.info["variant_temperature"] = fitted
-    (model_dir / "trust.json").write_text(json.dumps(trust.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
     model = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
     model["trust"] = trust.info
     split = model.setdefault("font_split", {}).setdefault("calibration", [])
-    entry = "BabelStoneHan (variant glyphs: the variant temperature only)"
-    if entry not in split:
-        split.append(entry)
-    (model_dir / "model.json").write_text(json.dumps(model, ensure_ascii=False, indent=1), encoding="utf-8")
+    if SPLIT_ENTRY not in split:
+        split.append(SPLIT_ENTRY)
+    for name, data in (("trust.json", trust.to_dict()), ("model.json", model)):
+        with atomic_write(model_dir / name, encoding="utf-8") as out:
+            out.write(json.dumps(data, ensure_ascii=False, indent=1))
     return fitted

@@ -33,6 +33,8 @@ CALIBRATION_VARIANT_FONTS = (FontSpec("BabelStoneHan", _FONTS / "truetype/babels
 #: a check: nothing learns from or is fitted on its variant glyphs
 CHECK_VARIANT_FONTS = (FontSpec("VLGothic", _FONTS / "truetype/vlgothic/VL-Gothic-Regular.ttf", "gothic"),)
 SEED = 11
+#: how the model's font split names what the variant temperature is fitted on
+SPLIT_ENTRY = "BabelStoneHan (variant glyphs: the variant temperature only)"
 #: how each sequence is drawn: an antialiased outline and a 1-bit bitmap, sizes drawn per sequence
 DRAWINGS = (("outline", 48, 129, True), ("bitmap", 20, 33, False))
 
