@@ -107,6 +107,7 @@ def variation_sequences(path: str | Path, index: int = 0) -> dict[tuple[int, int
     return out
 
 
+@functools.lru_cache(maxsize=16)
 def _variation_map(path: str, index: int) -> dict[tuple[int, int], int]:
     from fontTools.ttLib import TTFont
 

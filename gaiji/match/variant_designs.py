@@ -125,7 +125,7 @@ def fit_variant_temperature_on_designs(index: Any, has_glyph: np.ndarray, chars:
     answers = q["answers"]
     rank1 = ranked.rows[:, 0]
     char_right = index.groups[rank1] == index.groups[answers]
-    contested = np.array(["siblings" in s for s in ranked.stratum])
+    contested = np.array([s.endswith("/siblings") for s in ranked.stratum])  # a sibling on the shortlist
     factor = variant_factors(ranked)
     use = char_right & contested & np.isfinite(factor)
     t = fit_variant_temperature(factor[use], rank1[use] == answers[use])
