@@ -29,3 +29,25 @@ class ContractError(GaijiError):
 
 class OutputError(GaijiError):
     """An output cannot be written where the user asked (no such folder, read-only, …)."""
+
+
+class UnreadableImages(InputError):
+    """Some glyph images of a set cannot be read; ``problems`` holds ``(path, message)`` of each
+    one found, so that a user fixes them all in one go instead of one per run."""
+
+    #: problems named in the message; the rest are counted
+    SHOWN = 20
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = list(problems)
+        lines = [f"  {message}" for _, message in self.problems[: self.SHOWN]]
+        if len(self.problems) > self.SHOWN:
+            lines.append(f"  … and {len(self.problems) - self.SHOWN:,} more")
+        count = len(self.problems)
+        super().__init__(
+            f"{count:,} glyph image{'s' if count != 1 else ''} of the set cannot be read:\n" + "\n".join(lines)
+            + "\nre-export them (PNG) or run `gaiji extract` again, then run this again; nothing was written"
+        )
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]  # raised in worker processes, pickled back
+        return (type(self), (self.problems,))

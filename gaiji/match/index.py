@@ -125,9 +125,9 @@ class MatchIndex:
     @property
     def searcher(self):  # type: ignore[no-untyped-def]
         if self._searcher is None:
-            from gaiji.match.search import FlatSearcher, truncated
+            from gaiji.match.search import FlatSearcher, search_vectors
 
-            self._searcher = FlatSearcher(truncated(self.projected[self.searchable]), self.searchable)
+            self._searcher = FlatSearcher(search_vectors(self.projected, self.searchable), self.searchable)
         return self._searcher
 
     @property
@@ -135,9 +135,9 @@ class MatchIndex:
         if self.small_projected is None:
             return self.searcher
         if self._small_searcher is None:
-            from gaiji.match.search import FlatSearcher, truncated
+            from gaiji.match.search import FlatSearcher, search_vectors
 
-            self._small_searcher = FlatSearcher(truncated(self.small_projected[self.searchable]), self.searchable)
+            self._small_searcher = FlatSearcher(search_vectors(self.small_projected, self.searchable), self.searchable)
         return self._small_searcher
 
 

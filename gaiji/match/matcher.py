@@ -9,6 +9,7 @@ Usage::
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from gaiji.blas_threads import one_thread, use_one_thread
-from gaiji.errors import ContractError, InputError
+from gaiji.errors import ContractError, InputError, UnreadableImages
 from gaiji.match.features import FEATURE_DIM, glyph_features
 from gaiji.match.fuse import ledger_readings
 from gaiji.match.index import MatchIndex, load_match_index
@@ -132,16 +133,27 @@ class PreparingQueries:
             self._futures = [self._pool.submit(_prepare_chunk, chunk) for chunk in self._chunks]
 
     def chunks(self) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
-        """``(start, rasters, features, sides)`` per chunk, in order."""
+        """``(start, rasters, features, sides)`` per chunk, in order. Chunks with unreadable
+        images are skipped until every chunk has been read; then one
+        :class:`~gaiji.errors.UnreadableImages` names the images of all of them."""
+        problems: list[tuple[str, str]] = []
         try:
             if self._pool is not None:
-                for start, future in zip(self.starts, self._futures):
-                    yield (start, *future.result())
+                results = [future.result for future in self._futures]
             else:
-                for start, chunk in zip(self.starts, self._chunks):
-                    yield (start, *_prepare_chunk(chunk))
+                results = [functools.partial(_prepare_chunk, chunk) for chunk in self._chunks]
+            for start, result in zip(self.starts, results):
+                try:
+                    prepared = result()
+                except UnreadableImages as exc:
+                    problems += exc.problems
+                    continue
+                if not problems:  # after a bad chunk only the problems matter
+                    yield (start, *prepared)
         finally:
             self.close()
+        if problems:
+            raise UnreadableImages(problems)
 
     def close(self) -> None:
         """Stop the workers (unfinished chunks are dropped)."""
@@ -342,9 +354,11 @@ def match_gaiji_set(
     blank_ids = [r.gaiji_id for r in gset.records if r.blank]
     root = str(gset.path)
     paths = [os.path.join(root, r.image) for r in records]  # r.image_path, without pathlib's cost
-    for r, path in zip(records, paths):
-        if not os.path.isfile(path):
-            raise ContractError(f"{path}: image of {r.gaiji_id} is missing; re-run gaiji extract")
+    missing = [f"{path} (gaiji {r.gaiji_id})" for r, path in zip(records, paths) if not os.path.isfile(path)]
+    if missing:
+        shown = "\n  ".join(missing[:20]) + (f"\n  … and {len(missing) - 20:,} more" if len(missing) > 20 else "")
+        raise ContractError(f"{len(missing):,} image{'s' if len(missing) != 1 else ''} of the set "
+                            f"{'are' if len(missing) != 1 else 'is'} missing:\n  {shown}\nre-run gaiji extract")
     timings: dict[str, float] = {}
     t0 = time.monotonic()
     cores = _cores()

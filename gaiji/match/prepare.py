@@ -16,6 +16,7 @@ from gaiji.render import canonical_raster, ink_bbox, ink_intensity, paper_is_dar
 
 MIN_SIDE = 40
 SPECK_FRACTION = 0.0004  # components smaller than this share of the image area are specks
+_EIGHT_CONNECTED = np.ones((3, 3), bool)
 
 
 def remove_specks(ink: np.ndarray, *, min_side: int = MIN_SIDE, fraction: float = SPECK_FRACTION) -> np.ndarray:
@@ -27,6 +28,7 @@ def remove_specks(ink: np.ndarray, *, min_side: int = MIN_SIDE, fraction: float 
     (0.0, 1.0)
     """
     import cv2
+    from scipy import ndimage
 
     h, w = ink.shape
     if min(h, w) < min_side:
@@ -34,10 +36,11 @@ def remove_specks(ink: np.ndarray, *, min_side: int = MIN_SIDE, fraction: float 
     # Otsu's threshold via OpenCV on 8-bit ink (the same criterion as render.otsu_threshold)
     t, _ = cv2.threshold(np.round(ink * 255).astype(np.uint8), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     mask = (ink > max(t / 255.0, 0.2)).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    if count <= 2:
+    # scipy's labelling runs on this thread; OpenCV's would wake its thread pool for every image
+    labels, count = ndimage.label(mask, structure=_EIGHT_CONNECTED)
+    if count <= 1:
         return ink
-    areas = stats[1:, cv2.CC_STAT_AREA]
+    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:]
     limit = min(max(2.0, fraction * h * w), 0.01 * float(areas.sum()))
     small = np.flatnonzero(areas <= limit) + 1
     if small.size == 0:
@@ -192,6 +195,19 @@ def canonical_batch(inks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def prepare_paths(paths: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Glyph image files → ``(canonical rasters (N, 64, 64) uint8, ink side (N,))`` in batches."""
-    inks = [remove_specks(decode_ink(p)) for p in paths]
+    """Glyph image files → ``(canonical rasters (N, 64, 64) uint8, ink side (N,))`` in batches.
+
+    Every file is tried: when some cannot be read, :class:`gaiji.errors.UnreadableImages` names
+    them all (and nothing is returned)."""
+    from gaiji.errors import InputError, UnreadableImages
+
+    inks: list[np.ndarray] = []
+    problems: list[tuple[str, str]] = []
+    for path in paths:
+        try:
+            inks.append(remove_specks(decode_ink(path)))
+        except InputError as exc:
+            problems.append((path, str(exc)))
+    if problems:
+        raise UnreadableImages(problems)
     return canonical_batch(inks)
