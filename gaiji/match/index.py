@@ -79,6 +79,9 @@ class MatchIndex:
     crowd: np.ndarray | None = None
     crowd_row: np.ndarray | None = None
     pair_cnn: Any = None  # gaiji.match.pair_cnn.PairCNN: reads the best candidates' pictures; None: not shipped
+    #: the reference's canonical (N, 64, 64) rasters (a memory map), for what ranks MJ glyphs as
+    #: queries (gaiji.match.lookalikes); set by load_match_index, None when opened from a folder alone
+    reference_rasters: Any = None
     _searcher: Any = field(default=None, repr=False)
     _small_searcher: Any = field(default=None, repr=False)
     _edited_screen: Any = field(default=None, repr=False)  # gaiji.match.edited's low-dimension screen
@@ -186,6 +189,8 @@ def load_match_index(
     cached = _LOADED.get(folder)
     if cached is None or cached.meta.get("key") != key:
         cached = _LOADED[folder] = open_match_index(folder)
+    if cached.reference_rasters is None:
+        cached.reference_rasters = reference.rasters
     return cached
 
 

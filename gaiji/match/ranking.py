@@ -166,10 +166,12 @@ def search_shortlist(
     small bitmap (searched with the small projection).
 
     ``exclude_groups``: per query, a character group (:attr:`MatchIndex.groups`) to leave out,
-    or -1 — how calibration simulates a gaiji whose character has no MJ glyph.
+    or -1 — how calibration simulates a gaiji whose character has no MJ glyph; ``(Q, G)``: up to
+    ``G`` groups per query (-1 fills).
     """
     q = len(raw)
-    extra = 24 if exclude_groups is not None else 0
+    excluded = None if exclude_groups is None else np.asarray(exclude_groups).reshape(q, -1)
+    extra = 24 * excluded.shape[1] if excluded is not None else 0
     available = len(index.searchable)
     k1 = min(k1, available)
     k_search = min(k1 + extra, available)
@@ -185,8 +187,8 @@ def search_shortlist(
     for (mask, _, searcher, _), queries in zip(spaces, projected):
         if queries is not None:
             _, rows1[mask] = searcher.search(truncated(queries), k_search)
-    if exclude_groups is not None:
-        drop = index.groups[rows1] == np.asarray(exclude_groups)[:, None]
+    if excluded is not None:
+        drop = (index.groups[rows1][:, :, None] == excluded[:, None, :]).any(axis=2)
         order = np.argsort(drop, axis=1, kind="stable")[:, :k1]
         rows1 = np.take_along_axis(rows1, order, 1)
     s1 = np.zeros(rows1.shape, np.float32)

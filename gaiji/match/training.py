@@ -272,6 +272,10 @@ def trust_inputs(index: Any, rasters: np.ndarray, answers: np.ndarray, sides: np
     if hints is not None:  # the ledger evidence per candidate, as the ranking used it
         ledger = (READING_LOGIT * ranked.reading_score + RADICAL_STROKES_LOGIT * ranked.radical_strokes_score) / READING_LOGIT
     crowd = None if index.crowd is None else np.asarray(index.crowd)[ranked.rows[:, 0]]
+    if crowd is not None and hide:  # crowded as a look-alike of a character MJ lacks would be
+        from gaiji.match.lookalikes import crowd_when_hidden
+
+        crowd = crowd_when_hidden(index, ranked.rows[:, 0], exclude)
     summary = summarise(ranked.verify_score, groups[ranked.rows], ledger, crowd)
     correct = ranked.rows[:, 0] == answers
     ucs_correct = groups[ranked.rows[:, 0]] == groups[answers]
@@ -460,6 +464,7 @@ def train_matcher(
                           pair_cnn_from=pair_cnn_from, progress=progress)
         progress(3, 3, "fitting the verifier")
         index = open_match_index(folder)  # fresh, without a trust model
+        index.reference_rasters = reference.rasters  # crowding with a character hidden ranks MJ glyphs
         from gaiji.match.verify import Verifier as _V
 
         index.verifier = _V.load(out_dir / "verifier.npz")

@@ -13,11 +13,13 @@ queries rendered from the *calibration* fonts (never learned from, never benchma
   for a prior of :data:`NO_MATCH_PRIOR` gaiji without an MJ equivalent.
 
 Each is a logistic map (Platt scaling) with non-negative weights on margins, so it never falls
-when the evidence for rank 1 grows. ``no_match`` also reads the rank-1 glyph's *crowding*
-(:mod:`gaiji.match.lookalikes`: how near MJ's closest glyph of another character is to it):
-a gaiji confidently matched to a glyph with a near-identical neighbour is more likely a variant
-MJ lacks — weighed the more, the surer the verifier is (calibration: with the character
-hidden, most gaiji still accepted had been accepted as such a glyph). Readings enter only as
+when the evidence for rank 1 grows. ``no_match`` may also read the rank-1 glyph's *crowding*
+(:mod:`gaiji.match.lookalikes`: how near MJ's closest glyph of another character is to it),
+alone and gated by the verifier's sureness, with a non-negative weight. Until stop 21 the fit
+gave it one, but calibration's hidden characters then crowded their own look-alikes (the
+hidden character was most often the look-alike's nearest neighbour, which a character MJ truly
+lacks never is); crowded as if MJ lacked them (:func:`gaiji.match.lookalikes.crowd_when_hidden`),
+the fit gives crowding no weight. Readings enter only as
 the difference between the rank-1 character and the best *other* character: variants of one
 character share their readings, so a reading cannot raise confidence between siblings; and
 the variant factor ignores them. Where another variant of the rank-1 character is on the

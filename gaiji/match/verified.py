@@ -92,6 +92,23 @@ def verify_pairs(index, short, small, raw: np.ndarray, rasters: np.ndarray, side
     return feats.reshape(q, n, -1)
 
 
+def verified_shortlist(index, rasters: np.ndarray, raw: np.ndarray, sides: np.ndarray, n: int, *,  # type: ignore[no-untyped-def]
+                       exclude_groups: np.ndarray | None = None):
+    """Search, then the verifier (and the pair network) on the shortlist's first ``n`` rows:
+    ``(shortlist, pair features (Q, V, D), perceptron probabilities (Q, V), probabilities (Q, V))``
+    with ``V = min(n, shortlist length)``, in the shortlist's order."""
+    q = len(rasters)
+    short, small = search_shortlist(index, raw, sides, max(SHORTLIST, n + 1), exclude_groups=exclude_groups)
+    v = min(n, short.rows.shape[1])
+    feats = verify_pairs(index, short, small, raw, rasters, sides, v)
+    p_mlp = index.verifier.probability(feats.reshape(q * v, -1)).reshape(q, v)
+    p = p_mlp
+    if getattr(index, "pair_cnn", None) is not None:  # the pair network reads every gaiji's best candidates
+        p = 1.0 / (1.0 + np.exp(-combined_logits(index.pair_cnn, pooled32(rasters), short.rows[:, :v], index.pooled,
+                                                   logit(p_mlp), profiles_of=index.pooled_profiles_of)))
+    return short, feats, p_mlp, p
+
+
 def rank_rasters_verified(
     index,  # type: ignore[no-untyped-def]
     rasters: np.ndarray,
@@ -112,15 +129,10 @@ def rank_rasters_verified(
     q = len(rasters)
     raw = glyph_features(rasters) if features is None else np.asarray(features, np.float32)
     sides = np.zeros(q, np.int64) if sides is None else np.asarray(sides)
-    short, small = search_shortlist(index, raw, sides, max(SHORTLIST, top_k + 1), exclude_groups=exclude_groups)
-    v = min(max(VERIFY, top_k), short.rows.shape[1])
-    feats = verify_pairs(index, short, small, raw, rasters, sides, v)
-    p_mlp = index.verifier.probability(feats.reshape(q * v, -1)).reshape(q, v)
+    short, feats, p_mlp, p = verified_shortlist(index, rasters, raw, sides, max(VERIFY, top_k),
+                                                exclude_groups=exclude_groups)
+    v = p.shape[1]
     rows = short.rows[:, :v]
-    p = p_mlp
-    if getattr(index, "pair_cnn", None) is not None:  # the pair network reads every gaiji's best candidates
-        p = 1.0 / (1.0 + np.exp(-combined_logits(index.pair_cnn, pooled32(rasters), rows, index.pooled, logit(p_mlp),
-                                                   profiles_of=index.pooled_profiles_of)))
     groups = index.groups[rows]
     reading, rs, matched = ledger_agreement(index, hints, rows)
     if hints is not None:
@@ -136,6 +148,10 @@ def rank_rasters_verified(
     ledger = READING_LOGIT * take(reading) + RADICAL_STROKES_LOGIT * take(rs)
     rows_sorted = take(rows)
     crowd = None if index.crowd is None else np.asarray(index.crowd)[rows_sorted[:, 0]]
+    if crowd is not None and exclude_groups is not None and index.trust is not None:
+        from gaiji.match.lookalikes import crowd_when_hidden  # a character hidden: crowded as if MJ lacked it
+
+        crowd = crowd_when_hidden(index, rows_sorted[:, 0], np.asarray(exclude_groups))
     summary = summarise(p_sorted, groups_sorted, ledger / max(READING_LOGIT, 1e-9), crowd)
     trust = index.trust.assess(summary, sides) if index.trust is not None else None
     k = min(top_k, v)
