@@ -68,7 +68,17 @@ def match(set_dir: Path, output: Path, top_k: int, fmt: str, no_readings: bool, 
         + "; "
         f"{summary['seconds']:.1f} s; reference {summary['reference_version']}"
         + (f"; added sets: {', '.join(summary['ref_sets'])}" if summary.get("ref_sets") else "")
+        + (_review_text(summary["for_review"]) if summary.get("for_review") else "")
     )
     click.echo(text, err=True)
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+def _review_text(reasons: dict[str, int]) -> str:
+    """A second line: why the open gaiji are open (gaiji.match.writer.review_reasons)."""
+    parts = [f"{reasons['no_match_suggested']:,} 該当なし suggested",
+             f"{reasons['which_variant']:,} \"which variant?\" (never auto-accepted)",
+             f"{reasons['small_bitmap']:,} of ≤ 16 px (never auto-accepted)",
+             f"{reasons['below_threshold']:,} below the auto-accept threshold"]
+    return f"\n  left for review: {reasons['total']:,} — {', '.join(parts)}"

@@ -30,6 +30,7 @@ from gaiji.csvsafe import neutralise
 from gaiji.errors import InputError
 from gaiji.fsutil import atomic_write
 from gaiji.match.matcher import MatchResult
+from gaiji.match.ranking import RankedBatch
 from gaiji.match.trust import NO_MATCH_SUGGEST
 
 COLUMNS = (
@@ -347,12 +348,29 @@ def match_set_to_file(
         "auto_accept_share": round(auto / n, 4) if n else 0.0,
         "matcher": matcher,
         "no_match_suggested": int((result.ranked.no_match >= NO_MATCH_SUGGEST).sum()) if result.ranked.no_match is not None else 0,
+        "for_review": review_reasons(result.ranked),
         "edited_glyphs": _edited_count(result.ranked.evidence),
         "reference_version": result.reference_version,
         "ref_sets": sorted({r.set_name for r in result.extra_rows}),
         "seconds": round(time.monotonic() - started, 2),
         "seconds_by_step": {k: round(v, 2) for k, v in result.seconds.items()},
     }
+
+
+def review_reasons(ranked: RankedBatch) -> dict[str, int]:
+    """Why the gaiji that were not auto-accepted were left to a reviewer (match v2), each counted
+    once, in this order: 該当なし suggested (``no_match``); "which variant?" (another variant of
+    the rank-1 character on the shortlist: those strata never auto-accept); a small bitmap (≤ 16
+    px: no threshold holds the bound there); below its stratum's threshold. Empty for v1."""
+    if ranked.no_match is None or not any(ranked.stratum):
+        return {}
+    open_ = ~np.asarray(ranked.auto_accept, bool)
+    no_match = open_ & (np.asarray(ranked.no_match) >= NO_MATCH_SUGGEST)
+    stratum = np.asarray(ranked.stratum, dtype=str)
+    variant = open_ & ~no_match & np.char.endswith(stratum, "/siblings")
+    small = open_ & ~no_match & ~variant & np.char.startswith(stratum, "small/")
+    return {"total": int(open_.sum()), "no_match_suggested": int(no_match.sum()), "which_variant": int(variant.sum()),
+            "small_bitmap": int(small.sum()), "below_threshold": int((open_ & ~no_match & ~variant & ~small).sum())}
 
 
 def _edited_count(evidence: list[str] | None) -> int:

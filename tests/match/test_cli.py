@@ -93,6 +93,11 @@ def test_match_counts_edited_glyphs(tiny_set: Path, hanazono, tmp_path: Path):
     summary = json.loads(result.stdout[result.stdout.index("{"):])
     assert summary["edited_glyphs"] == 1 and summary["no_match_suggested"] >= 1
     assert "look like an MJ glyph mirrored or turned" in result.stderr
+    # the open gaiji and why: the mirrored one is among the 該当なし suggestions
+    reasons = summary["for_review"]
+    assert reasons["total"] == summary["gaiji"] - summary["auto_accepted"]
+    assert reasons["no_match_suggested"] == summary["no_match_suggested"] >= 1
+    assert f"left for review: {reasons['total']:,} — {reasons['no_match_suggested']:,} 該当なし suggested" in result.stderr
     with open(out, encoding="utf-8", newline="") as f:
         top = {r["gaiji_id"]: r for r in csv.DictReader(f) if r["rank"] == "1"}
     assert top["m"]["evidence"].startswith("looks like 鷗") and top["m"]["auto_accept"] == "0"
