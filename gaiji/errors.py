@@ -31,21 +31,28 @@ class OutputError(GaijiError):
     """An output cannot be written where the user asked (no such folder, read-only, …)."""
 
 
+#: problems named one by one in a message; the rest are counted
+SHOWN = 20
+
+
+def listing(items: list[str]) -> str:
+    """Indented lines naming the first :data:`SHOWN` items, then how many more there are."""
+    lines = [f"  {item}" for item in items[:SHOWN]]
+    if len(items) > SHOWN:
+        lines.append(f"  … and {len(items) - SHOWN:,} more")
+    return "\n".join(lines)
+
+
 class UnreadableImages(InputError):
     """Some glyph images of a set cannot be read; ``problems`` holds ``(path, message)`` of each
     one found, so that a user fixes them all in one go instead of one per run."""
 
-    #: problems named in the message; the rest are counted
-    SHOWN = 20
-
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         self.problems = list(problems)
-        lines = [f"  {message}" for _, message in self.problems[: self.SHOWN]]
-        if len(self.problems) > self.SHOWN:
-            lines.append(f"  … and {len(self.problems) - self.SHOWN:,} more")
         count = len(self.problems)
         super().__init__(
-            f"{count:,} glyph image{'s' if count != 1 else ''} of the set cannot be read:\n" + "\n".join(lines)
+            f"{count:,} glyph image{'s' if count != 1 else ''} of the set cannot be read:\n"
+            + listing([message for _, message in self.problems])
             + "\nre-export them (PNG) or run `gaiji extract` again, then run this again; nothing was written"
         )
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from gaiji.blas_threads import one_thread, use_one_thread
-from gaiji.errors import ContractError, InputError, UnreadableImages
+from gaiji.errors import ContractError, InputError, UnreadableImages, listing
 from gaiji.match.features import FEATURE_DIM, glyph_features
 from gaiji.match.fuse import ledger_readings
 from gaiji.match.index import MatchIndex, load_match_index
@@ -356,9 +356,8 @@ def match_gaiji_set(
     paths = [os.path.join(root, r.image) for r in records]  # r.image_path, without pathlib's cost
     missing = [f"{path} (gaiji {r.gaiji_id})" for r, path in zip(records, paths) if not os.path.isfile(path)]
     if missing:
-        shown = "\n  ".join(missing[:20]) + (f"\n  … and {len(missing) - 20:,} more" if len(missing) > 20 else "")
         raise ContractError(f"{len(missing):,} image{'s' if len(missing) != 1 else ''} of the set "
-                            f"{'are' if len(missing) != 1 else 'is'} missing:\n  {shown}\nre-run gaiji extract")
+                            f"{'are' if len(missing) != 1 else 'is'} missing:\n{listing(missing)}\nre-run gaiji extract")
     timings: dict[str, float] = {}
     t0 = time.monotonic()
     cores = _cores()

@@ -76,8 +76,8 @@ def truncated(vectors: np.ndarray, dim: int = SEARCH_DIM) -> np.ndarray:
 
 def search_vectors(projected: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """What stage 1 searches: the reference ``rows`` of the projected features, :func:`truncated`
-    (only the leading columns are gathered from the memory map: the same values, a quarter of
-    the copying)."""
+    (only the leading :data:`SEARCH_DIM` columns are gathered from the memory map: the same
+    values, 96 of 256 columns copied)."""
     return truncated(np.asarray(projected)[:, :SEARCH_DIM][np.asarray(rows)])
 
 
