@@ -31,7 +31,7 @@ from gaiji.match.ranking import (
     search_shortlist,
 )
 from gaiji.match.search import Shortlist
-from gaiji.match.trust import NO_MATCH_SUGGEST, logit, summarise
+from gaiji.match.trust import LOOKALIKE_LOGIT, NO_MATCH_SUGGEST, logit, summarise
 from gaiji.match.verify import explain_difference, ink_profiles, pair_features, pooled32
 
 VERIFY = 10  # shortlist rows the verifier checks per gaiji
@@ -214,8 +214,9 @@ def _shared_by_character(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return np.where(same, values[:, None, :], -np.inf).max(axis=2)
 
 
-#: crowding logit from which the evidence names rank 1's look-alike of another character
-LOOKALIKE_EVIDENCE = 0.0
+#: crowding logit from which the evidence names rank 1's look-alike of another character (such a
+#: gaiji is never auto-accepted, :func:`gaiji.match.trust.has_lookalike`)
+LOOKALIKE_EVIDENCE = LOOKALIKE_LOGIT
 #: evidence texts (read back by :func:`evidence_notes` for the review desk)
 EDITED_NOTE = "looks like {char} ({mj}) {how} (p={p:.2f}): an editing slip? No character is drawn so; "
 LOOKALIKE_NOTE = "; look-alike in MJ: {char} ({mj}) is another character drawn almost the same way"

@@ -361,7 +361,10 @@ def review_reasons(ranked: RankedBatch) -> dict[str, int]:
     """Why the gaiji that were not auto-accepted were left to a reviewer (match v2), each counted
     once, in this order: 該当なし suggested (``no_match``); "which variant?" (another variant of
     the rank-1 character on the shortlist: those strata never auto-accept); a small bitmap (≤ 16
-    px: no threshold holds the bound there); below its stratum's threshold. Empty for v1."""
+    px: no threshold holds the bound there); rank 1 has a look-alike of another character in MJ
+    (never auto-accepted, its evidence names it); below its stratum's threshold. Empty for v1."""
+    from gaiji.match.verified import evidence_notes
+
     if ranked.no_match is None or not any(ranked.stratum):
         return {}
     open_ = ~np.asarray(ranked.auto_accept, bool)
@@ -369,8 +372,12 @@ def review_reasons(ranked: RankedBatch) -> dict[str, int]:
     stratum = np.asarray(ranked.stratum, dtype=str)
     variant = open_ & ~no_match & np.char.endswith(stratum, "/siblings")
     small = open_ & ~no_match & ~variant & np.char.startswith(stratum, "small/")
+    named = np.array([evidence_notes(text)["lookalike"] is not None for text in ranked.evidence], bool) \
+        if len(ranked.evidence) == len(open_) else np.zeros(len(open_), bool)
+    lookalike = open_ & ~no_match & ~variant & ~small & named
+    below = open_ & ~no_match & ~variant & ~small & ~lookalike
     return {"total": int(open_.sum()), "no_match_suggested": int(no_match.sum()), "which_variant": int(variant.sum()),
-            "small_bitmap": int(small.sum()), "below_threshold": int((open_ & ~no_match & ~variant & ~small).sum())}
+            "small_bitmap": int(small.sum()), "lookalike": int(lookalike.sum()), "below_threshold": int(below.sum())}
 
 
 def _edited_count(evidence: list[str] | None) -> int:

@@ -210,3 +210,29 @@ def test_the_no_equivalent_bound_holds_for_each_kind_of_drawing_not_only_their_m
     labels[order] = few
     assert guaranteed_threshold(conf, ok, absent_confidence=absent, max_absent_accept=0.005,
                                 absent_groups=labels) == pytest.approx(mix)
+
+
+def test_a_rank_1_glyph_with_a_look_alike_of_another_character_is_never_auto_accepted():
+    """MJ holds pairs of characters drawn almost alike (緒 / 緖); with rank 1 one of them the picture
+    cannot vouch for the character, however sure the verifier is."""
+    from dataclasses import replace
+
+    from gaiji.match.trust import LOOKALIKE_LOGIT, has_lookalike
+
+    rng = np.random.default_rng(0)
+    present, right, sides = _synthetic(20000, rng, shift=2)
+    absent, _, absent_sides = _synthetic(3000, rng, shift=-5)
+    crowded = rng.random(20000) < 0.05  # these rank-1 glyphs have a near twin in MJ
+    present = replace(present, crowd=np.where(crowded, LOOKALIKE_LOGIT + 3.0, -12.0))
+    absent = replace(absent, crowd=np.full(3000, -12.0))
+    model = fit_trust(present, sides, right, right, absent, absent_sides)
+    out = model.assess(present, sides)
+    assert out["auto_accept"].any()
+    assert not out["auto_accept"][crowded].any()
+    # as sure as accepted ones: only the look-alike keeps them out
+    sure = crowded & (out["confidence"] >= np.min(out["confidence"][out["auto_accept"]]))
+    assert sure.sum() > 10
+    info = model.info["with_lookalike_never_accepted"]
+    assert info["present"] == int(crowded.sum()) == int(has_lookalike(present).sum())
+    # without crowding known (an older index), nothing is held back
+    assert not has_lookalike(replace(present, crowd=None)).any()

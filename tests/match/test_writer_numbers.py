@@ -83,28 +83,34 @@ def test_rounded_column_keeps_the_shape_and_formats_few_values_one_by_one(monkey
     assert len(calls) == np.count_nonzero(~np.isnan(values[:3]))  # NaN is '' without a call
 
 
-def _ranked(auto: list[bool], no_match: list[float] | None, stratum: list[str]):  # type: ignore[no-untyped-def]
+def _ranked(auto: list[bool], no_match: list[float] | None, stratum: list[str],  # type: ignore[no-untyped-def]
+            evidence: list[str] | None = None):
     from gaiji.match.ranking import RankedBatch
 
     z = np.zeros((len(auto), 1))
     return RankedBatch(rows=z.astype(np.int64), score=z, image_score=z, rerank_score=z, reading_score=z,
                        radical_strokes_score=z, gap=z, confidence=z, auto_accept=np.array(auto, bool),
-                       no_match=None if no_match is None else np.array(no_match), stratum=stratum)
+                       no_match=None if no_match is None else np.array(no_match), stratum=stratum,
+                       evidence=evidence if evidence is not None else [""] * len(stratum))
 
 
 def test_each_open_gaiji_is_given_one_reason_for_review() -> None:
     from gaiji.match.writer import review_reasons
 
+    from gaiji.match.verified import LOOKALIKE_NOTE
+
+    twin = "verified against the shortlist" + LOOKALIKE_NOTE.format(char="緖", mj="MJ019283")
     ranked = _ranked(
-        auto=[True, False, False, False, False, False, False],
-        no_match=[0.0, 0.9, 0.0, 0.5, 0.0, 0.0, 0.01],
+        auto=[True, False, False, False, False, False, False, False, False],
+        no_match=[0.0, 0.9, 0.0, 0.5, 0.0, 0.0, 0.01, 0.0, 0.0],
         stratum=["large/distinct", "small/siblings", "large/siblings", "mid/distinct", "small/distinct",
-                 "small/siblings", "mid/distinct"],
+                 "small/siblings", "mid/distinct", "large/distinct", "small/distinct"],
+        evidence=[""] * 7 + [twin, twin],
     )
     reasons = review_reasons(ranked)
-    # 該当なし before "which variant?" before small bitmaps before the threshold
-    assert reasons == {"total": 6, "no_match_suggested": 2, "which_variant": 2, "small_bitmap": 1,
-                       "below_threshold": 1}
+    # 該当なし before "which variant?" before small bitmaps before a look-alike before the threshold
+    assert reasons == {"total": 8, "no_match_suggested": 2, "which_variant": 2, "small_bitmap": 2,
+                       "lookalike": 1, "below_threshold": 1}
     assert reasons["total"] == sum(v for k, v in reasons.items() if k != "total")
 
 
