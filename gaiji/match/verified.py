@@ -214,17 +214,15 @@ def _shared_by_character(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return np.where(same, values[:, None, :], -np.inf).max(axis=2)
 
 
-#: crowding logit from which the evidence names rank 1's look-alike of another character (such a
-#: gaiji is never auto-accepted, :func:`gaiji.match.trust.has_lookalike`)
-LOOKALIKE_EVIDENCE = LOOKALIKE_LOGIT
 #: evidence texts (read back by :func:`evidence_notes` for the review desk)
 EDITED_NOTE = "looks like {char} ({mj}) {how} (p={p:.2f}): an editing slip? No character is drawn so; "
 LOOKALIKE_NOTE = "; look-alike in MJ: {char} ({mj}) is another character drawn almost the same way"
 
 
 def _lookalike(index, row: int) -> str:  # type: ignore[no-untyped-def]
-    """Evidence naming the rank-1 glyph's near-identical glyph of another character, if MJ has one."""
-    if index.crowd is None or index.crowd_row is None or index.crowd[row] < LOOKALIKE_EVIDENCE:
+    """Evidence naming the rank-1 glyph's near-identical glyph of another character, if MJ has one
+    (crowding ≥ :data:`gaiji.match.trust.LOOKALIKE_LOGIT`, where auto-accept is withheld too)."""
+    if index.crowd is None or index.crowd_row is None or index.crowd[row] < LOOKALIKE_LOGIT:
         return ""
     other = int(index.crowd_row[row])
     if other < 0:
