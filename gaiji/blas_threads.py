@@ -9,7 +9,9 @@ instead of 5.7 s. A worker therefore limits every such pool to one thread as it 
 (:func:`one_thread`). One thread everywhere also keeps results the same whichever way a set
 is ranked: a BLAS rounds a product by how it split it.
 
-threadpoolctl finds and limits the pools of every library loaded, faiss's included.
+threadpoolctl finds and limits the pools of every library loaded, faiss's included. OpenCV's
+pool is not one it knows: it is switched off here too (OpenCV then runs every function on the
+calling thread), else each small call — labelling one glyph's ink, say — woke it up.
 """
 
 from __future__ import annotations
@@ -18,7 +20,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
-def _limit() -> object:
+class _Limits:
+    """The pools limited by :func:`_limit`, and how to give them back."""
+
+    def __init__(self, blas: object, opencv_threads: int | None) -> None:
+        self._blas = blas
+        self._opencv_threads = opencv_threads
+
+    def restore_original_limits(self) -> None:
+        self._blas.restore_original_limits()  # type: ignore[attr-defined]
+        if self._opencv_threads is not None:
+            import cv2
+
+            cv2.setNumThreads(self._opencv_threads)
+
+
+def _limit() -> _Limits:
     from threadpoolctl import threadpool_limits
 
     from gaiji.faiss_loader import load_faiss
@@ -27,7 +44,14 @@ def _limit() -> object:
         load_faiss()  # loaded first, so that its pools are found and limited too
     except ImportError:  # pragma: no cover - faiss is a declared dependency
         pass
-    return threadpool_limits(limits=1)
+    try:
+        import cv2
+    except ImportError:  # pragma: no cover - OpenCV is a declared dependency
+        opencv_threads = None
+    else:
+        opencv_threads = cv2.getNumThreads()
+        cv2.setNumThreads(0)  # every call on the calling thread
+    return _Limits(threadpool_limits(limits=1), opencv_threads)
 
 
 def use_one_thread() -> None:
@@ -42,7 +66,7 @@ def one_thread() -> Iterator[None]:
     try:
         yield
     finally:
-        limits.restore_original_limits()  # type: ignore[attr-defined]
+        limits.restore_original_limits()
 
 
 def blas_summary() -> str:

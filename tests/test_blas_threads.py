@@ -1,9 +1,11 @@
-"""Every BLAS and OpenMP pool runs one thread inside gaiji's ranking, and is given back after."""
+"""Every BLAS and OpenMP pool runs one thread inside gaiji's ranking, OpenCV's none, and each is
+given back after."""
 
 from __future__ import annotations
 
 import multiprocessing
 
+import cv2
 import numpy as np
 from threadpoolctl import threadpool_info
 
@@ -19,17 +21,21 @@ def test_one_thread_in_every_pool_inside_the_block_and_restored_after():
     load_faiss()
     np.ones((4, 4)) @ np.ones((4, 4))  # numpy's BLAS loaded
     before = _pools()
+    opencv_before = cv2.getNumThreads()
     with one_thread():
         inside = _pools()
+        opencv_inside = cv2.getNumThreads()
     assert inside and set(inside.values()) == {1}
     assert set(inside) >= set(before)  # faiss's OpenBLAS and OpenMP are among them
     assert any("openblas" in path.lower() for path in inside)
+    assert opencv_inside == 1  # OpenCV runs each call on the calling thread
     assert _pools() == before
+    assert cv2.getNumThreads() == opencv_before
 
 
 def _worker_pools(queue) -> None:  # type: ignore[no-untyped-def]
     use_one_thread()
-    queue.put(sorted(set(_pools().values())))
+    queue.put((sorted(set(_pools().values())), cv2.getNumThreads()))
 
 
 def test_a_worker_keeps_one_thread():
@@ -38,7 +44,7 @@ def test_a_worker_keeps_one_thread():
     child = context.Process(target=_worker_pools, args=(queue,))
     child.start()
     child.join(60)
-    assert queue.get(timeout=5) == [1]
+    assert queue.get(timeout=5) == ([1], 1)
 
 
 def test_the_summary_names_each_blas_and_its_kernels():

@@ -113,6 +113,13 @@ def _keep_freed_memory() -> None:
         pass
 
 
+def _worker_start() -> None:
+    """A worker (preparing or ranking) runs one thread (BLAS, OpenMP, OpenCV): the workers
+    themselves fill the cores."""
+    _keep_freed_memory()
+    use_one_thread()
+
+
 class PreparingQueries:
     """Glyph images being loaded, normalised and described, in :data:`CHUNK`-image chunks.
 
@@ -129,7 +136,7 @@ class PreparingQueries:
         self._futures: list[Any] = []
         context = _fork_context() if self.n >= PARALLEL_MIN and workers > 1 else None
         if context is not None:
-            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_keep_freed_memory)
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start)
             self._futures = [self._pool.submit(_prepare_chunk, chunk) for chunk in self._chunks]
 
     def chunks(self) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
@@ -144,7 +151,11 @@ class PreparingQueries:
                 results = [functools.partial(_prepare_chunk, chunk) for chunk in self._chunks]
             for start, result in zip(self.starts, results):
                 try:
-                    prepared = result()
+                    if self._pool is not None:
+                        prepared = result()
+                    else:
+                        with one_thread():  # as a worker runs it
+                            prepared = result()
                 except UnreadableImages as exc:
                     problems += exc.problems
                     continue
@@ -198,12 +209,6 @@ def prepare_rasters(paths: list[str], *, progress: Progress = no_progress, worke
 
 #: what forked ranking workers read (set just before the pool forks, cleared after)
 _RANKING: dict[str, Any] = {}
-
-
-def _rank_worker_start() -> None:
-    """A ranking worker runs one thread (BLAS, OpenMP): the workers themselves fill the cores."""
-    _keep_freed_memory()
-    use_one_thread()
 
 
 def _rank_batch(start: int) -> RankedBatch:
@@ -272,7 +277,7 @@ def match_rasters(
         _RANKING.update(job)  # inherited by the workers at fork
         try:
             with ProcessPoolExecutor(max_workers=min(workers, len(starts)), mp_context=context,
-                                     initializer=_rank_worker_start) as pool:
+                                     initializer=_worker_start) as pool:
                 for start, part in zip(starts, pool.map(_rank_batch, starts)):
                     parts.append(part)
                     progress(min(start + BATCH, n), n, "matching")

@@ -16,7 +16,6 @@ from gaiji.render import canonical_raster, ink_bbox, ink_intensity, paper_is_dar
 
 MIN_SIDE = 40
 SPECK_FRACTION = 0.0004  # components smaller than this share of the image area are specks
-_EIGHT_CONNECTED = np.ones((3, 3), bool)
 
 
 def remove_specks(ink: np.ndarray, *, min_side: int = MIN_SIDE, fraction: float = SPECK_FRACTION) -> np.ndarray:
@@ -28,7 +27,6 @@ def remove_specks(ink: np.ndarray, *, min_side: int = MIN_SIDE, fraction: float 
     (0.0, 1.0)
     """
     import cv2
-    from scipy import ndimage
 
     h, w = ink.shape
     if min(h, w) < min_side:
@@ -36,8 +34,10 @@ def remove_specks(ink: np.ndarray, *, min_side: int = MIN_SIDE, fraction: float 
     # Otsu's threshold via OpenCV on 8-bit ink (the same criterion as render.otsu_threshold)
     t, _ = cv2.threshold(np.round(ink * 255).astype(np.uint8), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     mask = (ink > max(t / 255.0, 0.2)).astype(np.uint8)
-    # scipy's labelling runs on this thread; OpenCV's would wake its thread pool for every image
-    labels, count = ndimage.label(mask, structure=_EIGHT_CONNECTED)
+    # 8-connected components (label 0 is the paper); gaiji's callers run OpenCV without its
+    # thread pool (gaiji.blas_threads), which small images like these only wait for
+    count, labels = cv2.connectedComponents(mask, connectivity=8, ltype=cv2.CV_32S)
+    count -= 1
     if count <= 1:
         return ink
     areas = np.bincount(labels.ravel(), minlength=count + 1)[1:]
