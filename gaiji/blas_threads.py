@@ -10,8 +10,11 @@ instead of 5.7 s. A worker therefore limits every such pool to one thread as it 
 is ranked: a BLAS rounds a product by how it split it.
 
 threadpoolctl finds and limits the pools of every library loaded, faiss's included. OpenCV's
-pool is not one it knows: it is switched off here too (OpenCV then runs every function on the
-calling thread), else each small call — labelling one glyph's ink, say — woke it up.
+pool is not one it knows, and it is not fork-safe: ``cv2.setNumThreads`` in a forked child whose
+parent had run that pool hangs for ever. So OpenCV's pool is switched off in the parent — inside
+:func:`one_thread`, and by :func:`opencv_without_pool` around each fork (the children inherit
+OpenCV without a pool and never touch the setting) — else every small call, labelling one
+glyph's ink, say, woke the pool up.
 """
 
 from __future__ import annotations
@@ -20,22 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
-class _Limits:
-    """The pools limited by :func:`_limit`, and how to give them back."""
-
-    def __init__(self, blas: object, opencv_threads: int | None) -> None:
-        self._blas = blas
-        self._opencv_threads = opencv_threads
-
-    def restore_original_limits(self) -> None:
-        self._blas.restore_original_limits()  # type: ignore[attr-defined]
-        if self._opencv_threads is not None:
-            import cv2
-
-            cv2.setNumThreads(self._opencv_threads)
-
-
-def _limit() -> _Limits:
+def _limit() -> object:
     from threadpoolctl import threadpool_limits
 
     from gaiji.faiss_loader import load_faiss
@@ -44,29 +32,43 @@ def _limit() -> _Limits:
         load_faiss()  # loaded first, so that its pools are found and limited too
     except ImportError:  # pragma: no cover - faiss is a declared dependency
         pass
+    return threadpool_limits(limits=1)
+
+
+@contextmanager
+def opencv_without_pool() -> Iterator[None]:
+    """OpenCV runs every call on the calling thread inside the block, its setting restored
+    after. Processes forked inside the block inherit OpenCV so (call this in the parent, never
+    in a forked child)."""
     try:
         import cv2
     except ImportError:  # pragma: no cover - OpenCV is a declared dependency
-        opencv_threads = None
-    else:
-        opencv_threads = cv2.getNumThreads()
-        cv2.setNumThreads(0)  # every call on the calling thread
-    return _Limits(threadpool_limits(limits=1), opencv_threads)
+        yield
+        return
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(0)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(before)
 
 
 def use_one_thread() -> None:
-    """In a worker process: one thread in every BLAS and OpenMP pool from now on."""
+    """In a worker process: one thread in every BLAS and OpenMP pool from now on (OpenCV's was
+    switched off by the parent before the fork: :func:`opencv_without_pool`)."""
     _limit()
 
 
 @contextmanager
 def one_thread() -> Iterator[None]:
-    """One thread in every BLAS and OpenMP pool inside the block (restored afterwards)."""
+    """One thread in every BLAS and OpenMP pool inside the block, and OpenCV on the calling
+    thread (each restored afterwards)."""
     limits = _limit()
     try:
-        yield
+        with opencv_without_pool():
+            yield
     finally:
-        limits.restore_original_limits()
+        limits.restore_original_limits()  # type: ignore[attr-defined]
 
 
 def blas_summary() -> str:

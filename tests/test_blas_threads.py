@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from threadpoolctl import threadpool_info
 
-from gaiji.blas_threads import one_thread, use_one_thread
+from gaiji.blas_threads import one_thread, opencv_without_pool, use_one_thread
 from gaiji.faiss_loader import load_faiss
 
 
@@ -35,16 +35,31 @@ def test_one_thread_in_every_pool_inside_the_block_and_restored_after():
 
 def _worker_pools(queue) -> None:  # type: ignore[no-untyped-def]
     use_one_thread()
-    queue.put((sorted(set(_pools().values())), cv2.getNumThreads()))
+    # OpenCV work that its pool would split: labelling and resizing a large image
+    mask = (np.random.default_rng(0).random((2000, 2000)) > 0.5).astype(np.uint8)
+    count, _ = cv2.connectedComponents(mask, connectivity=8, ltype=cv2.CV_32S)
+    cv2.resize(mask, (1000, 1000), interpolation=cv2.INTER_AREA)
+    queue.put((sorted(set(_pools().values())), cv2.getNumThreads(), count > 1))
 
 
-def test_a_worker_keeps_one_thread():
+def test_a_worker_keeps_one_thread_and_opencv_without_its_pool_after_the_parent_ran_that_pool():
+    # the parent runs OpenCV's pool first: a child forked then must not hang in OpenCV
+    big = np.random.default_rng(1).random((3000, 3000)).astype(np.float32)
+    cv2.resize(big, (1500, 1500), interpolation=cv2.INTER_AREA)
+    cv2.GaussianBlur(big, (9, 9), 2.0)
+    before = cv2.getNumThreads()
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
-    child = context.Process(target=_worker_pools, args=(queue,))
-    child.start()
+    with opencv_without_pool():
+        child = context.Process(target=_worker_pools, args=(queue,))
+        child.start()
+    assert cv2.getNumThreads() == before  # the parent's setting is back at once
     child.join(60)
-    assert queue.get(timeout=5) == ([1], 1)
+    alive = child.is_alive()
+    if alive:
+        child.kill()
+    assert not alive, "the forked worker hung in OpenCV"
+    assert queue.get(timeout=5) == ([1], 1, True)
 
 
 def test_the_summary_names_each_blas_and_its_kernels():

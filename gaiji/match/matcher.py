@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from gaiji.blas_threads import one_thread, use_one_thread
+from gaiji.blas_threads import one_thread, opencv_without_pool, use_one_thread
 from gaiji.errors import ContractError, InputError, UnreadableImages, listing
 from gaiji.match.features import FEATURE_DIM, glyph_features
 from gaiji.match.fuse import ledger_readings
@@ -114,8 +114,8 @@ def _keep_freed_memory() -> None:
 
 
 def _worker_start() -> None:
-    """A worker (preparing or ranking) runs one thread (BLAS, OpenMP, OpenCV): the workers
-    themselves fill the cores."""
+    """A worker (preparing or ranking) runs one thread (BLAS, OpenMP; OpenCV none, as forked):
+    the workers themselves fill the cores."""
     _keep_freed_memory()
     use_one_thread()
 
@@ -136,8 +136,9 @@ class PreparingQueries:
         self._futures: list[Any] = []
         context = _fork_context() if self.n >= PARALLEL_MIN and workers > 1 else None
         if context is not None:
-            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start)
-            self._futures = [self._pool.submit(_prepare_chunk, chunk) for chunk in self._chunks]
+            with opencv_without_pool():  # the workers are forked at the first submit
+                self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start)
+                self._futures = [self._pool.submit(_prepare_chunk, chunk) for chunk in self._chunks]
 
     def chunks(self) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
         """``(start, rasters, features, sides)`` per chunk, in order. Chunks with unreadable
@@ -276,8 +277,9 @@ def match_rasters(
     else:
         _RANKING.update(job)  # inherited by the workers at fork
         try:
-            with ProcessPoolExecutor(max_workers=min(workers, len(starts)), mp_context=context,
-                                     initializer=_worker_start) as pool:
+            with opencv_without_pool(), ProcessPoolExecutor(
+                max_workers=min(workers, len(starts)), mp_context=context, initializer=_worker_start
+            ) as pool:
                 for start, part in zip(starts, pool.map(_rank_batch, starts)):
                     parts.append(part)
                     progress(min(start + BATCH, n), n, "matching")
