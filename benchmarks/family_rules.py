@@ -15,8 +15,9 @@ Usage::
     python benchmarks/family_rules.py /tmp/fam/s77/sim-* --rule 2,0.97,1 --rule 0.99,0.85,5 --rule 0.98,0.6,5
 
 Each ``--rule`` is ``SIBLING_CONFIDENCE,UNCONTESTED_UCS,RIVAL_RANKS``, optionally followed by
-``,designs`` to let groups join by the vote of their nearest admitted designs
-(:mod:`gaiji.corpus.neighbours`, with its thresholds), e.g. ``--rule 0.993,0.85,4,designs``, or
+``,confident=UCS`` (the confident floor, ``family.MIN_UCS_CONFIDENCE``) and by ``,designs`` to
+let groups join by the vote of their nearest admitted designs (:mod:`gaiji.corpus.neighbours`,
+with its thresholds), e.g. ``--rule 0.993,0.85,4,designs``, or
 by ``,designs:COSINE:AGREE:AGREE_SIBLING:UCS:SIBLING_CONFIDENCE`` with other thresholds
 (``designs:0.9:2:3:0.8:0.95`` = the module's).
 """
@@ -34,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 DESIGN_KNOBS = ("MIN_COSINE", "AGREE", "AGREE_SIBLING", "MIN_UCS_CONFIDENCE", "MIN_SIBLING_CONFIDENCE")
 
 
-def evaluate(corpus: Path, rule: tuple[float, float, int, tuple | None], cache: dict) -> dict:
+def evaluate(corpus: Path, rule: tuple, cache: dict) -> dict:
     import pyarrow.parquet as pq
     from corpus_scale import family_quality
 
@@ -52,16 +53,20 @@ def evaluate(corpus: Path, rule: tuple[float, float, int, tuple | None], cache: 
         cache.clear()  # one corpus in memory at a time
         cache[corpus] = truth, groups, rows, vendor_of, rank1, alternatives, features
     truth, groups, rows, vendor_of, rank1, alternatives, features = cache[corpus]
-    saved = family.MIN_SIBLING_CONFIDENCE, family.MIN_UNCONTESTED_UCS_CONFIDENCE, family.RIVAL_RANKS
+    saved = (family.MIN_SIBLING_CONFIDENCE, family.MIN_UNCONTESTED_UCS_CONFIDENCE, family.RIVAL_RANKS,
+             family.MIN_UCS_CONFIDENCE)
     saved_design = tuple(getattr(neighbours, k) for k in DESIGN_KNOBS)
     family.MIN_SIBLING_CONFIDENCE, family.MIN_UNCONTESTED_UCS_CONFIDENCE, family.RIVAL_RANKS = rule[:3]
+    if rule[4] is not None:
+        family.MIN_UCS_CONFIDENCE = rule[4]
     for k, v in zip(DESIGN_KNOBS, rule[3] or ()):
         setattr(neighbours, k, v)
     try:
         fams = family.form_families(groups, rows, rank1, vendor_of, alternatives,
                                     features if rule[3] is not None else None)
     finally:
-        family.MIN_SIBLING_CONFIDENCE, family.MIN_UNCONTESTED_UCS_CONFIDENCE, family.RIVAL_RANKS = saved
+        (family.MIN_SIBLING_CONFIDENCE, family.MIN_UNCONTESTED_UCS_CONFIDENCE, family.RIVAL_RANKS,
+         family.MIN_UCS_CONFIDENCE) = saved
         for k, v in zip(DESIGN_KNOBS, saved_design):
             setattr(neighbours, k, v)
     by_group: dict[str, list[str]] = {}
@@ -72,30 +77,33 @@ def evaluate(corpus: Path, rule: tuple[float, float, int, tuple | None], cache: 
     return family_quality(corpus, truth, rows, by_group, rank1, len(rows), blank, fams.family_groups)
 
 
-def _designs_label(knobs: tuple | None) -> str:
-    if knobs is None:
-        return ""
-    return ",designs" + "".join(f":{v}" for v in knobs)
+def _label(rule: tuple) -> str:
+    confident = "" if rule[4] is None else f",confident={rule[4]}"
+    designs = "" if rule[3] is None else ",designs" + "".join(f":{v}" for v in rule[3])
+    return ",".join(map(str, rule[:3])) + confident + designs
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("corpora", type=Path, nargs="+", help="kept simulated corpora (corpus_scale.py --keep)")
     ap.add_argument("--rule", action="append", required=True,
-                    help="SIBLING_CONFIDENCE,UNCONTESTED_UCS,RIVAL_RANKS[,designs] (repeatable)")
+                    help="SIBLING_CONFIDENCE,UNCONTESTED_UCS,RIVAL_RANKS[,confident=UCS][,designs] (repeatable)")
     args = ap.parse_args()
     rules = []
     for text in args.rule:
         sib, ucs, ranks, *designs = text.split(",")
+        confident = None
+        if designs and designs[0].startswith("confident="):
+            confident = float(designs.pop(0).split("=", 1)[1])
         knobs: tuple | None = None
         if designs:
             parts = designs[0].split(":")
             if len(designs) > 1 or parts[0] != "designs" or len(parts) not in (1, 6):
-                ap.error(f"--rule {text}: expected SIBLING_CONFIDENCE,UNCONTESTED_UCS,RIVAL_RANKS"
+                ap.error(f"--rule {text}: expected SIBLING_CONFIDENCE,UNCONTESTED_UCS,RIVAL_RANKS[,confident=UCS]"
                          "[,designs[:COSINE:AGREE:AGREE_SIBLING:UCS:SIBLING_CONFIDENCE]]")
             knobs = () if len(parts) == 1 else (float(parts[1]), int(parts[2]), int(parts[3]), float(parts[4]),
                                                 float(parts[5]))
-        rules.append((float(sib), float(ucs), int(ranks), knobs))
+        rules.append((float(sib), float(ucs), int(ranks), knobs, confident))
     cache: dict = {}
     print("corpus                     rule              decisions  families  mixed MJ (share)   unsplit wrong  "
           "not their glyph")
@@ -103,7 +111,7 @@ def main() -> None:
         for rule in rules:
             q = evaluate(corpus, rule, cache)
             wrong = q["unsplit_family_proposals"] - q["unsplit_family_proposals_right"]
-            print(f"{corpus.parent.name + '/' + corpus.name:26s} {','.join(map(str, rule[:3])) + _designs_label(rule[3]):32s} "
+            print(f"{corpus.parent.name + '/' + corpus.name:26s} {_label(rule):40s} "
                   f"{100 * q['family_decision_share']:8.2f} % {q['families']:8,}  {q['mixed_mj_families']:3} "
                   f"({100 * q['mixed_mj_family_share']:.3f} %)  {wrong:4}/{q['unsplit_family_proposals']:<7,} "
                   f"{q['families_not_their_glyph']:4}", flush=True)

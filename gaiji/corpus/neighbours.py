@@ -48,8 +48,9 @@ MIN_COSINE = 0.9
 #: admitted designs, nearest first, that must share the glyph before any other glyph's
 AGREE = 2
 AGREE_SIBLING = 3
-#: the candidate's own rank 1 must be at least this sure of its character …
-MIN_UCS_CONFIDENCE = 0.8
+#: the candidate's own rank 1 must be at least this sure of its character (0.8 until stop 22's
+#: matcher, whose look-alikes then joined at 0.81–0.90: 毫 ← 亳, 俱 ← 倶󠄂) …
+MIN_UCS_CONFIDENCE = 0.92
 #: … or, when sibling-contested, of its variant
 MIN_SIBLING_CONFIDENCE = 0.95
 #: groups searched exhaustively; above, an approximate (IVF) index
@@ -127,8 +128,8 @@ def eligible(rank1: Mapping[str, Any] | None) -> bool:
     """Whether a group's rank-1 row may be confirmed by its designs (module doc).
 
     >>> row = {"mj": "MJ1", "ref_set": "MJ", "no_match": "0.01", "stratum": "mid/distinct",
-    ...        "ucs_confidence": "0.85", "confidence": "0.85"}
-    >>> eligible(row), eligible({**row, "ucs_confidence": "0.6"}), eligible({**row, "no_match": "0.5"})
+    ...        "ucs_confidence": "0.93", "confidence": "0.93"}
+    >>> eligible(row), eligible({**row, "ucs_confidence": "0.9"}), eligible({**row, "no_match": "0.5"})
     (True, False, False)
     >>> eligible({**row, "stratum": "mid/siblings", "confidence": "0.96"})
     True
