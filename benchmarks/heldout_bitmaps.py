@@ -22,7 +22,6 @@ nor was calibrated on, matches their bitmaps (no ledger readings) and prints:
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -30,6 +29,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from heldout import parser, present_and_hidden, report
 
 X11 = Path("/usr/share/fonts/X11/misc")
 #: (name, file): real bitmap fonts outside every split of the matcher (see the module docstring)
@@ -49,7 +50,6 @@ def run(per_font: int, seed: int, trust: Path | None = None) -> list[dict]:
     from gaiji.match.index import load_match_index
     from gaiji.match.prepare import canonical_batch
     from gaiji.match.trust import NO_MATCH_SUGGEST
-    from gaiji.match.verified import rank_rasters_verified
     from gaiji.reference import load_reference
 
     index = load_match_index(load_reference())
@@ -69,18 +69,12 @@ def run(per_font: int, seed: int, trust: Path | None = None) -> list[dict]:
         chars = [usable[int(i)] for i in rng.permutation(len(usable))[:per_font]]
         rasters, sides = canonical_batch([glyphs[c].astype(np.float32) / 255.0 for c in chars])
         answers = np.array([pool[c] for c in chars])
-        present = rank_rasters_verified(index, rasters, top_k=10, sides=sides)
-        hidden = rank_rasters_verified(index, rasters, top_k=10, sides=sides, exclude_groups=index.groups[answers])
-        first = present.rows[:, 0] == answers
-        auto = np.asarray(present.auto_accept, bool)
-        wrong_auto = auto & ~first
-        h_auto = np.asarray(hidden.auto_accept, bool)
+        ranked = present_and_hidden(index, rasters, sides, answers)
+        present, hidden, h_auto = ranked["present"], ranked["hidden"], ranked["hidden_auto"]
+        wrong_auto = ranked["auto"] & ~ranked["first"]
         out.append({
             "font": name, "file": path.name, "queries": len(chars), "median_side": int(np.median(sides)),
-            "mj_at_1": round(float(first.mean()), 4),
-            "mj_at_10": round(float((present.rows == answers[:, None]).any(axis=1).mean()), 4),
-            "auto": round(float(auto.mean()), 4), "auto_wrong": int(wrong_auto.sum()),
-            "no_match_flagged": round(float((present.no_match >= NO_MATCH_SUGGEST).mean()), 4),
+            **ranked["row"],
             "hidden_auto": int(h_auto.sum()),
             "hidden_no_match_flagged": round(float((hidden.no_match >= NO_MATCH_SUGGEST).mean()), 4),
             "wrong_auto_examples": [f"{chars[i]}→{index.rows[int(present.rows[i, 0])].char}" for i in np.flatnonzero(wrong_auto)[:5]],
@@ -90,24 +84,18 @@ def run(per_font: int, seed: int, trust: Path | None = None) -> list[dict]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--per-font", type=int, default=600)
-    parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--trust", type=Path, default=None,
-                        help="a trust.json refitted on the shipped verifier (scripts/train_matcher.py --verifier-from)")
-    args = parser.parse_args()
-    rows = run(args.per_font, args.seed, args.trust)
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=1))
-        return 0
-    print(f"{'font':14s} {'n':>4s} {'side':>4s} | {'MJ@1':>6s} {'MJ@10':>6s} {'auto':>6s} {'wrong':>5s} {'該当なし':>6s} |"
-          f" {'hidden auto':>11s} {'hidden 該当なし':>12s}")
-    for r in rows:
-        print(f"{r['font']:14s} {r['queries']:4d} {r['median_side']:4d} | {r['mj_at_1']:6.3f} {r['mj_at_10']:6.3f}"
-              f" {r['auto']:6.3f} {r['auto_wrong']:5d} {r['no_match_flagged']:8.3f} | {r['hidden_auto']:11d}"
-              f" {r['hidden_no_match_flagged']:14.3f}  {' '.join(r['wrong_auto_examples'] + r['hidden_auto_examples'])}")
-    return 0
+    ap = parser(__doc__)
+    ap.add_argument("--trust", type=Path, default=None,
+                    help="a trust.json refitted on the shipped verifier (scripts/train_matcher.py --verifier-from)")
+    args = ap.parse_args()
+    return report(
+        run(args.per_font, args.seed, args.trust), args.json,
+        f"{'font':14s} {'n':>4s} {'side':>4s} | {'MJ@1':>6s} {'MJ@10':>6s} {'auto':>6s} {'wrong':>5s} {'該当なし':>6s} |"
+        f" {'hidden auto':>11s} {'hidden 該当なし':>12s}",
+        lambda r: (f"{r['font']:14s} {r['queries']:4d} {r['median_side']:4d} | {r['mj_at_1']:6.3f} {r['mj_at_10']:6.3f}"
+                   f" {r['auto']:6.3f} {r['auto_wrong']:5d} {r['no_match_flagged']:8.3f} | {r['hidden_auto']:11d}"
+                   f" {r['hidden_no_match_flagged']:14.3f}  {' '.join(r['wrong_auto_examples'] + r['hidden_auto_examples'])}"),
+    )
 
 
 if __name__ == "__main__":

@@ -22,14 +22,14 @@ scans, hand-drawn, elastic); clean outlines are where the verifier is surest.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from heldout import parser, present_and_hidden, report
 
 _T = Path("/usr/share/fonts/truetype")
 _O = Path("/usr/share/fonts/opentype")
@@ -55,7 +55,6 @@ def run(per_font: int, seed: int) -> list[dict]:
     from gaiji.match.synth import FontRenderer
     from gaiji.match.training import near_twins
     from gaiji.match.trust import NO_MATCH_SUGGEST
-    from gaiji.match.verified import rank_rasters_verified
     from gaiji.reference import load_reference
 
     index = load_match_index(load_reference())
@@ -78,18 +77,11 @@ def run(per_font: int, seed: int) -> list[dict]:
         if not rasters:
             continue
         r, s, a = np.stack(rasters), np.asarray(sides), np.asarray(answers)
-        present = rank_rasters_verified(index, r, top_k=10, sides=s)
-        hidden = rank_rasters_verified(index, r, top_k=10, sides=s, exclude_groups=index.groups[a])
-        first = present.rows[:, 0] == a
-        auto = np.asarray(present.auto_accept, bool)
-        h_auto = np.asarray(hidden.auto_accept, bool)
+        ranked = present_and_hidden(index, r, s, a)
+        hidden, h_auto = ranked["hidden"], ranked["hidden_auto"]
         twin = near_twins(index, hidden.rows[:, 0], a)
         out.append({
-            "font": name, "role": role, "queries": len(a),
-            "mj_at_1": round(float(first.mean()), 4),
-            "mj_at_10": round(float((present.rows == a[:, None]).any(axis=1).mean()), 4),
-            "auto": round(float(auto.mean()), 4), "auto_wrong": int((auto & ~first).sum()),
-            "no_match_flagged": round(float((present.no_match >= NO_MATCH_SUGGEST).mean()), 4),
+            "font": name, "role": role, "queries": len(a), **ranked["row"],
             "hidden_queries": int((~twin).sum()), "hidden_auto": int((h_auto & ~twin).sum()),
             "hidden_auto_twins": int((h_auto & twin).sum()),
             "hidden_no_match_flagged": round(float((hidden.no_match[~twin] >= NO_MATCH_SUGGEST).mean()), 4),
@@ -100,22 +92,16 @@ def run(per_font: int, seed: int) -> list[dict]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--per-font", type=int, default=600)
-    parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    rows = run(args.per_font, args.seed)
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=1))
-        return 0
-    print(f"{'font':17s} {'role':11s} {'n':>4s} | {'MJ@1':>5s} {'MJ@10':>5s} {'auto':>5s} {'wrong':>5s} {'該当なし':>5s} |"
-          f" {'hidden auto':>11s} {'(twins)':>7s} {'該当なし':>5s}")
-    for r in rows:
-        print(f"{r['font']:17s} {r['role']:11s} {r['queries']:4d} | {r['mj_at_1']:5.3f} {r['mj_at_10']:5.3f} {r['auto']:5.3f}"
-              f" {r['auto_wrong']:5d} {r['no_match_flagged']:7.3f} | {r['hidden_auto']:4d} of {r['hidden_queries']:4d}"
-              f" {r['hidden_auto_twins']:7d} {r['hidden_no_match_flagged']:7.3f}  {' '.join(r['hidden_auto_examples'])}")
-    return 0
+    args = parser(__doc__).parse_args()
+    return report(
+        run(args.per_font, args.seed), args.json,
+        f"{'font':17s} {'role':11s} {'n':>4s} | {'MJ@1':>5s} {'MJ@10':>5s} {'auto':>5s} {'wrong':>5s} {'該当なし':>5s} |"
+        f" {'hidden auto':>11s} {'(twins)':>7s} {'該当なし':>5s}",
+        lambda r: (f"{r['font']:17s} {r['role']:11s} {r['queries']:4d} | {r['mj_at_1']:5.3f} {r['mj_at_10']:5.3f}"
+                   f" {r['auto']:5.3f} {r['auto_wrong']:5d} {r['no_match_flagged']:7.3f} | {r['hidden_auto']:4d} of"
+                   f" {r['hidden_queries']:4d} {r['hidden_auto_twins']:7d} {r['hidden_no_match_flagged']:7.3f}"
+                   f"  {' '.join(r['hidden_auto_examples'])}"),
+    )
 
 
 if __name__ == "__main__":

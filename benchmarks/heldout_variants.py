@@ -25,14 +25,14 @@ with how many were wrong.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from heldout import parser, report
 
 
 def run() -> list[dict]:
@@ -87,21 +87,20 @@ def run() -> list[dict]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    rows = run()
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=1))
-        return 0
-    print(f"{'font':14s} {'role':11s} {'drawing':7s} {'chars':10s} {'n':>4s} | {'MJ@1':>5s} {'MJ@2':>5s} {'UCS@1':>5s} |"
-          f" {'conf':>5s} | {'≥0.95':>5s} {'right':>5s} | {'auto':>4s} {'wrong':>5s}  wrong variant first")
-    for r in rows:
+    args = parser(__doc__, per_font=False).parse_args()
+
+    def line(r: dict) -> str:
         sure_right = "    -" if r["sure_right"] is None else f"{r['sure_right']:5.3f}"
-        print(f"{r['font']:14s} {r['role']:11s} {r['drawing']:7s} {r['characters']:10s} {r['queries']:4d} |"
-              f" {r['mj_at_1']:5.3f} {r['mj_at_2']:5.3f} {r['ucs_at_1']:5.3f} | {r['mean_confidence']:5.3f} |"
-              f" {r['sure']:5d} {sure_right} | {r['auto']:4d} {r['auto_wrong']:5d}  {' '.join(r['wrong_examples'])}")
-    return 0
+        return (f"{r['font']:14s} {r['role']:11s} {r['drawing']:7s} {r['characters']:10s} {r['queries']:4d} |"
+                f" {r['mj_at_1']:5.3f} {r['mj_at_2']:5.3f} {r['ucs_at_1']:5.3f} | {r['mean_confidence']:5.3f} |"
+                f" {r['sure']:5d} {sure_right} | {r['auto']:4d} {r['auto_wrong']:5d}  {' '.join(r['wrong_examples'])}")
+
+    return report(
+        run(), args.json,
+        f"{'font':14s} {'role':11s} {'drawing':7s} {'chars':10s} {'n':>4s} | {'MJ@1':>5s} {'MJ@2':>5s} {'UCS@1':>5s} |"
+        f" {'conf':>5s} | {'≥0.95':>5s} {'right':>5s} | {'auto':>4s} {'wrong':>5s}  wrong variant first",
+        line,
+    )
 
 
 if __name__ == "__main__":
