@@ -2,7 +2,7 @@
 PNGs from disk, matching, candidates written), peak RSS by GNU time — the end-to-end part of
 `gaiji bench match`, on its own and repeated, optionally beside another source tree.
 
-    GAIJI_HOME=glyph_db python benchmarks/match_e2e.py SET [--rounds 3] [--compare-tree DIR]
+    GAIJI_HOME=glyph_db python benchmarks/match_e2e.py SET [--rounds 4] [--compare-tree DIR]
 
 SET: a gaiji set on disk, e.g. the one `gaiji bench match --keep DIR` leaves in ``DIR/set``.
 ``--compare-tree DIR``: a checkout of another revision (``git archive main | tar -x -C DIR``);
@@ -17,7 +17,8 @@ RSS, the 1-minute load average before it; then per tree and matcher the best rou
 means, beside the plain baseline (``python -m gaiji.match.baseline``: PNG → crop → 32×32 pixel
 cosine over all glyphs) measured in the same invocation; with a compare tree, the ratios of
 the means. On a busy machine, compare the means over several rounds (``--rounds 4`` or more),
-CPU above all: the best round is an outlier either way.
+CPU above all: the best round is an outlier either way. The trees take turns going first in a
+round (the first ran ~5 % slower, whichever it was): use an even number of rounds.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def model_files_digest(tree: Path) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("set_dir", type=Path)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--compare-tree", type=Path, default=None)
     parser.add_argument("--compare-home", type=Path, default=None,
                         help="GAIJI_HOME for the compare tree (needed when the trees ship different models)")
@@ -88,7 +89,10 @@ def main() -> int:
     try:
         for rnd in range(args.rounds):
             for matcher in args.matchers.split(","):
-                for name, tree in trees.items():
+                # the tree run first in a round ran ~5 % slower (stop 23, in either order): the
+                # trees take turns going first, so an even number of rounds cancels that
+                order = list(trees.items())
+                for name, tree in order[rnd % 2:] + order[: rnd % 2]:
                     load = os.getloadavg()[0]
                     timed = run(tree, ["-m", "gaiji", "match", str(set_dir), "-o", str(out / f"{name}-{matcher}.csv"),
                                        "-q", "--matcher", matcher], homes[name])
