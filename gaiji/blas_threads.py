@@ -11,7 +11,7 @@ is ranked: a BLAS rounds a product by how it split it.
 
 threadpoolctl finds and limits the pools of every library loaded, faiss's included. OpenCV's
 pool is not one it knows, and it is not fork-safe: ``cv2.setNumThreads`` in a forked child whose
-parent had run that pool hangs for ever. So OpenCV's pool is switched off in the parent — inside
+parent had run that pool once hung for ever (stop 20's test suite caught it). So OpenCV's pool is switched off in the parent — inside
 :func:`one_thread`, and by :func:`opencv_without_pool` around each fork (the children inherit
 OpenCV without a pool and never touch the setting) — else every small call, labelling one
 glyph's ink, say, woke the pool up.

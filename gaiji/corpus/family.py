@@ -73,8 +73,8 @@ glyphs ≤ 0.093 %.
 them: the variant of a sibling-contested gaiji tempered, no credit from a hidden character's
 twin): that rule left 10.46 / 10.12 % decisions at 100k on seeds 77 / 4242 and mixed up to
 0.235 % of families (4242, 100k: 唅 ← 啥 uncontested at 0.902, 毫 ← 亳 and 俱 ← 倶󠄂 by designs at
-0.81–0.90). Re-chosen on the same seeds: :data:`MIN_SIBLING_CONFIDENCE` **0.9** (0.95: 10.11 % at
-100k on seed 77; 0.85 mixed 0.26 % of families at 10k on seed 77),
+0.81–0.90). Re-chosen on the same seeds: :data:`MIN_SIBLING_CONFIDENCE` **0.9** (in the grid, 0.95
+kept 10.11 % decisions at 100k on seed 77 and 0.85 mixed 0.26 % of families at 10k),
 :data:`MIN_UNCONTESTED_UCS_CONFIDENCE` **0.91** and the designs' floor
 (``neighbours.MIN_UCS_CONFIDENCE``) **0.92**: decisions 45.3 / 46.1 % at 10k, 23.0 / 23.5 % at
 30k, **10.08 / 9.74 %** at 100k; families with two MJ glyphs 0 / 1, 0 / 1, 0 / 1 (≤ 0.059 %);
