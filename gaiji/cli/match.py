@@ -80,6 +80,6 @@ def _review_text(reasons: dict[str, int]) -> str:
     parts = [f"{reasons['no_match_suggested']:,} 該当なし suggested",
              f"{reasons['which_variant']:,} \"which variant?\" (never auto-accepted)",
              f"{reasons['small_bitmap']:,} of ≤ 16 px (never auto-accepted)",
-             f"{reasons.get('lookalike', 0):,} with a look-alike of another character in MJ (never auto-accepted)",
+             f"{reasons['lookalike']:,} with a look-alike of another character in MJ (never auto-accepted)",
              f"{reasons['below_threshold']:,} below the auto-accept threshold"]
     return f"\n  left for review: {reasons['total']:,} — {', '.join(parts)}"

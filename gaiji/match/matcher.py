@@ -77,6 +77,12 @@ def _prepare_chunk(paths: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return rasters, glyph_features(rasters), sides.astype(np.int64)
 
 
+def _prepare_chunk_here(paths: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_prepare_chunk` in this process, with one thread everywhere, as a worker runs it."""
+    with one_thread():
+        return _prepare_chunk(paths)
+
+
 def _fork_context() -> Any:
     """The ``fork`` start method where the platform has it (workers inherit the loaded index
     and the prepared queries without copying them), else ``None``: run in this process — also
@@ -149,14 +155,10 @@ class PreparingQueries:
             if self._pool is not None:
                 results = [future.result for future in self._futures]
             else:
-                results = [functools.partial(_prepare_chunk, chunk) for chunk in self._chunks]
+                results = [functools.partial(_prepare_chunk_here, chunk) for chunk in self._chunks]
             for start, result in zip(self.starts, results):
                 try:
-                    if self._pool is not None:
-                        prepared = result()
-                    else:
-                        with one_thread():  # as a worker runs it
-                            prepared = result()
+                    prepared = result()
                 except UnreadableImages as exc:
                     problems += exc.problems
                     continue

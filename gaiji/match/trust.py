@@ -450,8 +450,9 @@ def fit_trust(
         variant_map, ucs_map, nm_map = _fit_maps(present, correct, ucs_correct, absent)
     model = TrustModel(variant_map, ucs_map, nm_map, {}, {"no_match_fit_prior": 0.5}, small_maps)
     # a gaiji whose rank 1 has a look-alike of another character is never accepted: no cut takes it
-    conf = np.where(has_lookalike(present), -np.inf, model.assess(present, present_sides)["confidence"])
-    absent_conf = np.where(has_lookalike(absent), -np.inf, model.assess(absent, absent_sides)["confidence"])
+    present_lookalike, absent_lookalike = has_lookalike(present), has_lookalike(absent)
+    conf = np.where(present_lookalike, -np.inf, model.assess(present, present_sides)["confidence"])
+    absent_conf = np.where(absent_lookalike, -np.inf, model.assess(absent, absent_sides)["confidence"])
     names = strata(present_sides, present.sibling_contested)
     absent_names = strata(absent_sides, absent.sibling_contested)
     thresholds: dict[str, float] = {}
@@ -492,9 +493,9 @@ def fit_trust(
             "max_no_equivalent_accept": max_absent_accept,
             "present_queries": len(correct), "absent_queries": len(absent.top),
             "with_lookalike_never_accepted": {
-                "present": int(has_lookalike(present).sum()),
-                "present_wrong": int((has_lookalike(present) & ~correct).sum()),
-                "absent": int(has_lookalike(absent).sum())}}
+                "present": int(present_lookalike.sum()),
+                "present_wrong": int((present_lookalike & ~correct).sum()),
+                "absent": int(absent_lookalike.sum())}}
     return TrustModel(variant_map, ucs_map, nm_map, thresholds, info, small_maps)
 
 
