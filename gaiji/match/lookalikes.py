@@ -93,8 +93,8 @@ def crowd_when_hidden(index: Any, rank1: np.ndarray, hidden: np.ndarray) -> np.n
         rows = part[:, 0]
         rasters = np.asarray(index.reference_rasters[rows])
         exclude = np.stack([index.groups[rows], part[:, 1]], axis=1)
-        _, _, _, p = verified_shortlist(index, rasters, np.asarray(index.features[rows], np.float32),
-                                        np.zeros(len(rows), np.int64), VERIFY, exclude_groups=exclude)
+        p = verified_shortlist(index, rasters, np.asarray(index.features[rows], np.float32),
+                               np.zeros(len(rows), np.int64), VERIFY, exclude_groups=exclude).p
         again[i : i + HIDDEN_BATCH] = logit(p.max(axis=1))
     crowd[leak] = again[back.reshape(-1)]
     return crowd

@@ -191,13 +191,29 @@ def search_shortlist(
         drop = (index.groups[rows1][:, :, None] == excluded[:, None, :]).any(axis=2)
         order = np.argsort(drop, axis=1, kind="stable")[:, :k1]
         rows1 = np.take_along_axis(rows1, order, 1)
-    s1 = np.zeros(rows1.shape, np.float32)
-    for (mask, _, _, projected_refs), queries in zip(spaces, projected):
+    s1 = projected_similarity(index, raw, sides, small, rows1, projected=projected)
+    return rerank(raw, s1, rows1, index.features, raw_weight=weights), small
+
+
+def projected_similarity(index: MatchIndex, raw: np.ndarray, sides: np.ndarray | None, small: np.ndarray,
+                         rows: np.ndarray, *, projected: list[np.ndarray | None] | None = None) -> np.ndarray:
+    """``(Q, K)`` stage-1 similarity (``image_score``) of each query with reference ``rows``:
+    the projected cosine, in the small-bitmap space for ``small`` queries (mixed with the
+    general space above :data:`TINY_SIDE` px). ``projected``: the queries already projected
+    (general, small), as :func:`search_shortlist` has them."""
+    q = len(raw)
+    spaces = ((~small, index.projection, index.projected),
+              (small, index.small_projection or index.projection,
+               index.small_projected if index.small_projection is not None else index.projected))
+    if projected is None:
+        projected = [proj.project(raw[mask]) if mask.any() else None for mask, proj, _ in spaces]
+    s1 = np.zeros(rows.shape, np.float32)
+    for (mask, _, projected_refs), queries in zip(spaces, projected):
         if queries is not None:
-            s1[mask] = shortlist_similarity(queries, rows1[mask], projected_refs)
+            s1[mask] = shortlist_similarity(queries, rows[mask], projected_refs)
     mid = small & (np.asarray(sides if sides is not None else np.zeros(q)) > TINY_SIDE)
     if index.small_projection is not None and mid.any():
-        general = shortlist_similarity(index.projection.project(raw[mid]), rows1[mid], index.projected)
+        general = shortlist_similarity(index.projection.project(raw[mid]), rows[mid], index.projected)
         share = MID_GENERAL_WEIGHT / (1 - SMALL_RAW_WEIGHT)  # of the projected part
         s1[mid] = (1 - share) * s1[mid] + share * general
-    return rerank(raw, s1, rows1, index.features, raw_weight=weights), small
+    return s1

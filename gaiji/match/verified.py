@@ -18,6 +18,8 @@ characters added on the log-odds scale.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from gaiji.match.edited import CHECK_BELOW, best_flipped, edited_no_match
@@ -30,6 +32,7 @@ from gaiji.match.ranking import (
     ledger_agreement,
     search_shortlist,
 )
+from gaiji.match.reading_candidates import READING_EXTRAS, reading_candidates
 from gaiji.match.search import Shortlist
 from gaiji.match.trust import LOOKALIKE_LOGIT, NO_MATCH_SUGGEST, logit, summarise
 from gaiji.match.verify import explain_difference, ink_profiles, pair_features, pooled32
@@ -92,21 +95,84 @@ def verify_pairs(index, short, small, raw: np.ndarray, rasters: np.ndarray, side
     return feats.reshape(q, n, -1)
 
 
+class Verified(NamedTuple):
+    """What :func:`verified_shortlist` found: arrays ``(Q, V)`` in the shortlist's order."""
+
+    short: Shortlist
+    feats: np.ndarray  # pair features (Q, V, D)
+    p_mlp: np.ndarray  # the perceptron's probabilities
+    p: np.ndarray  # with the pair network's log-odds added
+    padding: np.ndarray  # bool: an empty reading-candidate slot (probability 0)
+    shortlist_rows: int  # the first rows, from the search; reading candidates follow
+
+
 def verified_shortlist(index, rasters: np.ndarray, raw: np.ndarray, sides: np.ndarray, n: int, *,  # type: ignore[no-untyped-def]
-                       exclude_groups: np.ndarray | None = None):
-    """Search, then the verifier (and the pair network) on the shortlist's first ``n`` rows:
-    ``(shortlist, pair features (Q, V, D), perceptron probabilities (Q, V), probabilities (Q, V))``
-    with ``V = min(n, shortlist length)``, in the shortlist's order."""
+                       exclude_groups: np.ndarray | None = None, hints: list[QueryHints] | None = None) -> Verified:
+    """Search, then the verifier (and the pair network) on the shortlist's first ``n`` rows
+    (``V = min(n, shortlist length)``, in the shortlist's order).
+
+    With ledger ``hints``, where a gaiji's reading is none of those rows' characters', the glyphs
+    of the best :data:`READING_EXTRAS` other characters that carry it follow them
+    (:mod:`gaiji.match.reading_candidates`): ``V`` is then that much more for the whole batch,
+    and the slots a gaiji has no reading candidate for are *padding* — probability 0, ranked
+    below every candidate, read by nothing after."""
     q = len(rasters)
     short, small = search_shortlist(index, raw, sides, max(SHORTLIST, n + 1), exclude_groups=exclude_groups)
-    v = min(n, short.rows.shape[1])
+    v = shortlist_rows = min(n, short.rows.shape[1])
     feats = verify_pairs(index, short, small, raw, rasters, sides, v)
     p_mlp = index.verifier.probability(feats.reshape(q * v, -1)).reshape(q, v)
+    padding = np.zeros((q, v), bool)
+    if hints is not None and READING_EXTRAS and v >= 2:
+        extra = reading_candidates(index, hints, raw, small, short.rows[:, :v], exclude_groups)
+        if (extra >= 0).any():
+            short, feats, p_mlp, padding = _with_reading_candidates(index, short, feats, p_mlp, extra, raw, rasters,
+                                                                     sides, small)
+            v = short.rows.shape[1]
     p = p_mlp
     if getattr(index, "pair_cnn", None) is not None:  # the pair network reads every gaiji's best candidates
         p = 1.0 / (1.0 + np.exp(-combined_logits(index.pair_cnn, pooled32(rasters), short.rows[:, :v], index.pooled,
                                                    logit(p_mlp), profiles_of=index.pooled_profiles_of)))
-    return short, feats, p_mlp, p
+        p[padding] = 0.0
+    return Verified(short, feats, p_mlp, p, padding, shortlist_rows)
+
+
+def _with_reading_candidates(index, short: Shortlist, feats: np.ndarray, p_mlp: np.ndarray, extra: np.ndarray,  # type: ignore[no-untyped-def]
+                             raw: np.ndarray, rasters: np.ndarray, sides: np.ndarray,
+                             small: np.ndarray) -> tuple[Shortlist, np.ndarray, np.ndarray, np.ndarray]:
+    """The verified rows with the reading candidates ``extra`` ``(Q, E)`` (-1: none) after them:
+    scored as the search scores its rows, described and verified against the same best two
+    (only for the gaiji that have any); ``(shortlist, feats, p_mlp, padding)``, each ``(Q, V + E)``."""
+    from gaiji.match.ranking import RAW_WEIGHT, SMALL_RAW_WEIGHT, projected_similarity
+    from gaiji.match.search import shortlist_similarity
+
+    q, v = p_mlp.shape
+    e = extra.shape[1]
+    padding = extra < 0
+    have = np.flatnonzero(~padding.all(axis=1))
+    rows = np.where(padding, short.rows[:, :1], extra)  # padding: any real row, never read
+    sub_rows, sub_small, sub_raw = rows[have], small[have], raw[have]
+    image = projected_similarity(index, sub_raw, sides[have], sub_small, sub_rows)
+    raw_sim = shortlist_similarity(sub_raw, sub_rows, index.features)
+    weight = np.where(sub_small, SMALL_RAW_WEIGHT, RAW_WEIGHT)[:, None]
+    # the pair features read the shortlist's best two (margins): verified behind them
+    both = lambda a, b: np.concatenate([a[have, :2], b], axis=1)
+    sub = Shortlist(rows=both(short.rows, sub_rows), image_score=both(short.image_score, image),
+                    raw_score=both(short.raw_score, raw_sim),
+                    rerank_score=both(short.rerank_score, (1 - weight) * image + weight * raw_sim))
+    sub_feats = verify_pairs(index, sub, sub_small, sub_raw, rasters[have], sides[have], 2 + e)[:, 2:]
+    d = feats.shape[2]
+    more_feats = np.zeros((q, e, d), feats.dtype)
+    more_feats[have] = sub_feats
+    more_p = np.zeros((q, e), p_mlp.dtype)
+    more_p[have] = index.verifier.probability(sub_feats.reshape(-1, d)).reshape(len(have), e)
+    more_p[padding] = 0.0
+    scores = {name: np.zeros((q, e), np.float32) for name in ("image_score", "raw_score", "rerank_score")}
+    for name, values in scores.items():
+        values[have] = getattr(sub, name)[:, 2:]
+    extended = Shortlist(rows=np.concatenate([short.rows[:, :v], rows], axis=1),
+                         **{name: np.concatenate([getattr(short, name)[:, :v], scores[name]], axis=1) for name in scores})
+    return (extended, np.concatenate([feats, more_feats], axis=1), np.concatenate([p_mlp, more_p], axis=1),
+            np.concatenate([np.zeros((q, v), bool), padding], axis=1))
 
 
 def rank_rasters_verified(
@@ -129,15 +195,18 @@ def rank_rasters_verified(
     q = len(rasters)
     raw = glyph_features(rasters) if features is None else np.asarray(features, np.float32)
     sides = np.zeros(q, np.int64) if sides is None else np.asarray(sides)
-    short, feats, p_mlp, p = verified_shortlist(index, rasters, raw, sides, max(VERIFY, top_k),
-                                                exclude_groups=exclude_groups)
+    verified = verified_shortlist(index, rasters, raw, sides, max(VERIFY, top_k), exclude_groups=exclude_groups,
+                                  hints=hints)
+    short, feats, p_mlp, p, padding = verified.short, verified.feats, verified.p_mlp, verified.p, verified.padding
     v = p.shape[1]
     rows = short.rows[:, :v]
-    groups = index.groups[rows]
+    groups = np.where(padding, -1, index.groups[rows])  # padding: no character
     reading, rs, matched = ledger_agreement(index, hints, rows)
     if hints is not None:
         reading = _shared_by_character(reading, groups)
         rs = _shared_by_character(rs, groups)
+        reading[padding] = 0.0
+        rs[padding] = 0.0
     key = logit(p) + READING_LOGIT * reading + RADICAL_STROKES_LOGIT * rs
     order = np.argsort(-key, axis=1, kind="stable")
     take = lambda a: np.take_along_axis(a, order, 1)
@@ -145,16 +214,25 @@ def rank_rasters_verified(
     score = 1.0 / (1.0 + np.exp(-key_sorted))
     p_sorted = take(p)
     groups_sorted = take(groups)
-    ledger = READING_LOGIT * take(reading) + RADICAL_STROKES_LOGIT * take(rs)
+    ledger_all = READING_LOGIT * reading + RADICAL_STROKES_LOGIT * rs
     rows_sorted = take(rows)
-    crowd = None if index.crowd is None else np.asarray(index.crowd)[rows_sorted[:, 0]]
-    if crowd is not None and exclude_groups is not None and index.trust is not None:
-        from gaiji.match.lookalikes import crowd_when_hidden  # a character hidden: crowded as if MJ lacked it
-
-        crowd = crowd_when_hidden(index, rows_sorted[:, 0], np.asarray(exclude_groups))
-    summary = summarise(p_sorted, groups_sorted, ledger / max(READING_LOGIT, 1e-9), crowd)
-    trust = index.trust.assess(summary, sides) if index.trust is not None else None
-    k = min(top_k, v)
+    n0 = verified.shortlist_rows
+    # the trust model decides on the shortlist's rows, as calibration saw them; where a reading
+    # candidate ranks first, it reads that candidate among them (and nothing is auto-accepted)
+    first_brought = order[:, 0] >= n0
+    trust = None
+    if index.trust is not None:
+        trust = _assess(index, key[:, :n0], p[:, :n0], groups[:, :n0], ledger_all[:, :n0], rows[:, :n0], sides,
+                        exclude_groups)
+        if first_brought.any():
+            sub = np.flatnonzero(first_brought)
+            again = _assess(index, key[sub], p[sub], groups[sub], ledger_all[sub], rows[sub], sides[sub],
+                            None if exclude_groups is None else np.asarray(exclude_groups)[sub], n0)
+            for name in ("confidence", "ucs_confidence", "no_match", "stratum"):
+                trust[name] = np.array(trust[name], copy=True)
+                trust[name][sub] = again[name]
+            trust["auto_accept"] = np.asarray(trust["auto_accept"], bool) & ~first_brought
+    k = min(top_k, n0)
     best_other = np.where(np.arange(k)[None, :] == 0, score[:, 1:2] if v > 1 else 0.0, score[:, 0:1])
     confidence = np.full((q, k), np.nan)
     auto = np.zeros(q, bool)
@@ -170,7 +248,7 @@ def rank_rasters_verified(
         stratum = [str(s) for s in trust["stratum"]]
         # a gaiji the verifier doubts upright may be an MJ glyph mirrored or turned (an editing slip);
         # the check's thresholds were chosen on the perceptron's probabilities
-        best = p_mlp.argmax(axis=1)
+        best = p_mlp[:, :n0].argmax(axis=1)
         p_best = p_mlp[np.arange(q), best]
         flipped = best_flipped(index, rasters, sides, p_best < CHECK_BELOW, exclude_groups=exclude_groups,
                                features=raw)
@@ -185,9 +263,10 @@ def rank_rasters_verified(
         confidence[:, 0] = confidence[:, 0] * keep
         no_match = raised
         auto = auto & (edited == 0)
+    brought = (~padding[:, n0:]).any(axis=1)
     feats_sorted = np.take_along_axis(feats, order[:, :, None], 1)
     evidence = [edited_note[i] + _evidence(feats_sorted[i], groups_sorted[i], no_match[i], auto[i])
-                + _lookalike(index, int(rows_sorted[i, 0])) for i in range(q)]
+                + _lookalike(index, int(rows_sorted[i, 0])) + (READING_NOTE if brought[i] else "") for i in range(q)]
     matched_sorted = [[matched[i][int(j)] for j in order[i, :k]] for i in range(q)]
     return RankedBatch(
         rows=rows_sorted[:, :k],
@@ -208,6 +287,26 @@ def rank_rasters_verified(
     )
 
 
+def _assess(index, key: np.ndarray, p: np.ndarray, groups: np.ndarray, ledger: np.ndarray, rows: np.ndarray,  # type: ignore[no-untyped-def]
+            sides: np.ndarray, exclude_groups: np.ndarray | None, n: int | None = None) -> dict[str, np.ndarray]:
+    """The trust model on candidates ``(Q, V)`` (unsorted; ``ledger``: their reading / radical
+    log-odds): sorted by ``key``, its first ``n`` (default all) summarised with the rank-1
+    glyph's crowding (worked out again as if MJ lacked a hidden character)."""
+    order = np.argsort(-key, axis=1, kind="stable")
+    take = lambda a: np.take_along_axis(a, order, 1)
+    first = take(rows)[:, 0]
+    crowd = None if index.crowd is None else np.asarray(index.crowd)[first]
+    if crowd is not None and exclude_groups is not None:
+        from gaiji.match.lookalikes import (
+            crowd_when_hidden,  # a character hidden: crowded as if MJ lacked it
+        )
+
+        crowd = crowd_when_hidden(index, first, np.asarray(exclude_groups))
+    n = key.shape[1] if n is None else n
+    summary = summarise(take(p)[:, :n], take(groups)[:, :n], take(ledger)[:, :n] / max(READING_LOGIT, 1e-9), crowd)
+    return index.trust.assess(summary, sides)
+
+
 def _shared_by_character(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Each candidate gets the best value among the candidates of its character (group)."""
     same = groups[:, :, None] == groups[:, None, :]
@@ -216,6 +315,8 @@ def _shared_by_character(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
 
 #: evidence texts (read back by :func:`evidence_notes` for the review desk)
 EDITED_NOTE = "looks like {char} ({mj}) {how} (p={p:.2f}): an editing slip? No character is drawn so; "
+READING_NOTE = ("; the ledger's reading is none of the look-alike characters': the closest glyphs of characters "
+                "read so were verified too")
 LOOKALIKE_NOTE = "; look-alike in MJ: {char} ({mj}) is another character drawn almost the same way"
 
 
