@@ -1,6 +1,6 @@
 """What reading candidates add (gaiji.match.reading_candidates), measured on calibration queries.
 
-    GAIJI_HOME=glyph_db python benchmarks/reading_candidates.py --cache DIR [--queries 6000]
+    GAIJI_HOME=glyph_db python benchmarks/reading_candidates.py --cache DIR [--queries 12000]
 
 DIR: the folder ``python scripts/train_matcher.py --cache DIR`` keeps its rendered queries in
 (``trust-designs-kinds-1.0.npz``: the seven calibration designs, present characters). A seeded
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cache", type=Path, required=True)
-    ap.add_argument("--queries", type=int, default=6000)
+    ap.add_argument("--queries", type=int, default=12000)
     ap.add_argument("--seed", type=int, default=11)
     args = ap.parse_args()
     from gaiji.match import verified
@@ -55,13 +55,13 @@ def main() -> int:
     groups = [("all", np.ones(len(answers), bool)), ("≤ 16 px", small), ("> 16 px", ~small)]
     groups += [(f"kind {k}", kinds == k) for k in np.unique(kinds)]
     print(f"{len(answers):,} calibration queries, simulated ledgers; reading candidates: 0 / {shipped}")
-    print(f"{'':16s} {'n':>6s} | {'MJ@1':>13s} | {'MJ@10':>13s}")
+    print(f"{'':18s} {'n':>6s} | {'MJ@1':>13s} | {'MJ@10':>13s}")
     for label, mask in groups:
         cells = []
         for metric in (lambda r: r[:, 0] == answers, lambda r: (r == answers[:, None]).any(axis=1)):
             a, b = (metric(results[e][0])[mask].mean() for e in (0, shipped))
             cells.append(f"{a:.4f} {b:.4f}")
-        print(f"{label:16s} {int(mask.sum()):6d} | {cells[0]} | {cells[1]}")
+        print(f"{label:18s} {int(mask.sum()):6d} | {cells[0]} | {cells[1]}")
     print(f"CPU seconds (one process): {results[0][1]:.1f} / {results[shipped][1]:.1f}")
     return 0
 

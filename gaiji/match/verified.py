@@ -111,8 +111,8 @@ def verified_shortlist(index, rasters: np.ndarray, raw: np.ndarray, sides: np.nd
     """Search, then the verifier (and the pair network) on the shortlist's first ``n`` rows
     (``V = min(n, shortlist length)``, in the shortlist's order).
 
-    With ledger ``hints``, where a gaiji's reading is none of those rows' characters', the glyphs
-    of the best :data:`READING_EXTRAS` other characters that carry it follow them
+    With ledger ``hints``, where a gaiji's reading is not the search's best candidate's, the
+    glyphs of the best :data:`READING_EXTRAS` other characters that carry it follow them
     (:mod:`gaiji.match.reading_candidates`): ``V`` is then that much more for the whole batch,
     and the slots a gaiji has no reading candidate for are *padding* — probability 0, ranked
     below every candidate, read by nothing after."""
@@ -123,7 +123,7 @@ def verified_shortlist(index, rasters: np.ndarray, raw: np.ndarray, sides: np.nd
     p_mlp = index.verifier.probability(feats.reshape(q * v, -1)).reshape(q, v)
     padding = np.zeros((q, v), bool)
     if hints is not None and READING_EXTRAS and v >= 2:
-        extra = reading_candidates(index, hints, raw, small, short.rows[:, :v], exclude_groups)
+        extra = reading_candidates(index, hints, raw, small, short.rows[:, :v], exclude_groups, READING_EXTRAS)
         if (extra >= 0).any():
             short, feats, p_mlp, padding = _with_reading_candidates(index, short, feats, p_mlp, extra, raw, rasters,
                                                                      sides, small)
@@ -315,7 +315,7 @@ def _shared_by_character(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
 
 #: evidence texts (read back by :func:`evidence_notes` for the review desk)
 EDITED_NOTE = "looks like {char} ({mj}) {how} (p={p:.2f}): an editing slip? No character is drawn so; "
-READING_NOTE = ("; the ledger's reading is none of the look-alike characters': the closest glyphs of characters "
+READING_NOTE = ("; the ledger's reading is not the closest look-alike's: the closest glyphs of other characters "
                 "read so were verified too")
 LOOKALIKE_NOTE = "; look-alike in MJ: {char} ({mj}) is another character drawn almost the same way"
 

@@ -54,7 +54,7 @@ def test_the_reading_brings_its_characters_closest_glyph(match_index, hanazono):
     assert match_index.rows[int(extra[0, 0])].base_char == "辻"  # the picture picks among the reading's characters
     groups = match_index.groups[extra[0][extra[0] >= 0]]
     assert len(set(groups.tolist())) == len(groups)  # one glyph per character
-    # none when a verified candidate carries the reading already, or the gaiji has no reading
+    # none when the search's best candidate carries the reading, or the gaiji has no reading
     tsuji = np.array(_rows_of(match_index, "辻")[:1] + unrelated[0, 1:].tolist())[None]
     assert (reading_candidates(match_index, _hints("つじ"), raw, small, tsuji) < 0).all()
     assert (reading_candidates(match_index, _hints(""), raw, small, unrelated) < 0).all()
@@ -87,7 +87,7 @@ def test_a_wrong_reading_is_shown_but_does_not_overrule_a_clear_picture(match_in
 def test_reading_candidates_below_rank_one_leave_the_calibrated_decision_alone(match_index, hanazono, monkeypatch):
     """Confidence and auto-accept were calibrated on the picture's shortlist: a reading candidate
     ranked below rank 1 changes neither (the decision is the one made without it)."""
-    import gaiji.match.verified as verified
+    from gaiji.match import verified
     from gaiji.match.prepare import query_raster_and_side
 
     images = [hanazono.render(c, 96) for c in "辻鷗櫻"]
