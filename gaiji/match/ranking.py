@@ -130,10 +130,11 @@ def rank_rasters(
 
 
 def ledger_agreement(
-    index: MatchIndex, hints: list[QueryHints] | None, rows: np.ndarray
+    index: MatchIndex, hints: list[QueryHints] | None, rows: np.ndarray, skip: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
     """Per candidate ``rows`` ``(Q, K)``: reading agreement, radical/strokes agreement (both in
-    [0, 1]) and the MJ reading that matched — what the ledger says, before any weighting."""
+    [0, 1]) and the MJ reading that matched — what the ledger says, before any weighting.
+    ``skip`` ``(Q, K)``: candidates left at 0 (padding)."""
     q, k = rows.shape
     reading = np.zeros((q, k))
     rs = np.zeros((q, k))
@@ -146,6 +147,8 @@ def ledger_agreement(
         if h.empty:
             continue
         for j in range(k):
+            if skip is not None and skip[i, j]:
+                continue
             row = index.rows[int(rows[i, j])]
             if h.readings:
                 reading[i, j], matched[i][j] = reading_agreement(h.readings, row.readings)

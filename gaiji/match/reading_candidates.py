@@ -99,10 +99,14 @@ def reading_candidates(index: Any, hints: list[Any], queries: np.ndarray, small:
         return out
     lookup = reading_lookup(index)
     need = []  # gaiji with a reading that MJ has and the search's best candidate lacks
-    for i, h in enumerate(hints):
+    agreeing: dict[tuple[str, ...], set[int]] = {}  # ledgers repeat readings
+    row_readings = lookup.row_readings
+    for i, (h, best) in enumerate(zip(hints, taken[:, 0].tolist())):
         if h.readings:
-            ids = lookup.agreeing(h.readings)
-            if ids and not ids & lookup.row_readings[int(taken[i, 0])]:
+            ids = agreeing.get(h.readings)
+            if ids is None:
+                ids = agreeing[h.readings] = lookup.agreeing(h.readings)
+            if ids and not ids & row_readings[best]:
                 need.append(i)
     if not need:
         return out

@@ -201,11 +201,11 @@ def rank_rasters_verified(
     v = p.shape[1]
     rows = short.rows[:, :v]
     groups = np.where(padding, -1, index.groups[rows])  # padding: no character
-    reading, rs, matched = ledger_agreement(index, hints, rows)
+    reading, rs, matched = ledger_agreement(index, hints, rows, skip=padding if padding.any() else None)
     if hints is not None:
         reading = _shared_by_character(reading, groups)
         rs = _shared_by_character(rs, groups)
-        reading[padding] = 0.0
+        reading[padding] = 0.0  # padding shares the group -1
         rs[padding] = 0.0
     key = logit(p) + READING_LOGIT * reading + RADICAL_STROKES_LOGIT * rs
     order = np.argsort(-key, axis=1, kind="stable")
