@@ -4,6 +4,7 @@ fusion with ledger hints → calibrated confidence. One vectorised pass per batc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -66,6 +67,10 @@ class RankedBatch:
     no_match: np.ndarray | None = None  # (Q,) no reference glyph is the same character
     stratum: list[str] = field(default_factory=list)  # (Q,) input condition the threshold came from
     evidence: list[str] = field(default_factory=list)  # (Q,) why, in words, for rank 1
+    #: v2: what the trust model decides on — the summary of the search's candidates
+    #: (gaiji.match.trust.QuerySummary) and their best row, per gaiji (calibration reads them)
+    trust_summary: Any = None
+    trust_rank1: np.ndarray | None = None
     #: these candidates already written out as output rows where they were ranked — ``(format,
     #: text, rows)`` per batch, in order; only on their way back from the ranking workers when
     #: :func:`gaiji.match.matcher.match_gaiji_set` is asked for them (``formatting``), which moves

@@ -21,6 +21,7 @@ Everything is seeded: the same fonts, reference and seed give the same model fil
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -257,33 +258,25 @@ def trust_inputs(index: Any, rasters: np.ndarray, answers: np.ndarray, sides: np
                  hints: list[Any] | None = None) -> dict[str, Any]:
     """Rank calibration queries with the verifier (optionally hiding their character), with
     simulated ledger ``hints`` when given."""
-    from gaiji.match.trust import summarise
-    from gaiji.match.verified import (
-        RADICAL_STROKES_LOGIT,
-        READING_LOGIT,
-        VERIFY,
-        rank_rasters_verified,
-    )
+    from gaiji.match.verified import VERIFY, rank_rasters_verified
 
     groups = index.groups
     exclude = groups[answers] if hide else None
     ranked = rank_rasters_verified(index, rasters, hints, top_k=VERIFY, sides=sides, exclude_groups=exclude)
-    ledger = None
-    if hints is not None:  # the ledger evidence per candidate, as the ranking used it
-        ledger = (READING_LOGIT * ranked.reading_score + RADICAL_STROKES_LOGIT * ranked.radical_strokes_score) / READING_LOGIT
-    crowd = None if index.crowd is None else np.asarray(index.crowd)[ranked.rows[:, 0]]
-    if crowd is not None and hide:  # crowded as a look-alike of a character MJ lacks would be
+    # what the trust model decides on: the search's candidates (reading candidates left out) and
+    # their best — the gaiji's rank 1 unless a reading candidate outranks it (never auto-accepted)
+    summary, rank1 = ranked.trust_summary, ranked.trust_rank1
+    if summary.crowd is not None and hide:  # crowded as a look-alike of a character MJ lacks would be
         from gaiji.match.lookalikes import crowd_when_hidden
 
-        crowd = crowd_when_hidden(index, ranked.rows[:, 0], exclude)
-    summary = summarise(ranked.verify_score, groups[ranked.rows], ledger, crowd)
-    correct = ranked.rows[:, 0] == answers
-    ucs_correct = groups[ranked.rows[:, 0]] == groups[answers]
+        summary = dataclasses.replace(summary, crowd=crowd_when_hidden(index, rank1, exclude))
+    correct = rank1 == answers
+    ucs_correct = groups[rank1] == groups[answers]
     near_twin = np.zeros(len(answers), bool)
     if hide:  # another character drawn the same way is no "missing" character: leave it out
-        near_twin = near_twins(index, ranked.rows[:, 0], answers)
+        near_twin = near_twins(index, rank1, answers)
     return {"summary": summary, "correct": correct, "ucs_correct": ucs_correct, "near_twin": near_twin,
-            "rank1": ranked.rows[:, 0]}
+            "rank1": rank1}
 
 
 def _cached(cache: Path | None, name: str, make: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
