@@ -5,12 +5,15 @@
 2. The first :data:`VERIFY` of them are checked pair by pair by the learned verifier
    (:mod:`gaiji.match.verify`): the probability that the gaiji shows that very glyph. Its best
    candidates are also read as pictures by a small convolutional network
-   (:mod:`gaiji.match.pair_cnn`), whose log-odds are added to the verifier's.
+   (:mod:`gaiji.match.pair_cnn`), whose log-odds are added to the verifier's. Where the
+   ledger's reading is not the search's best candidate's, glyphs of other characters read so
+   are verified after them (:mod:`gaiji.match.reading_candidates`).
 3. Ledger readings (and radical / strokes) reorder only *between characters*: every variant
    of one character gets the best agreement of any of them, so siblings keep the verifier's
    order and a reading never raises confidence between them.
-4. :class:`gaiji.match.trust.TrustModel` turns the probabilities into ``confidence``,
-   ``ucs_confidence`` and ``no_match``, and decides ``auto_accept`` per input condition.
+4. :class:`gaiji.match.trust.TrustModel` turns the probabilities of the search's candidates
+   into ``confidence``, ``ucs_confidence`` and ``no_match``, and decides ``auto_accept`` per
+   input condition (never for a gaiji whose rank 1 is a reading candidate).
 
 ``score`` is in [0, 1]: the verifier's probability with the ledger's evidence between
 characters added on the log-odds scale.
