@@ -105,3 +105,31 @@ def test_reading_candidates_below_rank_one_leave_the_calibrated_decision_alone(m
                                    np.asarray(getattr(without, name), float), rtol=1e-9)
     np.testing.assert_allclose(with_extras.confidence[:, 0], without.confidence[:, 0], rtol=1e-9)
     assert "verified too" in with_extras.evidence[0] and "verified too" not in without.evidence[0]
+
+
+@pytest.mark.reference
+def test_a_reading_candidate_ranked_first_is_never_auto_accepted(match_index, hanazono, monkeypatch):
+    """A 12 px 科 whose picture alone ranks other characters first (科 is not among the ten): its
+    ledger reading か brings it, and it ranks first — but the trust model was calibrated on the
+    search's candidates, so it is not auto-accepted even where the thresholds would let it."""
+    from gaiji.match import verified
+    from gaiji.match.prepare import query_raster_and_side
+
+    small, small_side = query_raster_and_side(hanazono.render("科", 12, antialias=False))
+    large, large_side = query_raster_and_side(hanazono.render("辻", 96))
+    rasters, sides = np.stack([small, large]), np.array([small_side, large_side])
+    hints = _hints("か", "つじ")
+    assess = match_index.trust.assess
+
+    def accepting_all(summary, sides):  # type: ignore[no-untyped-def]
+        out = assess(summary, sides)
+        out["auto_accept"] = np.ones(len(sides), bool)
+        return out
+
+    monkeypatch.setattr(match_index.trust, "assess", accepting_all)
+    ranked = verified.rank_rasters_verified(match_index, rasters, hints, sides=sides)
+    assert match_index.rows[int(ranked.rows[0, 0])].base_char == "科"
+    assert not ranked.auto_accept[0] and ranked.auto_accept[1]
+    monkeypatch.setattr(verified, "READING_EXTRAS", 0)
+    without = verified.rank_rasters_verified(match_index, rasters, hints, sides=sides)
+    assert "科" not in {match_index.rows[int(r)].base_char for r in without.rows[0]}
