@@ -81,5 +81,6 @@ def _review_text(reasons: dict[str, int]) -> str:
              f"{reasons['which_variant']:,} \"which variant?\" (never auto-accepted)",
              f"{reasons['small_bitmap']:,} of ≤ 16 px (never auto-accepted)",
              f"{reasons['lookalike']:,} with a look-alike of another character in MJ (never auto-accepted)",
+             f"{reasons['reading_first']:,} ranked first by the ledger's reading (never auto-accepted)",
              f"{reasons['below_threshold']:,} below the auto-accept threshold"]
     return f"\n  left for review: {reasons['total']:,} — {', '.join(parts)}"

@@ -292,7 +292,8 @@ def rank_rasters_verified(
     brought = (~padding[:, n0:]).any(axis=1)
     feats_sorted = np.take_along_axis(feats, order[:, :, None], 1)
     evidence = [edited_note[i] + _evidence(feats_sorted[i], groups_sorted[i], no_match[i], auto[i])
-                + _lookalike(index, int(rows_sorted[i, 0])) + (READING_NOTE if brought[i] else "") for i in range(q)]
+                + _lookalike(index, int(rows_sorted[i, 0]))
+                + (READING_FIRST_NOTE if first_brought[i] else READING_NOTE if brought[i] else "") for i in range(q)]
     matched_sorted = [[matched[i][int(j)] for j in order[i, :k]] for i in range(q)]
     return RankedBatch(
         rows=rows_sorted[:, :k],
@@ -345,6 +346,8 @@ def _shared_by_character(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
 EDITED_NOTE = "looks like {char} ({mj}) {how} (p={p:.2f}): an editing slip? No character is drawn so; "
 READING_NOTE = ("; the ledger's reading is not the closest look-alike's: the closest glyphs of other characters "
                 "read so were verified too")
+READING_FIRST_NOTE = ("; rank 1 came with the ledger's reading (the picture alone ranked it below the ten): "
+                      "a reviewer confirms it, never auto-accepted")
 LOOKALIKE_NOTE = "; look-alike in MJ: {char} ({mj}) is another character drawn almost the same way"
 
 
@@ -360,17 +363,19 @@ def _lookalike(index, row: int) -> str:  # type: ignore[no-untyped-def]
     return LOOKALIKE_NOTE.format(char=r.char, mj=r.mj)
 
 
-def evidence_notes(evidence: str) -> dict[str, dict[str, str] | None]:
+def evidence_notes(evidence: str) -> dict[str, Any]:
     """The structured parts of a v2 ``evidence`` text, for the review desk: the MJ glyph an
     edited gaiji looks like turned back (``edited``: char, mj, how) and rank 1's look-alike of
-    another character (``lookalike``: char, mj); None where the text has none."""
+    another character (``lookalike``: char, mj), None where the text has none; and whether rank
+    1 came with the ledger's reading (``reading_first``: bool)."""
     import re
 
     edited = re.match(r"looks like (?P<char>\S+) \((?P<mj>MJ\d+)\) (?P<how>mirrored|turned upside down|"
                       r"flipped upside down) \(p=", evidence or "")
     lookalike = re.search(r"look-alike in MJ: (?P<char>\S+) \((?P<mj>MJ\d+)\)", evidence or "")
     return {"edited": edited.groupdict() if edited else None,
-            "lookalike": lookalike.groupdict() if lookalike else None}
+            "lookalike": lookalike.groupdict() if lookalike else None,
+            "reading_first": "rank 1 came with the ledger's reading" in (evidence or "")}
 
 
 def _evidence(feats: np.ndarray, groups: np.ndarray, no_match: float, accepted: bool) -> str:

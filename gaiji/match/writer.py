@@ -362,7 +362,8 @@ def review_reasons(ranked: RankedBatch) -> dict[str, int]:
     once, in this order: 該当なし suggested (``no_match``); "which variant?" (another variant of
     the rank-1 character on the shortlist: those strata never auto-accept); a small bitmap (≤ 16
     px: no threshold holds the bound there); rank 1 has a look-alike of another character in MJ
-    (never auto-accepted, its evidence names it); below its stratum's threshold. Empty for v1."""
+    (never auto-accepted, its evidence names it); rank 1 came with the ledger's reading (never
+    auto-accepted: gaiji.match.reading_candidates); below its stratum's threshold. Empty for v1."""
     from gaiji.match.verified import evidence_notes
 
     if ranked.no_match is None or not any(ranked.stratum):
@@ -372,12 +373,15 @@ def review_reasons(ranked: RankedBatch) -> dict[str, int]:
     stratum = np.asarray(ranked.stratum, dtype=str)
     variant = open_ & ~no_match & np.char.endswith(stratum, "/siblings")
     small = open_ & ~no_match & ~variant & np.char.startswith(stratum, "small/")
-    named = np.array([evidence_notes(text)["lookalike"] is not None for text in ranked.evidence], bool) \
-        if len(ranked.evidence) == len(open_) else np.zeros(len(open_), bool)
+    notes = [evidence_notes(text) for text in ranked.evidence] if len(ranked.evidence) == len(open_) else []
+    named = np.array([n["lookalike"] is not None for n in notes], bool) if notes else np.zeros(len(open_), bool)
+    by_reading = np.array([n["reading_first"] for n in notes], bool) if notes else np.zeros(len(open_), bool)
     lookalike = open_ & ~no_match & ~variant & ~small & named
-    below = open_ & ~no_match & ~variant & ~small & ~lookalike
+    reading_first = open_ & ~no_match & ~variant & ~small & ~lookalike & by_reading
+    below = open_ & ~no_match & ~variant & ~small & ~lookalike & ~reading_first
     return {"total": int(open_.sum()), "no_match_suggested": int(no_match.sum()), "which_variant": int(variant.sum()),
-            "small_bitmap": int(small.sum()), "lookalike": int(lookalike.sum()), "below_threshold": int(below.sum())}
+            "small_bitmap": int(small.sum()), "lookalike": int(lookalike.sum()), "reading_first": int(reading_first.sum()),
+            "below_threshold": int(below.sum())}
 
 
 def _edited_count(evidence: list[str] | None) -> int:

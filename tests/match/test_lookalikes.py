@@ -170,8 +170,9 @@ def test_evidence_notes_read_back_what_the_matcher_wrote():
     notes = evidence_notes(text)
     assert notes["edited"] == {"char": "辻\U000E0103", "mj": "MJ025761", "how": "turned upside down"}
     assert notes["lookalike"] == {"char": "緖", "mj": "MJ019271"}
-    assert evidence_notes("verified against the shortlist") == {"edited": None, "lookalike": None}
-    assert evidence_notes("") == {"edited": None, "lookalike": None}
+    assert not notes["reading_first"]
+    assert evidence_notes("verified against the shortlist") == {"edited": None, "lookalike": None, "reading_first": False}
+    assert evidence_notes("") == {"edited": None, "lookalike": None, "reading_first": False}
 
 
 @pytest.mark.reference

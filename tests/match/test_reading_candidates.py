@@ -130,6 +130,8 @@ def test_a_reading_candidate_ranked_first_is_never_auto_accepted(match_index, ha
     ranked = verified.rank_rasters_verified(match_index, rasters, hints, sides=sides)
     assert match_index.rows[int(ranked.rows[0, 0])].base_char == "科"
     assert not ranked.auto_accept[0] and ranked.auto_accept[1]
+    assert verified.evidence_notes(ranked.evidence[0])["reading_first"]  # the desk and the summary say why
+    assert not verified.evidence_notes(ranked.evidence[1])["reading_first"]
     monkeypatch.setattr(verified, "READING_EXTRAS", 0)
     without = verified.rank_rasters_verified(match_index, rasters, hints, sides=sides)
     assert "科" not in {match_index.rows[int(r)].base_char for r in without.rows[0]}
