@@ -86,6 +86,7 @@ class MatchIndex:
     _small_searcher: Any = field(default=None, repr=False)
     _edited_screen: Any = field(default=None, repr=False)  # gaiji.match.edited's low-dimension screen
     _pooled_profiles: Any = field(default=None, repr=False)
+    _reading_lookup: Any = field(default=None, repr=False)  # gaiji.match.reading_candidates.ReadingLookup
 
     @property
     def reference_version(self) -> str:

@@ -186,13 +186,9 @@ def search_shortlist(
     small = np.zeros(q, bool) if sides is None else is_small(sides)
     rows1 = np.zeros((q, k_search), np.int64)
     weights = np.where(small, SMALL_RAW_WEIGHT, RAW_WEIGHT)[:, None]
-    spaces = (
-        (~small, index.projection, index.searcher, index.projected),
-        (small, index.small_projection or index.projection, index.small_searcher,
-         index.small_projected if index.small_projection is not None else index.projected),
-    )
-    projected = [proj.project(raw[mask]) if mask.any() else None for mask, proj, _, _ in spaces]
-    for (mask, _, searcher, _), queries in zip(spaces, projected):
+    spaces = projection_spaces(index, small)
+    projected = [proj.project(raw[mask]) if mask.any() else None for mask, proj, _ in spaces]
+    for (mask, _, _), searcher, queries in zip(spaces, (index.searcher, index.small_searcher), projected):
         if queries is not None:
             _, rows1[mask] = searcher.search(truncated(queries), k_search)
     if excluded is not None:
@@ -203,6 +199,16 @@ def search_shortlist(
     return rerank(raw, s1, rows1, index.features, raw_weight=weights), small
 
 
+def projection_spaces(index: MatchIndex, small: np.ndarray) -> tuple[tuple[np.ndarray, Any, np.ndarray], ...]:
+    """``(queries, projection, projected reference)`` for the general and the small-bitmap
+    space: ``small`` queries are projected and compared in the small one (the general one where
+    the index has none)."""
+    small = np.asarray(small, bool)
+    return ((~small, index.projection, index.projected),
+            (small, index.small_projection or index.projection,
+             index.small_projected if index.small_projection is not None else index.projected))
+
+
 def projected_similarity(index: MatchIndex, raw: np.ndarray, sides: np.ndarray | None, small: np.ndarray,
                          rows: np.ndarray, *, projected: list[np.ndarray | None] | None = None) -> np.ndarray:
     """``(Q, K)`` stage-1 similarity (``image_score``) of each query with reference ``rows``:
@@ -210,9 +216,7 @@ def projected_similarity(index: MatchIndex, raw: np.ndarray, sides: np.ndarray |
     general space above :data:`TINY_SIDE` px). ``projected``: the queries already projected
     (general, small), as :func:`search_shortlist` has them."""
     q = len(raw)
-    spaces = ((~small, index.projection, index.projected),
-              (small, index.small_projection or index.projection,
-               index.small_projected if index.small_projection is not None else index.projected))
+    spaces = projection_spaces(index, small)
     if projected is None:
         projected = [proj.project(raw[mask]) if mask.any() else None for mask, proj, _ in spaces]
     s1 = np.zeros(rows.shape, np.float32)

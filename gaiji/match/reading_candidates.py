@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from gaiji.match.ranking import projection_spaces
+
 READING_EXTRAS = 3  # other characters with the ledger's reading verified per gaiji
 
 
@@ -80,11 +82,9 @@ class ReadingLookup:
 
 def reading_lookup(index: Any) -> ReadingLookup:
     """The index's :class:`ReadingLookup`, made on first use (~0.25 s for MJ)."""
-    lookup = getattr(index, "_reading_lookup", None)
-    if lookup is None:
-        lookup = ReadingLookup(index.rows, index.searchable)
-        index._reading_lookup = lookup
-    return lookup
+    if index._reading_lookup is None:
+        index._reading_lookup = ReadingLookup(index.rows, index.searchable)
+    return index._reading_lookup
 
 
 def reading_candidates(index: Any, hints: list[Any], queries: np.ndarray, small: np.ndarray,
@@ -116,11 +116,7 @@ def reading_candidates(index: Any, hints: list[Any], queries: np.ndarray, small:
     excluded = None if exclude_groups is None else np.asarray(exclude_groups).reshape(q, -1)
     groups = index.groups
     need_arr = np.asarray(need)
-    small_need = np.asarray(small, bool)[need_arr]
-    spaces = ((~small_need, index.projection, index.projected),
-              (small_need, index.small_projection or index.projection,
-               index.small_projected if index.small_projection is not None else index.projected))
-    for mask, projection, refs in spaces:
+    for mask, projection, refs in projection_spaces(index, np.asarray(small, bool)[need_arr]):
         if not mask.any():
             continue
         for i, vec in zip(need_arr[mask].tolist(), projection.project(queries[need_arr[mask]])):

@@ -327,9 +327,8 @@ def _summary(index, key: np.ndarray, p: np.ndarray, groups: np.ndarray, agreemen
     first = take(rows)[:, 0]
     crowd = None if index.crowd is None else np.asarray(index.crowd)[first]
     if crowd is not None and exclude_groups is not None:
-        from gaiji.match.lookalikes import (
-            crowd_when_hidden,  # a character hidden: crowded as if MJ lacked it
-        )
+        # a character hidden: crowded as if MJ lacked it
+        from gaiji.match.lookalikes import crowd_when_hidden
 
         crowd = crowd_when_hidden(index, first, np.asarray(exclude_groups))
     n = key.shape[1] if n is None else n
