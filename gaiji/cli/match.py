@@ -78,9 +78,10 @@ def match(set_dir: Path, output: Path, top_k: int, fmt: str, no_readings: bool, 
 def _review_text(reasons: dict[str, int]) -> str:
     """A second line: why the open gaiji are open (gaiji.match.writer.review_reasons)."""
     parts = [f"{reasons['no_match_suggested']:,} 該当なし suggested",
-             f"{reasons['which_variant']:,} \"which variant?\" (never auto-accepted)",
-             f"{reasons['small_bitmap']:,} of ≤ 16 px (never auto-accepted)",
-             f"{reasons['lookalike']:,} with a look-alike of another character in MJ (never auto-accepted)",
-             f"{reasons['reading_first']:,} ranked first by the ledger's reading (never auto-accepted)",
-             f"{reasons['below_threshold']:,} below the auto-accept threshold"]
+             f"{reasons['which_variant']:,} \"which variant?\" (never auto-accepted)"]
+    if reasons["small_bitmap"]:  # only where a small-bitmap stratum has no threshold
+        parts.append(f"{reasons['small_bitmap']:,} of ≤ 16 px (never auto-accepted)")
+    parts += [f"{reasons['lookalike']:,} with a look-alike of another character in MJ (never auto-accepted)",
+              f"{reasons['reading_first']:,} ranked first by the ledger's reading (never auto-accepted)",
+              f"{reasons['below_threshold']:,} below the auto-accept threshold"]
     return f"\n  left for review: {reasons['total']:,} — {', '.join(parts)}"

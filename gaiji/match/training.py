@@ -214,6 +214,8 @@ def fit_verifier(x: np.ndarray, y: np.ndarray, *, seed: int, vectors: bool = Tru
 #: share of readings that belong to another character (a ledger's mistake)
 LEDGER_NO_READING = 0.25
 LEDGER_WRONG_READING = 0.05
+#: extra renderings per calibration font and character at 12–15 px (1-bit), for the ≤ 16 px strata
+SMALL_CALIBRATION_PER_FONT = 3
 
 
 def simulated_ledger(index: Any, answers: np.ndarray, *, seed: int) -> list[Any]:
@@ -381,7 +383,7 @@ def train_matcher(
     import tempfile
 
     from gaiji.match.calibrate import calibrate_index
-    from gaiji.match.trust import fit_trust
+    from gaiji.match.trust import fit_trust, is_small
     from gaiji.match.verify import Verifier  # noqa: F401 - import check before hours of work
 
     started = time.monotonic()
@@ -486,18 +488,29 @@ def train_matcher(
         cv_ids = [i for c in v_cal for i in variants[c]]
         cvr, cva, cvs = _cached(cache, f"calibration-variants-{scale}", lambda: render_variant_queries(
             ipamj, rows, cv_ids, per_row=max(1, round(2 * scale)), seed=SEED + 21))
-        all_r = np.concatenate([c_r, cvr])
-        all_a = np.concatenate([c_a, cva])
-        all_s = np.concatenate([c_s, cvs])
+        # more small bitmaps (≤ 16 px): their strata had the fewest queries, so the widest error
+        # bound. Appended last, so that every other query keeps its simulated ledger reading
+        x_r, x_a, x_s, x_k = _cached_with_kinds(cache, f"trust-small-kinds-{scale}", lambda: _queries(
+            index, cal_fonts, calib_chars, per_font=max(1, round(SMALL_CALIBRATION_PER_FONT * scale)),
+            seed=SEED + 24, weights={"small_bitmap": 1.0}, progress=progress,
+            label="rendering small calibration queries", with_kinds=True))
+        small_only = is_small(x_s)
+        x_r, x_a, x_s, x_k = x_r[small_only], x_a[small_only], x_s[small_only], x_k[small_only]
+        all_r = np.concatenate([c_r, cvr, x_r])
+        all_a = np.concatenate([c_a, cva, x_a])
+        all_s = np.concatenate([c_s, cvs, x_s])
         present = trust_inputs(index, all_r, all_a, all_s, hide=False,
                                hints=simulated_ledger(index, all_a, seed=SEED + 22))
+        c_r, c_a = np.concatenate([c_r, x_r]), np.concatenate([c_a, x_a])
+        c_s, c_k = np.concatenate([c_s, x_s]), np.concatenate([c_k, x_k])
         absent = trust_inputs(index, c_r, c_a, c_s, hide=True, hints=simulated_ledger(index, c_a, seed=SEED + 23))
         keep = ~absent["near_twin"]
         if calibration_dump is not None:  # to study or refit the trust model without re-rendering
             np.savez_compressed(
                 calibration_dump, sides=all_s, absent_sides=c_s[keep], correct=present["correct"],
                 ucs_correct=present["ucs_correct"], present_rank1=present["rank1"], absent_rank1=absent["rank1"][keep],
-                variant_query=np.r_[np.zeros(len(c_a), bool), np.ones(len(cva), bool)],
+                variant_query=np.r_[np.zeros(len(c_a) - len(x_a), bool), np.ones(len(cva), bool), np.zeros(len(x_a), bool)],
+                absent_kinds=c_k[keep],
                 **{f"present_{k}": getattr(present["summary"], k) for k in present["summary"].__dataclass_fields__},
                 **{f"absent_{k}": getattr(absent["summary"].subset(keep), k) for k in present["summary"].__dataclass_fields__},
             )
@@ -506,6 +519,7 @@ def train_matcher(
                           absent_kinds=c_k[keep])
         trust.info.update({"fonts": [f.name for f in cal_fonts] + ["IPAmjMincho (variant characters, degraded)"],
                            "one_glyph_queries": len(c_a), "variant_queries": len(cva),
+                           "small_extra_queries": len(x_a),
                            "top1": round(float(present["correct"].mean()), 4),
                            "absent_near_twins_left_out": int((~keep).sum()),
                            "ledger": {"no_reading": LEDGER_NO_READING, "wrong_reading": LEDGER_WRONG_READING}})

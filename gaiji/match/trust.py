@@ -55,6 +55,10 @@ NO_MATCH_PRIOR = 0.05  # share of gaiji assumed to have no MJ equivalent (for `n
 #: and, whatever that share: a 95 % upper bound on the share of gaiji *without* an MJ equivalent
 #: that are auto-accepted (each one a resident's character replaced by a look-alike)
 MAX_NO_EQUIVALENT_ACCEPT = 0.005
+#: the same bound for small bitmaps (≤ 16 px), a fifth as high. Their calibration queries are
+#: outline fonts drawn by FreeType at 12–15 px; a real bitmap font's hidden characters were
+#: accepted 3.4 times as often (held out, jiskan16: 8 of 600 at the bound above, calibration 0.39 %)
+SMALL_MAX_NO_EQUIVALENT_ACCEPT = 0.001
 #: crowding (gaiji.match.lookalikes) from which the rank-1 glyph has a look-alike of another
 #: character in MJ — a glyph drawn almost the same way. Such a gaiji is never auto-accepted: on the
 #: calibration queries 375 of 47,932 present gaiji have one, and 17 % of those are wrong (4 % of
@@ -139,6 +143,19 @@ def clopper_pearson_lower(successes: int, n: int, *, alpha: float = 0.05) -> flo
     return float(beta.ppf(alpha / 2, successes, n - successes + 1))
 
 
+def min_absent_group(bound: float) -> int:
+    """Hidden-character queries a kind of drawing needs before it is held to the no-equivalent
+    ``bound`` on its own: as many as can show that bound with 95 % confidence when none is
+    accepted, and at least :data:`MIN_ABSENT_GROUP`.
+
+    >>> min_absent_group(0.005), min_absent_group(0.001)
+    (600, 2995)
+    """
+    if not 0 < bound < 1:
+        return MIN_ABSENT_GROUP
+    return max(MIN_ABSENT_GROUP, int(np.ceil(np.log(0.05) / np.log1p(-bound))))
+
+
 def guaranteed_threshold(
     confidence: np.ndarray,
     correct: np.ndarray,
@@ -185,7 +202,7 @@ def guaranteed_threshold(
         raw_absent = np.asarray(absent_confidence, np.float64)
         labels = np.asarray(absent_groups)
         by_group = [np.sort(raw_absent[labels == g]) for g in np.unique(labels)]
-        by_group = [g for g in by_group if len(g) >= MIN_ABSENT_GROUP]
+        by_group = [g for g in by_group if len(g) >= min_absent_group(max_absent_accept)]
     best = float("inf")
     for i in range(n):
         if i + 1 < n and conf[i + 1] == conf[i]:
@@ -463,8 +480,9 @@ def fit_trust(
             m = names == name
             am = absent_names == name
             kinds = None if absent_kinds is None else np.asarray(absent_kinds)[am]
+            absent_bound = min(max_absent_accept, SMALL_MAX_NO_EQUIVALENT_ACCEPT) if size == "small" else max_absent_accept
             t = (guaranteed_threshold(conf[m], correct[m], max_error=max_error, absent_confidence=absent_conf[am],
-                                      max_absent_accept=max_absent_accept, absent_groups=kinds)
+                                      max_absent_accept=absent_bound, absent_groups=kinds)
                  if m.any() else float("inf"))
             if sib == "siblings" and not AUTO_ACCEPT_SIBLINGS:
                 t = float("inf")
@@ -491,6 +509,7 @@ def fit_trust(
                "flagged_without_equivalent": round(float(np.mean(absent_nm >= NO_MATCH_SUGGEST)), 4)}
     info = {"strata": per, "no_match_fit_prior": 0.5, "max_error": max_error, "no_match_suggest": suggest,
             "max_no_equivalent_accept": max_absent_accept,
+            "max_no_equivalent_accept_small": min(max_absent_accept, SMALL_MAX_NO_EQUIVALENT_ACCEPT),
             "present_queries": len(correct), "absent_queries": len(absent.top),
             "with_lookalike_never_accepted": {
                 "present": int(present_lookalike.sum()),

@@ -20,7 +20,7 @@ import functools
 import io
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -348,7 +348,7 @@ def match_set_to_file(
         "auto_accept_share": round(auto / n, 4) if n else 0.0,
         "matcher": matcher,
         "no_match_suggested": int((result.ranked.no_match >= NO_MATCH_SUGGEST).sum()) if result.ranked.no_match is not None else 0,
-        "for_review": review_reasons(result.ranked),
+        "for_review": review_reasons(result.ranked, getattr(result.index.trust, "thresholds", None)),
         "edited_glyphs": _edited_count(result.ranked.evidence),
         "reference_version": result.reference_version,
         "ref_sets": sorted({r.set_name for r in result.extra_rows}),
@@ -357,13 +357,23 @@ def match_set_to_file(
     }
 
 
-def review_reasons(ranked: RankedBatch) -> dict[str, int]:
+def _without_threshold(thresholds: Mapping[str, float | None] | None, stratum: str) -> bool:
+    """Whether no cut was found for ``stratum`` (never auto-accepted there)."""
+    if thresholds is None:
+        return True
+    t = thresholds.get(stratum)
+    return t is None or not math.isfinite(t)
+
+
+def review_reasons(ranked: RankedBatch, thresholds: Mapping[str, float | None] | None = None) -> dict[str, int]:
     """Why the gaiji that were not auto-accepted were left to a reviewer (match v2), each counted
     once, in this order: 該当なし suggested (``no_match``); "which variant?" (another variant of
     the rank-1 character on the shortlist: those strata never auto-accept); a small bitmap (≤ 16
-    px: no threshold holds the bound there); rank 1 has a look-alike of another character in MJ
-    (never auto-accepted, its evidence names it); rank 1 came with the ledger's reading (never
-    auto-accepted: gaiji.match.reading_candidates); below its stratum's threshold. Empty for v1."""
+    px) in a stratum without a threshold (no cut held the bound there); rank 1 has a look-alike of
+    another character in MJ (never auto-accepted, its evidence names it); rank 1 came with the
+    ledger's reading (never auto-accepted: gaiji.match.reading_candidates); below its stratum's
+    threshold. ``thresholds``: the trust model's, per stratum (None: no small stratum has one).
+    Empty for v1."""
     from gaiji.match.verified import evidence_notes
 
     if ranked.no_match is None or not any(ranked.stratum):
@@ -372,7 +382,8 @@ def review_reasons(ranked: RankedBatch) -> dict[str, int]:
     no_match = open_ & (np.asarray(ranked.no_match) >= NO_MATCH_SUGGEST)
     stratum = np.asarray(ranked.stratum, dtype=str)
     variant = open_ & ~no_match & np.char.endswith(stratum, "/siblings")
-    small = open_ & ~no_match & ~variant & np.char.startswith(stratum, "small/")
+    closed = np.array([_without_threshold(thresholds, str(name)) for name in stratum], bool)
+    small = open_ & ~no_match & ~variant & np.char.startswith(stratum, "small/") & closed
     notes = [evidence_notes(text) for text in ranked.evidence] if len(ranked.evidence) == len(open_) else []
     named = np.array([n["lookalike"] is not None for n in notes], bool) if notes else np.zeros(len(open_), bool)
     by_reading = np.array([n["reading_first"] for n in notes], bool) if notes else np.zeros(len(open_), bool)

@@ -64,7 +64,7 @@ def _synthetic(n: int, rng: np.random.Generator, *, shift: float) -> tuple[Query
 def test_fit_trust_never_accepts_a_simulated_missing_character_and_keeps_its_promise():
     rng = np.random.default_rng(0)
     present, right, sides = _synthetic(20000, rng, shift=2)
-    absent, _, absent_sides = _synthetic(3000, rng, shift=-5)
+    absent, _, absent_sides = _synthetic(10000, rng, shift=-5)  # enough to show the small bound
     model = fit_trust(present, sides, right, right, absent, absent_sides)
     out = model.assess(present, sides)
     acc = out["auto_accept"]
@@ -221,10 +221,10 @@ def test_a_rank_1_glyph_with_a_look_alike_of_another_character_is_never_auto_acc
 
     rng = np.random.default_rng(0)
     present, right, sides = _synthetic(20000, rng, shift=2)
-    absent, _, absent_sides = _synthetic(3000, rng, shift=-5)
+    absent, _, absent_sides = _synthetic(10000, rng, shift=-5)  # enough to show the small bound
     crowded = rng.random(20000) < 0.05  # these rank-1 glyphs have a near twin in MJ
     present = replace(present, crowd=np.where(crowded, LOOKALIKE_LOGIT + 3.0, -12.0))
-    absent = replace(absent, crowd=np.full(3000, -12.0))
+    absent = replace(absent, crowd=np.full(10000, -12.0))
     model = fit_trust(present, sides, right, right, absent, absent_sides)
     out = model.assess(present, sides)
     assert out["auto_accept"].any()
@@ -236,3 +236,32 @@ def test_a_rank_1_glyph_with_a_look_alike_of_another_character_is_never_auto_acc
     assert info["present"] == int(crowded.sum()) == int(has_lookalike(present).sum())
     # without crowding known (an older index), nothing is held back
     assert not has_lookalike(replace(present, crowd=None)).any()
+
+
+def test_small_bitmaps_are_held_to_a_stricter_no_equivalent_bound():
+    """The same evidence at 12 px and at 24 px: the small stratum's cut keeps a 95 % bound of
+    0.1 % on hidden characters accepted (a real bitmap font's were accepted more often than
+    calibration's rasterised outlines), the mid-size one 0.5 %; so it accepts less."""
+    from gaiji.match.trust import MAX_NO_EQUIVALENT_ACCEPT, SMALL_MAX_NO_EQUIVALENT_ACCEPT
+
+    rng = np.random.default_rng(5)
+    present, right, _ = _synthetic(40000, rng, shift=5)
+    absent, _, _ = _synthetic(40000, rng, shift=-1)
+    sides = np.where(np.arange(40000) % 2 == 0, 12, 24)
+    model = fit_trust(present, sides, right, right, absent, sides)
+    small, mid = model.thresholds["small/distinct"], model.thresholds["mid/distinct"]
+    assert np.isfinite(small) and np.isfinite(mid) and small > mid
+    info = model.info["strata"]
+    for name, bound in (("small/distinct", SMALL_MAX_NO_EQUIVALENT_ACCEPT), ("mid/distinct", MAX_NO_EQUIVALENT_ACCEPT)):
+        assert info[name]["no_equivalent_accept_upper_95"] <= bound
+    # at the mid-size cut, the small stratum's hidden characters would break its bound
+    hidden = model.assess(absent, sides)["confidence"][sides == 12]
+    assert clopper_pearson_upper(int((hidden >= mid).sum()), len(hidden)) > SMALL_MAX_NO_EQUIVALENT_ACCEPT
+
+
+def test_a_kind_of_drawing_is_held_alone_only_to_a_bound_its_queries_can_show():
+    from gaiji.match.trust import MIN_ABSENT_GROUP, min_absent_group
+
+    assert min_absent_group(0.005) == MIN_ABSENT_GROUP
+    n = min_absent_group(0.001)
+    assert clopper_pearson_upper(0, n) <= 0.001 < clopper_pearson_upper(0, n - 1)

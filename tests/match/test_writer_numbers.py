@@ -117,6 +117,18 @@ def test_each_open_gaiji_is_given_one_reason_for_review() -> None:
     assert reasons["total"] == sum(v for k, v in reasons.items() if k != "total")
 
 
+def test_a_small_bitmap_is_never_auto_accepted_only_where_its_stratum_has_no_threshold() -> None:
+    from gaiji.match.writer import review_reasons
+
+    ranked = _ranked(auto=[False, False, False, True], no_match=[0.0, 0.0, 0.0, 0.0],
+                     stratum=["small/distinct", "small/siblings", "small/distinct", "small/distinct"])
+    closed = {"small/distinct": None, "small/siblings": None}
+    opened = {"small/distinct": 0.997, "small/siblings": None}
+    assert review_reasons(ranked, closed)["small_bitmap"] == 2
+    reasons = review_reasons(ranked, opened)
+    assert reasons["small_bitmap"] == 0 and reasons["below_threshold"] == 2 and reasons["which_variant"] == 1
+
+
 def test_the_old_matcher_gives_no_reasons() -> None:
     from gaiji.match.writer import review_reasons
 
