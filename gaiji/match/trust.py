@@ -33,9 +33,10 @@ which a 95 % upper bound on the error rate among accepted gaiji stays at or belo
 :data:`MAX_ERROR`, built from Clopper–Pearson bounds (C. J. Clopper, E. S. Pearson,
 Biometrika 26, 1934) on the calibration queries of that stratum: wrong glyphs accepted, and
 simulated no-equivalent gaiji accepted at all, weighted by :data:`NO_MATCH_PRIOR`; and a 95 %
-bound on the share of those accepted stays at or below :data:`MAX_NO_EQUIVALENT_ACCEPT` — over the
-calibration's mix of drawings and within each kind of drawing (outline, bitmap, scan …) large
-enough to show it (:data:`MIN_ABSENT_GROUP`), since a set of clean outlines sees one kind only. A
+bound on the share of those accepted stays at or below :data:`MAX_NO_EQUIVALENT_ACCEPT` (for small
+bitmaps :data:`SMALL_MAX_NO_EQUIVALENT_ACCEPT`, a fifth) — over the calibration's mix of drawings
+and within each kind of drawing (outline, bitmap, scan …) large enough to show it
+(:func:`min_absent_group`), since a set of clean outlines sees one kind only. A
 gaiji whose ``no_match`` reaches :data:`NO_MATCH_SUGGEST` is never auto-accepted, nor one whose
 rank-1 glyph has a look-alike of another character in MJ (:func:`has_lookalike`): those are four
 times as often wrong as the rest, and too few for a bound of their own.
