@@ -388,8 +388,12 @@ def match_gaiji_set(
                                        index, progress=progress)
         same_glyph = same_glyph_groups(reference)
         if len(records) > BATCH:  # build the search structures once, before workers fork
+            from gaiji.match.reading_candidates import reading_lookup
+
             for idx in (index, *set_indexes.indexes):
                 idx.searcher, idx.small_searcher, idx.pooled_profiles  # noqa: B018
+                if use_readings:  # else each ranking worker would index MJ's readings again (~0.25 s)
+                    reading_lookup(idx)
     except BaseException:
         preparing.close()
         raise
