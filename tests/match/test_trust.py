@@ -265,3 +265,25 @@ def test_a_kind_of_drawing_is_held_alone_only_to_a_bound_its_queries_can_show():
     assert min_absent_group(0.005) == MIN_ABSENT_GROUP
     n = min_absent_group(0.001)
     assert clopper_pearson_upper(0, n) <= 0.001 < clopper_pearson_upper(0, n - 1)
+
+
+def test_the_shipped_thresholds_keep_the_promises_their_calibration_states():
+    """Every stratum of the shipped trust model that auto-accepts does so within the bounds it
+    was fitted to: the error among accepted calibration queries, and the share of hidden
+    characters accepted (a fifth of it for small bitmaps); "which variant?" never accepts."""
+    import json
+
+    from gaiji.match.index import MODEL_DIR
+    from gaiji.match.trust import MAX_ERROR, MAX_NO_EQUIVALENT_ACCEPT, SMALL_MAX_NO_EQUIVALENT_ACCEPT
+
+    shipped = json.loads((MODEL_DIR / "trust.json").read_text(encoding="utf-8"))
+    for name, threshold in shipped["thresholds"].items():
+        info = shipped["info"]["strata"][name]
+        if name.endswith("/siblings"):
+            assert threshold is None and info["accepted"] == 0
+        if threshold is None:
+            continue
+        bound = SMALL_MAX_NO_EQUIVALENT_ACCEPT if name.startswith("small/") else MAX_NO_EQUIVALENT_ACCEPT
+        assert info["accepted"] > 0 and info["error_upper_95"] <= MAX_ERROR
+        assert info["no_equivalent_accept_upper_95"] <= bound
+    assert shipped["info"]["max_no_equivalent_accept_small"] == SMALL_MAX_NO_EQUIVALENT_ACCEPT
