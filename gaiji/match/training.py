@@ -490,8 +490,9 @@ def train_matcher(
             ipamj, rows, cv_ids, per_row=max(1, round(2 * scale)), seed=SEED + 21))
         # more small bitmaps (≤ 16 px): their strata had the fewest queries, so the widest error
         # bound. Appended last, so that every other query keeps its simulated ledger reading
-        x_r, x_a, x_s, x_k = _cached_with_kinds(cache, f"trust-small-kinds-{scale}", lambda: _queries(
-            index, cal_fonts, calib_chars, per_font=max(1, round(SMALL_CALIBRATION_PER_FONT * scale)),
+        small_per_font = max(1, round(SMALL_CALIBRATION_PER_FONT * scale))
+        x_r, x_a, x_s, x_k = _cached_with_kinds(cache, f"trust-small-kinds-{small_per_font}", lambda: _queries(
+            index, cal_fonts, calib_chars, per_font=small_per_font,
             seed=SEED + 24, weights={"small_bitmap": 1.0}, progress=progress,
             label="rendering small calibration queries", with_kinds=True))
         small_only = is_small(x_s)
