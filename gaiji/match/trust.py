@@ -58,7 +58,8 @@ NO_MATCH_PRIOR = 0.05  # share of gaiji assumed to have no MJ equivalent (for `n
 MAX_NO_EQUIVALENT_ACCEPT = 0.005
 #: the same bound for small bitmaps (≤ 16 px), a fifth as high. Their calibration queries are
 #: outline fonts drawn by FreeType at 12–15 px; a real bitmap font's hidden characters were
-#: accepted 3.4 times as often (held out, jiskan16: 8 of 600 at the bound above, calibration 0.39 %)
+#: accepted 3.4 times as often (held out, jiskan16: 8 of 600 at the bound above, calibration 0.39 %),
+#: so calibration must show under 0.5 % / 3.4 ≈ 0.15 % for such a font to stay within 0.5 %
 SMALL_MAX_NO_EQUIVALENT_ACCEPT = 0.001
 #: crowding (gaiji.match.lookalikes) from which the rank-1 glyph has a look-alike of another
 #: character in MJ — a glyph drawn almost the same way. Such a gaiji is never auto-accepted: on the
