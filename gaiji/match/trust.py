@@ -145,17 +145,18 @@ def clopper_pearson_lower(successes: int, n: int, *, alpha: float = 0.05) -> flo
     return float(beta.ppf(alpha / 2, successes, n - successes + 1))
 
 
-def min_absent_group(bound: float) -> int:
+def min_absent_group(bound: float, alpha: float = 0.05 / 3) -> int:
     """Hidden-character queries a kind of drawing needs before it is held to the no-equivalent
-    ``bound`` on its own: as many as can show that bound with 95 % confidence when none is
-    accepted, and at least :data:`MIN_ABSENT_GROUP`.
+    ``bound`` on its own: as many as can show that bound when none is accepted, at the
+    confidence :func:`guaranteed_threshold` checks it with (``alpha``: a third of 5 %), and at
+    least :data:`MIN_ABSENT_GROUP`. A smaller kind could never show it and would block every cut.
 
     >>> min_absent_group(0.005), min_absent_group(0.001)
-    (600, 2995)
+    (817, 4093)
     """
     if not 0 < bound < 1:
         return MIN_ABSENT_GROUP
-    return max(MIN_ABSENT_GROUP, int(np.ceil(np.log(0.05) / np.log1p(-bound))))
+    return max(MIN_ABSENT_GROUP, int(np.ceil(np.log(alpha) / np.log1p(-bound))))
 
 
 def guaranteed_threshold(
@@ -204,7 +205,7 @@ def guaranteed_threshold(
         raw_absent = np.asarray(absent_confidence, np.float64)
         labels = np.asarray(absent_groups)
         by_group = [np.sort(raw_absent[labels == g]) for g in np.unique(labels)]
-        by_group = [g for g in by_group if len(g) >= min_absent_group(max_absent_accept)]
+        by_group = [g for g in by_group if len(g) >= min_absent_group(max_absent_accept, a)]
     best = float("inf")
     for i in range(n):
         if i + 1 < n and conf[i + 1] == conf[i]:

@@ -260,11 +260,21 @@ def test_small_bitmaps_are_held_to_a_stricter_no_equivalent_bound():
 
 
 def test_a_kind_of_drawing_is_held_alone_only_to_a_bound_its_queries_can_show():
+    """At the confidence the threshold checks each kind with (a third of 5 %), the smallest kind
+    held alone can show its bound with none accepted, and one query fewer could not."""
     from gaiji.match.trust import MIN_ABSENT_GROUP, min_absent_group
 
-    assert min_absent_group(0.005) == MIN_ABSENT_GROUP
-    n = min_absent_group(0.001)
-    assert clopper_pearson_upper(0, n) <= 0.001 < clopper_pearson_upper(0, n - 1)
+    for bound in (0.005, 0.001):
+        n = min_absent_group(bound)
+        assert n >= MIN_ABSENT_GROUP
+        assert clopper_pearson_upper(0, n, alpha=0.05 / 3) <= bound < clopper_pearson_upper(0, n - 1, alpha=0.05 / 3)
+    # a kind too small to show the bound is left to the mix instead of blocking every cut
+    conf = np.linspace(1.0, 0.9, 20000)
+    ok = np.ones(len(conf), bool)
+    absent = np.r_[np.zeros(9000), np.zeros(min_absent_group(0.001) - 1)]
+    kinds = np.r_[np.full(9000, "bitmap"), np.full(len(absent) - 9000, "hand")]
+    assert np.isfinite(guaranteed_threshold(conf, ok, absent_confidence=absent, max_absent_accept=0.001,
+                                            absent_groups=kinds))
 
 
 def test_the_shipped_thresholds_keep_the_promises_their_calibration_states():
