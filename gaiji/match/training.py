@@ -502,24 +502,24 @@ def train_matcher(
         all_s = np.concatenate([c_s, cvs, x_s])
         present = trust_inputs(index, all_r, all_a, all_s, hide=False,
                                hints=simulated_ledger(index, all_a, seed=SEED + 22))
-        c_r, c_a = np.concatenate([c_r, x_r]), np.concatenate([c_a, x_a])
-        c_s, c_k = np.concatenate([c_s, x_s]), np.concatenate([c_k, x_k])
-        absent = trust_inputs(index, c_r, c_a, c_s, hide=True, hints=simulated_ledger(index, c_a, seed=SEED + 23))
+        # the one-glyph and the small queries again, each with its character hidden (as before, not the variants)
+        h_r, h_a, h_s, h_k = (np.concatenate(pair) for pair in ((c_r, x_r), (c_a, x_a), (c_s, x_s), (c_k, x_k)))
+        absent = trust_inputs(index, h_r, h_a, h_s, hide=True, hints=simulated_ledger(index, h_a, seed=SEED + 23))
         keep = ~absent["near_twin"]
         if calibration_dump is not None:  # to study or refit the trust model without re-rendering
             np.savez_compressed(
-                calibration_dump, sides=all_s, absent_sides=c_s[keep], correct=present["correct"],
+                calibration_dump, sides=all_s, absent_sides=h_s[keep], correct=present["correct"],
                 ucs_correct=present["ucs_correct"], present_rank1=present["rank1"], absent_rank1=absent["rank1"][keep],
-                variant_query=np.r_[np.zeros(len(c_a) - len(x_a), bool), np.ones(len(cva), bool), np.zeros(len(x_a), bool)],
-                absent_kinds=c_k[keep],
+                variant_query=np.r_[np.zeros(len(c_a), bool), np.ones(len(cva), bool), np.zeros(len(x_a), bool)],
+                absent_kinds=h_k[keep],
                 **{f"present_{k}": getattr(present["summary"], k) for k in present["summary"].__dataclass_fields__},
                 **{f"absent_{k}": getattr(absent["summary"].subset(keep), k) for k in present["summary"].__dataclass_fields__},
             )
         trust = fit_trust(present["summary"], all_s, present["correct"], present["ucs_correct"],
-                          absent["summary"].subset(keep), c_s[keep], separate_small=index.pair_cnn is not None,
-                          absent_kinds=c_k[keep])
+                          absent["summary"].subset(keep), h_s[keep], separate_small=index.pair_cnn is not None,
+                          absent_kinds=h_k[keep])
         trust.info.update({"fonts": [f.name for f in cal_fonts] + ["IPAmjMincho (variant characters, degraded)"],
-                           "one_glyph_queries": len(c_a), "variant_queries": len(cva),
+                           "one_glyph_queries": len(h_a), "variant_queries": len(cva),
                            "small_extra_queries": len(x_a),
                            "top1": round(float(present["correct"].mean()), 4),
                            "absent_near_twins_left_out": int((~keep).sum()),

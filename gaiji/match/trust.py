@@ -474,6 +474,7 @@ def fit_trust(
     conf = np.where(present_lookalike, -np.inf, model.assess(present, present_sides)["confidence"])
     absent_conf = np.where(absent_lookalike, -np.inf, model.assess(absent, absent_sides)["confidence"])
     names = strata(present_sides, present.sibling_contested)
+    small_absent_bound = min(max_absent_accept, SMALL_MAX_NO_EQUIVALENT_ACCEPT)  # a fifth, for ≤ 16 px
     absent_names = strata(absent_sides, absent.sibling_contested)
     thresholds: dict[str, float] = {}
     per: dict[str, dict[str, float]] = {}
@@ -483,7 +484,7 @@ def fit_trust(
             m = names == name
             am = absent_names == name
             kinds = None if absent_kinds is None else np.asarray(absent_kinds)[am]
-            absent_bound = min(max_absent_accept, SMALL_MAX_NO_EQUIVALENT_ACCEPT) if size == "small" else max_absent_accept
+            absent_bound = small_absent_bound if size == "small" else max_absent_accept
             t = (guaranteed_threshold(conf[m], correct[m], max_error=max_error, absent_confidence=absent_conf[am],
                                       max_absent_accept=absent_bound, absent_groups=kinds)
                  if m.any() else float("inf"))
@@ -512,7 +513,7 @@ def fit_trust(
                "flagged_without_equivalent": round(float(np.mean(absent_nm >= NO_MATCH_SUGGEST)), 4)}
     info = {"strata": per, "no_match_fit_prior": 0.5, "max_error": max_error, "no_match_suggest": suggest,
             "max_no_equivalent_accept": max_absent_accept,
-            "max_no_equivalent_accept_small": min(max_absent_accept, SMALL_MAX_NO_EQUIVALENT_ACCEPT),
+            "max_no_equivalent_accept_small": small_absent_bound,
             "present_queries": len(correct), "absent_queries": len(absent.top),
             "with_lookalike_never_accepted": {
                 "present": int(present_lookalike.sum()),
