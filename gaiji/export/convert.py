@@ -29,14 +29,13 @@ import codecs
 import contextlib
 import csv
 import functools
-import gc
 import io
 import os
 import re
 import stat
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, compress, repeat
 from operator import is_
@@ -53,6 +52,7 @@ from gaiji.export.readers import read_mapping
 from gaiji.export.validate import cross_row_problems, full_char, schema_problems
 from gaiji.export.writers import neutralise
 from gaiji.fsutil import atomic_write
+from gaiji.gc_pause import gc_paused
 from gaiji.progress import Progress, no_progress
 
 CHUNK_SIZE = 1 << 20
@@ -923,20 +923,6 @@ class _EarlyWriteback:
         self.started = self.written
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection meanwhile: converting makes no reference cycles (what it
-    allocates is freed as it goes), and a collection, set off by the many lists it allocates,
-    would walk every object of the calling program each time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _regular_file_size(src: IO[bytes]) -> int | None:
     """Size of *src* if it is a regular file that can be read by offset, else None."""
     try:
@@ -1042,7 +1028,7 @@ def convert_files(
         for src, dst in zip(srcs, outs):
             base = done_before
             try:
-                with open(src, "rb") as fin, atomic_write(dst, "wb") as fout, _gc_paused():
+                with open(src, "rb") as fin, atomic_write(dst, "wb") as fout, gc_paused():
                     stats = convert_stream(
                         fin, cast("IO[bytes]", _EarlyWriteback(fout)), table, name=str(src), encoding=encoding, chunk_size=chunk_size, bom=bom,
                         report_text=sink, errors=errors, bad_bytes=bad_bytes,

@@ -22,6 +22,7 @@ import numpy as np
 
 from gaiji.blas_threads import one_thread, opencv_without_pool, use_one_thread
 from gaiji.errors import ContractError, InputError, UnreadableImages, listing
+from gaiji.gc_pause import gc_paused
 from gaiji.match.features import FEATURE_DIM, glyph_features
 from gaiji.match.fuse import ledger_readings
 from gaiji.match.index import MatchIndex, load_match_index
@@ -233,6 +234,7 @@ def _rank_job(job: dict[str, Any], start: int) -> RankedBatch:
     return ranked if job["then"] is None else job["then"](ranked, batch)
 
 
+@gc_paused()  # ranking makes no reference cycles; see gaiji.gc_pause
 def match_rasters(
     index: MatchIndex,
     rasters: np.ndarray,
@@ -321,6 +323,7 @@ def _rank_workers(cores: int) -> int:
     return cores + 1 if cores > 1 else 1
 
 
+@gc_paused()  # loading the index and ranking make no reference cycles; see gaiji.gc_pause
 def match_gaiji_set(
     set_dir: str | Path,
     reference: Any = None,

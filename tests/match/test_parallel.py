@@ -187,3 +187,35 @@ def test_a_daemonic_process_ranks_in_itself_instead_of_forking_workers():
     worker.start()
     assert queue.get(timeout=60) is True
     worker.join(timeout=60)
+
+
+def test_matching_pauses_garbage_collection_and_gives_the_callers_setting_back(
+    reference, municipality: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ranking runs without cyclic collection (it makes no cycles; collections cost ~5 % of a
+    run); the caller's setting is restored afterwards, also when matching fails."""
+    import gc
+
+    from gaiji.errors import InputError
+
+    seen: list[bool] = []
+    real_rank = matcher._rank_job
+
+    def rank_noting_gc(job, start):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return real_rank(job, start)
+
+    monkeypatch.setattr(matcher, "_rank_job", rank_noting_gc)
+    assert gc.isenabled()
+    matcher.match_gaiji_set(municipality, reference, ref_sets=[])
+    assert seen and not any(seen)
+    assert gc.isenabled()
+    with pytest.raises(InputError):
+        matcher.match_gaiji_set(municipality, reference, ref_sets=[], formatting="xml")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        matcher.match_gaiji_set(municipality, reference, ref_sets=[])
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()
