@@ -201,8 +201,25 @@ def to_uint8(raster: np.ndarray) -> np.ndarray:
     return np.round(np.clip(raster, 0, 1) * 255).astype(np.uint8)
 
 
+def _full_pages(im: Image.Image) -> int:
+    """Pages (TIFF), frames (GIF, APNG) of an opened image; a TIFF page marked as a
+    reduced-resolution copy of another (a scanner's thumbnail, NewSubfileType bit 0) not counted."""
+    frames = int(getattr(im, "n_frames", 1) or 1)
+    if frames <= 1:
+        return 1
+    if im.format != "TIFF":
+        return frames
+    full = 0
+    for i in range(frames):
+        im.seek(i)
+        full += not (int(im.tag_v2.get(254, 0)) & 1)  # type: ignore[attr-defined]
+    im.seek(0)
+    return full
+
+
 def load_image(path: str | Path, *, max_pixels: int = 25_000_000) -> Image.Image:
-    """Open an image file safely (refuses decompression bombs with a clear message)."""
+    """Open an image file safely: refuses decompression bombs and files of several pages or
+    frames (one glyph per image) with a clear message."""
     from gaiji.errors import InputError
 
     Image.MAX_IMAGE_PIXELS = max_pixels
@@ -212,6 +229,12 @@ def load_image(path: str | Path, *, max_pixels: int = 25_000_000) -> Image.Image
                 raise InputError(
                     f"{path}: {im.width}×{im.height} pixels is too large for one glyph "
                     f"(limit {max_pixels:,}); crop or scale it down first"
+                )
+            pages = _full_pages(im)
+            if pages > 1:  # reading the first alone would lose the others without a word
+                raise InputError(
+                    f"{path}: the file holds {pages} pages or frames, and a glyph image holds one; "
+                    "save each glyph as a file of its own (e.g. one PNG per page)"
                 )
             im.load()
             return im.copy()

@@ -2,7 +2,8 @@
 
 The id is the file name without its extension. The image is kept at its own resolution
 and in its own mode where PNG can hold it (``1``, ``L``, ``LA``, ``RGB``, ``RGBA``, ``P``);
-16-bit and float images become 8-bit grey. Image bombs are refused by
+16-bit and float images become 8-bit grey. Image bombs and files of several pages or frames
+(a multi-page TIFF, an animated GIF — their later glyphs would be lost) are refused by
 :func:`gaiji.render.load_image`.
 """
 

@@ -226,3 +226,29 @@ def test_later_stages_files_are_not_discarded_without_replace(sources, tmp_path)
         [sources / "EUDC.TTE"], out, options=ExtractOptions(px=10, replace_later_stages=True)
     )
     assert not (out / "review.sqlite").exists() and (out / "glyphs.csv").is_file()
+
+
+def test_glyphs_drawn_in_the_alpha_channel_are_told_apart_and_identical_ones_found(tmp_path):
+    """Transparent PNGs often keep every colour channel black and draw the glyph in alpha alone;
+    in grey all of them looked the same, and each was marked a duplicate of the first."""
+    src = tmp_path / "pngs"
+    src.mkdir()
+
+    def transparent(ink: np.ndarray, path) -> None:
+        rgba = np.zeros(ink.shape + (4,), np.uint8)  # black everywhere, ink in alpha
+        rgba[..., 3] = np.where(ink, 255, 0)
+        Image.fromarray(rgba, "RGBA").save(path)
+
+    bar = np.zeros((30, 30), bool)
+    bar[5:25, 14:16] = True
+    box = np.zeros((30, 30), bool)
+    box[8:22, 8:22] = True
+    transparent(bar, src / "A.png")
+    transparent(box, src / "B.png")
+    transparent(bar, src / "C.png")  # the same drawing as A
+    Image.fromarray(np.where(bar, 0, 255).astype(np.uint8)).save(src / "D.png")  # A on white, grey
+    summary = extract_gaiji_set([src], tmp_path / "set")
+    by = {r.gaiji_id: r for r in read_gaiji_set(tmp_path / "set").records}
+    assert by["B"].duplicate_of == ""
+    assert by["C"].duplicate_of == "A" and by["D"].duplicate_of == "A"
+    assert sorted(map(sorted, summary.duplicates)) == [["A", "C", "D"]]

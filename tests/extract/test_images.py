@@ -110,3 +110,38 @@ def test_image_bomb_is_refused_without_a_python_warning(tmp_path):
     finally:
         Image.MAX_IMAGE_PIXELS = saved_limit
     assert [w for w in caught if issubclass(w.category, Image.DecompressionBombWarning)] == []
+
+
+def _stroke(size: int = 40) -> np.ndarray:
+    a = np.full((size, size), 255, np.uint8)
+    a[5 : size - 5, size // 2 - 2 : size // 2 + 2] = 0
+    return a
+
+
+@pytest.mark.parametrize("fmt", ["TIFF", "GIF"])
+def test_an_image_of_several_pages_is_a_problem_naming_it_not_its_first_page_alone(tmp_path, fmt):
+    """A scanner's multi-page TIFF or an animated GIF holds several glyphs; reading its first page
+    would drop the others without a word."""
+    first = Image.fromarray(_stroke())
+    second = Image.fromarray(_stroke().T.copy())
+    path = tmp_path / f"pages.{fmt.lower()}"
+    first.save(path, format=fmt, save_all=True, append_images=[second])
+    Image.fromarray(_stroke()).save(tmp_path / "one.png")
+    out = list(read_images([path, tmp_path / "one.png"]))
+    assert isinstance(out[0], Problem) and "2 pages or frames" in out[0].message
+    assert "one PNG per page" in out[0].message
+    assert isinstance(out[1], Glyph)
+
+
+def test_a_tiff_page_with_a_reduced_resolution_copy_is_one_glyph(tmp_path):
+    """A scanner may store a thumbnail beside the page (TIFF NewSubfileType bit 0): not a glyph."""
+    import tifffile
+
+    page = _stroke(64)
+    path = tmp_path / "scan.tif"
+    with tifffile.TiffWriter(path) as tif:
+        tif.write(page)
+        tif.write(page[::4, ::4], subfiletype=1)
+    glyph = read_image(path)
+    assert glyph.image.size == (64, 64)
+    assert np.array_equal(np.asarray(glyph.image.convert("L")), page)
