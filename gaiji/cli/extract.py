@@ -65,11 +65,6 @@ def _code_ranges(ctx: click.Context, param: click.Parameter, value: str) -> tupl
     is_flag=True,
     help="Replace an existing set even if later stages left files in it (review.sqlite, candidates).",
 )
-@click.option(
-    "--strip-frames",
-    is_flag=True,
-    help="Images: erase straight lines of ink along the edges (cell borders of a scanned ledger).",
-)
 @click.option("--strict", is_flag=True, help="Write nothing if any file or glyph cannot be read.")
 @json_option
 @quiet_option
@@ -80,7 +75,6 @@ def extract(
     px: int | None,
     encoding: str | None,
     strict: bool,
-    strip_frames: bool,
     replace: bool,
     as_json: bool,
     progress: Progress,
@@ -110,7 +104,6 @@ def extract(
         px=px,
         encoding=encoding,
         strict=strict,
-        strip_frames=strip_frames,
     )
     summary = extract_gaiji_set(list(sources), output, options=options, progress=progress)
     click.echo(summary.format_text(), err=True)

@@ -31,7 +31,7 @@ from gaiji.errors import InputError, OutputError
 from gaiji.extract.bitmapfonts import read_bitmap_font
 from gaiji.extract.collect import IMAGE_FOLDER, Source, collect_sources, safe_resolve
 from gaiji.extract.fonts import PUA_RANGES, format_ranges, read_font
-from gaiji.extract.frames import has_border, strip_border
+from gaiji.extract.frames import has_border
 from gaiji.extract.gaijiset import GLYPHS_CSV, GLYPHS_DIR, PROVENANCE_JSON, rows_to_csv
 from gaiji.extract.glyph import Glyph, Problem
 from gaiji.extract.images import read_images
@@ -59,9 +59,6 @@ class ExtractOptions:
     replace_later_stages: bool = False
     """Replace an existing set even if later stages left files in it (review.sqlite,
     candidates.csv …); by default that is refused, so no review record is lost by accident."""
-    strip_frames: bool = False
-    """Images: erase straight lines of ink along a picture's edges (the cell borders of a
-    scanned ledger, :mod:`gaiji.extract.frames`); by default such pictures are only reported."""
 
 
 
@@ -77,22 +74,6 @@ def _glyphs_of(
     if src.kind == IMAGE_FOLDER:
         return read_images(src.files, max_pixels=options.max_image_pixels, progress=progress)
     raise InputError(f"{src.path}: cannot read sources of kind {src.kind!r}")
-
-
-def _mind_the_border(item: Glyph, options: ExtractOptions, summary: ExtractSummary) -> None:
-    """A picture with a cell border: noted, and with ``strip_frames`` taken off (unless nothing
-    would be left of the glyph)."""
-    if not has_border(item.image):
-        return
-    if not options.strip_frames:
-        summary.framed.append(item.gaiji_id)
-        return
-    stripped = strip_border(item.image)
-    if stripped is None:
-        summary.framed.append(item.gaiji_id)  # all border: kept as it is
-    else:
-        item.image = stripped
-        summary.frames_stripped.append(item.gaiji_id)
 
 
 def _pixel_digest(glyph: Glyph) -> str:
@@ -199,8 +180,8 @@ def extract_gaiji_set(
                             f"left out — rename one of the files (ids are <file stem>-<code> for fonts, the file stem for images)"
                         )
                         continue
-                    if src.kind == IMAGE_FOLDER:
-                        _mind_the_border(item, options, summary)
+                    if src.kind == IMAGE_FOLDER and has_border(item.image):
+                        summary.framed.append(item.gaiji_id)  # reported, kept as it is
                     png = tmp / GLYPHS_DIR / f"{item.gaiji_id}.png"
                     try:
                         item.image.save(png, format="PNG", optimize=False)
@@ -268,7 +249,6 @@ def extract_gaiji_set(
                 "px": options.px,
                 "encoding": options.encoding,
                 "strict": options.strict,
-                "strip_frames": options.strip_frames,
             },
             "sources": provenance_sources,
             "glyph_count": len(rows),

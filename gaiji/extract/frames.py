@@ -1,20 +1,20 @@
-"""Cell borders around scanned gaiji: found, and taken off on request (``--strip-frames``).
+"""Cell borders around scanned gaiji: found and reported, never erased.
 
 A 外字台帳 scanned and cut into cells keeps the cell's ruled lines along the picture's edges. The
 matcher crops to the ink, so a border becomes part of the glyph — a box around it, a bar above
 or below — and nothing in MJ is drawn so: every such gaiji comes back as a character inside
 囗 or 匚, or 該当なし. A border is a straight line of ink across (nearly) the whole picture in its
-outer band. So is the enclosure of 國 or 團 cropped tight to the ink, which is why borders are
-only *reported* unless the user asks for them to go: whether a set's pictures are ledger cells
-is the user's knowledge, not the picture's.
+outer band. So is the enclosure of 國, 回 or 門 cropped tight to the ink, and the long last
+stroke of 三 or 亘: erased, those would leave 或, 口 or 二 — which the matcher then recognises
+with full confidence (tried: a tight 國 was auto-accepted as 或). So borders are reported, for
+the user to crop the pictures inside them; whether a set's pictures are ledger cells is the
+user's knowledge, not the picture's.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-
-from gaiji.render import is_blank
 
 BAND = 0.15  # a border lies within this share of the picture's side from its edge
 COVER = 0.8  # … and its ink covers at least this share of the picture's width (or height)
@@ -65,16 +65,3 @@ def has_border(image: Image.Image) -> bool:
     enclosure of a glyph such as 國 cropped tight)."""
     rows, cols = border_lines(image)
     return bool(rows.size or cols.size)
-
-
-def strip_border(image: Image.Image) -> Image.Image | None:
-    """``image`` as an 8-bit grey picture on white with its border lines erased, or None when
-    it has none — or when nothing would be left (the glyph *is* the box: 囗 cropped tight)."""
-    rows, cols = border_lines(image)
-    if not rows.size and not cols.size:
-        return None
-    grey = np.round((1.0 - _ink(image)) * 255).astype(np.uint8)  # as drawn on white
-    grey[rows, :] = 255
-    grey[:, cols] = 255
-    out = Image.fromarray(grey, mode="L")
-    return None if is_blank(out) else out

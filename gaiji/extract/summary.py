@@ -33,8 +33,6 @@ class ExtractSummary:
     warnings: list[str] = field(default_factory=list)
     framed: list[str] = field(default_factory=list)
     """Images with straight lines of ink along their edges (cell borders?), kept as they are."""
-    frames_stripped: list[str] = field(default_factory=list)
-    """Images whose border lines were erased (``--strip-frames``)."""
     written: bool = False
 
     @property
@@ -93,16 +91,12 @@ class ExtractSummary:
             lines.append("the ledger could not be read (see below): readings, usage counts and notes are empty")
         else:
             lines.append("no ledger given: readings, usage counts and notes are empty")
-        if self.frames_stripped:
-            lines.append(f"cell borders erased (--strip-frames): {len(self.frames_stripped)} images "
-                         f"({some(self.frames_stripped)})")
         if self.framed:
             lines.append(
                 f"warning: {len(self.framed)} images have straight lines of ink along their edges "
                 f"({some(self.framed)}). If they are the cell borders of a scanned ledger, matching "
-                "reads them as part of the glyph: re-run with --strip-frames, or crop the pictures. "
-                "A glyph whose own enclosure (國, 團) was cropped tight looks the same: "
-                + ("those were kept as they are." if self.frames_stripped else "check a few first.")
+                "reads them as part of the glyph: crop the pictures inside the borders and extract "
+                "again. (A glyph's own enclosure cropped tight — 國, 回, 門 — looks the same; those are fine.)"
             )
         for w in self.warnings[: limit * 2]:
             lines.append(f"warning: {w}")
