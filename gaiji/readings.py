@@ -43,19 +43,37 @@ def normalize_reading(text: str) -> str:
 def split_readings(cell: str | None) -> list[str]:
     """A ledger cell → list of normalised readings, order kept, duplicates removed.
 
+    What is not kana is a note, not part of a reading: a bracketed remark is a reading of its
+    own when it is kana (``高（たか）``, ``たか（こう）``) and dropped when it is not (``たか(名)``);
+    a question mark, a character written beside its reading, romaji are left out (MJ's readings
+    are kana only, so they could never agree).
+
     >>> split_readings('つじ・ツジ／ﾂｼﾞ, しん')
     ['つじ', 'しん']
-    >>> split_readings('')
-    []
+    >>> split_readings('たか(名)・高（たか）、こう（コウ）？')
+    ['たか', 'こう']
+    >>> split_readings(''), split_readings('不明'), split_readings('Taka')
+    ([], [], [])
     """
     if not cell:
         return []
     seen: dict[str, None] = {}
     for part in _SPLIT_RE.split(unicodedata.normalize("NFKC", cell)):
-        norm = normalize_reading(part)
-        if norm:
-            seen.setdefault(norm, None)
+        for piece in _pieces(part):
+            norm = _KANA_ONLY_RE.sub("", normalize_reading(piece))
+            if norm:
+                seen.setdefault(norm, None)
     return list(seen)
+
+
+_BRACKETED_RE = re.compile(r"[(（\[［【〔「『]([^)）\]］】〕」』]*)[)）\]］】〕」』]?")
+_KANA_ONLY_RE = re.compile(r"[^\u3041-\u3096]")  # after normalize_reading: hiragana or nothing
+
+
+def _pieces(part: str) -> list[str]:
+    """A ledger token → the text outside its brackets, then each bracketed remark."""
+    inside = _BRACKETED_RE.findall(part)
+    return [_BRACKETED_RE.sub(" ", part), *inside] if inside else [part]
 
 
 def is_kana_query(text: str) -> bool:

@@ -54,3 +54,18 @@ def test_strokes_hint_breaks_a_tie(reference, match_index):
         batch = rank_rasters(match_index, query, [QueryHints(radical=32, strokes=hint_strokes)], top_k=5)
         assert rows[int(batch.rows[0, 0])].base_char == "土"  # radical 32 is 土
         assert batch.radical_strokes_score[0, 0] == 1.0
+
+
+def test_ledger_remarks_beside_a_reading_do_not_hide_it(reference, match_index):
+    """Ledger cells carry remarks: ``すえ(名)``, ``末（すえ）``, ``すえ？``. The reading still
+    decides between look-alikes as plain ``すえ`` does; a remark alone is no reading."""
+    from gaiji.match.matcher import hints_for
+
+    assert hints_for("すえ(名)", {}).readings == ("すえ",)
+    assert hints_for("末（すえ）・ミ？", {}).readings == ("すえ", "み")
+    assert hints_for("不明", {}).readings == ()
+    query = _blend(reference, "末", "未")
+    rows = match_index.rows
+    for cell in ("すえ(名)", "末（すえ）", "すえ？"):
+        ranked = rank_rasters(match_index, query, [hints_for(cell, {})], top_k=5)
+        assert rows[int(ranked.rows[0, 0])].base_char == "末" and ranked.reading_matched[0][0] == "すえ"
