@@ -291,6 +291,8 @@ def _row(g: Glyph, blank: bool) -> dict[str, str]:
         "charset": g.charset,
         "blank": "1" if blank else "",
         "duplicate_of": "",
+        "radical": "",
+        "strokes": "",
     }
 
 

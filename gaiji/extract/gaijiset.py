@@ -44,6 +44,9 @@ CONTRACT_COLUMNS = (
 )
 EXTRA_COLUMNS = ("sjis_code", "charset", "blank", "duplicate_of")
 COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
+#: written after those only when a ledger gave any (read back into ``GaijiRecord.extra``): the
+#: radical and stroke count as the ledger wrote them, which the matcher reads as hints
+LEDGER_HINT_COLUMNS = ("radical", "strokes")
 
 
 @dataclass(frozen=True)
@@ -147,10 +150,12 @@ def rows_to_csv(rows: list[dict[str, str]]) -> str:
     from gaiji.csvsafe import neutralise
 
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n", extrasaction="raise")
+    columns = [*COLUMNS, *(c for c in LEDGER_HINT_COLUMNS if any(row.get(c) for row in rows))]
+    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="raise")
     w.writeheader()
     for row in rows:
-        w.writerow({c: neutralise(row.get(c, "")) if c in FREE_TEXT_COLUMNS else row.get(c, "") for c in COLUMNS})
+        w.writerow({c: neutralise(row.get(c, "")) if c in FREE_TEXT_COLUMNS or c in LEDGER_HINT_COLUMNS
+                    else row.get(c, "") for c in columns})
     return buf.getvalue()
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from gaiji.extract.ledger import Ledger, LedgerRow, code_number
 from gaiji.extract.summary import ExtractSummary
 
-_FIELDS = ("reading", "usage_count", "note")
+_FIELDS = ("reading", "usage_count", "note", "radical", "strokes")
 
 
 def _number(code: str) -> int | None:
@@ -24,7 +24,7 @@ def _number(code: str) -> int | None:
 def join_ledgers(
     rows: list[dict[str, str]], ledgers: list[Ledger], summary: ExtractSummary
 ) -> dict[str, int]:
-    """Fill reading/usage_count/note of *rows* in place; record unmatched rows and glyphs in
+    """Fill reading/usage_count/note (and radical/strokes) of *rows* in place; record unmatched rows and glyphs in
     *summary*. Returns joined-row counts per ledger path."""
     by_id = {r["gaiji_id"]: i for i, r in enumerate(rows)}
     by_code: dict[int, list[int]] = {}

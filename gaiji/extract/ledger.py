@@ -15,10 +15,15 @@ code     code, コード, 文字コード, 外字コード, sjis, sjisコード,
 reading  reading, readings, よみ, 読み, よみがな, 読み仮名, ふりがな, フリガナ, カナ
 usage    usage_count, usage, 使用件数, 使用数, 件数, 使用回数
 note     note, notes, 備考, メモ, 摘要, コメント
+radical  radical, 部首, 部首番号, 康煕部首, 康熙部首
+strokes  strokes, stroke_count, 画数, 総画数, 字画
 ======== ===========================================================
 
 Readings are kept as written (the match stage normalises them with
 :func:`gaiji.readings.split_readings`); usage counts accept ``1,234`` and full-width digits.
+Radical (a 康煕部首 number or the radical itself: ``75``, ``木``, ``氵``) and stroke count
+(``12``, ``１２``, ``12画``) are kept as written too; the match stage reads them as hints
+(:func:`gaiji.match.matcher.hints_for`).
 """
 
 from __future__ import annotations
@@ -59,6 +64,8 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     ),
     "usage_count": ("usage_count", "usage", "使用件数", "使用数", "件数", "使用回数"),
     "note": ("note", "notes", "備考", "メモ", "摘要", "コメント"),
+    "radical": ("radical", "部首", "部首番号", "康煕部首", "康熙部首"),
+    "strokes": ("strokes", "stroke_count", "画数", "総画数", "字画"),
 }
 _SJIS_HEADER = re.compile(r"sjis|shift|シフト", re.IGNORECASE)
 _UCS_HEADER = re.compile(r"ucs|unicode|pua|u\+", re.IGNORECASE)
@@ -73,6 +80,8 @@ class LedgerRow:
     reading: str
     usage_count: str
     note: str
+    radical: str = ""
+    strokes: str = ""
 
 
 @dataclass
@@ -209,7 +218,8 @@ def read_ledger(path: str | Path, *, encoding: str | None = None) -> Ledger:
             warnings.append(f"{p} line {lineno}: usage count {usage!r} is not a number; left empty")
             usage = ""
         row = LedgerRow(
-            lineno, cell("gaiji_id"), cell("code"), cell("reading"), usage, cell("note")
+            lineno, cell("gaiji_id"), cell("code"), cell("reading"), usage, cell("note"),
+            radical=cell("radical"), strokes=cell("strokes"),
         )
         if not row.gaiji_id and not row.code:
             warnings.append(f"{p} line {lineno}: no id and no code; the row cannot be joined")

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import time
-from collections.abc import Callable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,14 +60,30 @@ class MatchResult:
         return self.index.reference_version
 
 
+_LEADING_NUMBER = re.compile(r"\s*(\d+)\s*(?:画|strokes?)?\s*$")
+
+
 def _int_or_none(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() else None
+    """``'12'``, ``'１２'``, ``'12画'`` → 12; anything else None (only the digits are widened)."""
+    m = _LEADING_NUMBER.match(unicodedata.normalize("NFKC", value or ""))
+    return int(m.group(1)) if m else None
 
 
-def hints_for(reading: str, extra: dict[str, str]) -> QueryHints:
-    """Ledger hints of one gaiji: reading plus optional ``radical`` / ``strokes`` columns."""
-    radical = _int_or_none(extra.get("radical") or extra.get("部首"))
+def _radical(value: str | None, radical_names: Mapping[str, int] | None) -> int | None:
+    """A 康煕部首 number 1–214, or the radical as a character (``木``, ``氵``, ``⽊``) when
+    ``radical_names`` (:meth:`gaiji.reference.database.Reference.radical_names`) knows it."""
+    number = _int_or_none(value)
+    if number is not None:
+        return number if 1 <= number <= 214 else None
+    name = (value or "").strip()
+    return None if not name or radical_names is None else radical_names.get(name)
+
+
+def hints_for(reading: str, extra: Mapping[str, str], radical_names: Mapping[str, int] | None = None) -> QueryHints:
+    """Ledger hints of one gaiji: reading plus optional ``radical`` / ``strokes`` columns (as
+    :mod:`gaiji.extract.ledger` carries them into the set; a radical given as a character is
+    read with ``radical_names``)."""
+    radical = _radical(extra.get("radical") or extra.get("部首"), radical_names)
     strokes = _int_or_none(extra.get("strokes") or extra.get("画数"))
     return QueryHints(readings=tuple(ledger_readings(reading)), radical=radical, strokes=strokes)
 
@@ -402,7 +420,8 @@ def match_gaiji_set(
         raise
     timings["index_load"] = time.monotonic() - t0
     t1 = time.monotonic()
-    hints = [hints_for(r.reading, r.extra) for r in records] if use_readings else None
+    radical_names = reference.radical_names() if use_readings and hasattr(reference, "radical_names") else None
+    hints = [hints_for(r.reading, r.extra, radical_names) for r in records] if use_readings else None
 
     def after_mj(ranked: RankedBatch, batch: dict[str, Any]) -> RankedBatch:
         """Added reference sets ranked for the same gaiji and merged, then the same-glyph tie rule

@@ -237,7 +237,10 @@ def rank_rasters_verified(
     score = 1.0 / (1.0 + np.exp(-key_sorted))
     p_sorted = take(p)
     groups_sorted = take(groups)
-    agreement = reading + RADICAL_STROKES_LOGIT / READING_LOGIT * rs  # what the trust model reads
+    # what the trust model reads: the reading's agreement alone — radical and strokes reorder
+    # candidates between characters, but calibration's ledgers never gave them, so they do not move
+    # confidence (a 0.25 share of them did; no calibration query had any)
+    agreement = reading
     rows_sorted = take(rows)
     n0 = verified.shortlist_rows
     # the trust model decides on the shortlist's rows, as calibration saw them; where a reading
@@ -319,7 +322,7 @@ def rank_rasters_verified(
 def _summary(index, key: np.ndarray, p: np.ndarray, groups: np.ndarray, agreement: np.ndarray,  # type: ignore[no-untyped-def]
              rows: np.ndarray, exclude_groups: np.ndarray | None, n: int | None = None) -> tuple[Any, np.ndarray]:
     """What the trust model reads of candidates ``(Q, V)`` (unsorted; ``agreement``: the
-    ledger's, reading plus radical / strokes at a quarter): sorted by ``key``, the first ``n``
+    ledger reading's): sorted by ``key``, the first ``n``
     (default all) summarised with the rank-1 glyph's crowding — worked out again as if MJ
     lacked the characters ``exclude_groups`` hides. ``(summary, rank-1 rows)``."""
     order = np.argsort(-key, axis=1, kind="stable")

@@ -43,6 +43,7 @@ class Reference:
         self.mj_ids: list[str] = [r[0] for r in rows]
         self.has_glyph = np.array([bool(r[1]) for r in rows])
         self._index = {mj: i for i, mj in enumerate(self.mj_ids)}
+        self._radical_names: dict[str, int] | None = None
         src = self.version["sources"]
         self.font_path = Path(src["ipamj_font"]["path"])
         self.version_label = (
@@ -145,6 +146,14 @@ class Reference:
         ]
         hits = set.intersection(*sets) if sets else set()
         return self._records(sorted(hits), limit)
+
+    def radical_names(self) -> dict[str, int]:
+        """Every way the MJ table names a 康煕部首 (the radical, its variant forms such as 氵 and
+        辶, the Kangxi Radicals block) → its number 1–214."""
+        if self._radical_names is None:
+            rows = self._db().execute("select name, number from radical_names").fetchall()
+            self._radical_names = {str(name): int(number) for name, number in rows}
+        return self._radical_names
 
     def radical_number(self, radical: str | int) -> int:
         if isinstance(radical, int) or str(radical).isdigit():

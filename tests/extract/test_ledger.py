@@ -116,3 +116,27 @@ def test_full_width_codes_from_a_spreadsheet_join(tmp_path):
     assert result.exit_code == 0, result.output
     text = (out / "glyphs.csv").read_text(encoding="utf-8")
     assert "EUDC-E000,EUDC.TTE,U+E000" in text and ",つじ," in text and ",さき," in text
+
+
+def test_radical_and_stroke_columns_reach_the_set_as_written(tmp_path):
+    """A ledger's 部首 / 画数 travel into glyphs.csv (columns ``radical``, ``strokes``) for the
+    matcher to read as hints; a set whose ledger has none keeps the header it always had."""
+    from gaiji.extract import extract_gaiji_set, read_gaiji_set
+    from gaiji.extract.gaijiset import COLUMNS
+
+    from .makers import build_font
+
+    font = build_font(tmp_path / "EUDC.TTE", {0xE000: ([(100, 0, 500, 400)], []),
+                                             0xE001: ([(0, 0, 900, 700)], [])})
+    ledger = tmp_path / "l.csv"
+    ledger.write_text("コード,よみ,部首,総画数\nF040,すえ,木,5画\nF041,たか,189,１０\n", encoding="cp932")
+    assert [(r.radical, r.strokes) for r in read_ledger(ledger).rows] == [("木", "5画"), ("189", "１０")]
+    extract_gaiji_set([font, ledger], tmp_path / "set")
+    header = (tmp_path / "set" / "glyphs.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header == [*COLUMNS, "radical", "strokes"]
+    extras = {r.gaiji_id: r.extra for r in read_gaiji_set(tmp_path / "set").records}
+    assert extras == {"EUDC-E000": {"radical": "木", "strokes": "5画"}, "EUDC-E001": {"radical": "189", "strokes": "１０"}}
+    ledger.write_text("コード,よみ\nF040,すえ\n", encoding="cp932")
+    extract_gaiji_set([font, ledger], tmp_path / "plain")
+    header = (tmp_path / "plain" / "glyphs.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header == list(COLUMNS)

@@ -69,3 +69,32 @@ def test_ledger_remarks_beside_a_reading_do_not_hide_it(reference, match_index):
     for cell in ("すえ(名)", "末（すえ）", "すえ？"):
         ranked = rank_rasters(match_index, query, [hints_for(cell, {})], top_k=5)
         assert rows[int(ranked.rows[0, 0])].base_char == "末" and ranked.reading_matched[0][0] == "すえ"
+
+
+def test_radical_and_strokes_as_ledgers_write_them(reference):
+    from gaiji.match.matcher import hints_for
+
+    names = reference.radical_names()
+    h = lambda radical, strokes: (lambda x: (x.radical, x.strokes))(
+        hints_for("", {"radical": radical, "strokes": strokes}, names))
+    assert h("75", "5") == (75, 5)
+    assert h("木", "5画") == (75, 5) and h("⽊", "５") == (75, 5)
+    assert h("氵", "１２画") == (85, 12) and h("辶", " 7 ") == (162, 7)
+    assert h("きへん", "五画") == (None, None)  # names and kanji numerals are not guessed at
+    assert h("999", "") == (None, None)
+    assert hints_for("", {"部首": "木"}, None).radical is None  # a character needs the table
+
+
+def test_radical_and_strokes_reorder_but_do_not_raise_confidence(reference, match_index):
+    """Calibration's simulated ledgers carry readings only, so radical / strokes may reorder
+    candidates between characters but must not move the calibrated confidence."""
+    from gaiji.match.verified import rank_rasters_verified
+
+    clear = reference.rasters[reference.index_of(reference.by_char("土")[0].mj)][None]
+    plain = rank_rasters_verified(match_index, clear, None, sides=np.array([64]))
+    hinted = rank_rasters_verified(match_index, clear, [QueryHints(radical=32, strokes=3)], sides=np.array([64]))
+    rows = match_index.rows
+    assert rows[int(plain.rows[0, 0])].base_char == "土" == rows[int(hinted.rows[0, 0])].base_char
+    assert hinted.radical_strokes_score[0, 0] == 1.0
+    assert hinted.confidence[0, 0] == plain.confidence[0, 0]
+    assert hinted.ucs_confidence[0] == plain.ucs_confidence[0]
