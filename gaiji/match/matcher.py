@@ -60,12 +60,12 @@ class MatchResult:
         return self.index.reference_version
 
 
-_LEADING_NUMBER = re.compile(r"\s*(\d+)\s*(?:画|strokes?)?\s*$")
+_COUNT_CELL = re.compile(r"\s*(\d+)\s*(?:画|strokes?)?\s*$")  # 12, 12画, 12 strokes
 
 
 def _int_or_none(value: str | None) -> int | None:
     """``'12'``, ``'１２'``, ``'12画'`` → 12; anything else None (only the digits are widened)."""
-    m = _LEADING_NUMBER.match(unicodedata.normalize("NFKC", value or ""))
+    m = _COUNT_CELL.match(unicodedata.normalize("NFKC", value or ""))
     return int(m.group(1)) if m else None
 
 

@@ -553,7 +553,11 @@ def refit_variant_temperature(reference: Any, model_dir: Path) -> dict[str, Any]
     from gaiji.fsutil import atomic_write
     from gaiji.match.index import MODEL_DIR, load_match_index
     from gaiji.match.trust import TrustModel
-    from gaiji.match.variant_designs import SPLIT_ENTRY, fit_variant_temperature_on_designs, model_variant_split
+    from gaiji.match.variant_designs import (
+        SPLIT_ENTRY,
+        fit_variant_temperature_on_designs,
+        model_variant_split,
+    )
 
     model_dir = Path(model_dir)
     if model_dir.resolve() != MODEL_DIR.resolve():

@@ -130,7 +130,7 @@ def fit_variant_temperature_on_designs(index: Any, has_glyph: np.ndarray, chars:
     use = char_right & contested & np.isfinite(factor)
     t = fit_variant_temperature(factor[use], rank1[use] == answers[use])
     info = {"temperature": round(t, 4), "fonts": [f.name for f in fonts if f.path.is_file()],
-            "characters": "variant characters of the calibration split", "queries": int(len(answers)),
+            "characters": "variant characters of the calibration split", "queries": len(answers),
             "fitted_on": int(use.sum()), "variant_right": round(float((rank1[use] == answers[use]).mean()), 4),
             "mean_factor_before": round(float(factor[use].mean()), 4)}
     return t, info

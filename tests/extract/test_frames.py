@@ -30,10 +30,10 @@ def _cell(*, box: bool = False, edge: bool = False, underline: bool = False, ske
 
 
 @pytest.mark.parametrize("kind, rows, cols", [
-    (dict(box=True), {4, 5, 94, 95}, {4, 5, 94, 95}),
-    (dict(edge=True), {0, 1, 98, 99}, {0, 1, 98, 99}),
-    (dict(underline=True), {90, 91}, set()),
-    (dict(underline=True, skew=True), {90, 91, 92}, set()),
+    ({"box": True}, {4, 5, 94, 95}, {4, 5, 94, 95}),
+    ({"edge": True}, {0, 1, 98, 99}, {0, 1, 98, 99}),
+    ({"underline": True}, {90, 91}, set()),
+    ({"underline": True, "skew": True}, {90, 91, 92}, set()),
 ])
 def test_a_border_is_found_along_its_edge_and_nowhere_in_the_glyph(kind, rows, cols):
     image = Image.fromarray(_cell(**kind))

@@ -75,8 +75,11 @@ def test_radical_and_strokes_as_ledgers_write_them(reference):
     from gaiji.match.matcher import hints_for
 
     names = reference.radical_names()
-    h = lambda radical, strokes: (lambda x: (x.radical, x.strokes))(
-        hints_for("", {"radical": radical, "strokes": strokes}, names))
+
+    def h(radical: str, strokes: str) -> tuple[int | None, int | None]:
+        hints = hints_for("", {"radical": radical, "strokes": strokes}, names)
+        return hints.radical, hints.strokes
+
     assert h("75", "5") == (75, 5)
     assert h("木", "5画") == (75, 5) and h("⽊", "５") == (75, 5)
     assert h("氵", "１２画") == (85, 12) and h("辶", " 7 ") == (162, 7)

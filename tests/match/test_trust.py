@@ -284,7 +284,11 @@ def test_the_shipped_thresholds_keep_the_promises_their_calibration_states():
     import json
 
     from gaiji.match.index import MODEL_DIR
-    from gaiji.match.trust import MAX_ERROR, MAX_NO_EQUIVALENT_ACCEPT, SMALL_MAX_NO_EQUIVALENT_ACCEPT
+    from gaiji.match.trust import (
+        MAX_ERROR,
+        MAX_NO_EQUIVALENT_ACCEPT,
+        SMALL_MAX_NO_EQUIVALENT_ACCEPT,
+    )
 
     shipped = json.loads((MODEL_DIR / "trust.json").read_text(encoding="utf-8"))
     for name, threshold in shipped["thresholds"].items():

@@ -66,7 +66,7 @@ def test_match_writes_nothing_when_images_are_unreadable(reference, match_index,
     monkeypatch.setattr(matcher, "PARALLEL_MIN", 1)
     monkeypatch.setattr(matcher, "CHUNK", 50)
     monkeypatch.setattr(matcher, "_cores", lambda: 2)
-    copy, broken = _broken_copy(municipality, tmp_path)
+    copy, _broken = _broken_copy(municipality, tmp_path)
     out = tmp_path / "candidates.csv"
     with pytest.raises(UnreadableImages) as caught:
         match_set_to_file(copy, out, home=Path(reference.home).parent, ref_sets=[])

@@ -16,7 +16,11 @@ pytestmark = pytest.mark.reference
 @pytest.fixture(scope="module")
 def check_queries(reference, match_index):
     from gaiji.match.index import MODEL_DIR
-    from gaiji.match.variant_designs import CHECK_VARIANT_FONTS, model_variant_split, variant_design_queries
+    from gaiji.match.variant_designs import (
+        CHECK_VARIANT_FONTS,
+        model_variant_split,
+        variant_design_queries,
+    )
 
     if not CHECK_VARIANT_FONTS[0].path.is_file():
         pytest.fail(f"{CHECK_VARIANT_FONTS[0].path} missing: apt-get install fonts-vlgothic (scripts/setup.sh does)")
