@@ -138,6 +138,22 @@ def partial_set_warning(path: Path, problems: list[str]) -> str:
             f"`gaiji extract`, or go on knowing the set is incomplete (its provenance.json lists them)")
 
 
+def framed_pictures(provenance: dict[str, object]) -> list[str]:
+    """The gaiji whose pictures extract found straight lines of ink along the edges of
+    (:mod:`gaiji.extract.frames`: cell borders of a scanned ledger, or a tight enclosure)."""
+    summary = provenance.get("summary")
+    return [str(g) for g in summary.get("framed") or []] if isinstance(summary, dict) else []
+
+
+def framed_warning(path: Path, framed: list[str]) -> str:
+    """One line for every stage after extract: those pictures' candidates may read a border."""
+    more = f" (+{len(framed) - 1} more)" if len(framed) > 1 else ""
+    return (f"{path}: {len(framed)} picture(s) have straight lines of ink along their edges — first: "
+            f"{framed[0]}{more}. If they are the cell borders of a scanned ledger, the matcher reads them "
+            f"as part of the glyph and their candidates are wrong: crop the pictures inside the borders "
+            f"and re-run `gaiji extract` (a glyph's own enclosure cropped tight, 國 or 門, is fine)")
+
+
 FREE_TEXT_COLUMNS = ("source", "reading", "note", "charset", "code")
 """Columns whose text comes from outside (file names, ledgers): neutralised when written
 (:mod:`gaiji.csvsafe`) and given back by :func:`read_gaiji_set`. Ids are inert by
@@ -278,4 +294,7 @@ def read_gaiji_set(path: str | Path) -> GaijiSet:
     problems = gset.extract_problems
     if problems:
         log.warning("%s", partial_set_warning(root, problems))
+    framed = framed_pictures(provenance)
+    if framed:
+        log.warning("%s", framed_warning(root, framed))
     return gset

@@ -104,3 +104,24 @@ def test_ledger_cells_with_borders_are_matched_once_cropped_inside_them(referenc
     assert all(has_border(Image.fromarray(c)) for c in cells)
     assert not any(a == b for a, b in zip(first_chars(cells), chars))
     assert first_chars([c[8:-8, 8:-8] for c in cells]) == list(chars)
+
+
+def test_every_later_stage_is_told_which_pictures_were_framed(tmp_path, caplog):
+    import logging
+
+    from gaiji.extract import read_gaiji_set
+
+    src = tmp_path / "cells"
+    src.mkdir()
+    Image.fromarray(_cell(box=True)).save(src / "boxed.png")
+    Image.fromarray(_cell()).save(src / "clean.png")
+    extract_gaiji_set([src], tmp_path / "set")
+    with caplog.at_level(logging.WARNING):
+        read_gaiji_set(tmp_path / "set")
+    assert "1 picture(s) have straight lines of ink along their edges — first: boxed" in caplog.text
+    caplog.clear()
+    (src / "boxed.png").unlink()
+    extract_gaiji_set([src], tmp_path / "clean-set")
+    with caplog.at_level(logging.WARNING):
+        read_gaiji_set(tmp_path / "clean-set")
+    assert "straight lines" not in caplog.text
