@@ -96,7 +96,7 @@ class ExtractSummary:
                 f"warning: {len(self.framed)} images have straight lines of ink along their edges "
                 f"({some(self.framed)}). If they are the cell borders of a scanned ledger, matching "
                 "reads them as part of the glyph: crop the pictures inside the borders and extract "
-                "again. (A glyph's own enclosure cropped tight — 國, 回, 門 — looks the same; those are fine.)"
+                "again. (A glyph's own enclosure cropped tight — 國, 回, 門 — can look the same; those are fine.)"
             )
         for w in self.warnings[: limit * 2]:
             lines.append(f"warning: {w}")
