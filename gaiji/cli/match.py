@@ -82,6 +82,8 @@ def _review_text(reasons: dict[str, int]) -> str:
     if reasons["small_bitmap"]:  # only where a small-bitmap stratum has no threshold
         parts.append(f"{reasons['small_bitmap']:,} of ≤ 16 px (never auto-accepted)")
     parts += [f"{reasons['lookalike']:,} with a look-alike of another character in MJ (never auto-accepted)",
-              f"{reasons['reading_first']:,} ranked first by the ledger's reading (never auto-accepted)",
-              f"{reasons['below_threshold']:,} below the auto-accept threshold"]
+              f"{reasons['reading_first']:,} ranked first by the ledger's reading (never auto-accepted)"]
+    if reasons.get("framed"):
+        parts.append(f"{reasons['framed']:,} with lines along the picture's edges (never auto-accepted)")
+    parts.append(f"{reasons['below_threshold']:,} below the auto-accept threshold")
     return f"\n  left for review: {reasons['total']:,} — {', '.join(parts)}"

@@ -335,6 +335,21 @@ def concat_batches(parts: list[RankedBatch]) -> RankedBatch:
     )
 
 
+def _withhold_framed(ranked: RankedBatch, ids: list[str], framed: set[str]) -> RankedBatch:
+    """No auto-accept for gaiji whose pictures have straight lines of ink along their edges
+    (:mod:`gaiji.extract.frames`): a cell's border read as part of the glyph turns 木 into 困 and
+    二 into 三, and calibration never saw one. Their evidence says so first."""
+    from gaiji.match.verified import FRAMED_NOTE
+
+    mask = np.array([g in framed for g in ids], bool)
+    if not mask.any():
+        return ranked
+    ranked.auto_accept = np.asarray(ranked.auto_accept, bool) & ~mask
+    if len(ranked.evidence) == len(ids):
+        ranked.evidence = [FRAMED_NOTE + e if m else e for e, m in zip(ranked.evidence, mask)]
+    return ranked
+
+
 def _rank_workers(cores: int) -> int:
     """Ranking processes: one more than the cores, so that the last, uneven batches keep every
     core busy (none on a single core)."""
@@ -365,7 +380,7 @@ def match_gaiji_set(
     write each batch's rows out as that text where the batch is ranked, so that
     :func:`gaiji.match.writer.write_candidates` has only to copy them (:attr:`MatchResult.formatted`).
     """
-    from gaiji.extract.gaijiset import read_gaiji_set
+    from gaiji.extract.gaijiset import framed_pictures, read_gaiji_set
 
     if matcher not in MATCHERS:
         raise InputError(f"--matcher {matcher}: use one of {', '.join(MATCHERS)}")
@@ -429,16 +444,19 @@ def match_gaiji_set(
         ranked = rank_with_sets(index, set_indexes, ranked, batch["rasters"], batch["hints"], top_k=top_k,
                                 features=batch["features"], sides=batch["sides"])
         ranked = apply_tie_rule(ranked, same_glyph)
+        ids = block_ids[batch["start"] : batch["start"] + len(ranked)]
+        if framed:
+            ranked = _withhold_framed(ranked, ids, framed)
         if formatting is not None:  # the rows as text, here in the worker (the same text as written later)
             from gaiji.match.writer import format_rows
 
-            ids = block_ids[batch["start"] : batch["start"] + len(ranked)]
             part = MatchResult(gaiji_ids=ids, ranked=ranked, index=index, extra_rows=set_indexes.rows,
                                same_glyph=same_glyph)
             ranked.formatted = [(formatting, *format_rows(part, formatting, 0, len(ids)))]
         return ranked
 
     parts: list[RankedBatch] = []
+    framed = set(framed_pictures(gset.provenance))  # extract saw lines along their edges: never auto-accepted
     block_ids: list[str] = []  # the gaiji of the block being ranked (read by after_mj in the workers)
     kept: list[str] = []
     n = len(records)

@@ -351,6 +351,8 @@ READING_NOTE = ("; the ledger's reading is not the closest look-alike's: the clo
 READING_FIRST_NOTE = ("; rank 1 came with the ledger's reading (the picture alone ranked it below the ten): "
                       "a reviewer confirms it, never auto-accepted")
 LOOKALIKE_NOTE = "; look-alike in MJ: {char} ({mj}) is another character drawn almost the same way"
+FRAMED_NOTE = ("the picture has straight lines of ink along its edges (a scanned cell's border?), which the "
+               "candidates may read as part of the glyph — a box makes 木 look like 困: never auto-accepted; ")
 
 
 def _lookalike(index, row: int) -> str:  # type: ignore[no-untyped-def]
@@ -369,7 +371,8 @@ def evidence_notes(evidence: str) -> dict[str, Any]:
     """The structured parts of a v2 ``evidence`` text, for the review desk: the MJ glyph an
     edited gaiji looks like turned back (``edited``: char, mj, how) and rank 1's look-alike of
     another character (``lookalike``: char, mj), None where the text has none; and whether rank
-    1 came with the ledger's reading (``reading_first``: bool)."""
+    1 came with the ledger's reading (``reading_first``: bool), and whether the picture has lines
+    along its edges (``framed``: bool, :data:`FRAMED_NOTE`)."""
     import re
 
     edited = re.match(r"looks like (?P<char>\S+) \((?P<mj>MJ\d+)\) (?P<how>mirrored|turned upside down|"
@@ -377,7 +380,8 @@ def evidence_notes(evidence: str) -> dict[str, Any]:
     lookalike = re.search(r"look-alike in MJ: (?P<char>\S+) \((?P<mj>MJ\d+)\)", evidence or "")
     return {"edited": edited.groupdict() if edited else None,
             "lookalike": lookalike.groupdict() if lookalike else None,
-            "reading_first": "rank 1 came with the ledger's reading" in (evidence or "")}
+            "reading_first": "rank 1 came with the ledger's reading" in (evidence or ""),
+            "framed": (evidence or "").startswith(FRAMED_NOTE[:40])}
 
 
 def _evidence(feats: np.ndarray, groups: np.ndarray, no_match: float, accepted: bool) -> str:

@@ -371,8 +371,9 @@ def review_reasons(ranked: RankedBatch, thresholds: Mapping[str, float | None] |
     the rank-1 character on the shortlist: those strata never auto-accept); a small bitmap (≤ 16
     px) in a stratum without a threshold (no cut held the bound there); rank 1 has a look-alike of
     another character in MJ (never auto-accepted, its evidence names it); rank 1 came with the
-    ledger's reading (never auto-accepted: gaiji.match.reading_candidates); below its stratum's
-    threshold. ``thresholds``: the trust model's, per stratum (None: no small stratum has one).
+    ledger's reading (never auto-accepted: gaiji.match.reading_candidates); the picture has lines
+    along its edges (never auto-accepted: gaiji.extract.frames); below its stratum's threshold.
+    ``thresholds``: the trust model's, per stratum (None: no small stratum has one).
     Empty for v1."""
     from gaiji.match.verified import evidence_notes
 
@@ -387,12 +388,14 @@ def review_reasons(ranked: RankedBatch, thresholds: Mapping[str, float | None] |
     notes = [evidence_notes(text) for text in ranked.evidence] if len(ranked.evidence) == len(open_) else []
     named = np.array([n["lookalike"] is not None for n in notes], bool) if notes else np.zeros(len(open_), bool)
     by_reading = np.array([n["reading_first"] for n in notes], bool) if notes else np.zeros(len(open_), bool)
+    by_frame = np.array([n["framed"] for n in notes], bool) if notes else np.zeros(len(open_), bool)
     lookalike = open_ & ~no_match & ~variant & ~small & named
     reading_first = open_ & ~no_match & ~variant & ~small & ~lookalike & by_reading
-    below = open_ & ~no_match & ~variant & ~small & ~lookalike & ~reading_first
+    framed = open_ & ~no_match & ~variant & ~small & ~lookalike & ~reading_first & by_frame
+    below = open_ & ~no_match & ~variant & ~small & ~lookalike & ~reading_first & ~framed
     return {"total": int(open_.sum()), "no_match_suggested": int(no_match.sum()), "which_variant": int(variant.sum()),
             "small_bitmap": int(small.sum()), "lookalike": int(lookalike.sum()), "reading_first": int(reading_first.sum()),
-            "below_threshold": int(below.sum())}
+            "framed": int(framed.sum()), "below_threshold": int(below.sum())}
 
 
 def _edited_count(evidence: list[str] | None) -> int:

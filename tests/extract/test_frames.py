@@ -136,3 +136,38 @@ def test_dense_noise_and_small_bitmaps_are_no_border():
     small[0:2, :] = 0  # 一 drawn across a whole 32 px cell
     small[15:17, 4:28] = 0
     assert not has_border(Image.fromarray(small))
+
+
+@pytest.mark.reference
+def test_a_picture_with_lines_along_its_edges_is_never_auto_accepted(reference, tmp_path):
+    """A border read as part of the glyph turns 木 into 困 and 二 into 三 (seen at confidence
+    0.94); calibration never saw one. So a gaiji extract flagged is matched, but left for review,
+    and its evidence and the review reasons say why."""
+    import json
+
+    from gaiji.match.bench import HANAZONO_A
+    from gaiji.match.matcher import match_gaiji_set
+    from gaiji.match.synth import FontRenderer
+    from gaiji.match.writer import review_reasons
+
+    ink = FontRenderer(HANAZONO_A).render("髙", 84)
+    cell = np.zeros((120, 120), np.uint8)
+    y, x = (120 - ink.shape[0]) // 2, (120 - ink.shape[1]) // 2
+    cell[y : y + ink.shape[0], x : x + ink.shape[1]] = ink
+    src = tmp_path / "cells"
+    src.mkdir()
+    for name in ("plain", "flagged"):
+        Image.fromarray(255 - cell).save(src / f"{name}.png")
+    set_dir = tmp_path / "set"
+    extract_gaiji_set([src], set_dir)
+    provenance = json.loads((set_dir / "provenance.json").read_text(encoding="utf-8"))
+    provenance["summary"]["framed"] = ["flagged"]  # as extract records a picture it found lines in
+    (set_dir / "provenance.json").write_text(json.dumps(provenance, ensure_ascii=False), encoding="utf-8")
+    result = match_gaiji_set(set_dir, reference, ref_sets=[])
+    by_id = dict(zip(result.gaiji_ids, range(len(result.gaiji_ids))))
+    plain, flagged = by_id["plain"], by_id["flagged"]
+    assert result.ranked.auto_accept[plain]  # the same picture, not flagged: auto-accepted
+    assert not result.ranked.auto_accept[flagged]
+    assert result.ranked.rows[flagged, 0] == result.ranked.rows[plain, 0]  # the same candidates
+    assert result.ranked.evidence[flagged].startswith("the picture has straight lines of ink along its edges")
+    assert review_reasons(result.ranked)["framed"] == 1

@@ -95,24 +95,27 @@ def _ranked(auto: list[bool], no_match: list[float] | None, stratum: list[str], 
 
 
 def test_each_open_gaiji_is_given_one_reason_for_review() -> None:
-    from gaiji.match.verified import LOOKALIKE_NOTE, READING_FIRST_NOTE, READING_NOTE
+    from gaiji.match.verified import FRAMED_NOTE, LOOKALIKE_NOTE, READING_FIRST_NOTE, READING_NOTE
     from gaiji.match.writer import review_reasons
 
     twin = "verified against the shortlist" + LOOKALIKE_NOTE.format(char="緖", mj="MJ019283")
     by_reading = "verified against the shortlist" + READING_FIRST_NOTE
+    framed = FRAMED_NOTE + "verified against the shortlist"
     ranked = _ranked(
-        auto=[True, False, False, False, False, False, False, False, False, False, False],
-        no_match=[0.0, 0.9, 0.0, 0.5, 0.0, 0.0, 0.01, 0.0, 0.0, 0.0, 0.0],
+        auto=[True, False, False, False, False, False, False, False, False, False, False, False, False],
+        no_match=[0.0, 0.9, 0.0, 0.5, 0.0, 0.0, 0.01, 0.0, 0.0, 0.0, 0.0, 0.0, 0.3],
         stratum=["large/distinct", "small/siblings", "large/siblings", "mid/distinct", "small/distinct",
                  "small/siblings", "mid/distinct", "large/distinct", "small/distinct", "large/distinct",
-                 "mid/distinct"],
-        evidence=[""] * 7 + [twin, twin, by_reading, "verified against the shortlist" + READING_NOTE],
+                 "mid/distinct", "large/distinct", "large/distinct"],
+        evidence=[""] * 7 + [twin, twin, by_reading, "verified against the shortlist" + READING_NOTE, framed,
+                             framed],
     )
     reasons = review_reasons(ranked)
     # 該当なし before "which variant?" before small bitmaps before a look-alike before a rank 1 the
-    # reading brought before the threshold (reading candidates below rank 1 are no reason)
-    assert reasons == {"total": 10, "no_match_suggested": 2, "which_variant": 2, "small_bitmap": 2,
-                       "lookalike": 1, "reading_first": 1, "below_threshold": 2}
+    # reading brought before a framed picture before the threshold (reading candidates below rank 1
+    # are no reason)
+    assert reasons == {"total": 12, "no_match_suggested": 3, "which_variant": 2, "small_bitmap": 2,
+                       "lookalike": 1, "reading_first": 1, "framed": 1, "below_threshold": 2}
     assert reasons["total"] == sum(v for k, v in reasons.items() if k != "total")
 
 
