@@ -242,7 +242,7 @@ def write_set_candidates(job: SetCandidates) -> dict[str, Any]:
     if _already_written(job.path, marker, job.fingerprint):
         return {"set": job.entry.name, "rows": None, "skipped": True}
     from gaiji.corpus.worker import worker_index
-    from gaiji.match.matcher import MatchResult, match_rasters
+    from gaiji.match.matcher import MatchResult, match_rasters, withhold_framed
     from gaiji.match.writer import write_candidates
 
     index = worker_index(job.home)
@@ -261,6 +261,7 @@ def write_set_candidates(job: SetCandidates) -> dict[str, Any]:
         ranked = gather_ranked(parts, [offsets[fp] + row for fp, row in job.picks])
     else:
         ranked = match_rasters(index, np.zeros((0, 64, 64), np.uint8), None, top_k=job.top_k)
+    ranked = withhold_framed(ranked, list(job.gaiji_ids), job.entry.set_dir(Path(job.corpus)))
     result = MatchResult(gaiji_ids=list(job.gaiji_ids), ranked=ranked, index=index,
                          blank_ids=list(job.blank_ids))
     rows = write_candidates(result, job.path)
@@ -292,7 +293,7 @@ def match_set_exact(job: SetMatch) -> dict[str, Any]:
 
     from gaiji.corpus.prepare import features_of, rasters_of
     from gaiji.corpus.worker import worker_index
-    from gaiji.match.matcher import BLOCK, MatchResult, hints_for, match_rasters
+    from gaiji.match.matcher import BLOCK, MatchResult, hints_for, match_rasters, withhold_framed
     from gaiji.match.writer import write_candidates
 
     index = worker_index(job.home)
@@ -323,6 +324,7 @@ def match_set_exact(job: SetMatch) -> dict[str, Any]:
         ranked = gather_ranked(parts, list(range(len(kept)))) if len(parts) > 1 else parts[0]
     else:
         ranked = match_rasters(index, np.zeros((0, 64, 64), np.uint8), None, top_k=job.top_k)
+    ranked = withhold_framed(ranked, kept, job.entry.set_dir(Path(job.corpus)))
     result = MatchResult(gaiji_ids=kept, ranked=ranked, index=index, blank_ids=blank_ids)
     written = write_candidates(result, job.path)
     with atomic_write(job.done_marker) as out:

@@ -9,6 +9,7 @@ Usage::
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import re
@@ -344,10 +345,25 @@ def _withhold_framed(ranked: RankedBatch, ids: list[str], framed: set[str]) -> R
     mask = np.array([g in framed for g in ids], bool)
     if not mask.any():
         return ranked
-    ranked.auto_accept = np.asarray(ranked.auto_accept, bool) & ~mask
-    if len(ranked.evidence) == len(ids):
-        ranked.evidence = [FRAMED_NOTE + e if m else e for e, m in zip(ranked.evidence, mask)]
-    return ranked
+    evidence = ranked.evidence
+    if len(evidence) == len(ids):
+        evidence = [FRAMED_NOTE + e if m else e for e, m in zip(evidence, mask)]
+    return dataclasses.replace(ranked, auto_accept=np.asarray(ranked.auto_accept, bool) & ~mask, evidence=evidence)
+
+
+def withhold_framed(ranked: RankedBatch, ids: list[str], set_dir: str | Path) -> RankedBatch:
+    """:func:`_withhold_framed` for the gaiji ``ids`` of the set in ``set_dir``, as its
+    provenance lists them (``gaiji corpus`` writes each set's candidates so)."""
+    import json
+
+    from gaiji.extract.gaijiset import PROVENANCE_JSON, framed_pictures
+
+    try:
+        provenance = json.loads((Path(set_dir) / PROVENANCE_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ranked  # no provenance: nothing was flagged (read_gaiji_set reported it already)
+    framed = set(framed_pictures(provenance))
+    return _withhold_framed(ranked, ids, framed) if framed else ranked
 
 
 def _rank_workers(cores: int) -> int:

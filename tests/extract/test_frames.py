@@ -171,3 +171,22 @@ def test_a_picture_with_lines_along_its_edges_is_never_auto_accepted(reference, 
     assert result.ranked.rows[flagged, 0] == result.ranked.rows[plain, 0]  # the same candidates
     assert result.ranked.evidence[flagged].startswith("the picture has straight lines of ink along its edges")
     assert review_reasons(result.ranked)["framed"] == 1
+
+
+def test_a_corpus_set_withholds_auto_accept_from_its_framed_pictures(tmp_path):
+    """`gaiji corpus` writes each set's candidates from shared rankings: the set's own provenance
+    decides which of its gaiji had lines along their edges."""
+    import json
+
+    from gaiji.match.matcher import withhold_framed
+    from gaiji.match.ranking import RankedBatch
+
+    z = np.zeros((3, 1))
+    ranked = RankedBatch(rows=z.astype(np.int64), score=z, image_score=z, rerank_score=z, reading_score=z,
+                         radical_strokes_score=z, gap=z, confidence=z, auto_accept=np.ones(3, bool),
+                         evidence=["verified", "verified", "verified"])
+    (tmp_path / "provenance.json").write_text(json.dumps({"summary": {"framed": ["b"]}}), encoding="utf-8")
+    out = withhold_framed(ranked, ["a", "b", "c"], tmp_path)
+    assert out.auto_accept.tolist() == [True, False, True]
+    assert out.evidence[1].startswith("the picture has straight lines") and out.evidence[0] == "verified"
+    assert withhold_framed(ranked, ["a", "b", "c"], tmp_path / "none").auto_accept.all()  # no provenance
