@@ -9,7 +9,6 @@ Usage::
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import re
@@ -17,7 +16,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -348,7 +347,7 @@ def _withhold_framed(ranked: RankedBatch, ids: list[str], framed: set[str]) -> R
     evidence = ranked.evidence
     if len(evidence) == len(ids):
         evidence = [FRAMED_NOTE + e if m else e for e, m in zip(evidence, mask)]
-    return dataclasses.replace(ranked, auto_accept=np.asarray(ranked.auto_accept, bool) & ~mask, evidence=evidence)
+    return replace(ranked, auto_accept=np.asarray(ranked.auto_accept, bool) & ~mask, evidence=evidence)
 
 
 def withhold_framed(ranked: RankedBatch, ids: list[str], set_dir: str | Path) -> RankedBatch:
