@@ -163,7 +163,7 @@ def test_edited_glyphs_say_what_they_look_like(match_index, hanazono):
 
 
 def test_evidence_notes_read_back_what_the_matcher_wrote():
-    from gaiji.match.verified import EDITED_NOTE, LOOKALIKE_NOTE, evidence_notes
+    from gaiji.match.verified import EDITED_NOTE, FRAMED_NOTE, LOOKALIKE_NOTE, evidence_notes
 
     text = (EDITED_NOTE.format(char="辻\U000E0103", mj="MJ025761", how="turned upside down", p=0.91)
             + "該当なし suggested: …" + LOOKALIKE_NOTE.format(char="緖", mj="MJ019271"))
@@ -171,8 +171,10 @@ def test_evidence_notes_read_back_what_the_matcher_wrote():
     assert notes["edited"] == {"char": "辻\U000E0103", "mj": "MJ025761", "how": "turned upside down"}
     assert notes["lookalike"] == {"char": "緖", "mj": "MJ019271"}
     assert not notes["reading_first"]
-    assert evidence_notes("verified against the shortlist") == {"edited": None, "lookalike": None, "reading_first": False}
-    assert evidence_notes("") == {"edited": None, "lookalike": None, "reading_first": False}
+    assert evidence_notes("verified against the shortlist") == {"edited": None, "lookalike": None, "reading_first": False,
+                                                               "framed": False}
+    assert evidence_notes(FRAMED_NOTE + "verified against the shortlist")["framed"]
+    assert evidence_notes("") == {"edited": None, "lookalike": None, "reading_first": False, "framed": False}
 
 
 @pytest.mark.reference
