@@ -26,6 +26,23 @@ CANONICAL_MARGIN = 4
 RENDER_VERSION = "1"  # bump when canonical_raster changes; reference indexes record it
 
 
+def has_transparency(image: Image.Image) -> bool:
+    """Whether a picture has an alpha channel or a transparent palette entry."""
+    return image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
+
+
+def grey_on_white(image: Image.Image) -> np.ndarray:
+    """A picture's grey levels in [0, 1] (float32) as drawn on white paper: transparent pixels
+    are paper whatever their colour (a glyph drawn in its alpha channel alone keeps every colour
+    channel black)."""
+    if not has_transparency(image):
+        return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    rgba = image.convert("RGBA")
+    alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
+    grey = np.asarray(rgba.convert("L"), dtype=np.float32) / 255.0
+    return 1.0 - (1.0 - grey) * alpha
+
+
 def ink_intensity(image: Image.Image | np.ndarray) -> np.ndarray:
     """Any image → float32 array, 1.0 = ink, 0.0 = paper.
 
@@ -40,12 +57,8 @@ def ink_intensity(image: Image.Image | np.ndarray) -> np.ndarray:
     1.0
     """
     if isinstance(image, Image.Image):
-        if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
-            rgba = image.convert("RGBA")
-            alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
-            grey = np.asarray(rgba.convert("L"), dtype=np.float32) / 255.0
-            # transparent pixels are paper whatever their colour
-            arr = 1.0 - (1.0 - grey) * alpha
+        if has_transparency(image):
+            arr = grey_on_white(image)
         elif image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
             a = np.asarray(image, dtype=np.float32)
             rng = float(a.max() - a.min()) or 1.0

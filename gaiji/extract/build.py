@@ -40,7 +40,7 @@ from gaiji.extract.ledger import Ledger, read_ledger
 from gaiji.extract.summary import ExtractSummary, SourceReport
 from gaiji.fsutil import atomic_directory, atomic_write, sha256_file
 from gaiji.progress import Progress, no_progress
-from gaiji.render import ink_intensity, is_blank
+from gaiji.render import grey_on_white, has_transparency, is_blank
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,8 @@ def _pixel_digest(glyph: Glyph) -> str:
     transparency, as drawn on white (a glyph drawn in its alpha channel alone has colour
     channels all black, and two such would look identical in grey)."""
     im = glyph.image
-    if im.mode in ("RGBA", "LA") or (im.mode == "P" and "transparency" in im.info):
-        arr = np.round((1.0 - ink_intensity(im)) * 255).astype(np.uint8)
+    if has_transparency(im):
+        arr = np.round(grey_on_white(im) * 255).astype(np.uint8)
     else:
         arr = np.asarray(im.convert("L"), dtype=np.uint8)
     return hashlib.sha256(f"{arr.shape}".encode() + arr.tobytes()).hexdigest()

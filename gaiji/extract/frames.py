@@ -22,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from gaiji.render import grey_on_white
+
 BAND = 0.08  # a border lies within this share of the picture's side from its edge
 COVER = 0.9  # … its ink covers at least this share of the picture's width (or height)
 RUN = 0.75  # … this share in one unbroken stretch (a line, not specks or noise)
@@ -85,12 +87,7 @@ def _ink(image: Image.Image) -> np.ndarray:
     """Ink intensity (1 = ink), the paper being what most of the picture is: a cell cut on its
     ruled lines has ink all round its edge, where :func:`gaiji.render.ink_intensity` looks for
     the paper."""
-    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        alpha = np.asarray(rgba.getchannel("A"), np.float32) / 255.0
-        paper = 1.0 - (1.0 - np.asarray(rgba.convert("L"), np.float32) / 255.0) * alpha  # on white
-    else:
-        paper = np.asarray(image.convert("L"), np.float32) / 255.0
+    paper = grey_on_white(image)
     return paper if np.median(paper) < 0.5 else 1.0 - paper
 
 

@@ -380,22 +380,26 @@ def review_reasons(ranked: RankedBatch, thresholds: Mapping[str, float | None] |
     if ranked.no_match is None or not any(ranked.stratum):
         return {}
     open_ = ~np.asarray(ranked.auto_accept, bool)
-    no_match = open_ & (np.asarray(ranked.no_match) >= NO_MATCH_SUGGEST)
     stratum = np.asarray(ranked.stratum, dtype=str)
-    variant = open_ & ~no_match & np.char.endswith(stratum, "/siblings")
     closed = np.array([_without_threshold(thresholds, str(name)) for name in stratum], bool)
-    small = open_ & ~no_match & ~variant & np.char.startswith(stratum, "small/") & closed
     notes = [evidence_notes(text) for text in ranked.evidence] if len(ranked.evidence) == len(open_) else []
-    named = np.array([n["lookalike"] is not None for n in notes], bool) if notes else np.zeros(len(open_), bool)
-    by_reading = np.array([n["reading_first"] for n in notes], bool) if notes else np.zeros(len(open_), bool)
-    by_frame = np.array([n["framed"] for n in notes], bool) if notes else np.zeros(len(open_), bool)
-    lookalike = open_ & ~no_match & ~variant & ~small & named
-    reading_first = open_ & ~no_match & ~variant & ~small & ~lookalike & by_reading
-    framed = open_ & ~no_match & ~variant & ~small & ~lookalike & ~reading_first & by_frame
-    below = open_ & ~no_match & ~variant & ~small & ~lookalike & ~reading_first & ~framed
-    return {"total": int(open_.sum()), "no_match_suggested": int(no_match.sum()), "which_variant": int(variant.sum()),
-            "small_bitmap": int(small.sum()), "lookalike": int(lookalike.sum()), "reading_first": int(reading_first.sum()),
-            "framed": int(framed.sum()), "below_threshold": int(below.sum())}
+    noted = lambda key: (np.array([bool(n[key]) for n in notes], bool) if notes
+                         else np.zeros(len(open_), bool))
+    reasons = {  # in this order: each open gaiji counts for the first that applies
+        "no_match_suggested": np.asarray(ranked.no_match) >= NO_MATCH_SUGGEST,
+        "which_variant": np.char.endswith(stratum, "/siblings"),
+        "small_bitmap": np.char.startswith(stratum, "small/") & closed,
+        "lookalike": noted("lookalike"),
+        "reading_first": noted("reading_first"),
+        "framed": noted("framed"),
+    }
+    left = open_.copy()
+    counts = {"total": int(open_.sum())}
+    for name, applies in reasons.items():
+        counts[name] = int((left & applies).sum())
+        left &= ~applies
+    counts["below_threshold"] = int(left.sum())
+    return counts
 
 
 def _edited_count(evidence: list[str] | None) -> int:
