@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from gaiji.render import canonical_raster, ink_bbox, ink_intensity, paper_is_dark, to_uint8
+from gaiji.render import canonical_raster, full_contrast, ink_bbox, ink_intensity, paper_is_dark, to_uint8
 
 MIN_SIDE = 40
 SPECK_FRACTION = 0.0004  # components smaller than this share of the image area are specks
@@ -90,7 +90,7 @@ def decode_ink(path: str) -> np.ndarray:
             arr = np.asarray(a, dtype=np.float32) / 255.0
             if paper_is_dark(arr):
                 arr = 1.0 - arr
-            return np.clip(arr, 0.0, 1.0).astype(np.float32)
+            return full_contrast(np.clip(arr, 0.0, 1.0).astype(np.float32))
     return ink_intensity(load_image(path))
 
 

@@ -1,0 +1,80 @@
+"""Faint and low-contrast pictures are normalised like the full-contrast ones the matcher was
+calibrated on — and are never taken for blank."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from gaiji.extract.images import read_image
+from gaiji.match.prepare import prepare_paths, query_raster_and_side
+from gaiji.render import full_contrast, ink_intensity, is_blank
+
+
+def drawn(paper: int, ink: int, size: int = 96) -> np.ndarray:
+    """A 木-like glyph of strokes and a dot, antialiased, in the given grey levels (0–255)."""
+    scale = 4
+    im = Image.new("L", (size * scale, size * scale), 255)
+    d = ImageDraw.Draw(im)
+    s = scale
+    d.line([(16 * s, 36 * s), (80 * s, 36 * s)], fill=0, width=5 * s)
+    d.line([(48 * s, 10 * s), (48 * s, 88 * s)], fill=0, width=5 * s)
+    d.line([(46 * s, 40 * s), (18 * s, 74 * s)], fill=0, width=5 * s)
+    d.line([(50 * s, 40 * s), (78 * s, 74 * s)], fill=0, width=5 * s)
+    d.ellipse([(70 * s, 12 * s), (78 * s, 20 * s)], fill=0)
+    grey = np.asarray(im.resize((size, size), Image.LANCZOS), dtype=np.float64) / 255.0
+    return np.round(ink + (paper - ink) * grey).astype(np.uint8)
+
+
+FULL = drawn(255, 0)
+
+
+@pytest.mark.parametrize(
+    ("paper", "ink", "what"),
+    [
+        (255, 200, "light grey pencil"),
+        (240, 170, "pale scan"),
+        (215, 110, "grey paper, grey ink"),
+        (90, 0, "black on dark-grey paper"),
+        (0, 120, "light ink on black"),
+    ],
+)
+def test_a_low_contrast_picture_gives_the_raster_of_its_full_contrast_twin(paper, ink, what):
+    want, want_side = query_raster_and_side(FULL)
+    got, side = query_raster_and_side(drawn(paper, ink))
+    assert not is_blank(drawn(paper, ink)), what
+    assert side == want_side, what
+    # the same glyph up to the rounding of fewer grey levels
+    assert np.abs(got.astype(int) - want.astype(int)).mean() < 2.0, what
+    assert np.abs(got.astype(int) - want.astype(int)).max() <= 40, what
+
+
+def test_a_full_contrast_picture_is_left_exactly_as_it_was():
+    ink = ink_intensity(FULL)
+    assert np.array_equal(ink, 1.0 - FULL.astype(np.float32) / 255.0)
+    assert full_contrast(ink) is ink
+
+
+def test_a_dust_speck_does_not_set_the_ink_level_of_a_faint_glyph():
+    faint = drawn(250, 190)
+    faint[3:5, 3:5] = 0  # a black speck near the corner
+    ink = ink_intensity(faint)
+    assert float(np.median(ink[FULL < 40])) > 0.9  # the strokes reach full strength
+
+
+@pytest.mark.parametrize("sigma", [1.0, 3.0])
+def test_paper_noise_alone_stays_blank(sigma):
+    rng = np.random.default_rng(7)
+    noise = np.clip(np.round(rng.normal(245, sigma, (80, 80))), 0, 255).astype(np.uint8)
+    assert is_blank(noise)
+
+
+def test_a_faint_picture_is_extracted_and_prepared_not_called_blank(tmp_path):
+    Image.fromarray(drawn(255, 200)).save(tmp_path / "faint.png")
+    Image.fromarray(FULL).save(tmp_path / "full.png")
+    glyph = read_image(tmp_path / "faint.png")
+    assert not is_blank(glyph.image)
+    rasters, sides = prepare_paths([str(tmp_path / "faint.png"), str(tmp_path / "full.png")])
+    assert sides[0] == sides[1] > 0
+    assert np.abs(rasters[0].astype(int) - rasters[1].astype(int)).mean() < 2.0
