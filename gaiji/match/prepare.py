@@ -12,7 +12,14 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from gaiji.render import canonical_raster, full_contrast, ink_bbox, ink_intensity, paper_is_dark, to_uint8
+from gaiji.render import (
+    canonical_raster,
+    full_contrast,
+    ink_bbox,
+    ink_intensity,
+    paper_is_dark,
+    to_uint8,
+)
 
 MIN_SIDE = 40
 SPECK_FRACTION = 0.0004  # components smaller than this share of the image area are specks
