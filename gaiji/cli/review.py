@@ -222,6 +222,38 @@ def log(set_dir: Path, verify: bool, expect_head: str | None, witness: Path | No
                    f"signed by {', '.join(report.key_ids) or 'nobody'} (checked: {checked})", err=True)
 
 
+@review.command("audit")
+@set_argument
+@json_option
+def audit(set_dir: Path, as_json: bool) -> None:
+    """How often SET's auto-accepts are right, measured from the desk's random spot-checks.
+
+    Calibration promises at most 0.5 % of auto-accepts wrong — on calibration fonts. This
+    counts the auto-accepted gaiji reviewers were shown in random spot-check samples and what
+    they finally agreed for each: precision with its 95 % lower bound, and whether the promise
+    is shown to hold on this set, ruled out, or needs more samples (and how many). Auto-accepts
+    overturned outside the samples are listed apart (opened by choice, not a random sample).
+    Exit status 1 when the promise is ruled out on this set.
+
+    \b
+    Example:
+        gaiji review audit out/city
+        gaiji review audit out/city --json
+    """
+    from gaiji.review.audit import audit_lines, spot_check_audit
+    from gaiji.review.log import open_existing
+
+    result = spot_check_audit(open_existing(set_dir))
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"spot-check audit of {set_dir}")
+        for line in audit_lines(result):
+            click.echo(f"  {line}")
+    if result.verdict == "broken":
+        raise SystemExit(1)
+
+
 @review.command("key")
 def key() -> None:
     """Print this installation's desk signing key (public part) and where it is kept.

@@ -524,7 +524,15 @@ def create_app(
                           "mj_url": url_for("mj_picture", mj=auto.mj, px=128) if auto.mj else None,
                           "overlay_url": url_for("overlay_picture", gid=gid, mj=auto.mj) if auto.mj else None,
                           "confidence": glyphs[gid].confidence})
-        return jsonify({"items": items, "remaining": len(open_)})
+        return jsonify({"items": items, "remaining": len(open_), "audit": _audit_summary()})
+
+    def _audit_summary() -> dict[str, Any]:
+        from gaiji.review.audit import spot_check_audit
+
+        audit = spot_check_audit(store)
+        return {"sampled": audit.sampled, "right": audit.right, "wrong": len(audit.wrong), "open": audit.open,
+                "precision_lower95": round(audit.precision_lower, 4), "verdict": audit.verdict,
+                "more_needed": audit.more_needed(), "promise_max_error": audit.promise}
 
     @app.post("/api/spotcheck")
     def spotcheck_confirm() -> Response:
@@ -535,8 +543,15 @@ def create_app(
         if not data.get("confirm"):
             return _needs_confirmation("confirming a batch of auto-accepted gaiji")
         ids = [str(i) for i in data["ids"]][:SPOT_CHECK_MAX]
+        left_out = [str(i) for i in data.get("left_out") or [] if str(i) not in ids][:SPOT_CHECK_MAX]
         batch = str(data.get("request_id") or "")[:60]
+        sample = batch or secrets.token_hex(8)
         done, skipped = [], []
+        # every gaiji of the sample is recorded as shown (gaiji.review.audit measures from them)
+        for gid in left_out:
+            if gid in glyphs and store.state(gid).state == "auto-accepted":
+                store.record_spot_check(gid, g.reviewer, sample=sample, outcome="left_out",
+                                        request_id=f"{sample}:{gid}:shown")
         for gid in ids:
             glyph = glyphs.get(gid)
             item = store.state(gid)
@@ -544,6 +559,8 @@ def create_app(
             if glyph is None or item.state != "auto-accepted" or auto is None:
                 skipped.append(gid)  # changed meanwhile: shown, not silently confirmed
                 continue
+            store.record_spot_check(gid, g.reviewer, sample=sample, outcome="confirmed",
+                                    request_id=f"{sample}:{gid}:shown")
             fields = {"mj": auto.mj, "char": auto.char, "ucs": auto.ucs, "ivs": auto.ivs}
             store.record_decision(gid, g.reviewer, fields, auto.identification_class,
                                   "spot-check: batch confirmed", shown_candidates=[c.as_row() for c in glyph.candidates[:1]],

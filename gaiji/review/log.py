@@ -10,6 +10,7 @@ from gaiji.errors import GaijiError
 from gaiji.extract.gaijiset import require_gaiji_set
 from gaiji.review.chain import ChainReport
 from gaiji.review.names import escape_controls
+from gaiji.review.state import SPOT_CHECK
 from gaiji.review.store import DB_NAME, Event, ReviewStore
 
 
@@ -58,6 +59,9 @@ def event_line(event: Event) -> str:
         cls = "back to review" if event.kind == "recheck" else f"{len(body.get('affected', []))} sent back"
     elif event.kind == "undo":
         what, cls = f"undoes #{body.get('undoes_seq')}", ""
+    elif event.kind == SPOT_CHECK:  # shown in a random sample of auto-accepts (gaiji.review.audit)
+        what = f"{body.get('auto_mj')} {body.get('auto_char', '')}".strip()
+        cls = f"spot-check {body.get('outcome')} (sample {body.get('sample')})"
     else:
         if body.get("ref_set"):  # an added reference set's entry
             what = f"{body.get('ref_set')} {body.get('ref_id')} {body.get('char', '')}".strip()

@@ -28,6 +28,9 @@ AUTO_REVIEWER = "auto-accept"
 CLASSES = ("字形一致", "デザイン差", "類似", "該当なし")
 NO_MATCH_CLASS = "該当なし"
 STATES = ("pending", "auto-accepted", "decided", "checked", "disputed")
+#: an auto-accepted gaiji shown in a random spot-check sample (changes no view; see gaiji.review.audit)
+SPOT_CHECK = "spot_check"
+SPOT_CHECK_OUTCOMES = ("confirmed", "left_out")
 
 
 @dataclass(frozen=True)

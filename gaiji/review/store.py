@@ -39,7 +39,15 @@ from gaiji.errors import GaijiError
 from gaiji.review.chain import GENESIS, ChainReport, canonical_json, event_hash, verify_rows
 from gaiji.review.names import name_problem
 from gaiji.review.signing import DeskKey, local_public_key, split_signature, verify_signature
-from gaiji.review.state import AUTO_REVIEWER, CLASSES, NO_MATCH_CLASS, STATES, ItemState
+from gaiji.review.state import (
+    AUTO_REVIEWER,
+    CLASSES,
+    NO_MATCH_CLASS,
+    SPOT_CHECK,
+    SPOT_CHECK_OUTCOMES,
+    STATES,
+    ItemState,
+)
 from gaiji.review.witness import (
     WitnessError,
     append_witness,
@@ -445,6 +453,25 @@ class ReviewStore:
             reference_version=reference_version or "",
         )
         return self._append(gid, "auto_accept", AUTO_REVIEWER, body, f"auto:{gid}:{body['mj']}")
+
+    def record_spot_check(
+        self, gaiji_id: str, reviewer: str, *, sample: str, outcome: str, request_id: str | None = None
+    ) -> Event:
+        """Record that an auto-accepted gaiji was shown to *reviewer* in a random spot-check
+        sample (``sample``: the sample's id) and whether they confirmed it or left it out to look
+        at on its own (``outcome``: ``confirmed`` | ``left_out``). It changes no view: it makes
+        the sample known, so that :mod:`gaiji.review.audit` can measure how often auto-accepts
+        are right from random ones only."""
+        if outcome not in SPOT_CHECK_OUTCOMES:
+            raise ReviewError(f"spot-check outcome {outcome!r}: one of {', '.join(SPOT_CHECK_OUTCOMES)}")
+        gid = self._check_gaiji(gaiji_id)
+        name = _clean_reviewer(reviewer)
+        item = self.state(gid)
+        auto = item.proposals.get(AUTO_REVIEWER)
+        if item.state != "auto-accepted" or auto is None:
+            raise ReviewError(f"gaiji {gid} is {item.state}, not auto-accepted: only auto-accepts are spot-checked")
+        body = {"sample": str(sample)[:60], "outcome": outcome, "auto_mj": auto.mj, "auto_char": auto.char}
+        return self._append(gid, SPOT_CHECK, name, body, request_id)
 
     def settle(
         self,

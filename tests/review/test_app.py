@@ -457,7 +457,25 @@ def test_batch_spot_check_of_auto_accepted_rows(app) -> None:  # type: ignore[no
     store: ReviewStore = app.extensions["gaiji_review"]["store"]
     (final,) = [f for f in store.final_decisions() if f.gaiji_id == "E002"]
     assert final.auto_accepted and final.checked_by == "sato"
-    assert client.get("/api/spotcheck").get_json() == {"items": [], "remaining": 0}
+    after = client.get("/api/spotcheck").get_json()
+    assert (after["items"], after["remaining"]) == ([], 0)
+    # the sample shown is on record: the audit counts E002 as a random check, right
+    assert [e.kind for e in store.events(gaiji_id="E002")] == ["auto_accept", "spot_check", "decision"]
+    assert {k: after["audit"][k] for k in ("sampled", "right", "wrong", "open")} == {
+        "sampled": 1, "right": 1, "wrong": 0, "open": 0}
+    assert after["audit"]["verdict"] == "unknown" and after["audit"]["more_needed"] == 597
+
+
+def test_a_spot_check_records_the_ones_left_out_as_shown_without_deciding_them(app) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(app)
+    done = post(client, "/api/spotcheck", ids=[], left_out=["E002", "E001"], confirm=True).get_json()
+    assert done == {"confirmed": [], "skipped": []}
+    store: ReviewStore = app.extensions["gaiji_review"]["store"]
+    shown = [e for e in store.events() if e.kind == "spot_check"]
+    assert [(e.gaiji_id, e.body["outcome"], e.body["auto_mj"]) for e in shown] == [("E002", "left_out", "MJ028901")]
+    assert store.state("E002").state == "auto-accepted"  # left out: still to be looked at alone
+    audit = client.get("/api/spotcheck").get_json()["audit"]
+    assert (audit["sampled"], audit["open"]) == (1, 1)
 
 
 def test_overlay_is_aligned_and_zoomable(app) -> None:  # type: ignore[no-untyped-def]

@@ -88,7 +88,8 @@ def events(set_dir: Path, gid: str | None = None) -> list:  # type: ignore[type-
 
 
 def decisions(set_dir: Path, gid: str) -> list[tuple[str, str, str | None]]:
-    return [(e.kind, e.reviewer, e.body.get("mj")) for e in events(set_dir, gid) if e.kind != "auto_accept"]
+    return [(e.kind, e.reviewer, e.body.get("mj")) for e in events(set_dir, gid)
+            if e.kind not in ("auto_accept", "spot_check")]
 
 
 def wait_for_events(page, set_dir: Path, gid: str, n: int) -> None:  # type: ignore[no-untyped-def]
@@ -336,6 +337,29 @@ def test_batch_spot_check_confirms_the_sample_shown(desk: str, browser, gaiji_se
     wait_for_events(sato, gaiji_set, "E002", 1)
     (final,) = [f for f in ReviewStore.open(gaiji_set).final_decisions() if f.gaiji_id == "E002"]
     assert final.auto_accepted and final.checked_by == "sato"
+    # the box now says what the random checks so far measure
+    sato.keyboard.press("b")
+    sato.wait_for_function("() => /正しい 1・誤り 0/.test(document.getElementById('spot-audit').textContent)")
+    assert "あと 597 件" in sato.text_content("#spot-audit")
+    assert sato.errors == []
+
+
+def test_a_spot_check_sample_left_out_is_recorded_as_shown_and_stays_to_review(desk: str, browser, gaiji_set: Path) -> None:  # type: ignore[no-untyped-def]
+    sato = sign_in(browser, desk, "sato")
+    wait_for_gaiji(sato, "E001")
+    sato.keyboard.press("b")
+    sato.wait_for_selector("#spot-grid .spot[data-id='E002'] img")
+    sato.keyboard.press("1")  # doubt it: leave it out to look at alone
+    sato.wait_for_selector("#spot-grid .spot.doubt")
+    sato.keyboard.press("Enter")  # nothing to confirm, so no confirmation is asked
+    store = ReviewStore.open(gaiji_set)
+    for _ in range(100):
+        shown = [e for e in store.events(gaiji_id="E002") if e.kind == "spot_check"]
+        if shown:
+            break
+        sato.wait_for_timeout(50)
+    assert [e.body["outcome"] for e in shown] == ["left_out"]
+    assert store.state("E002").state == "auto-accepted"
     assert sato.errors == []
 
 

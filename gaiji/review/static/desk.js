@@ -73,6 +73,11 @@
       },
       spotRemaining: (n) => `未確認の自動採用 ${n} 件`, spotDone: (n, d) => `${n} 件を確認しました` + (d ? `。外した ${d} 件は個別に見てください` : ""),
       spotNone: "抜き取る自動採用はもうありません",
+      spotAudit: (a) => !a.sampled ? "無作為の抜き取り確認はまだ記録されていません。抜き取るたびに、この外字群での自動採用の正しさが測られます。" :
+        `これまでの無作為抜き取り ${a.sampled} 件：正しい ${a.right}・誤り ${a.wrong}・未決 ${a.open}。正解率は 95 % の確からしさで ${pctFine(a.precision_lower95)} 以上。` +
+        (a.verdict === "kept" ? `較正の約束（誤り ${pctFine(a.promise_max_error)} 以下）はこの外字群でも守られています。` :
+         a.verdict === "broken" ? `較正の約束（誤り ${pctFine(a.promise_max_error)} 以下）より誤りが多いため、自動採用をすべて確認してください。` :
+         a.more_needed ? `あと ${a.more_needed} 件が誤りなしなら、較正の約束（誤り ${pctFine(a.promise_max_error)} 以下）がこの外字群で示せます。` : ""),
       confirmSpot: (n) => `表示中の ${n} 件の自動採用を、あなたの確認として記録しますか？`,
       ruleOn: "これ以降の判定は、別の担当者の確認で確定するようにしますか？",
       ruleOff: "これ以降の判定を、一人の判定で確定するようにしますか？（それまでの判定は、判定時の規則のままです）",
@@ -141,6 +146,11 @@
       },
       spotRemaining: (n) => `${n} auto-accepted not yet checked by you`, spotDone: (n, d) => `Confirmed ${n}` + (d ? `; look at the ${d} left out one by one` : ""),
       spotNone: "No auto-accepted gaiji left to spot-check",
+      spotAudit: (a) => !a.sampled ? "No random spot-check recorded yet: each one measures how often auto-accepts are right on this set." :
+        `Random spot-checks so far: ${a.sampled} shown — ${a.right} right, ${a.wrong} wrong, ${a.open} open; precision at least ${pctFine(a.precision_lower95)} (95 %). ` +
+        (a.verdict === "kept" ? `Calibration's promise (at most ${pctFine(a.promise_max_error)} wrong) holds on this set.` :
+         a.verdict === "broken" ? `More are wrong than calibration promised (at most ${pctFine(a.promise_max_error)}): review every auto-accept.` :
+         a.more_needed ? `${a.more_needed} more, all right, would show calibration's promise (at most ${pctFine(a.promise_max_error)} wrong) on this set.` : ""),
       confirmSpot: (n) => `Record your check of the ${n} auto-accepted gaiji shown?`,
       ruleOn: "Require a second reviewer for every decision from now on?",
       ruleOff: "Make single decisions final without a second reviewer, from now on? (Earlier decisions keep the rule they were made under.)",
@@ -226,6 +236,7 @@
 
   const fmt = (x, d) => (x === null || x === undefined ? "–" : Number(x).toFixed(d));
   const pct = (x) => (x === null || x === undefined ? "–" : `${Math.round(Number(x) * 100)}%`);
+  const pctFine = (x) => (x === null || x === undefined ? "–" : `${+(Number(x) * 100).toFixed(1)}%`);
   const codeLine = (c) => [c.ucs, c.ivs].filter(Boolean).join(" ");
   const stateWord = (s) => T().state[s] || s;
   const choiceWord = (mj, cls) => `${mj || T().nomatchWord}${mj ? " " + cls : ""}`;
@@ -793,6 +804,8 @@
     state.spot = data.items;
     state.spotDoubt = new Set();
     $("spot-remaining").textContent = T().spotRemaining(data.remaining);
+    $("spot-audit").textContent = data.audit ? T().spotAudit(data.audit) : "";
+    $("spot-audit").classList.toggle("warn", !!data.audit && data.audit.verdict === "broken");
     const tiles = data.items.map((it, i) =>
       el("div", { class: "spot", dataset: { id: it.id, index: i }, onclick: () => toggleDoubt(i) },
         el("span", { class: "n" }, i < 9 ? `${i + 1} ` : ""), el("b", {}, it.id), ` ${it.mj || ""} `,
@@ -816,11 +829,13 @@
 
   async function confirmSpot() {
     const ids = state.spot.map((it) => it.id).filter((id) => !state.spotDoubt.has(id));
-    if (!ids.length) return;
+    // the ones left out are recorded as shown too: the sample measures how often auto-accepts are right
+    const leftOut = state.spot.map((it) => it.id).filter((id) => state.spotDoubt.has(id));
+    if (!ids.length && !leftOut.length) return;
     $("spot-box").hidden = true;
-    if (!(await confirmBox(T().confirmSpot(ids.length)))) { $("spot-box").hidden = false; return; }
+    if (ids.length && !(await confirmBox(T().confirmSpot(ids.length)))) { $("spot-box").hidden = false; return; }
     try {
-      const data = await api("/api/spotcheck", { ids: ids, confirm: true, request_id: requestId() });
+      const data = await api("/api/spotcheck", { ids: ids, left_out: leftOut, confirm: true, request_id: requestId() });
       toast(T().spotDone(data.confirmed.length, state.spotDoubt.size));
     } catch (e) { toast(e.message, true); }
     state.spot = [];
