@@ -122,6 +122,9 @@ def export_command(set_dir: Path, output: Path, fmt: str | None, encoding: str, 
         if n:
             counts.append(f"{n} {what}")
     click.echo(f"wrote {result.path} ({result.format}, {result.rows} rows): {', '.join(counts)}", err=True)
+    for item in result.build.report:
+        if item.kind == "auto-accept-audit" and not item.gaiji_id:
+            click.echo(f"WARNING: {item.detail}", err=True)
     click.echo(f"report: {result.report_path}", err=True)
 
 

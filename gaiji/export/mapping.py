@@ -156,6 +156,7 @@ def export_mapping(
         pass
     own_store = store is None
     chain = None
+    audit_items: list[ReportItem] = []
     if own_store and not (set_dir / REVIEW_DB).is_file():
         decisions, open_items = [], []  # nothing reviewed yet: all pending, and export creates no review.sqlite
     else:
@@ -165,6 +166,7 @@ def export_mapping(
         try:
             decisions = list(store.final_decisions())
             open_items = list(store.open_items())
+            audit_items = _auto_accept_audit(store)
             if not allow_reference_change:
                 _refuse_unrechecked(store, decisions, reference, sets_by_name)
         finally:
@@ -205,10 +207,31 @@ def export_mapping(
     report = Path(report_path) if report_path else default_report_path(out)
     # a partial set may be missing gaiji: every extract problem is listed in the report too
     build.report.extend(ReportItem("partial-set", "", "", "", p) for p in partial)
+    build.report.extend(audit_items)
     write_report(build.report, report)
     progress(4, 4, "export")
     return ExportResult(path=path, report_path=report, format=fmt, rows=len(build.rows),
                         final=sum(1 for r in build.rows if r["status"] == "final"), build=build)
+
+
+def _auto_accept_audit(store: Any) -> list[ReportItem]:
+    """When random spot-checks show auto-accepts wrong more often than calibration promised
+    (:mod:`gaiji.review.audit`), the report says so, and names each one found wrong."""
+    if not hasattr(store, "events"):
+        return []
+    from gaiji.review.audit import spot_check_audit
+
+    audit = spot_check_audit(store)
+    if audit.verdict != "broken":
+        return []
+    items = [ReportItem(
+        "auto-accept-audit", "", "", "",
+        f"random spot-checks found {len(audit.wrong)} of {audit.sampled} auto-accepts wrong — at least "
+        f"{100 * audit.error_lower:.2f} % at 95 %, where calibration promised at most {100 * audit.promise:g} %: "
+        "review every auto-accepted row before this table is used (gaiji review audit SET)")]
+    items += [ReportItem("auto-accept-audit", o.gaiji_id, "", "", f"auto-accepted {o.auto_mj} {o.auto_char}, "
+                         f"reviewers agreed {o.final} {o.final_char}") for o in audit.wrong]
+    return items
 
 
 def _refuse_private_use_in_minimal(build: MappingBuild) -> None:

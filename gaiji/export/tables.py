@@ -32,7 +32,7 @@ class ReportItem:
     """A line of the export report: a row left out, marked, or changed for the target font."""
 
     kind: str  # pending | disputed | font-fallback | font-missing | mj-table-differs | reference-changed
-    #            | set-table-differs | set-not-installed
+    #            | set-table-differs | set-not-installed | auto-accept-audit
     gaiji_id: str
     source: str
     code: str

@@ -19,6 +19,7 @@ from gaiji.export.mapping import export_mapping
 from gaiji.export.readers import read_mapping
 from gaiji.export.schemas import json_schema_text, xsd_text
 from gaiji.export.writers import UnencodableRows
+from gaiji.review.store import ReviewStore
 from tests.export.conftest import FORMULA_SOURCE, GLYPHS, read_csv_rows
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
@@ -223,6 +224,21 @@ def test_export_cli_summary_and_errors(decided_set, tmp_path) -> None:
     res = runner.invoke(cli, ["export", str(decided_set.path), "-o", str(tmp_path / "m.csv"), "--encoding", "cp932"])
     assert res.exit_code == 1 and "CP932 cannot encode" in res.output
 
+
+
+def test_export_warns_when_random_spot_checks_found_auto_accepts_wrong(decided_set, reference, tmp_path) -> None:
+    store = ReviewStore.open(decided_set.path)
+    store.record_spot_check("g2", "sato", sample="s1", outcome="left_out")
+    other = {"mj": "MJ000078", "char": reference.record("MJ000078").char}
+    store.record_decision("g2", "sato", other, "字形一致", reference_version=reference.version_label)
+    store.settle("g2", "suzuki", other, "字形一致", reference_version=reference.version_label, basis="sato")
+    store.close()
+    res = CliRunner().invoke(cli, ["export", str(decided_set.path), "-o", str(tmp_path / "m.csv")])
+    assert res.exit_code == 0, res.output
+    assert "WARNING: random spot-checks found 1 of 1 auto-accepts wrong" in res.output
+    report = read_csv_rows(tmp_path / "m.report.csv")
+    audit = [r for r in report if r["kind"] == "auto-accept-audit"]
+    assert [r["gaiji_id"] for r in audit] == ["", "g2"] and "MJ007607" in audit[1]["detail"]
 
 
 def test_export_to_an_unwritable_path_is_a_clean_error(decided_set, tmp_path) -> None:
