@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""The benchmark's pictures as scans and photos really come: pale, on grey paper, unevenly lit —
+through `gaiji match` as a user runs it.
+
+    gaiji bench match --per-subset 1000 --keep /tmp/bench        # once: a labelled set on disk
+    GAIJI_HOME=glyph_db python benchmarks/paper_and_ink.py /tmp/bench/set [--n 1500] [--json]
+
+Every picture of the benchmark's generated subsets has full-strength black ink on white paper.
+Scanned ledgers and phone photos do not. This takes ``--n`` pictures of the subsets drawn at
+48 px and more (outlines, scans, hand-drawn, other designs; fixed seed) and redraws each, from its
+ink, in other grey levels: the same ink on white (the reference row), grey ink on grey paper,
+pale pencil, black on dark-grey paper, and black on paper lit unevenly (a linear fall-off to
+55 %, and a vignette). Each variant is a gaiji set of its own, matched with ``gaiji match`` in a
+new process; it prints MJ@1, the gaiji auto-accepted and how many of those are wrong, 該当なし
+suggested (``no_match`` ≥ 0.2) and pictures taken for blank.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SUBSETS = ("outline_mincho", "outline_gothic", "scan", "hand", "other_designs")
+#: name → (paper grey, ink grey, illumination over the picture or None); 0 = black, 255 = white
+VARIANTS = {
+    "black on white": (255, 0, None),
+    "grey ink, grey paper": (215, 110, None),
+    "pale pencil": (240, 170, None),
+    "black on dark-grey paper": (90, 0, None),
+    "light falling off to 55 %": (255, 40, "linear"),
+    "vignette to 55 %": (255, 40, "vignette"),
+}
+
+
+def _light(kind: str | None, h: int, w: int) -> np.ndarray:
+    if kind is None:
+        return np.ones((h, w))
+    if kind == "linear":
+        return np.linspace(1.0, 0.55, w)[None, :].repeat(h, 0)
+    y, x = np.mgrid[0:h, 0:w]
+    return 1.0 - 0.45 * (((y - h / 2) ** 2 + (x - w / 2) ** 2) / ((h / 2) ** 2 + (w / 2) ** 2))
+
+
+def write_variant(src: Path, rows: list[dict[str, str]], out: Path, paper: int, ink: int, light: str | None) -> None:
+    from gaiji.render import ink_intensity
+
+    (out / "glyphs").mkdir(parents=True)
+    for r in rows:
+        amount = ink_intensity(Image.open(src / r["image"]))
+        h, w = amount.shape
+        grey = paper * _light(light, h, w) * (1 - amount) + ink * amount
+        Image.fromarray(np.clip(np.round(grey), 0, 255).astype(np.uint8)).save(out / r["image"])
+    with (out / "glyphs.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def score(candidates: Path, answers: dict[str, str], ids: list[str]) -> dict[str, float | int]:
+    top = {}
+    with candidates.open(encoding="utf-8", newline="") as handle:
+        for r in csv.DictReader(handle):
+            if r["rank"] == "1":
+                top[r["gaiji_id"]] = r
+    auto = [g for g, r in top.items() if r["auto_accept"] == "1"]
+    return {
+        "n": len(ids),
+        "mj_at_1": round(sum(answers[g] == top[g]["mj"] for g in top) / len(ids), 4),
+        "auto": len(auto),
+        "auto_wrong": sum(answers[g] != top[g]["mj"] for g in auto),
+        "no_match_suggested": sum(float(r["no_match"] or 0) >= 0.2 for r in top.values()),
+        "blank": len(ids) - len(top),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("set_dir", type=Path, help="a set kept by `gaiji bench match --keep DIR` (DIR/set)")
+    parser.add_argument("--n", type=int, default=1500)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    src = args.set_dir
+    with (src / "glyphs.csv").open(encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["note"] in SUBSETS]
+    with (src / "answers.csv").open(encoding="utf-8", newline="") as handle:
+        answers = {r["gaiji_id"]: r["mj"] for r in csv.DictReader(handle)}
+    rows = random.Random(args.seed).sample(rows, min(args.n, len(rows)))
+    ids = [r["gaiji_id"] for r in rows]
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (name, (paper, ink, light)) in enumerate(VARIANTS.items()):
+            out = Path(tmp) / f"v{i}"
+            write_variant(src, rows, out, paper, ink, light)
+            candidates = out / "candidates.csv"
+            subprocess.run([sys.executable, "-m", "gaiji", "match", str(out), "-o", str(candidates), "-q"],
+                           check=True, env=os.environ.copy())
+            results[name] = score(candidates, answers, ids)
+            shutil.rmtree(out / "glyphs")
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{'pictures':28s} {'n':>5s} {'MJ@1':>6s} {'auto':>5s} {'wrong':>5s} {'該当なし':>5s} {'blank':>5s}")
+    for name, r in results.items():
+        print(f"{name:28s} {r['n']:5d} {r['mj_at_1']:6.3f} {r['auto']:5d} {r['auto_wrong']:5d} "
+              f"{r['no_match_suggested']:7d} {r['blank']:5d}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
