@@ -100,6 +100,8 @@ def full_contrast(ink: np.ndarray) -> np.ndarray:
     and a pale scan was normalised unlike any rendering confidence was calibrated on. Paper is
     the border's median; the ink level is the 99.9th percentile (so a dust speck does not set
     it), on whichever side of the paper the picture's ink lies (black on dark-grey paper too).
+    Where the paper's own shade varies across a picture of ≥ 40 px (light falling off in a
+    photo), that shade is divided out first (:func:`_even_light`).
 
     >>> a = np.full((40, 40), 0.1, np.float32); a[5:35, 18:22] = 0.35
     >>> b = full_contrast(a)
@@ -123,10 +125,44 @@ def full_contrast(ink: np.ndarray) -> np.ndarray:
     if max(above, below) < MIN_CONTRAST:
         return ink
     if above >= below:
+        flattened = _even_light(ink)
+        if flattened is not None:  # the paper's own shade subtracted where the light fell unevenly
+            peak = float(np.partition(flattened.ravel(), n - k)[n - k])
+            if peak >= MIN_CONTRAST:
+                return np.clip(flattened / peak, 0.0, 1.0).astype(np.float32)
         out = (ink - paper) / above
     else:  # the glyph lies on the paper's other side: black on paper darker than mid-grey
         out = (paper - ink) / below
     return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+#: the paper's shade varying by more than this over a picture is uneven light (a photo, a scan
+#: lid left open), flattened before stretching; pictures smaller than EVEN_LIGHT_MIN_SIDE are not
+UNEVEN_LIGHT = 0.2
+EVEN_LIGHT_MIN_SIDE = 40
+
+
+def _even_light(ink: np.ndarray) -> np.ndarray | None:
+    """Ink with the paper's shade under it divided out, or None where the light is even.
+
+    The paper's shade is the picture opened (a minimum, then a maximum, filter) with a window of
+    a sixth of its shorter side — wider than any stroke, so the strokes go and the paper stays —
+    then smoothed over the same window."""
+    import cv2
+
+    h, w = ink.shape
+    if min(h, w) < EVEN_LIGHT_MIN_SIDE:
+        return None
+    size = max(3, (min(h, w) // 6) | 1)
+    kernel = np.ones((size, size), np.uint8)
+    shade = cv2.dilate(cv2.erode(ink, kernel, borderType=cv2.BORDER_REPLICATE), kernel, borderType=cv2.BORDER_REPLICATE)
+    shade = cv2.blur(shade, (size, size), borderType=cv2.BORDER_REPLICATE)
+    low, high = np.percentile(shade, (5, 95))
+    if high - low <= UNEVEN_LIGHT:
+        return None
+    # light multiplies what the paper and the ink reflect: divide it out (ink = 1 − reflectance)
+    reflected = (1.0 - ink) / np.maximum(1.0 - shade, 0.05)
+    return np.clip(1.0 - reflected, 0.0, 1.0).astype(np.float32)
 
 
 def paper_is_dark(arr: np.ndarray) -> bool:

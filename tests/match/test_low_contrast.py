@@ -63,6 +63,25 @@ def test_a_dust_speck_does_not_set_the_ink_level_of_a_faint_glyph():
     assert float(np.median(ink[FULL < 40])) > 0.9  # the strokes reach full strength
 
 
+@pytest.mark.parametrize("light", ["linear", "vignette"])
+def test_paper_lit_unevenly_is_flattened_before_normalising(light):
+    h, w = FULL.shape
+    y, x = np.mgrid[0:h, 0:w]
+    if light == "linear":
+        shade = np.linspace(1.0, 0.5, w)[None, :].repeat(h, 0)
+    else:
+        shade = 1.0 - 0.5 * (((y - h / 2) ** 2 + (x - w / 2) ** 2) / ((h / 2) ** 2 + (w / 2) ** 2))
+    amount = 1.0 - FULL.astype(np.float64) / 255.0
+    photo = np.round(255 * shade * (1 - amount) + 30 * amount).astype(np.uint8)
+    want, want_side = query_raster_and_side(FULL)
+    got, side = query_raster_and_side(photo)
+    assert side == want_side
+    assert np.abs(got.astype(int) - want.astype(int)).mean() < 4.0
+    # the dark side's paper stays well below the strokes' ink
+    ink = ink_intensity(photo)
+    assert float(ink[:, -3:].max()) < 0.3 and float(np.median(ink[FULL < 40])) > 0.8
+
+
 @pytest.mark.parametrize("sigma", [1.0, 3.0])
 def test_paper_noise_alone_stays_blank(sigma):
     rng = np.random.default_rng(7)
