@@ -549,9 +549,12 @@ def create_app(
         done, skipped = [], []
         # every gaiji of the sample is recorded as shown (gaiji.review.audit measures from them)
         for gid in left_out:
-            if gid in glyphs and store.state(gid).state == "auto-accepted":
-                store.record_spot_check(gid, g.reviewer, sample=sample, outcome="left_out",
-                                        request_id=f"{sample}:{gid}:shown")
+            try:
+                if gid in glyphs:
+                    store.record_spot_check(gid, g.reviewer, sample=sample, outcome="left_out",
+                                            request_id=f"{sample}:{gid}:shown")
+            except ReviewError:  # decided meanwhile: no longer an auto-accept to measure
+                pass
         for gid in ids:
             glyph = glyphs.get(gid)
             item = store.state(gid)
@@ -559,8 +562,12 @@ def create_app(
             if glyph is None or item.state != "auto-accepted" or auto is None:
                 skipped.append(gid)  # changed meanwhile: shown, not silently confirmed
                 continue
-            store.record_spot_check(gid, g.reviewer, sample=sample, outcome="confirmed",
-                                    request_id=f"{sample}:{gid}:shown")
+            try:
+                store.record_spot_check(gid, g.reviewer, sample=sample, outcome="confirmed",
+                                        request_id=f"{sample}:{gid}:shown")
+            except ReviewError:
+                skipped.append(gid)  # decided meanwhile
+                continue
             fields = {"mj": auto.mj, "char": auto.char, "ucs": auto.ucs, "ivs": auto.ivs}
             store.record_decision(gid, g.reviewer, fields, auto.identification_class,
                                   "spot-check: batch confirmed", shown_candidates=[c.as_row() for c in glyph.candidates[:1]],

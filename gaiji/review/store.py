@@ -465,13 +465,15 @@ class ReviewStore:
         if outcome not in SPOT_CHECK_OUTCOMES:
             raise ReviewError(f"spot-check outcome {outcome!r}: one of {', '.join(SPOT_CHECK_OUTCOMES)}")
         gid = self._check_gaiji(gaiji_id)
-        name = _clean_reviewer(reviewer)
-        item = self.state(gid)
-        auto = item.proposals.get(AUTO_REVIEWER)
-        if item.state != "auto-accepted" or auto is None:
-            raise ReviewError(f"gaiji {gid} is {item.state}, not auto-accepted: only auto-accepts are spot-checked")
-        body = {"sample": str(sample)[:60], "outcome": outcome, "auto_mj": auto.mj, "auto_char": auto.char}
-        return self._append(gid, SPOT_CHECK, name, body, request_id)
+
+        def rule(item: ItemState) -> dict[str, Any]:  # inside the write: nobody decides it meanwhile
+            auto = item.proposals.get(AUTO_REVIEWER)
+            if item.state != "auto-accepted" or auto is None:
+                raise ReviewError(f"gaiji {gid} is {item.state}, not auto-accepted: only auto-accepts are spot-checked")
+            return {"auto_mj": auto.mj, "auto_char": auto.char}
+
+        body = {"sample": str(sample)[:60], "outcome": outcome}
+        return self._append(gid, SPOT_CHECK, _clean_reviewer(reviewer), body, request_id, rule=rule)
 
     def settle(
         self,
