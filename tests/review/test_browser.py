@@ -251,6 +251,8 @@ def test_settling_with_a_third_view_needs_a_reason(desk: str, browser, gaiji_set
     tanaka.wait_for_function("() => document.activeElement.id === 'comment'")  # asked for a reason
     tanaka.keyboard.type("どちらとも言えない")
     tanaka.keyboard.press("Escape")
+    # the next key goes to the page, not the comment box, only once the box has let go of it
+    tanaka.wait_for_function("() => document.activeElement.id !== 'comment'")
     tanaka.keyboard.press("a")
     assert "MJ025760" in confirm_dialog(tanaka, accept=True)
     wait_for_events(tanaka, gaiji_set, "E001", 3)
