@@ -126,10 +126,11 @@ def full_contrast(ink: np.ndarray) -> np.ndarray:
         return ink
     if above >= below:
         flattened = _even_light(ink)
-        if flattened is not None:  # the paper's own shade subtracted where the light fell unevenly
+        if flattened is not None:  # the paper's own shade divided out where the light fell unevenly
             peak = float(np.partition(flattened.ravel(), n - k)[n - k])
-            if peak >= MIN_CONTRAST:
-                return np.clip(flattened / peak, 0.0, 1.0).astype(np.float32)
+            if peak < 2 * MIN_CONTRAST:  # nothing but the light (and paper grain) varies: blank paper
+                return flattened
+            return np.clip(flattened / peak, 0.0, 1.0).astype(np.float32)
         out = (ink - paper) / above
     else:  # the glyph lies on the paper's other side: black on paper darker than mid-grey
         out = (paper - ink) / below

@@ -87,6 +87,9 @@ def test_paper_noise_alone_stays_blank(sigma):
     rng = np.random.default_rng(7)
     noise = np.clip(np.round(rng.normal(245, sigma, (80, 80))), 0, 255).astype(np.uint8)
     assert is_blank(noise)
+    # and so does an empty cell under light falling off across it
+    shaded = np.linspace(255, 170, 100)[None, :].repeat(100, 0) + rng.normal(0, sigma, (100, 100))
+    assert is_blank(np.clip(np.round(shaded), 0, 255).astype(np.uint8))
 
 
 def test_a_faint_picture_is_extracted_and_prepared_not_called_blank(tmp_path):
