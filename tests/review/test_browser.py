@@ -328,12 +328,18 @@ def test_variant_question_shows_just_the_siblings(desk: str, browser, gaiji_set:
     assert sato.errors == []
 
 
-def test_batch_spot_check_confirms_the_sample_shown(desk: str, browser, gaiji_set: Path) -> None:  # type: ignore[no-untyped-def]
+def open_spot_check(browser, desk: str):  # type: ignore[no-untyped-def]
+    """Sato's desk with the spot-check box open on its one auto-accepted gaiji, E002."""
     sato = sign_in(browser, desk, "sato")
     wait_for_gaiji(sato, "E001")
     sato.keyboard.press("b")
     sato.wait_for_selector("#spot-grid .spot[data-id='E002'] img")
     assert sato.locator("#spot-grid .spot").count() == 1
+    return sato
+
+
+def test_batch_spot_check_confirms_the_sample_shown(desk: str, browser, gaiji_set: Path) -> None:  # type: ignore[no-untyped-def]
+    sato = open_spot_check(browser, desk)
     sato.keyboard.press("Enter")
     confirm_dialog(sato, accept=True)
     wait_for_events(sato, gaiji_set, "E002", 1)
@@ -347,10 +353,7 @@ def test_batch_spot_check_confirms_the_sample_shown(desk: str, browser, gaiji_se
 
 
 def test_a_spot_check_sample_left_out_is_recorded_as_shown_and_stays_to_review(desk: str, browser, gaiji_set: Path) -> None:  # type: ignore[no-untyped-def]
-    sato = sign_in(browser, desk, "sato")
-    wait_for_gaiji(sato, "E001")
-    sato.keyboard.press("b")
-    sato.wait_for_selector("#spot-grid .spot[data-id='E002'] img")
+    sato = open_spot_check(browser, desk)
     sato.keyboard.press("1")  # doubt it: leave it out to look at alone
     sato.wait_for_selector("#spot-grid .spot.doubt")
     sato.keyboard.press("Enter")  # nothing to confirm, so no confirmation is asked
