@@ -151,7 +151,10 @@ def spot_check_audit(store: ReviewStore) -> SpotCheckAudit:
     for ev in store.events():
         gid = ev.gaiji_id
         if ev.kind == "auto_accept":
-            auto[gid] = (str(ev.body.get("mj") or ""), str(ev.body.get("char") or ""))
+            accepted = (str(ev.body.get("mj") or ""), str(ev.body.get("char") or ""))
+            if auto.get(gid) != accepted:  # a new auto-accept (matched again): earlier samples were of another
+                sampled.pop(gid, None)
+            auto[gid] = accepted
         elif ev.kind == "recheck":  # the reference changed under it: earlier evidence is about another entry
             auto.pop(gid, None)
             sampled.pop(gid, None)

@@ -76,6 +76,13 @@ def test_a_recheck_sets_the_earlier_evidence_aside(store: ReviewStore) -> None:
     assert (audit.auto_accepted, audit.sampled, audit.right) == (4, 0, 0)
 
 
+def test_a_new_auto_accept_sets_the_samples_of_the_old_one_aside(store: ReviewStore) -> None:
+    store.record_spot_check("g0", "sato", sample="s1", outcome="left_out")
+    store.record_auto_accept("g0", TSUJI_2, reference_version="test")  # matched again, another entry
+    audit = spot_check_audit(store)
+    assert (audit.auto_accepted, audit.sampled) == (5, 0)
+
+
 def audit_of(sampled: int, wrong: int, open_: int = 0) -> SpotCheckAudit:
     bad = [Overturned(f"w{i}", "MJ000001", "一", "MJ000002", "丁") for i in range(wrong)]
     return SpotCheckAudit(auto_accepted=10_000, sampled=sampled, right=sampled - wrong - open_, wrong=bad,
