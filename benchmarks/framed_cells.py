@@ -9,8 +9,8 @@ Hanazono Mincho (a design no split of the matcher learns or calibrates on; the b
 120 px cells, as they come out of such a scan — a clean cell, a boxed cell, a cell cut on its
 ruled lines, a top-and-left rule, an underline — and, for characters inside an enclosure,
 the glyph cropped tight to its ink (whose enclosure looks like a border). Each kind is run
-through the command line as a user runs it (`gaiji extract`, `gaiji match`), once as drawn and
-once cropped 10 px inside the cell's edges. Per kind it prints how many pictures extract flags
+through the command line as a user runs it (`gaiji extract`, `gaiji match`), once as drawn,
+once cropped 10 px inside the cell's edges, and once as drawn on a pale scan (grey 150 on 240). Per kind it prints how many pictures extract flags
 as framed, how often the right character comes first (any variant: the cells draw Hanazono's
 default glyph), how many gaiji are auto-accepted and how many of those wrongly.
 """
@@ -64,9 +64,9 @@ def _tight(ink: np.ndarray) -> np.ndarray:
     return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
-def draw(folder: Path, *, cropped: bool) -> dict[str, tuple[str, str]]:
+def draw(folder: Path, *, cropped: bool, pale: bool = False) -> dict[str, tuple[str, str]]:
     """The pictures, black on white (``cropped``: 10 px inside the cells' edges; tight glyphs as
-    they are): ``{gaiji_id: (kind, character)}``."""
+    they are; ``pale``: grey 150 on paper 240, as a pale scan): ``{gaiji_id: (kind, character)}``."""
     from gaiji.match.bench import HANAZONO_A
     from gaiji.match.synth import FontRenderer
 
@@ -84,7 +84,8 @@ def draw(folder: Path, *, cropped: bool) -> dict[str, tuple[str, str]]:
             if cropped and kind != "enclosure_tight":
                 picture = picture[10:-10, 10:-10]
             gid = f"{kind}-{i:02d}"
-            Image.fromarray(255 - picture).save(folder / f"{gid}.png")
+            grey = 255 - picture if not pale else np.round(240 - 90 * (picture / 255.0)).astype(np.uint8)
+            Image.fromarray(grey).save(folder / f"{gid}.png")
             truth[gid] = (kind, ch)
     return truth
 
@@ -102,9 +103,8 @@ def run(work: Path) -> list[dict]:
     logging.getLogger("gaiji").setLevel(logging.ERROR)  # the framed warning is what this counts
 
     rows = []
-    for cropped in (False, True):
-        name = "cropped" if cropped else "as_drawn"
-        truth = draw(work / name, cropped=cropped)
+    for name, cropped, pale in (("as_drawn", False, False), ("cropped", True, False), ("pale", False, True)):
+        truth = draw(work / name, cropped=cropped, pale=pale)
         set_dir = work / f"set-{name}"
         _gaiji("extract", str(work / name), "-o", str(set_dir), "--replace")
         summary = json.loads((set_dir / "provenance.json").read_text(encoding="utf-8"))["summary"]

@@ -90,7 +90,7 @@ PAPER_MAX = 0.2
 MIN_CONTRAST = 0.1
 
 
-def full_contrast(ink: np.ndarray) -> np.ndarray:
+def full_contrast(ink: np.ndarray, paper: float | None = None) -> np.ndarray:
     """Ink (float32, 1 = ink, paper mostly 0) of a faint or low-contrast picture stretched so
     that its paper is 0 and its darkest ink 1 — a pencil drawing, a pale scan, black on grey
     paper — the way the matcher's training and calibration renderings are. A picture with
@@ -110,10 +110,14 @@ def full_contrast(ink: np.ndarray) -> np.ndarray:
     >>> c = np.zeros((40, 40), np.float32); c[5:35, 18:22] = 1.0
     >>> full_contrast(c) is c
     True
+
+    ``paper``: the paper's level when the caller knows it better than the border does (a cell
+    cut on its ruled lines has ink all round its edge).
     """
     if ink.ndim != 2 or ink.size == 0:
         return ink
-    paper = border_median(np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]]))
+    if paper is None:
+        paper = border_median(np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]]))
     n = ink.size
     k = max(1, n // 1000)
     if paper <= PAPER_MAX and np.count_nonzero(ink >= paper + FULL_CONTRAST) >= k:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from gaiji.render import grey_on_white
+from gaiji.render import full_contrast, grey_on_white
 
 BAND = 0.08  # a border lies within this share of the picture's side from its edge
 COVER = 0.9  # … its ink covers at least this share of the picture's width (or height)
@@ -88,7 +88,9 @@ def _ink(image: Image.Image) -> np.ndarray:
     ruled lines has ink all round its edge, where :func:`gaiji.render.ink_intensity` looks for
     the paper."""
     paper = grey_on_white(image)
-    return paper if np.median(paper) < 0.5 else 1.0 - paper
+    ink = paper if np.median(paper) < 0.5 else 1.0 - paper
+    # a pale scan's lines are as much a border as black ones (the matcher reads it at full contrast)
+    return full_contrast(ink.astype(np.float32), paper=float(np.median(ink)))
 
 
 def border_lines(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:

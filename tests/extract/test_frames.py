@@ -49,6 +49,13 @@ def test_a_glyph_without_a_border_has_none():
     assert not has_border(Image.fromarray(_cell()))
 
 
+@pytest.mark.parametrize("kind", [{"box": True}, {"edge": True}, {"underline": True}])
+def test_a_pale_scan_s_border_is_found_as_a_black_one_is(kind):
+    pale = (240 - (240 - 150) * (1 - _cell(**kind) / 255.0)).round().astype(np.uint8)  # ink 150 on paper 240
+    assert has_border(Image.fromarray(pale))
+    assert not has_border(Image.fromarray((240 - (240 - 150) * (1 - _cell() / 255.0)).round().astype(np.uint8)))
+
+
 def test_a_border_in_a_transparent_picture_is_found():
     rgba = np.zeros((100, 100, 4), np.uint8)
     rgba[..., 3] = 255 - _cell(box=True)  # ink in alpha, colour black
