@@ -77,7 +77,56 @@ def ink_intensity(image: Image.Image | np.ndarray) -> np.ndarray:
         raise ValueError(f"expected a 2-D image, got shape {arr.shape}")
     if paper_is_dark(arr):
         arr = 1.0 - arr
-    return full_contrast(np.clip(arr, 0.0, 1.0).astype(np.float32))
+    return native_resolution(full_contrast(np.clip(arr, 0.0, 1.0).astype(np.float32)))
+
+
+def _run_factor(same: np.ndarray) -> tuple[int, int]:
+    """``(factor, offset)`` of runs of equal rows: *same* [i] tells whether row i + 1 equals row
+    i. The factor is the gcd of the inner runs' lengths (the first and last may hold margins)."""
+    starts = np.concatenate([[0], np.flatnonzero(~same) + 1])
+    lengths = np.diff(np.concatenate([starts, [same.size + 1]]))
+    if lengths.size < 3:
+        return 1, 0
+    factor = int(np.gcd.reduce(lengths[1:-1]))
+    return factor, int(lengths[0]) % factor
+
+
+def native_resolution(ink: np.ndarray, *, min_side: int = 8) -> np.ndarray:
+    """A picture enlarged by a whole factor, pixel by pixel (a 16 px gaiji exported at 64 px,
+    a bitmap editor's zoomed view), back at the resolution it was drawn at: every block of
+    f × f pixels one value. Such a picture holds no more than its small original, and the
+    matcher's strata and calibration go by the size the glyph was drawn at (a 16 px bitmap is
+    held to the small strata's stricter bound). Anything else is returned unchanged (the same
+    object); so is a result shorter than ``min_side``.
+
+    >>> small = np.zeros((12, 12), np.float32); small[2:10, 5:7] = 1; small[3, 2:10] = 1
+    >>> big = np.kron(small, np.ones((4, 4), np.float32))
+    >>> np.array_equal(native_resolution(big), small), native_resolution(small) is small
+    (True, True)
+    """
+    if ink.ndim != 2 or min(ink.shape) < 2 * min_side:
+        return ink
+    # enlarged by f ≥ 2, of any two neighbouring pairs of rows one pair is equal: most pictures end here
+    m, n = ink.shape[0] // 2, ink.shape[1] // 2
+    if not (np.array_equal(ink[m - 1], ink[m]) or np.array_equal(ink[m], ink[m + 1])):
+        return ink
+    if not (np.array_equal(ink[:, n - 1], ink[:, n]) or np.array_equal(ink[:, n], ink[:, n + 1])):
+        return ink
+    rows, row_offset = _run_factor((ink[1:] == ink[:-1]).all(axis=1))
+    if rows < 2:
+        return ink
+    cols, col_offset = _run_factor((ink[:, 1:] == ink[:, :-1]).all(axis=0))
+    factor = int(np.gcd(rows, cols))
+    if factor < 2:
+        return ink
+    row_offset, col_offset = row_offset % factor, col_offset % factor
+    h, w = ink.shape
+    inner = ink[row_offset : row_offset + (h - row_offset) // factor * factor,
+                col_offset : col_offset + (w - col_offset) // factor * factor]
+    blocks = inner.reshape(inner.shape[0] // factor, factor, inner.shape[1] // factor, factor)
+    if min(blocks.shape[0], blocks.shape[2]) < min_side or not (blocks == blocks[:, :1, :, :1]).all():
+        return ink
+    return np.ascontiguousarray(ink[row_offset::factor, col_offset::factor])
 
 
 #: Pictures whose ink is this much darker than their paper (and whose paper is at most

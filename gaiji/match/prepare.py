@@ -17,6 +17,7 @@ from gaiji.render import (
     full_contrast,
     ink_bbox,
     ink_intensity,
+    native_resolution,
     paper_is_dark,
     to_uint8,
 )
@@ -97,7 +98,7 @@ def decode_ink(path: str) -> np.ndarray:
             arr = np.asarray(a, dtype=np.float32) / 255.0
             if paper_is_dark(arr):
                 arr = 1.0 - arr
-            return full_contrast(np.clip(arr, 0.0, 1.0).astype(np.float32))
+            return native_resolution(full_contrast(np.clip(arr, 0.0, 1.0).astype(np.float32)))
     return ink_intensity(load_image(path))
 
 

@@ -100,3 +100,36 @@ def test_a_faint_picture_is_extracted_and_prepared_not_called_blank(tmp_path):
     rasters, sides = prepare_paths([str(tmp_path / "faint.png"), str(tmp_path / "full.png")])
     assert sides[0] == sides[1] > 0
     assert np.abs(rasters[0].astype(int) - rasters[1].astype(int)).mean() < 2.0
+
+
+# -- pictures enlarged pixel by pixel --------------------------------------------------------
+
+
+def bitmap16() -> np.ndarray:
+    """A 16 px 1-bit glyph (the 木-like one, reduced), 255 = paper."""
+    small = np.asarray(Image.fromarray(FULL).resize((16, 16), Image.BOX))
+    return np.where(small < 160, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("factor", [2, 3, 4])
+@pytest.mark.parametrize("margin", [0, 5])
+def test_a_bitmap_enlarged_pixel_by_pixel_is_read_as_it_was_drawn(factor, margin):
+    small = bitmap16()
+    big = np.kron(small, np.ones((factor, factor), np.uint8))
+    big = np.pad(big, margin, constant_values=255)  # a margin of paper that is no multiple of the factor
+    want, want_side = query_raster_and_side(np.pad(small, margin // factor, constant_values=255))
+    got, side = query_raster_and_side(big)
+    assert side == want_side <= 16  # the glyph's size as drawn, so the small strata apply
+    assert np.array_equal(got, want)
+
+
+def test_pictures_not_enlarged_pixel_by_pixel_are_left_as_they_are():
+    from gaiji.render import native_resolution
+
+    smooth = ink_intensity(FULL)  # antialiased
+    assert native_resolution(smooth) is smooth
+    small = ink_intensity(bitmap16())  # a bitmap at its own size, some strokes 2 px wide
+    assert native_resolution(small) is small
+    blurred = np.kron(small, np.ones((4, 4), np.float32))
+    blurred[20, 21] = 0.5  # one pixel off the blocks: not a whole-pixel enlargement
+    assert native_resolution(blurred) is blurred
