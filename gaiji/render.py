@@ -167,6 +167,8 @@ def full_contrast(ink: np.ndarray, paper: float | None = None) -> np.ndarray:
         return ink
     if paper is None:
         paper = border_median(np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]]))
+        if paper > 0.5:  # a glyph that fills its cell: its border is mostly ink, the paper is inside
+            paper = min(paper, float(np.percentile(ink, 25)))
     n = ink.size
     k = max(1, n // 1000)
     if paper <= PAPER_MAX and np.count_nonzero(ink >= paper + FULL_CONTRAST) >= k:
@@ -219,10 +221,31 @@ def _even_light(ink: np.ndarray) -> np.ndarray | None:
     return np.clip(1.0 - reflected, 0.0, 1.0).astype(np.float32)
 
 
+#: a picture is read as light ink on dark paper only when this share of its border is dark …
+DARK_BORDER = 0.9
+
+
 def paper_is_dark(arr: np.ndarray) -> bool:
-    """Whether a 2-D image's paper is dark: paper is whatever the border mostly is (its median
-    at least 0.5, in the image's scale of [0, 1])."""
-    return border_median(np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])) >= 0.5
+    """Whether a 2-D picture (grey levels in [0, 1]) is dark ink on light paper — its values
+    the wrong way round for ink, which is high. (The name is older than the rule.)
+
+    Gaiji pictures are nearly always dark on light; a picture is read the other way round only
+    when at least :data:`DARK_BORDER` of its border *and* most of the picture are dark. A
+    glyph that fills its cell — a 12 px bitmap font draws 門 or 國 from edge to edge — has a
+    border mostly of ink; the border's median alone read such glyphs inverted (13 of the
+    benchmark's 13,000 pictures, 11 of them then wrong). :func:`looks_like_ink` is the same rule
+    for values already the right way round."""
+    border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
+    dark_border = np.count_nonzero(border < 0.5) >= DARK_BORDER * border.size
+    return not (dark_border and np.count_nonzero(arr < 0.5) * 2 > arr.size)
+
+
+def looks_like_ink(arr: np.ndarray) -> bool:
+    """Whether values in [0, 1] are already ink (high) on paper (low): ``paper_is_dark`` of the
+    picture they would come from, so that ink made by :func:`ink_intensity` always looks like ink."""
+    border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
+    light_border = np.count_nonzero(border > 0.5) >= DARK_BORDER * border.size
+    return not (light_border and np.count_nonzero(arr > 0.5) * 2 > arr.size)
 
 
 def border_median(values: np.ndarray) -> float:
@@ -289,12 +312,12 @@ def is_blank(image: Image.Image | np.ndarray) -> bool:
 
 def _is_ink(image: Image.Image | np.ndarray) -> bool:
     """True when ``image`` already is what :func:`ink_intensity` would return for it (a 2-D
-    float32 array in [0, 1] whose border is mostly paper), so it need not be recomputed."""
+    float32 array in [0, 1] that :func:`looks_like_ink`), so it need not be recomputed."""
     if not isinstance(image, np.ndarray) or image.dtype != np.float32 or image.ndim != 2 or image.size == 0:
         return False
     if not (image.min() >= 0.0 and image.max() <= 1.0):
         return False
-    return not paper_is_dark(image)
+    return looks_like_ink(image)
 
 
 def canonical_raster(

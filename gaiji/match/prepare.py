@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image
 
 from gaiji.render import (
+    DARK_BORDER,
     canonical_raster,
     full_contrast,
     ink_bbox,
@@ -160,7 +161,7 @@ def canonical_batch(inks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         flat = batch.reshape(b, -1)
         # canonical_raster hands an array that does not look like ink to ink_intensity again
         border = np.concatenate([batch[:, 0, :], batch[:, -1, :], batch[:, :, 0], batch[:, :, -1]], axis=1)
-        flip = np.median(border, axis=1) >= 0.5
+        flip = ((border > 0.5).sum(axis=1) >= DARK_BORDER * border.shape[1]) & ((flat > 0.5).sum(axis=1) * 2 > flat.shape[1])
         if flip.any():
             flat[flip] = np.clip(1.0 - flat[flip], 0.0, 1.0)
         has = ((flat > 0.02).any(axis=1)) & (flat.max(axis=1) > 0)

@@ -133,3 +133,40 @@ def test_pictures_not_enlarged_pixel_by_pixel_are_left_as_they_are():
     blurred = np.kron(small, np.ones((4, 4), np.float32))
     blurred[20, 21] = 0.5  # one pixel off the blocks: not a whole-pixel enlargement
     assert native_resolution(blurred) is blurred
+
+
+# -- which way round: a glyph that fills its cell ---------------------------------------------
+
+#: a 12 px bitmap font's glyph drawn from edge to edge of its cell (its border is mostly ink)
+FILLS_ITS_CELL = """
+#####.#####.
+#...#.#...#.
+#####.#####.
+#...#.#...#.
+#####.#####.
+#.........#.
+#..#####..#.
+#..#...#..#.
+#..#...#..#.
+#..#####..#.
+#.........#.
+#........##.
+"""
+
+
+def cell_bitmap() -> np.ndarray:
+    rows = FILLS_ITS_CELL.split()
+    return np.array([[0 if c == "#" else 255 for c in row] for row in rows], np.uint8)
+
+
+def test_a_glyph_that_fills_its_cell_is_read_dark_on_light():
+    glyph = cell_bitmap()
+    ink = ink_intensity(glyph)
+    assert np.array_equal(ink > 0.5, glyph == 0)  # ink where the font has ink
+    with_margin, _ = query_raster_and_side(np.pad(glyph, 3, constant_values=255))
+    assert np.array_equal(query_raster_and_side(glyph)[0], with_margin)
+
+
+def test_light_ink_on_dark_paper_is_still_read_as_such():
+    inverted = 255 - np.pad(cell_bitmap(), 3, constant_values=255)  # white glyph on black, a margin
+    assert np.array_equal(ink_intensity(inverted) > 0.5, inverted > 127)
