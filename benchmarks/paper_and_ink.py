@@ -10,15 +10,18 @@ Scanned ledgers and phone photos do not. This takes ``--n`` pictures of the subs
 48 px and more (outlines, scans, hand-drawn, other designs; fixed seed) and redraws each, from its
 ink, in other grey levels: the same ink on white (the reference row), grey ink on grey paper,
 pale pencil, black on dark-grey paper, and black on paper lit unevenly (a linear fall-off to
-55 %, and a vignette). Each variant is a gaiji set of its own, matched with ``gaiji match`` in a
-new process; it prints MJ@1, the gaiji auto-accepted and how many of those are wrong, 該当なし
-suggested (``no_match`` ≥ 0.2) and pictures taken for blank.
+55 %, and a vignette); and as many glyphs of the real bitmap fonts (Shinonome, jksp; 12–16 px)
+as drawn and enlarged pixel by pixel (×2; ×4 with a margin), as gaiji images are often exported.
+Each variant is a gaiji set of its own, matched with ``gaiji match`` in a new process; it prints
+MJ@1, the gaiji auto-accepted and how many of those are wrong, 該当なし suggested
+(``no_match`` ≥ 0.2) and pictures taken for blank.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import os
 import random
@@ -34,6 +37,9 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 SUBSETS = ("outline_mincho", "outline_gothic", "scan", "hand", "other_designs")
+BITMAP_SUBSETS = ("font_12px", "font_14px", "font_16px")
+#: name → (whole factor, margin of paper in pixels): real bitmap fonts' glyphs enlarged pixel by pixel
+ENLARGED = {"bitmap as drawn": (1, 0), "enlarged ×2": (2, 0), "enlarged ×4, 3 px margin": (4, 3)}
 #: name → (paper grey, ink grey, illumination over the picture or None); 0 = black, 255 = white
 VARIANTS = {
     "black on white": (255, 0, None),
@@ -54,7 +60,7 @@ def _light(kind: str | None, h: int, w: int) -> np.ndarray:
     return 1.0 - 0.45 * (((y - h / 2) ** 2 + (x - w / 2) ** 2) / ((h / 2) ** 2 + (w / 2) ** 2))
 
 
-def write_variant(src: Path, rows: list[dict[str, str]], out: Path, paper: int, ink: int, light: str | None) -> None:
+def write_variant(src: Path, rows: list[dict[str, str]], out: Path, *, paper: int, ink: int, light: str | None) -> None:
     from gaiji.render import ink_intensity
 
     (out / "glyphs").mkdir(parents=True)
@@ -63,6 +69,18 @@ def write_variant(src: Path, rows: list[dict[str, str]], out: Path, paper: int, 
         h, w = amount.shape
         grey = paper * _light(light, h, w) * (1 - amount) + ink * amount
         Image.fromarray(np.clip(np.round(grey), 0, 255).astype(np.uint8)).save(out / r["image"])
+    with (out / "glyphs.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def write_enlarged(src: Path, rows: list[dict[str, str]], out: Path, factor: int, margin: int) -> None:
+    (out / "glyphs").mkdir(parents=True)
+    for r in rows:
+        a = np.asarray(Image.open(src / r["image"]).convert("L"))
+        a = np.pad(np.kron(a, np.ones((factor, factor), np.uint8)), margin, constant_values=255)
+        Image.fromarray(a).save(out / r["image"])
     with (out / "glyphs.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -98,17 +116,23 @@ def main() -> int:
         rows = [r for r in csv.DictReader(handle) if r["note"] in SUBSETS]
     with (src / "answers.csv").open(encoding="utf-8", newline="") as handle:
         answers = {r["gaiji_id"]: r["mj"] for r in csv.DictReader(handle)}
+    with (src / "glyphs.csv").open(encoding="utf-8", newline="") as handle:
+        bitmaps = [r for r in csv.DictReader(handle) if r["note"] in BITMAP_SUBSETS]
     rows = random.Random(args.seed).sample(rows, min(args.n, len(rows)))
-    ids = [r["gaiji_id"] for r in rows]
+    bitmaps = random.Random(args.seed).sample(bitmaps, min(args.n, len(bitmaps)))
+    variants = [(name, rows, functools.partial(write_variant, paper=p, ink=k, light=li))
+                for name, (p, k, li) in VARIANTS.items()]
+    variants += [(name, bitmaps, functools.partial(write_enlarged, factor=f, margin=m))
+                 for name, (f, m) in ENLARGED.items()]
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for i, (name, (paper, ink, light)) in enumerate(VARIANTS.items()):
+        for i, (name, chosen, write) in enumerate(variants):
             out = Path(tmp) / f"v{i}"
-            write_variant(src, rows, out, paper, ink, light)
+            write(src, chosen, out)
             candidates = out / "candidates.csv"
             subprocess.run([sys.executable, "-m", "gaiji", "match", str(out), "-o", str(candidates), "-q"],
                            check=True, env=os.environ.copy())
-            results[name] = score(candidates, answers, ids)
+            results[name] = score(candidates, answers, [r["gaiji_id"] for r in chosen])
             shutil.rmtree(out / "glyphs")
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
