@@ -91,7 +91,15 @@ def _run_factor(same: np.ndarray) -> tuple[int, int]:
     return factor, int(lengths[0]) % factor
 
 
-def native_resolution(ink: np.ndarray, *, min_side: int = 8) -> np.ndarray:
+#: only pictures at least this large are looked at for a whole-pixel enlargement, and only
+#: results at least ENLARGED_MIN_RESULT px are taken (a 12 px bitmap ×2 is the smallest case):
+#: a bitmap at its own 12–16 px size is never reduced, even where its strokes and gaps happen
+#: to be all two pixels wide
+ENLARGED_MIN_SIDE = 24
+ENLARGED_MIN_RESULT = 12
+
+
+def native_resolution(ink: np.ndarray, *, min_side: int = ENLARGED_MIN_RESULT) -> np.ndarray:
     """A picture enlarged by a whole factor, pixel by pixel (a 16 px gaiji exported at 64 px,
     a bitmap editor's zoomed view), back at the resolution it was drawn at: every block of
     f × f pixels one value. Such a picture holds no more than its small original, and the
@@ -99,12 +107,12 @@ def native_resolution(ink: np.ndarray, *, min_side: int = 8) -> np.ndarray:
     held to the small strata's stricter bound). Anything else is returned unchanged (the same
     object); so is a result shorter than ``min_side``.
 
-    >>> small = np.zeros((12, 12), np.float32); small[2:10, 5:7] = 1; small[3, 2:10] = 1
+    >>> small = np.zeros((14, 14), np.float32); small[2:12, 5:7] = 1; small[3, 2:12] = 1
     >>> big = np.kron(small, np.ones((4, 4), np.float32))
     >>> np.array_equal(native_resolution(big), small), native_resolution(small) is small
     (True, True)
     """
-    if ink.ndim != 2 or min(ink.shape) < 2 * min_side:
+    if ink.ndim != 2 or min(ink.shape) < max(ENLARGED_MIN_SIDE, 2 * min_side):
         return ink
     # enlarged by f ≥ 2, of any two neighbouring pairs of rows one pair is equal: most pictures end here
     m, n = ink.shape[0] // 2, ink.shape[1] // 2
