@@ -75,6 +75,13 @@ def ink_intensity(image: Image.Image | np.ndarray) -> np.ndarray:
         arr = a / 255.0 if a.max() > 1.0 else a
     if arr.ndim != 2 or arr.size == 0:
         raise ValueError(f"expected a 2-D image, got shape {arr.shape}")
+    return ink_of_grey(arr)
+
+
+def ink_of_grey(arr: np.ndarray) -> np.ndarray:
+    """Grey levels in [0, 1] of a 2-D picture → ink: the right way round (:func:`paper_is_dark`),
+    at full contrast (:func:`full_contrast`) and at the size it was drawn at
+    (:func:`native_resolution`). Every way of reading a picture ends here."""
     if paper_is_dark(arr):
         arr = 1.0 - arr
     return native_resolution(full_contrast(np.clip(arr, 0.0, 1.0).astype(np.float32)))
@@ -174,7 +181,7 @@ def full_contrast(ink: np.ndarray, paper: float | None = None) -> np.ndarray:
     if ink.ndim != 2 or ink.size == 0:
         return ink
     if paper is None:
-        paper = border_median(np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]]))
+        paper = border_median(border_pixels(ink))
         if paper > 0.5:  # a glyph that fills its cell: its border is mostly ink, the paper is inside
             paper = min(paper, float(np.percentile(ink, 25)))
     n = ink.size
@@ -233,6 +240,20 @@ def _even_light(ink: np.ndarray) -> np.ndarray | None:
 DARK_BORDER = 0.9
 
 
+def border_pixels(arr: np.ndarray) -> np.ndarray:
+    """The outermost rows and columns of a 2-D array, as one 1-D array (corners twice)."""
+    return np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
+
+
+def _one_side_all_round(arr: np.ndarray, *, below: bool) -> bool:
+    """Whether at least :data:`DARK_BORDER` of the border and most of the picture lie on one
+    side of 0.5 (below it when ``below``)."""
+    border = border_pixels(arr)
+    on_side = (border < 0.5) if below else (border > 0.5)
+    whole = (arr < 0.5) if below else (arr > 0.5)
+    return np.count_nonzero(on_side) >= DARK_BORDER * border.size and np.count_nonzero(whole) * 2 > arr.size
+
+
 def paper_is_dark(arr: np.ndarray) -> bool:
     """Whether a 2-D picture (grey levels in [0, 1]) is dark ink on light paper — its values
     the wrong way round for ink, which is high. (The name is older than the rule.)
@@ -243,17 +264,13 @@ def paper_is_dark(arr: np.ndarray) -> bool:
     border mostly of ink; the border's median alone read such glyphs inverted (13 of the
     benchmark's 13,000 pictures, 11 of them then wrong). :func:`looks_like_ink` is the same rule
     for values already the right way round."""
-    border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
-    dark_border = np.count_nonzero(border < 0.5) >= DARK_BORDER * border.size
-    return not (dark_border and np.count_nonzero(arr < 0.5) * 2 > arr.size)
+    return not _one_side_all_round(arr, below=True)
 
 
 def looks_like_ink(arr: np.ndarray) -> bool:
     """Whether values in [0, 1] are already ink (high) on paper (low): ``paper_is_dark`` of the
     picture they would come from, so that ink made by :func:`ink_intensity` always looks like ink."""
-    border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
-    light_border = np.count_nonzero(border > 0.5) >= DARK_BORDER * border.size
-    return not (light_border and np.count_nonzero(arr > 0.5) * 2 > arr.size)
+    return not _one_side_all_round(arr, below=False)
 
 
 def border_median(values: np.ndarray) -> float:

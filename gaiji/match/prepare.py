@@ -15,11 +15,9 @@ from PIL import Image
 from gaiji.render import (
     DARK_BORDER,
     canonical_raster,
-    full_contrast,
     ink_bbox,
     ink_intensity,
-    native_resolution,
-    paper_is_dark,
+    ink_of_grey,
     to_uint8,
 )
 
@@ -96,10 +94,7 @@ def decode_ink(path: str) -> np.ndarray:
     if os.path.getsize(path) <= FAST_DECODE_MAX_BYTES:
         a = cv2.imread(path, cv2.IMREAD_UNCHANGED)
         if a is not None and a.ndim == 2 and a.dtype == np.uint8 and a.size > 0:
-            arr = np.asarray(a, dtype=np.float32) / 255.0
-            if paper_is_dark(arr):
-                arr = 1.0 - arr
-            return native_resolution(full_contrast(np.clip(arr, 0.0, 1.0).astype(np.float32)))
+            return ink_of_grey(np.asarray(a, dtype=np.float32) / 255.0)
     return ink_intensity(load_image(path))
 
 
