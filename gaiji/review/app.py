@@ -44,7 +44,7 @@ from gaiji.review.accounts import (
 from gaiji.review.gaijiset import Glyph, load_glyphs
 from gaiji.review.pictures import MJ_PATTERN, Pictures
 from gaiji.review.search import PAGE_SIZE, desk_search
-from gaiji.review.state import AUTO_REVIEWER, CLASSES, ItemState
+from gaiji.review.state import AUTO_REVIEWER, CLASSES, SPOT_CHECK, ItemState
 from gaiji.review.store import ReviewError, ReviewStore
 from gaiji.review.throttle import LoginThrottle
 
@@ -509,22 +509,74 @@ def create_app(
                         "truncated": found.truncated})
 
     # -- batch spot-check of auto-accepted rows ---------------------------------------------
-    @app.get("/api/spotcheck")
-    def spotcheck_sample() -> Response:
-        """A random sample of N auto-accepted gaiji this reviewer has not looked at yet."""
-        n = max(1, min(SPOT_CHECK_MAX, request.args.get("n", 12, type=int) or 12))
-        states = store.states()
-        open_ = [gid for gid, it in states.items()
-                 if gid in glyphs and it.state == "auto-accepted" and g.reviewer not in it.proposals]
-        sample = sorted(random.sample(open_, min(n, len(open_))), key=lambda gid: glyphs[gid].order)
+    # The desk draws each sample and records it before showing it (gaiji.review.audit counts a
+    # sample from its draw): a sample cannot be chosen, nor drawn again until it looks good.
+    def _spot_items(gids: list[str], states: dict[str, ItemState]) -> list[dict[str, Any]]:
         items = []
-        for gid in sample:
+        for gid in sorted(gids, key=lambda gid: glyphs[gid].order):
             auto = states[gid].proposals[AUTO_REVIEWER]
             items.append({"id": gid, "mj": auto.mj, "char": auto.char, "image_url": url_for("gaiji_picture", gid=gid),
                           "mj_url": url_for("mj_picture", mj=auto.mj, px=128) if auto.mj else None,
                           "overlay_url": url_for("overlay_picture", gid=gid, mj=auto.mj) if auto.mj else None,
                           "confidence": glyphs[gid].confidence})
-        return jsonify({"items": items, "remaining": len(open_), "audit": _audit_summary()})
+        return items
+
+    def _still_open(gid: str, states: dict[str, ItemState]) -> bool:
+        item = states.get(gid)
+        return (gid in glyphs and item is not None and item.state == "auto-accepted"
+                and AUTO_REVIEWER in item.proposals and g.reviewer not in item.proposals)
+
+    def _pending_sample(states: dict[str, ItemState]) -> tuple[str | None, list[str]]:
+        """This reviewer's latest sample drawn and not closed, with its gaiji still to be shown."""
+        drawn: dict[str, list[str]] = {}
+        closed: set[tuple[str, str]] = set()
+        for ev in store.events_of_kind(SPOT_CHECK):
+            if ev.reviewer != g.reviewer:
+                continue
+            sample = str(ev.body.get("sample") or "")
+            if ev.body.get("outcome") == "drawn":
+                drawn.setdefault(sample, []).append(ev.gaiji_id)
+            else:
+                closed.add((sample, ev.gaiji_id))
+        for sample in reversed(list(drawn)):
+            gids = [gid for gid in drawn[sample] if (sample, gid) not in closed and _still_open(gid, states)]
+            if gids:
+                return sample, gids
+        return None, []
+
+    @app.get("/api/spotcheck")
+    def spotcheck_status() -> Response:
+        """This reviewer's sample drawn and not yet closed (if any), how many auto-accepts they
+        have not looked at, and the audit so far."""
+        states = store.states()
+        remaining = sum(1 for gid in states if _still_open(gid, states))
+        sample, pending = _pending_sample(states)
+        return jsonify({"sample": sample, "items": _spot_items(pending, states), "remaining": remaining,
+                        "audit": _audit_summary()})
+
+    @app.post("/api/spotcheck/draw")
+    def spotcheck_draw() -> Response:
+        """Draw a random sample of N auto-accepted gaiji this reviewer has not looked at yet and
+        record it as drawn (its gaiji count as sampled from now on, open until decided)."""
+        data = request.get_json(silent=True)
+        data = data if isinstance(data, dict) else {}
+        try:
+            n = max(1, min(SPOT_CHECK_MAX, int(data.get("n") or 12)))
+        except (TypeError, ValueError):
+            return _error(400, 'send {"n": N}, N a whole number from 1 to %d' % SPOT_CHECK_MAX)
+        states = store.states()
+        open_ = [gid for gid in states if _still_open(gid, states)]
+        sample = secrets.token_hex(8)
+        recorded = []
+        for gid in random.SystemRandom().sample(open_, min(n, len(open_))):
+            try:
+                store.record_spot_check(gid, g.reviewer, sample=sample, outcome="drawn",
+                                        request_id=f"{sample}:{gid}:drawn")
+            except ReviewError:  # decided meanwhile: no longer an auto-accept to measure
+                continue
+            recorded.append(gid)
+        return jsonify({"sample": sample, "items": _spot_items(recorded, states), "remaining": len(open_),
+                        "audit": _audit_summary()})
 
     def _audit_summary() -> dict[str, Any]:
         from gaiji.review.audit import spot_check_audit
@@ -532,28 +584,44 @@ def create_app(
         audit = spot_check_audit(store)
         return {"sampled": audit.sampled, "right": audit.right, "wrong": len(audit.wrong), "open": audit.open,
                 "precision_lower95": round(audit.precision_lower, 4), "verdict": audit.verdict,
-                "more_needed": audit.more_needed(), "promise_max_error": audit.promise}
+                "more_needed": audit.more_needed(), "promise_max_error": audit.promise,
+                "drawn_not_closed": audit.drawn_not_closed,
+                "wrong_outside_samples": len(audit.overturned_by_choice)}
+
+    def _drawn(sample: str) -> list[str]:
+        """The gaiji the desk drew into ``sample`` for this reviewer (in the order drawn)."""
+        return [ev.gaiji_id for ev in store.events_of_kind(SPOT_CHECK) if ev.reviewer == g.reviewer
+                and ev.body.get("sample") == sample and ev.body.get("outcome") == "drawn"]
 
     @app.post("/api/spotcheck")
     def spotcheck_confirm() -> Response:
-        """Confirm every auto-accept shown: one decision event per gaiji, agreeing with it."""
+        """Close a drawn sample: confirm the auto-accepts in ``ids`` (one decision event per gaiji,
+        agreeing with it); every other gaiji of the sample is recorded as left out."""
         data = request.get_json(silent=True)
         if not isinstance(data, dict) or not isinstance(data.get("ids"), list):
-            return _error(400, 'send {"ids": [...], "confirm": true}')
-        if not data.get("confirm"):
+            return _error(400, 'send {"sample": ID, "ids": [...], "confirm": true}')
+        sample = str(data.get("sample") or "")[:60]
+        drawn = _drawn(sample) if sample else []
+        if not drawn:
+            return _error(400, "confirm the sample the desk drew for you: draw one first "
+                               '(POST /api/spotcheck/draw) and send its "sample" id')
+        ids = [str(i) for i in data["ids"]]
+        foreign = [i for i in ids if i not in drawn]
+        if foreign:
+            return _error(400, f"not in sample {sample}: {', '.join(foreign[:10])} — only the gaiji drawn "
+                               "into a sample can be confirmed with it")
+        if ids and not data.get("confirm"):
             return _needs_confirmation("confirming a batch of auto-accepted gaiji")
-        ids = [str(i) for i in data["ids"]][:SPOT_CHECK_MAX]
-        left_out = [str(i) for i in data.get("left_out") or [] if str(i) not in ids][:SPOT_CHECK_MAX]
         batch = str(data.get("request_id") or "")[:60]
-        sample = batch or secrets.token_hex(8)
         done, skipped = [], []
-        # every gaiji of the sample is recorded as shown (gaiji.review.audit measures from them)
-        for gid in left_out:
+        # every gaiji of the sample is recorded as closed (gaiji.review.audit measures from them)
+        for gid in drawn:
+            if gid in ids:
+                continue
             try:
-                if gid in glyphs:
-                    store.record_spot_check(gid, g.reviewer, sample=sample, outcome="left_out",
-                                            request_id=f"{sample}:{gid}:shown")
-            except ReviewError:  # decided meanwhile: no longer an auto-accept to measure
+                store.record_spot_check(gid, g.reviewer, sample=sample, outcome="left_out",
+                                        request_id=f"{sample}:{gid}:closed")
+            except ReviewError:  # decided meanwhile: its outcome is that decision
                 pass
         for gid in ids:
             glyph = glyphs.get(gid)
@@ -564,7 +632,7 @@ def create_app(
                 continue
             try:
                 store.record_spot_check(gid, g.reviewer, sample=sample, outcome="confirmed",
-                                        request_id=f"{sample}:{gid}:shown")
+                                        request_id=f"{sample}:{gid}:closed")
             except ReviewError:
                 skipped.append(gid)  # decided meanwhile
                 continue
@@ -572,9 +640,9 @@ def create_app(
             store.record_decision(gid, g.reviewer, fields, auto.identification_class,
                                   "spot-check: batch confirmed", shown_candidates=[c.as_row() for c in glyph.candidates[:1]],
                                   reference_version=reference_version,
-                                  request_id=f"{batch}:{gid}" if batch else None)
+                                  request_id=f"{batch}:{gid}" if batch else f"{sample}:{gid}:decision")
             done.append(gid)
-        return jsonify({"confirmed": done, "skipped": skipped})
+        return jsonify({"confirmed": done, "skipped": skipped, "left_out": [i for i in drawn if i not in ids]})
 
     def _json_object() -> dict[str, Any]:
         data = request.get_json(silent=True)

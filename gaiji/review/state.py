@@ -30,7 +30,9 @@ NO_MATCH_CLASS = "該当なし"
 STATES = ("pending", "auto-accepted", "decided", "checked", "disputed")
 #: an auto-accepted gaiji shown in a random spot-check sample (changes no view; see gaiji.review.audit)
 SPOT_CHECK = "spot_check"
-SPOT_CHECK_OUTCOMES = ("confirmed", "left_out")
+#: drawn: the desk drew it into a sample and showed it (recorded before it is shown); confirmed /
+#: left_out: how the reviewer closed the sample (confirmed at sight, or left out to look at alone)
+SPOT_CHECK_OUTCOMES = ("drawn", "confirmed", "left_out")
 
 
 @dataclass(frozen=True)

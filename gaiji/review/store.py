@@ -457,11 +457,11 @@ class ReviewStore:
     def record_spot_check(
         self, gaiji_id: str, reviewer: str, *, sample: str, outcome: str, request_id: str | None = None
     ) -> Event:
-        """Record that an auto-accepted gaiji was shown to *reviewer* in a random spot-check
-        sample (``sample``: the sample's id) and whether they confirmed it or left it out to look
-        at on its own (``outcome``: ``confirmed`` | ``left_out``). It changes no view: it makes
-        the sample known, so that :mod:`gaiji.review.audit` can measure how often auto-accepts
-        are right from random ones only."""
+        """Record that an auto-accepted gaiji was drawn into a random spot-check sample for
+        *reviewer* (``sample``: the sample's id; ``outcome``: ``drawn``, before it is shown), and
+        how the sample was closed: confirmed at sight or left out to look at on its own
+        (``confirmed`` | ``left_out``). It changes no view: it makes the sample known, so that
+        :mod:`gaiji.review.audit` can measure how often auto-accepts are right from random ones."""
         if outcome not in SPOT_CHECK_OUTCOMES:
             raise ReviewError(f"spot-check outcome {outcome!r}: one of {', '.join(SPOT_CHECK_OUTCOMES)}")
         gid = self._check_gaiji(gaiji_id)
@@ -578,6 +578,12 @@ class ReviewStore:
             cur = conn.execute(
                 f"SELECT {cols} FROM events WHERE gaiji_id = ? AND seq > ? ORDER BY seq", (gaiji_id, after)
             )
+        for row in cur:
+            yield self._event(row)
+
+    def events_of_kind(self, kind: str) -> Iterator[Event]:
+        """Stored events of one kind (``spot_check``, ``setting`` …) in chain order."""
+        cur = self._conn().execute(f"SELECT {_COLUMNS} FROM events WHERE kind = ? ORDER BY seq", (kind,))
         for row in cur:
             yield self._event(row)
 

@@ -449,33 +449,57 @@ def test_sets_without_match_v2_columns_still_load(tmp_path: Path, reference) -> 
 
 def test_batch_spot_check_of_auto_accepted_rows(app) -> None:  # type: ignore[no-untyped-def]
     client = signed_in(app)
-    sample = client.get("/api/spotcheck?n=5").get_json()
+    assert client.get("/api/spotcheck").get_json()["items"] == []  # nothing drawn yet
+    sample = post(client, "/api/spotcheck/draw", n=5).get_json()
     assert [i["id"] for i in sample["items"]] == ["E002"] and sample["remaining"] == 1
-    assert post(client, "/api/spotcheck", ids=["E002"]).status_code == 428
-    done = post(client, "/api/spotcheck", ids=["E002", "E001"], confirm=True).get_json()
-    assert done == {"confirmed": ["E002"], "skipped": ["E001"]}  # E001 is not auto-accepted
+    assert post(client, "/api/spotcheck", sample=sample["sample"], ids=["E002"]).status_code == 428
+    done = post(client, "/api/spotcheck", sample=sample["sample"], ids=["E002"], confirm=True).get_json()
+    assert done == {"confirmed": ["E002"], "skipped": [], "left_out": []}
     store: ReviewStore = app.extensions["gaiji_review"]["store"]
     (final,) = [f for f in store.final_decisions() if f.gaiji_id == "E002"]
     assert final.auto_accepted and final.checked_by == "sato"
     after = client.get("/api/spotcheck").get_json()
     assert (after["items"], after["remaining"]) == ([], 0)
-    # the sample shown is on record: the audit counts E002 as a random check, right
-    assert [e.kind for e in store.events(gaiji_id="E002")] == ["auto_accept", "spot_check", "decision"]
+    # the sample is on record from its draw: the audit counts E002 as a random check, right
+    assert [(e.kind, e.body.get("outcome")) for e in store.events(gaiji_id="E002")] == [
+        ("auto_accept", None), ("spot_check", "drawn"), ("spot_check", "confirmed"), ("decision", None)]
     assert {k: after["audit"][k] for k in ("sampled", "right", "wrong", "open")} == {
         "sampled": 1, "right": 1, "wrong": 0, "open": 0}
     assert after["audit"]["verdict"] == "unknown" and after["audit"]["more_needed"] == 597
 
 
-def test_a_spot_check_records_the_ones_left_out_as_shown_without_deciding_them(app) -> None:  # type: ignore[no-untyped-def]
+def test_only_a_sample_the_desk_drew_can_be_confirmed(app) -> None:  # type: ignore[no-untyped-def]
     client = signed_in(app)
-    done = post(client, "/api/spotcheck", ids=[], left_out=["E002", "E001"], confirm=True).get_json()
-    assert done == {"confirmed": [], "skipped": []}
+    # no sample, a made-up sample, or a gaiji the sample does not hold: refused, nothing recorded
+    assert post(client, "/api/spotcheck", ids=["E002"], confirm=True).status_code == 400
+    assert post(client, "/api/spotcheck", sample="cafe", ids=["E002"], confirm=True).status_code == 400
+    sample = post(client, "/api/spotcheck/draw", n=5).get_json()["sample"]
+    refused = post(client, "/api/spotcheck", sample=sample, ids=["E002", "E001"], confirm=True)
+    assert refused.status_code == 400 and "E001" in refused.get_json()["error"]
+    store: ReviewStore = app.extensions["gaiji_review"]["store"]
+    assert store.state("E002").state == "auto-accepted"
+    # another reviewer cannot close sato's sample
+    other = signed_in(app, "suzuki")
+    assert post(other, "/api/spotcheck", sample=sample, ids=["E002"], confirm=True).status_code == 400
+
+
+def test_a_closed_box_brings_the_same_sample_back_and_it_counts_until_decided(app) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(app)
+    drawn = post(client, "/api/spotcheck/draw", n=5).get_json()
+    # the reviewer closes the box (or reloads the page): the sample is on record and comes back
+    again = client.get("/api/spotcheck").get_json()
+    assert again["sample"] == drawn["sample"] and [i["id"] for i in again["items"]] == ["E002"]
+    assert (again["audit"]["sampled"], again["audit"]["open"], again["audit"]["drawn_not_closed"]) == (1, 1, 1)
+    # closed with the gaiji left out: recorded so, still auto-accepted, still open in the audit
+    done = post(client, "/api/spotcheck", sample=drawn["sample"], ids=[]).get_json()
+    assert done == {"confirmed": [], "skipped": [], "left_out": ["E002"]}
     store: ReviewStore = app.extensions["gaiji_review"]["store"]
     shown = [e for e in store.events() if e.kind == "spot_check"]
-    assert [(e.gaiji_id, e.body["outcome"], e.body["auto_mj"]) for e in shown] == [("E002", "left_out", "MJ028901")]
+    assert [(e.gaiji_id, e.body["outcome"], e.body["auto_mj"]) for e in shown] == [
+        ("E002", "drawn", "MJ028901"), ("E002", "left_out", "MJ028901")]
     assert store.state("E002").state == "auto-accepted"  # left out: still to be looked at alone
     audit = client.get("/api/spotcheck").get_json()["audit"]
-    assert (audit["sampled"], audit["open"]) == (1, 1)
+    assert (audit["sampled"], audit["open"], audit["drawn_not_closed"]) == (1, 1, 0)
 
 
 def test_overlay_is_aligned_and_zoomable(app) -> None:  # type: ignore[no-untyped-def]

@@ -128,3 +128,46 @@ def test_audit_without_a_review_record_says_how_to_start(tmp_path: Path) -> None
     folder = make_set(tmp_path / "set")
     result = CliRunner().invoke(cli, ["review", "audit", str(folder)])
     assert result.exit_code != 0 and "gaiji review serve" in result.output
+
+
+def test_a_drawn_sample_counts_from_the_draw_even_if_never_closed(store: ReviewStore) -> None:
+    for gid in ("g0", "g1"):
+        store.record_spot_check(gid, "sato", sample="s1", outcome="drawn")
+    audit = spot_check_audit(store)
+    # closed without a verdict (or still on screen): sampled, and open until someone decides them
+    assert (audit.sampled, audit.drawn_not_closed, audit.not_yet_decided) == (2, 2, ["g0", "g1"])
+    store.record_spot_check("g0", "sato", sample="s1", outcome="confirmed")
+    store.record_decision("g0", "sato", TSUJI_1, "字形一致")
+    audit = spot_check_audit(store)
+    assert (audit.right, audit.drawn_not_closed, audit.not_yet_decided) == (1, 1, ["g1"])
+
+
+def test_auto_accepts_found_wrong_outside_the_samples_count_against_the_promise() -> None:
+    def with_outside(wrong: int, right: int = 0) -> SpotCheckAudit:
+        audit = audit_of(598, 0)
+        audit.auto_accepted = 1_000
+        audit.overturned_by_choice = [Overturned(f"c{i}", "MJ000001", "一", "MJ000002", "丁") for i in range(wrong)]
+        audit.right_by_choice = right
+        return audit
+
+    # 598 random ones all right show the promise for those nobody opened — but 3 of the 1,000
+    # were found wrong by choice: 0.3 % known, plus 0.5 % of the other 997 at 95 %
+    assert with_outside(0).verdict == "kept"
+    three = with_outside(3)
+    assert three.verdict == "unknown" and 0.0079 < three.error_upper < 0.0081
+    assert three.more_needed() > 598
+    # 6 of 1,000 known wrong: more than 0.5 % for certain, whatever the samples say
+    six = with_outside(6)
+    assert six.verdict == "broken" and six.more_needed() is None and six.error_lower >= 0.006
+    # every auto-accept decided one by one, none wrong: shown without a sample
+    everyone = SpotCheckAudit(auto_accepted=50, right_by_choice=50)
+    assert everyone.verdict == "kept" and everyone.error_upper == 0.0
+
+
+def test_the_audit_counts_decisions_by_choice(store: ReviewStore) -> None:
+    store.record_decision("g0", "sato", TSUJI_1, "字形一致")  # opened by choice, agreed
+    store.record_decision("g2", "sato", HASHIGO, "字形一致")  # opened by choice, disagrees: disputed
+    audit = spot_check_audit(store)
+    assert (audit.right_by_choice, audit.disputed_by_choice, audit.not_decided_by_choice) == (1, ["g2"], 3)
+    # no sample yet: the verdict cannot be "kept", and the disputed one counts as wrong in the bound
+    assert audit.verdict == "unknown" and audit.error_upper == 1.0 * 3 / 5 + 1 / 5

@@ -25,7 +25,7 @@
       searchPh: "検索 (/) よみ・よみ+部首・MJ番号・戸籍:番号・J+XXXX・字・U+XXXX・辶+2",
       keysShort: "1–9 選択 · ←→ 移動 · a 採用 · n 該当なし · u 取消 · v 並べて比較 · / 検索 · j/k 次/前 · ? ヘルプ",
       ok: "確定する", cancel: "やめる", close: "閉じる",
-      "spot.title": "自動採用の抜き取り確認", "spot.hint": "表示された外字と採用字形を見比べてください。疑わしいものはクリック（または番号キー）で外します。",
+      "spot.title": "自動採用の抜き取り確認", "spot.hint": "表示された外字と採用字形を見比べてください。疑わしいものはクリック（または番号キー）で外します。抽出は表示の前に記録され、閉じても同じ抽出がまた表示されます。",
       "spot.n": "件数", "spot.sample": "抽出し直す", "spot.confirm": "表示中をすべて確認",
       "help.title": "キー操作",
       candidates: "候補", shown: (n, t) => `${n} / ${t} 件`,
@@ -73,8 +73,11 @@
       },
       spotRemaining: (n) => `未確認の自動採用 ${n} 件`, spotDone: (n, d) => `${n} 件を確認しました` + (d ? `。外した ${d} 件は個別に見てください` : ""),
       spotNone: "抜き取る自動採用はもうありません",
-      spotAudit: (a) => !a.sampled ? "無作為の抜き取り確認はまだ記録されていません。抜き取るたびに、この外字群での自動採用の正しさが測られます。" :
-        `これまでの無作為抜き取り ${a.sampled} 件：正しい ${a.right}・誤り ${a.wrong}・未決 ${a.open}。正解率は 95 % の確からしさで ${pctFine(a.precision_lower95)} 以上。` +
+      spotRedraw: (n) => `表示中の ${n} 件は抽出済みとして記録されています。確認せずに抽出し直すと、この ${n} 件は監査で未決として数えられ、個別に判断されるまで残ります。抽出し直しますか？`,
+      spotAudit: (a) => !a.sampled && a.verdict !== "broken" ? "無作為の抜き取り確認はまだ記録されていません。抜き取るたびに、この外字群での自動採用の正しさが測られます。" :
+        `これまでの無作為抜き取り ${a.sampled} 件：正しい ${a.right}・誤り ${a.wrong}・未決 ${a.open}。` +
+        (a.wrong_outside_samples ? `抜き取り以外で誤りと判った自動採用 ${a.wrong_outside_samples} 件も数に入れて、` : "") +
+        `正解率は 95 % の確からしさで ${pctFine(a.precision_lower95)} 以上。` +
         (a.verdict === "kept" ? `較正の約束（誤り ${pctFine(a.promise_max_error)} 以下）はこの外字群でも守られています。` :
          a.verdict === "broken" ? `較正の約束（誤り ${pctFine(a.promise_max_error)} 以下）より誤りが多いため、自動採用をすべて確認してください。` :
          a.more_needed ? `あと ${a.more_needed} 件が誤りなしなら、較正の約束（誤り ${pctFine(a.promise_max_error)} 以下）がこの外字群で示せます。` : ""),
@@ -98,7 +101,7 @@
       searchPh: "search (/): reading, reading + radical, MJ number, koseki:number, J+XXXX, character, U+XXXX, 辶+2",
       keysShort: "1–9 choose · ←→ move · a accept · n 該当なし · u undo · v side by side · / search · j/k next/prev · ? help",
       ok: "Confirm", cancel: "Cancel", close: "Close",
-      "spot.title": "Spot-check of auto-accepted gaiji", "spot.hint": "Compare each gaiji with the glyph accepted for it. Click (or press its number) to leave out any you doubt.",
+      "spot.title": "Spot-check of auto-accepted gaiji", "spot.hint": "Compare each gaiji with the glyph accepted for it. Click (or press its number) to leave out any you doubt. The sample is recorded before it is shown; closing the box brings the same sample back next time.",
       "spot.n": "how many", "spot.sample": "Sample again", "spot.confirm": "Confirm all shown",
       "help.title": "Keys",
       candidates: "Candidates", shown: (n, t) => `${n} of ${t}`,
@@ -146,8 +149,11 @@
       },
       spotRemaining: (n) => `${n} auto-accepted not yet checked by you`, spotDone: (n, d) => `Confirmed ${n}` + (d ? `; look at the ${d} left out one by one` : ""),
       spotNone: "No auto-accepted gaiji left to spot-check",
-      spotAudit: (a) => !a.sampled ? "No random spot-check recorded yet: each one measures how often auto-accepts are right on this set." :
-        `Random spot-checks so far: ${a.sampled} shown — ${a.right} right, ${a.wrong} wrong, ${a.open} open; precision at least ${pctFine(a.precision_lower95)} (95 %). ` +
+      spotRedraw: (n) => `The ${n} shown are on record as drawn. Drawing again without closing them leaves these ${n} open in the audit until each is decided alone. Draw again?`,
+      spotAudit: (a) => !a.sampled && a.verdict !== "broken" ? "No random spot-check recorded yet: each one measures how often auto-accepts are right on this set." :
+        `Random spot-checks so far: ${a.sampled} shown — ${a.right} right, ${a.wrong} wrong, ${a.open} open; ` +
+        (a.wrong_outside_samples ? `with the ${a.wrong_outside_samples} auto-accepts found wrong outside them, ` : "") +
+        `precision at least ${pctFine(a.precision_lower95)} (95 %). ` +
         (a.verdict === "kept" ? `Calibration's promise (at most ${pctFine(a.promise_max_error)} wrong) holds on this set.` :
          a.verdict === "broken" ? `More are wrong than calibration promised (at most ${pctFine(a.promise_max_error)}): review every auto-accept.` :
          a.more_needed ? `${a.more_needed} more, all right, would show calibration's promise (at most ${pctFine(a.promise_max_error)} wrong) on this set.` : ""),
@@ -183,7 +189,7 @@
     ovSize: 256,         // overlay resolution shown in the compare panel
     zoom: 8, cache: new Map(), busy: false, touched: false,
     noMatch: false, lastDecided: null, confirming: null,
-    spot: [], spotDoubt: new Set(),
+    spot: [], spotSample: null, spotDoubt: new Set(),
   };
 
   // ---------- helpers ----------
@@ -797,11 +803,36 @@
   }
 
   // ---------- batch spot-check of auto-accepted rows ----------
+  // the desk draws each sample and records it before it is shown (gaiji.review.audit counts it
+  // from the draw): reopening shows the sample not yet closed; a new one is drawn only when asked
   async function openSpot() {
+    let data;
+    try { data = await api("/api/spotcheck"); } catch (e) { toast(e.message, true); return; }
+    if (!data.items.length) { await drawSpot(); return; }
+    showSpot(data);
+  }
+
+  async function drawSpot() {
     const n = Math.max(1, Math.min(48, Number($("spot-n").value) || 12));
     let data;
-    try { data = await api(`/api/spotcheck?n=${n}`); } catch (e) { toast(e.message, true); return; }
+    try { data = await api("/api/spotcheck/draw", { n: n }); } catch (e) { toast(e.message, true); return; }
+    showSpot(data);
+  }
+
+  async function resampleSpot() {
+    const waiting = (state.spot || []).length;
+    if (waiting) {
+      $("spot-box").hidden = true;
+      const ok = await confirmBox(T().spotRedraw(waiting));
+      $("spot-box").hidden = false;
+      if (!ok) return;
+    }
+    await drawSpot();
+  }
+
+  function showSpot(data) {
     state.spot = data.items;
+    state.spotSample = data.sample;
     state.spotDoubt = new Set();
     $("spot-remaining").textContent = T().spotRemaining(data.remaining);
     $("spot-audit").textContent = data.audit ? T().spotAudit(data.audit) : "";
@@ -829,16 +860,16 @@
 
   async function confirmSpot() {
     const ids = state.spot.map((it) => it.id).filter((id) => !state.spotDoubt.has(id));
-    // the ones left out are recorded as shown too: the sample measures how often auto-accepts are right
-    const leftOut = state.spot.map((it) => it.id).filter((id) => state.spotDoubt.has(id));
-    if (!ids.length && !leftOut.length) return;
+    // the ones left out are recorded by the desk as closed unconfirmed: they are looked at alone
+    if (!state.spot.length || !state.spotSample) return;
     $("spot-box").hidden = true;
     if (ids.length && !(await confirmBox(T().confirmSpot(ids.length)))) { $("spot-box").hidden = false; return; }
     try {
-      const data = await api("/api/spotcheck", { ids: ids, left_out: leftOut, confirm: true, request_id: requestId() });
-      toast(T().spotDone(data.confirmed.length, state.spotDoubt.size));
+      const data = await api("/api/spotcheck", { sample: state.spotSample, ids: ids, confirm: true, request_id: requestId() });
+      toast(T().spotDone(data.confirmed.length, data.left_out.length));
     } catch (e) { toast(e.message, true); }
     state.spot = [];
+    state.spotSample = null;
     await loadQueue();
   }
 
@@ -912,7 +943,7 @@
   $("ov-in").addEventListener("click", () => zoomOverlay(true));
   $("ov-out").addEventListener("click", () => zoomOverlay(false));
   $("spot-open").addEventListener("click", openSpot);
-  $("spot-sample").addEventListener("click", openSpot);
+  $("spot-sample").addEventListener("click", resampleSpot);
   $("spot-confirm").addEventListener("click", confirmSpot);
   $("spot-close").addEventListener("click", () => { $("spot-box").hidden = true; });
   $("help-open").addEventListener("click", () => { $("help-box").hidden = false; });
