@@ -56,7 +56,11 @@ SMALL_READING_LOGIT = 6.0
 RADICAL_STROKES_LOGIT = 1.0
 
 
-PAIR_BLOCK = 512  # queries whose pairs are described at once: arrays of ~20 MB, reused by the allocator
+#: queries whose pairs are described at once: arrays of ~5 MB, reused by the allocator. At 512
+#: (~20 MB each, ~170 MB in all) a ranking worker's first two batches spent ~1.3 s of system
+#: time giving it fresh memory (huge pages cleared and, on a VM, backed); at 128 ~0.2 s, with
+#: the same features (`benchmarks/match_e2e.py`: CPU × 0.83 beside the tree before)
+PAIR_BLOCK = 128
 
 
 def verify_pairs(index, short, small, raw: np.ndarray, rasters: np.ndarray, sides: np.ndarray, n: int,  # type: ignore[no-untyped-def]
