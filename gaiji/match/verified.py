@@ -59,7 +59,7 @@ RADICAL_STROKES_LOGIT = 1.0
 #: queries whose pairs are described at once: arrays of ~5 MB, reused by the allocator. At 512
 #: (~20 MB each, ~170 MB in all) a ranking worker's first two batches spent ~1.3 s of system
 #: time giving it fresh memory (huge pages cleared and, on a VM, backed); at 128 ~0.2 s, with
-#: the same features (`benchmarks/match_e2e.py`: CPU × 0.83 beside the tree before)
+#: the same features (timed per batch inside the workers of `gaiji match` on 13,000 gaiji)
 PAIR_BLOCK = 128
 
 
