@@ -12,7 +12,12 @@ ink, in other grey levels: the same ink on white (the reference row), grey ink o
 pale pencil, black on dark-grey paper, and black on paper lit unevenly (a linear fall-off to
 55 %, and a vignette); and as many glyphs of the real bitmap fonts (Shinonome, jksp; 12–16 px)
 as drawn and enlarged pixel by pixel (×2; ×4 with a margin), as gaiji images are often exported.
-Each variant is a gaiji set of its own, matched with ``gaiji match`` in a new process; it prints
+The same pictures, black on white, also get pen and seal marks in colour as reviewers and
+offices leave them on printed lists (a red circle round the glyph, a vermilion seal over a corner,
+a blue tick across it; colours multiplied over the ink, as inks layer), and are drawn wholly in red
+ink (a glyph whose colour is its own). ``--only WORDS`` runs the variants whose names contain one
+of the comma-separated words. Each variant is a gaiji set of its own, matched with ``gaiji match``
+in a new process; it prints
 MJ@1, the gaiji auto-accepted and how many of those are wrong, 該当なし suggested
 (``no_match`` ≥ 0.2) and pictures taken for blank.
 """
@@ -49,6 +54,47 @@ VARIANTS = {
     "light falling off to 55 %": (255, 40, "linear"),
     "vignette to 55 %": (255, 40, "vignette"),
 }
+
+
+#: name → how the colour marks are drawn over the black glyph (see write_marked)
+MARKED = ("red circle round it", "red seal over a corner", "blue tick across it", "glyph in red ink")
+
+
+def _marks_layer(kind: str, h: int, w: int) -> Image.Image:
+    """White paper with the marks of ``kind`` in colour (multiplied over the glyph)."""
+    from PIL import ImageDraw
+
+    layer = Image.new("RGB", (w, h), "white")
+    draw = ImageDraw.Draw(layer)
+    side = min(h, w)
+    pen = max(2, side // 32)
+    if kind == "red circle round it":
+        draw.ellipse((w * 0.04, h * 0.04, w * 0.96, h * 0.96), outline=(205, 35, 45), width=pen)
+    elif kind == "red seal over a corner":
+        box = (w * 0.55, h * 0.55, w * 1.05, h * 1.05)
+        draw.ellipse(box, fill=(240, 150, 140))
+        draw.ellipse(box, outline=(200, 40, 40), width=pen)
+    elif kind == "blue tick across it":
+        draw.line([(w * 0.2, h * 0.5), (w * 0.42, h * 0.78), (w * 0.85, h * 0.15)], fill=(40, 70, 200), width=pen + 1)
+    return layer
+
+
+def write_marked(src: Path, rows: list[dict[str, str]], out: Path, *, kind: str) -> None:
+    from gaiji.render import ink_intensity
+
+    (out / "glyphs").mkdir(parents=True)
+    for r in rows:
+        amount = ink_intensity(Image.open(src / r["image"]))[..., None]
+        h, w = amount.shape[:2]
+        ink = np.array((200, 30, 40) if kind == "glyph in red ink" else (0, 0, 0), np.float64)
+        glyph = 255 * (1 - amount) + ink * amount
+        layer = np.asarray(_marks_layer(kind, h, w), np.float64)
+        rgb = glyph * layer / 255
+        Image.fromarray(np.clip(np.round(rgb), 0, 255).astype(np.uint8), "RGB").save(out / r["image"])
+    with (out / "glyphs.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def _light(kind: str | None, h: int, w: int) -> np.ndarray:
@@ -110,6 +156,7 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=1500)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--only", default="", help="comma-separated words: run the variants whose names contain one")
     args = parser.parse_args()
     src = args.set_dir
     with (src / "glyphs.csv").open(encoding="utf-8", newline="") as handle:
@@ -124,6 +171,10 @@ def main() -> int:
                 for name, (p, k, li) in VARIANTS.items()]
     variants += [(name, bitmaps, functools.partial(write_enlarged, factor=f, margin=m))
                  for name, (f, m) in ENLARGED.items()]
+    variants += [(name, rows, functools.partial(write_marked, kind=name)) for name in MARKED]
+    if args.only:
+        words = [w.strip() for w in args.only.split(",") if w.strip()]
+        variants = [v for v in variants if any(w in v[0] for w in words)]
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for i, (name, chosen, write) in enumerate(variants):

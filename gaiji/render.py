@@ -43,6 +43,63 @@ def grey_on_white(image: Image.Image) -> np.ndarray:
     return 1.0 - (1.0 - grey) * alpha
 
 
+#: pen and seal marks in colour (a reviewer's red circle or tick, a vermilion seal) are taken out
+#: of a picture that also has dark ink without colour: a pixel is a mark when its colour is strong
+#: (max − min channel ≥ MARK_CHROMA of 255), it is not near black (its brightest channel ≥
+#: MARK_MIN_BRIGHT: where a mark crosses a black stroke the stroke stays) and it is visibly darker
+#: than the paper; the glyph's ink is neutral (max − min < NEUTRAL_CHROMA) and well darker than
+#: the paper. A glyph drawn in colour alone keeps its ink: nothing neutral is drawn beside it.
+MARK_CHROMA = 80
+GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")  # picture modes without colour
+MARK_MIN_BRIGHT = 90
+NEUTRAL_CHROMA = 48
+MARKS_MIN_PIXELS = 8
+
+
+def without_colour_marks(image: Image.Image, grey: np.ndarray) -> np.ndarray:
+    """``grey`` (the picture's grey levels in [0, 1], as drawn on white) with marks in colour
+    replaced by paper, where the picture also has neutral dark ink (see :data:`MARK_CHROMA`);
+    otherwise ``grey`` itself. Pictures on dark paper are left as they are.
+
+    >>> from PIL import ImageDraw
+    >>> im = Image.new("RGB", (64, 64), "white"); d = ImageDraw.Draw(im)
+    >>> d.rectangle((30, 8, 33, 56), fill="black"); d.ellipse((4, 4, 60, 60), outline=(210, 30, 40), width=3)
+    >>> g = np.asarray(im.convert("L"), np.float32) / 255
+    >>> clean = without_colour_marks(im, g)
+    >>> float(g[32, 5]) < 0.5, float(clean[32, 5]), float(clean[32, 31])
+    (True, 1.0, 0.0)
+    >>> red = Image.new("RGB", (64, 64), "white"); ImageDraw.Draw(red).rectangle((30, 8, 33, 56), fill=(210, 30, 40))
+    >>> bool((without_colour_marks(red, np.asarray(red.convert("L"), np.float32) / 255) < 0.5).any())
+    True
+    """
+    if image.mode in GREY_MODES or grey.size < 16:
+        return grey
+    rgb = np.asarray(image.convert("RGB"), dtype=np.int16)
+    level = np.round(grey * 255)
+    paper = float(np.median(border_pixels(level)))
+    if paper < 128:
+        return grey
+    top, bottom = rgb.max(axis=2), rgb.min(axis=2)
+    chroma = top - bottom
+    shown = np.ones(grey.shape, bool)
+    if has_transparency(image):
+        shown = np.asarray(image.convert("RGBA").getchannel("A")) >= 128
+    marks = shown & (chroma >= MARK_CHROMA) & (top >= MARK_MIN_BRIGHT) & (level <= paper - 40)
+    if int(marks.sum()) < MARKS_MIN_PIXELS:
+        return grey
+    neutral = shown & (chroma < NEUTRAL_CHROMA) & (level <= paper - 80)
+    if int(neutral.sum()) < max(MARKS_MIN_PIXELS, 0.002 * grey.size):
+        return grey  # the colour is the glyph's own ink
+    # and the pale fringe of the marks' edges, where it is still tinted and not the glyph's ink
+    grown = np.zeros_like(marks)
+    grown[1:-1, 1:-1] = (marks[:-2, 1:-1] | marks[2:, 1:-1] | marks[1:-1, :-2] | marks[1:-1, 2:]
+                         | marks[:-2, :-2] | marks[:-2, 2:] | marks[2:, :-2] | marks[2:, 2:])
+    marks |= grown & shown & (chroma >= 16) & ~neutral
+    out = np.array(grey, dtype=np.float32, copy=True)
+    out[marks] = paper / 255.0
+    return out
+
+
 def ink_intensity(image: Image.Image | np.ndarray) -> np.ndarray:
     """Any image → float32 array, 1.0 = ink, 0.0 = paper.
 
@@ -65,6 +122,8 @@ def ink_intensity(image: Image.Image | np.ndarray) -> np.ndarray:
             arr = (a - a.min()) / rng
         else:
             arr = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+        if image.mode not in GREY_MODES:
+            arr = without_colour_marks(image, arr)
     else:
         a = np.asarray(image)
         if a.ndim == 3:

@@ -1,0 +1,69 @@
+"""Pen and seal marks in colour on a black glyph (a reviewer's red circle or tick, a vermilion
+seal) are taken out before matching; a glyph drawn in colour keeps its ink."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from gaiji.match.prepare import decode_ink, query_raster_and_side
+from gaiji.render import ink_intensity
+from tests.match.test_low_contrast import FULL
+
+RED, VERMILION_FILL, BLUE = (205, 35, 45), (240, 150, 140), (40, 70, 200)
+
+
+def coloured(glyph_rgb: tuple[int, int, int] = (0, 0, 0), marks: str = "") -> Image.Image:
+    """The 木-like glyph of test_low_contrast in ``glyph_rgb`` on white, with ``marks`` in colour
+    multiplied over it (inks layer: where a mark crosses a black stroke the stroke stays black)."""
+    amount = 1.0 - FULL.astype(np.float64)[..., None] / 255.0
+    rgb = 255 * (1 - amount) + np.asarray(glyph_rgb, np.float64) * amount
+    h, w = FULL.shape
+    layer = Image.new("RGB", (w, h), "white")
+    d = ImageDraw.Draw(layer)
+    if "circle" in marks:
+        d.ellipse((4, 4, w - 5, h - 5), outline=RED, width=3)
+    if "seal" in marks:
+        d.ellipse((w * 0.55, h * 0.55, w * 1.05, h * 1.05), fill=VERMILION_FILL, outline=RED, width=3)
+    if "tick" in marks:
+        d.line([(w * 0.2, h * 0.5), (w * 0.42, h * 0.78), (w * 0.85, h * 0.15)], fill=BLUE, width=4)
+    out = rgb * np.asarray(layer, np.float64) / 255
+    return Image.fromarray(np.clip(np.round(out), 0, 255).astype(np.uint8), "RGB")
+
+
+@pytest.mark.parametrize("marks", ["circle", "seal", "tick", "circle seal tick"])
+def test_marks_in_colour_are_taken_out_of_a_black_glyph(marks: str) -> None:
+    want, want_side = query_raster_and_side(FULL)
+    got, side = query_raster_and_side(coloured(marks=marks))
+    assert side == want_side, marks  # the marks no longer widen the ink's box
+    diff = np.abs(got.astype(int) - want.astype(int))
+    # the glyph as drawn, but for the few pixels where a mark crossed a stroke
+    assert diff.mean() < 2.0 and (diff > 64).mean() < 0.01, marks
+
+
+def test_a_glyph_drawn_in_colour_keeps_its_ink() -> None:
+    for ink in (RED, BLUE, (120, 60, 20)):
+        got = ink_intensity(coloured(ink))
+        assert got.max() > 0.5
+        # read as the grey picture PIL makes of it, untouched
+        assert np.array_equal(got, ink_intensity(coloured(ink).convert("L"))), ink
+
+
+def test_coloured_paper_and_brown_ink_are_read_as_before() -> None:
+    photo = np.asarray(coloured((70, 50, 30)), np.float64) * np.asarray((0.98, 0.93, 0.78))  # yellowed paper
+    image = Image.fromarray(np.round(photo).astype(np.uint8), "RGB")
+    assert np.array_equal(ink_intensity(image), ink_intensity(image.convert("L")))
+
+
+def test_a_transparent_picture_with_a_mark_and_the_file_path_agree(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    marked = coloured(marks="circle")
+    rgba = marked.convert("RGBA")
+    alpha = np.where(np.asarray(marked.convert("L")) > 250, 0, 255).astype(np.uint8)
+    rgba.putalpha(Image.fromarray(alpha))
+    clean = ink_intensity(coloured())
+    for picture in (marked, rgba):
+        assert np.abs(ink_intensity(picture) - clean).mean() < 0.01
+    path = tmp_path / "marked.png"
+    marked.save(path)
+    assert np.array_equal(decode_ink(str(path)), ink_intensity(marked))
