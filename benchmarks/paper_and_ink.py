@@ -15,7 +15,9 @@ as drawn and enlarged pixel by pixel (×2; ×4 with a margin), as gaiji images a
 The same pictures, black on white, also get pen and seal marks in colour as reviewers and
 offices leave them on printed lists (a red circle round the glyph, a vermilion seal over a corner,
 a blue tick across it; colours multiplied over the ink, as inks layer), and are drawn wholly in red
-ink (a glyph whose colour is its own). ``--only WORDS`` runs the variants whose names contain one
+ink (a glyph whose colour is its own). And as cells cut off a scanned table's grid: the picture
+cut just right of the glyph's ink, then 4 px of paper, then the left quarter of another of the
+pictures (fixed seed) running into the edge. ``--only WORDS`` runs the variants whose names contain one
 of the comma-separated words. Each variant is a gaiji set of its own, matched with ``gaiji match``
 in a new process; it prints
 MJ@1, the gaiji auto-accepted and how many of those are wrong, 該当なし suggested
@@ -97,6 +99,30 @@ def write_marked(src: Path, rows: list[dict[str, str]], out: Path, *, kind: str)
         writer.writerows(rows)
 
 
+NEIGHBOUR = "a neighbour's piece at the edge"
+
+
+def write_with_neighbour(src: Path, rows: list[dict[str, str]], out: Path, *, seed: int = 5) -> None:
+    from gaiji.render import ink_intensity
+
+    (out / "glyphs").mkdir(parents=True)
+    rng = random.Random(seed)
+    for r in rows:
+        a = ink_intensity(Image.open(src / r["image"]))
+        h, w = a.shape
+        other = ink_intensity(Image.open(src / rng.choice(rows)["image"]))
+        other = np.asarray(Image.fromarray(np.round(other * 255).astype(np.uint8)).resize((w, h))) / 255.0
+        cols, mine = np.flatnonzero(other.max(axis=0) > 0.5), np.flatnonzero(a.max(axis=0) > 0.5)
+        piece = other[:, cols[0] : cols[0] + max(2, w // 4)] if cols.size else np.zeros((h, 1))
+        cut = a[:, : mine[-1] + 1] if mine.size else a
+        ink = np.concatenate([cut, np.zeros((h, 4)), piece], axis=1)
+        Image.fromarray(np.round(255 * (1 - ink)).astype(np.uint8)).save(out / r["image"])
+    with (out / "glyphs.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def _light(kind: str | None, h: int, w: int) -> np.ndarray:
     if kind is None:
         return np.ones((h, w))
@@ -172,6 +198,7 @@ def main() -> int:
     variants += [(name, bitmaps, functools.partial(write_enlarged, factor=f, margin=m))
                  for name, (f, m) in ENLARGED.items()]
     variants += [(name, rows, functools.partial(write_marked, kind=name)) for name in MARKED]
+    variants += [(NEIGHBOUR, rows, write_with_neighbour)]
     if args.only:
         words = [w.strip() for w in args.only.split(",") if w.strip()]
         variants = [v for v in variants if any(w in v[0] for w in words)]

@@ -85,5 +85,8 @@ def _review_text(reasons: dict[str, int]) -> str:
               f"{reasons['reading_first']:,} ranked first by the ledger's reading (never auto-accepted)"]
     if reasons.get("framed"):
         parts.append(f"{reasons['framed']:,} with lines along the picture's edges (never auto-accepted)")
+    if reasons.get("cut_off"):
+        parts.append(f"{reasons['cut_off']:,} with a piece of ink cut off at the picture's edge left out "
+                     "(a neighbouring cell's glyph?; never auto-accepted)")
     parts.append(f"{reasons['below_threshold']:,} below the auto-accept threshold")
     return f"\n  left for review: {reasons['total']:,} — {', '.join(parts)}"

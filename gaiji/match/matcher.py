@@ -40,6 +40,37 @@ DEFAULT_MATCHER = "v2"
 PARALLEL_MIN = 2000  # below this, one process prepares images faster than starting workers
 
 
+@dataclass(frozen=True)
+class Pieces:
+    """The gaiji (positions ``which``) whose pictures have a piece of ink cut off at an edge
+    (:func:`gaiji.match.prepare.edge_pieces`), read a second time without it."""
+
+    which: np.ndarray  # (M,) int
+    rasters: np.ndarray  # (M, 64, 64) uint8
+    features: np.ndarray  # (M, 512)
+    sides: np.ndarray  # (M,) int
+
+    @staticmethod
+    def none() -> Pieces:
+        return Pieces(np.zeros(0, np.int64), np.zeros((0, 64, 64), np.uint8), np.zeros((0, FEATURE_DIM), np.float32),
+                      np.zeros(0, np.int64))
+
+    def moved(self, by: int) -> Pieces:
+        return Pieces(self.which + by, self.rasters, self.features, self.sides)
+
+    @staticmethod
+    def joined(parts: list[Pieces]) -> Pieces:
+        if not parts:
+            return Pieces.none()
+        return Pieces(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("which", "rasters", "features", "sides")))
+
+    def kept(self, keep: np.ndarray) -> Pieces:
+        """Renumbered for the gaiji ``keep`` (bool per position) keeps; the others dropped."""
+        new = np.cumsum(keep) - 1
+        stays = keep[self.which]
+        return Pieces(new[self.which[stays]], self.rasters[stays], self.features[stays], self.sides[stays])
+
+
 @dataclass
 class MatchResult:
     """Candidates for every gaiji of a set (blank glyphs have none)."""
@@ -88,15 +119,18 @@ def hints_for(reading: str, extra: Mapping[str, str], radical_names: Mapping[str
     return QueryHints(readings=tuple(ledger_readings(reading)), radical=radical, strokes=strokes)
 
 
-def _prepare_chunk(paths: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Decode, normalise (vectorised over same-size images) and describe a chunk of images."""
-    from gaiji.match.prepare import prepare_paths
+def _prepare_chunk(paths: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, Pieces]:
+    """Decode, normalise (vectorised over same-size images) and describe a chunk of images; and
+    a second reading of those with a piece of ink cut off at an edge, without it
+    (:func:`gaiji.match.prepare.prepare_paths_and_pieces`)."""
+    from gaiji.match.prepare import prepare_paths_and_pieces
 
-    rasters, sides = prepare_paths(paths)
-    return rasters, glyph_features(rasters), sides.astype(np.int64)
+    rasters, sides, which, other, other_sides = prepare_paths_and_pieces(paths)
+    pieces = Pieces(which, other, glyph_features(other), other_sides.astype(np.int64))
+    return rasters, glyph_features(rasters), sides.astype(np.int64), pieces
 
 
-def _prepare_chunk_here(paths: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _prepare_chunk_here(paths: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, Pieces]:
     """:func:`_prepare_chunk` in this process, with one thread everywhere, as a worker runs it."""
     with one_thread():
         return _prepare_chunk(paths)
@@ -156,6 +190,8 @@ class PreparingQueries:
         self.n = len(paths)
         workers = workers if workers is not None else _cores()
         self.starts = list(range(0, self.n, CHUNK))
+        #: the images with a piece of ink cut off at an edge, read again without it (set by :meth:`result`)
+        self.pieces = Pieces.none()
         self._chunks = [paths[i : i + CHUNK] for i in self.starts]
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Any] = []
@@ -165,8 +201,8 @@ class PreparingQueries:
                 self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start)
                 self._futures = [self._pool.submit(_prepare_chunk, chunk) for chunk in self._chunks]
 
-    def chunks(self) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
-        """``(start, rasters, features, sides)`` per chunk, in order. Chunks with unreadable
+    def chunks(self) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray, Pieces]]:
+        """``(start, rasters, features, sides, pieces)`` per chunk, in order. Chunks with unreadable
         images are skipped until every chunk has been read; then one
         :class:`~gaiji.errors.UnreadableImages` names the images of all of them."""
         problems: list[tuple[str, str]] = []
@@ -198,11 +234,14 @@ class PreparingQueries:
         rasters = np.zeros((self.n, 64, 64), np.uint8)
         feats = np.zeros((self.n, FEATURE_DIM), np.float32)
         sides = np.zeros(self.n, np.int64)
-        for start, r, f, sd in self.chunks():
+        pieces = []
+        for start, r, f, sd, more in self.chunks():
             rasters[start : start + len(r)] = r
             feats[start : start + len(r)] = f
             sides[start : start + len(r)] = sd
+            pieces.append(more.moved(start))
             progress(start + len(r), self.n, "reading glyphs")
+        self.pieces = Pieces.joined(pieces)
         return rasters, feats, sides
 
 
@@ -213,7 +252,8 @@ def prepared_chunks(
 
     Large sets are spread over worker processes (one per core).
     """
-    yield from PreparingQueries(paths, workers=workers).chunks()
+    for start, rasters, features, sides, _ in PreparingQueries(paths, workers=workers).chunks():
+        yield start, rasters, features, sides
 
 
 def prepare_queries(
@@ -335,10 +375,11 @@ def concat_batches(parts: list[RankedBatch]) -> RankedBatch:
     )
 
 
-def _withhold_framed(ranked: RankedBatch, ids: list[str], framed: set[str]) -> RankedBatch:
+def _withhold_framed(ranked: RankedBatch, ids: list[str], framed: set[str], *, note: str | None = None) -> RankedBatch:
     """No auto-accept for gaiji whose pictures have straight lines of ink along their edges
     (:mod:`gaiji.extract.frames`): a cell's border read as part of the glyph turns 木 into 困 and
-    二 into 三, and calibration never saw one. Their evidence says so first."""
+    二 into 三, and calibration never saw one. Their evidence says so first (``note``: another
+    reason, for gaiji withheld alike)."""
     from gaiji.match.verified import FRAMED_NOTE
 
     mask = np.array([g in framed for g in ids], bool)
@@ -346,8 +387,66 @@ def _withhold_framed(ranked: RankedBatch, ids: list[str], framed: set[str]) -> R
         return ranked
     evidence = ranked.evidence
     if len(evidence) == len(ids):
-        evidence = [FRAMED_NOTE + e if m else e for e, m in zip(evidence, mask)]
+        evidence = [(note or FRAMED_NOTE) + e if m else e for e, m in zip(evidence, mask)]
     return replace(ranked, auto_accept=np.asarray(ranked.auto_accept, bool) & ~mask, evidence=evidence)
+
+
+#: the verifier's probability that rank 1 is the very glyph, which the picture as drawn does not
+#: reach and its reading without an edge piece does, for that reading to be taken: more likely
+#: the glyph than not, against less likely (a rule of thumb, not fitted: such gaiji are never
+#: auto-accepted and their evidence says why)
+PIECE_BELIEF = 0.5
+_PER_GAIJI = ("rows", "score", "image_score", "rerank_score", "reading_score", "radical_strokes_score", "gap",
+              "confidence", "auto_accept", "verify_score", "ucs_confidence", "no_match")
+_PER_GAIJI_LISTS = ("reading_matched", "stratum", "evidence")
+
+
+def _put_gaiji(ranked: RankedBatch, positions: np.ndarray, other: RankedBatch, take: np.ndarray) -> RankedBatch:
+    """``ranked`` with the gaiji at ``positions`` given the candidates of ``other``'s gaiji ``take``."""
+    changes: dict[str, Any] = {"trust_summary": None, "trust_rank1": None}
+    for name in _PER_GAIJI:
+        mine, theirs = getattr(ranked, name), getattr(other, name)
+        if mine is None or theirs is None:
+            continue
+        mine = np.array(mine, copy=True)
+        mine[positions] = np.asarray(theirs)[take]
+        changes[name] = mine
+    for name in _PER_GAIJI_LISTS:
+        mine, theirs = list(getattr(ranked, name)), getattr(other, name)
+        if len(mine) == len(ranked) and len(theirs) == len(other):
+            for p, t in zip(positions.tolist(), np.flatnonzero(take).tolist()):
+                mine[p] = theirs[t]
+            changes[name] = mine
+    return replace(ranked, **changes)
+
+
+def _read_without_pieces(index: MatchIndex, ranked: RankedBatch, batch: dict[str, Any], pieces: Pieces,
+                         matcher: str, top_k: int) -> tuple[RankedBatch, dict[str, Any], np.ndarray]:
+    """For the batch's gaiji whose pictures have a piece of ink cut off at an edge (a neighbouring
+    cell's glyph, when a scanned table is cut off its grid): rank them again without it, and take
+    that reading where the picture as drawn is no glyph the verifier believes (rank 1 below
+    :data:`PIECE_BELIEF`) and the reading without the piece is. Returns the ranking, the batch
+    with those gaiji's rasters, features and sides replaced, and their positions in the batch.
+    A glyph whose own part stands at the edge keeps its reading as drawn, which verifies."""
+    start, n = batch["start"], len(ranked)
+    mine = (pieces.which >= start) & (pieces.which < start + n)
+    none = np.zeros(0, np.int64)
+    if matcher != "v2" or not mine.any() or ranked.verify_score is None:
+        return ranked, batch, none
+    pos = pieces.which[mine] - start
+    hints = None if batch["hints"] is None else [batch["hints"][i] for i in pos]
+    other = rank_rasters_verified(index, pieces.rasters[mine], hints, top_k=top_k, features=pieces.features[mine],
+                                  sides=pieces.sides[mine])
+    take = (np.asarray(other.verify_score)[:, 0] >= PIECE_BELIEF) & (np.asarray(ranked.verify_score)[pos, 0] < PIECE_BELIEF)
+    if not take.any():
+        return ranked, batch, none
+    positions = pos[take]
+    batch = dict(batch)
+    for key, values in (("rasters", pieces.rasters), ("features", pieces.features), ("sides", pieces.sides)):
+        if batch.get(key) is not None:
+            batch[key] = np.array(batch[key], copy=True)
+            batch[key][positions] = values[mine][take]
+    return _put_gaiji(ranked, positions, other, take), batch, positions
 
 
 def withhold_framed(ranked: RankedBatch, ids: list[str], set_dir: str | Path) -> RankedBatch:
@@ -435,6 +534,7 @@ def match_gaiji_set(
         # features, merged by score) and same-glyph MJ entries (gaiji.match.twins: the tie rule)
         from gaiji.match.refsets import open_set_indexes, rank_with_sets
         from gaiji.match.twins import apply_tie_rule, same_glyph_groups
+        from gaiji.match.verified import CUT_NOTE
         from gaiji.reference.refsets import load_sets
 
         set_indexes = open_set_indexes(load_sets(Path(reference.home).parent) if ref_sets is None else ref_sets,
@@ -458,10 +558,13 @@ def match_gaiji_set(
     def after_mj(ranked: RankedBatch, batch: dict[str, Any]) -> RankedBatch:
         """Added reference sets ranked for the same gaiji and merged, then the same-glyph tie rule
         (issue 11) — in the ranking workers, batch by batch, as each gaiji is decided alone."""
+        ranked, batch, second = _read_without_pieces(index, ranked, batch, block_pieces, matcher, top_k)
         ranked = rank_with_sets(index, set_indexes, ranked, batch["rasters"], batch["hints"], top_k=top_k,
                                 features=batch["features"], sides=batch["sides"])
         ranked = apply_tie_rule(ranked, same_glyph)
         ids = block_ids[batch["start"] : batch["start"] + len(ranked)]
+        if len(second):  # read without a piece cut off at the edge: perhaps not the whole glyph
+            ranked = _withhold_framed(ranked, ids, {ids[i] for i in second}, note=CUT_NOTE)
         if framed:
             ranked = _withhold_framed(ranked, ids, framed)
         if formatting is not None:  # the rows as text, here in the worker (the same text as written later)
@@ -474,6 +577,7 @@ def match_gaiji_set(
 
     parts: list[RankedBatch] = []
     framed = set(framed_pictures(gset.provenance))  # extract saw lines along their edges: never auto-accepted
+    block_pieces = Pieces.none()  # of the block being ranked (read by after_mj in the workers)
     block_ids: list[str] = []  # the gaiji of the block being ranked (read by after_mj in the workers)
     kept: list[str] = []
     n = len(records)
@@ -493,8 +597,10 @@ def match_gaiji_set(
         if keep.any():
             block_hints = None if hints is None else [h for h, k in zip(hints[block : block + BLOCK], keep) if k]
             block_ids[:] = [r.gaiji_id for r, k in zip(block_records, keep) if k]
+            block_pieces = preparing.pieces
             if not keep.all():  # else no copy: ~80 MB of fresh memory per 13,000 gaiji, 0.7 s of system time here
                 rasters, feats, sides = rasters[keep], feats[keep], sides[keep]
+                block_pieces = block_pieces.kept(keep)
             ranked = match_rasters(index, rasters, block_hints, top_k=top_k, features=feats,
                                    sides=sides, progress=progress, matcher=matcher, workers=_rank_workers(cores),
                                    then=after_mj)

@@ -60,6 +60,74 @@ def remove_specks(ink: np.ndarray, *, min_side: int = MIN_SIDE, fraction: float 
     return out
 
 
+#: an edge piece is at most this share of the ink's width (or height) beyond its gap
+EDGE_PIECE_MAX = 0.4
+
+
+def _runs(present: np.ndarray) -> list[tuple[int, int]]:
+    """``[start, stop)`` of the runs of True."""
+    edges = np.flatnonzero(np.diff(np.r_[0, present.astype(np.int8), 0]))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
+
+
+def edge_pieces(ink: np.ndarray, *, min_side: int = MIN_SIDE) -> np.ndarray | None:
+    """Where a piece of ink is cut off at the picture's edge — a neighbouring cell's glyph, when
+    a scanned table is cut into cells off its grid — as a bool mask (the strip of columns or rows
+    beyond the paper), or None when there is none.
+
+    A piece is ink beyond a line of paper across the whole picture (a column or a row with at
+    most 2 % ink: a scan's grain) that touches the picture's edge on that side, while the rest of
+    the ink is the larger part (the piece is at most :data:`EDGE_PIECE_MAX` of the ink's width or
+    height; the rest may touch the opposite edge: a grid off by a few pixels crops the glyph there).
+    A glyph whose own part stands at the edge (忄 of a scan cropped tight, 川) has one too: the
+    matcher reads such a picture
+    both ways and takes the reading without the piece only where the picture as drawn does not
+    verify (:func:`gaiji.match.matcher._read_without_pieces`). Pictures under ``min_side`` are
+    left alone (a 12–16 px bitmap is drawn edge to edge).
+
+    >>> a = np.zeros((60, 60), np.float32); a[10:50, 10:40] = 1; a[20:40, 55:60] = 1
+    >>> m = edge_pieces(a); int(m.sum()), bool(m[30, 57]), bool(m[30, 20])
+    (300, True, False)
+    >>> a[:, 55:] = 0; a[10:50, 50:53] = 1   # a part of the glyph apart from it, not at the edge
+    >>> edge_pieces(a) is None
+    True
+    >>> edge_pieces(np.pad(a[:, 10:], ((0, 0), (0, 5)))) is None   # the glyph at the edge, no piece
+    True
+    """
+    h, w = ink.shape
+    if min(h, w) < min_side:
+        return None
+    mask = ink > 0.35
+    cut = np.zeros_like(mask)
+    for axis in (1, 0):  # pieces beyond a column of paper (left / right), then beyond a row
+        counts = mask.sum(axis=0) if axis == 1 else mask.sum(axis=1)
+        lines = counts > max(1, int(0.02 * (h if axis == 1 else w)))  # a scan's grain is paper
+        runs = _runs(lines)
+        if len(runs) < 2:
+            continue
+        size = lines.size
+        span = runs[-1][1] - runs[0][0]
+        for piece, rest in ((runs[0], (runs[1][0], runs[-1][1])), (runs[-1], (runs[0][0], runs[-2][1]))):
+            at_edge = piece[0] == 0 or piece[1] == size
+            if not at_edge or piece[1] - piece[0] > EDGE_PIECE_MAX * span:
+                continue
+            if axis == 1:
+                cut[:, piece[0] : piece[1]] = True
+            else:
+                cut[piece[0] : piece[1], :] = True
+    return cut if cut.any() else None
+
+
+def without_edge_pieces(ink: np.ndarray) -> np.ndarray | None:
+    """``ink`` with its :func:`edge_pieces` erased, or None when it has none."""
+    cut = edge_pieces(ink)
+    if cut is None:
+        return None
+    out = ink.copy()
+    out[cut] = 0
+    return out
+
+
 def query_raster(image: Image.Image | np.ndarray) -> np.ndarray:
     """A gaiji image (any mode, either polarity) → uint8 ``(64, 64)`` canonical raster."""
     return query_raster_and_side(image)[0]
@@ -199,19 +267,39 @@ def canonical_batch(inks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def prepare_paths(paths: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Glyph image files → ``(canonical rasters (N, 64, 64) uint8, ink side (N,))`` in batches.
+    """Glyph image files → ``(canonical rasters (N, 64, 64) uint8, ink side (N,))`` in batches."""
+    return prepare_paths_and_pieces(paths)[:2]
+
+
+def prepare_paths_and_pieces(
+    paths: list[str],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`prepare_paths`, and for the images with a piece of ink cut off at an edge
+    (:func:`edge_pieces`) a second reading without it: ``(rasters, sides, which (M,), their
+    rasters (M, 64, 64), their sides (M,))`` — the matcher ranks both and takes the second only
+    where the first is no glyph it can verify and the second is (and never auto-accepts it).
 
     Every file is tried: when some cannot be read, :class:`gaiji.errors.UnreadableImages` names
     them all (and nothing is returned)."""
     from gaiji.errors import InputError, UnreadableImages
 
     inks: list[np.ndarray] = []
+    which: list[int] = []
+    without: list[np.ndarray] = []
     problems: list[tuple[str, str]] = []
-    for path in paths:
+    for i, path in enumerate(paths):
         try:
-            inks.append(remove_specks(decode_ink(path)))
+            ink = remove_specks(decode_ink(path))
         except InputError as exc:
             problems.append((path, str(exc)))
+            continue
+        inks.append(ink)
+        other = without_edge_pieces(ink)
+        if other is not None:
+            which.append(len(inks) - 1)
+            without.append(other)
     if problems:
         raise UnreadableImages(problems)
-    return canonical_batch(inks)
+    rasters, sides = canonical_batch(inks)
+    other_rasters, other_sides = canonical_batch(without)
+    return rasters, sides, np.asarray(which, np.int64), other_rasters, other_sides

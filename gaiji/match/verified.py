@@ -359,6 +359,10 @@ FRAMED_NOTE = ("the picture has straight lines of ink along its edges (a scanned
                "candidates may read as part of the glyph — a box makes 木 look like 困: never auto-accepted; ")
 
 
+CUT_NOTE = ("a piece of ink cut off at the picture's edge (a neighbouring cell's glyph?) was left out; the rest "
+            "may not be the whole glyph: never auto-accepted; ")
+
+
 def _lookalike(index, row: int) -> str:  # type: ignore[no-untyped-def]
     """Evidence naming the rank-1 glyph's near-identical glyph of another character, if MJ has one
     (crowding ≥ :data:`gaiji.match.trust.LOOKALIKE_LOGIT`, where auto-accept is withheld too)."""
@@ -375,8 +379,9 @@ def evidence_notes(evidence: str) -> dict[str, Any]:
     """The structured parts of a v2 ``evidence`` text, for the review desk: the MJ glyph an
     edited gaiji looks like turned back (``edited``: char, mj, how) and rank 1's look-alike of
     another character (``lookalike``: char, mj), None where the text has none; and whether rank
-    1 came with the ledger's reading (``reading_first``: bool), and whether the picture has lines
-    along its edges (``framed``: bool, :data:`FRAMED_NOTE`)."""
+    1 came with the ledger's reading (``reading_first``: bool), whether the picture has lines
+    along its edges (``framed``: bool, :data:`FRAMED_NOTE`) and whether a piece of ink cut off at
+    its edge was left out (``cut_off``: bool, :data:`CUT_NOTE`)."""
     import re
 
     edited = re.match(r"looks like (?P<char>\S+) \((?P<mj>MJ\d+)\) (?P<how>mirrored|turned upside down|"
@@ -385,7 +390,8 @@ def evidence_notes(evidence: str) -> dict[str, Any]:
     return {"edited": edited.groupdict() if edited else None,
             "lookalike": lookalike.groupdict() if lookalike else None,
             "reading_first": "rank 1 came with the ledger's reading" in (evidence or ""),
-            "framed": (evidence or "").startswith(FRAMED_NOTE[:40])}
+            "framed": (evidence or "").startswith(FRAMED_NOTE[:40]),
+            "cut_off": CUT_NOTE[:40] in (evidence or "")}
 
 
 def _evidence(feats: np.ndarray, groups: np.ndarray, no_match: float, accepted: bool) -> str:

@@ -392,6 +392,7 @@ def review_reasons(ranked: RankedBatch, thresholds: Mapping[str, float | None] |
         "lookalike": noted("lookalike"),
         "reading_first": noted("reading_first"),
         "framed": noted("framed"),
+        "cut_off": noted("cut_off"),
     }
     left = open_.copy()
     counts = {"total": int(open_.sum())}

@@ -95,7 +95,7 @@ def _ranked(auto: list[bool], no_match: list[float] | None, stratum: list[str], 
 
 
 def test_each_open_gaiji_is_given_one_reason_for_review() -> None:
-    from gaiji.match.verified import FRAMED_NOTE, LOOKALIKE_NOTE, READING_FIRST_NOTE, READING_NOTE
+    from gaiji.match.verified import CUT_NOTE, FRAMED_NOTE, LOOKALIKE_NOTE, READING_FIRST_NOTE, READING_NOTE
     from gaiji.match.writer import review_reasons
 
     twin = "verified against the shortlist" + LOOKALIKE_NOTE.format(char="緖", mj="MJ019283")
@@ -107,15 +107,15 @@ def test_each_open_gaiji_is_given_one_reason_for_review() -> None:
         stratum=["large/distinct", "small/siblings", "large/siblings", "mid/distinct", "small/distinct",
                  "small/siblings", "mid/distinct", "large/distinct", "small/distinct", "large/distinct",
                  "mid/distinct", "large/distinct", "large/distinct"],
-        evidence=[""] * 7 + [twin, twin, by_reading, "verified against the shortlist" + READING_NOTE, framed,
-                             framed],
+        evidence=[""] * 7 + [twin, twin, by_reading, CUT_NOTE + "verified against the shortlist" + READING_NOTE,
+                             framed, framed],
     )
     reasons = review_reasons(ranked)
     # 該当なし before "which variant?" before small bitmaps before a look-alike before a rank 1 the
-    # reading brought before a framed picture before the threshold (reading candidates below rank 1
-    # are no reason)
+    # reading brought before a framed picture before one read past a piece at its edge before the
+    # threshold (reading candidates below rank 1 are no reason)
     assert reasons == {"total": 12, "no_match_suggested": 3, "which_variant": 2, "small_bitmap": 2,
-                       "lookalike": 1, "reading_first": 1, "framed": 1, "below_threshold": 2}
+                       "lookalike": 1, "reading_first": 1, "framed": 1, "cut_off": 1, "below_threshold": 1}
     assert reasons["total"] == sum(v for k, v in reasons.items() if k != "total")
 
 
