@@ -97,6 +97,9 @@ def edge_pieces(ink: np.ndarray, *, min_side: int = MIN_SIDE) -> np.ndarray | No
     h, w = ink.shape
     if min(h, w) < min_side:
         return None
+    edges = (ink[:, 0], ink[:, -1], ink[0], ink[-1])
+    if not any(int(np.count_nonzero(e > 0.35)) > max(1, int(0.02 * e.size)) for e in edges):
+        return None  # no ink runs into any edge (the common case: a glyph with paper round it)
     mask = ink > 0.35
     cut = np.zeros_like(mask)
     for axis in (1, 0):  # pieces beyond a column of paper (left / right), then beyond a row
