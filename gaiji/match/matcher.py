@@ -28,6 +28,7 @@ from gaiji.gc_pause import gc_paused
 from gaiji.match.features import FEATURE_DIM, glyph_features
 from gaiji.match.fuse import ledger_readings
 from gaiji.match.index import MatchIndex, load_match_index
+from gaiji.match.pieces import Pieces, read_without_pieces
 from gaiji.match.ranking import QueryHints, RankedBatch, rank_rasters
 from gaiji.match.verified import rank_rasters_verified
 from gaiji.progress import Progress, no_progress
@@ -38,37 +39,6 @@ CHUNK = 512  # images per worker task
 MATCHERS = ("v2", "v1")
 DEFAULT_MATCHER = "v2"
 PARALLEL_MIN = 2000  # below this, one process prepares images faster than starting workers
-
-
-@dataclass(frozen=True)
-class Pieces:
-    """The gaiji (positions ``which``) whose pictures have a piece of ink cut off at an edge
-    (:func:`gaiji.match.prepare.edge_pieces`), read a second time without it."""
-
-    which: np.ndarray  # (M,) int
-    rasters: np.ndarray  # (M, 64, 64) uint8
-    features: np.ndarray  # (M, 512)
-    sides: np.ndarray  # (M,) int
-
-    @staticmethod
-    def none() -> Pieces:
-        return Pieces(np.zeros(0, np.int64), np.zeros((0, 64, 64), np.uint8), np.zeros((0, FEATURE_DIM), np.float32),
-                      np.zeros(0, np.int64))
-
-    def moved(self, by: int) -> Pieces:
-        return Pieces(self.which + by, self.rasters, self.features, self.sides)
-
-    @staticmethod
-    def joined(parts: list[Pieces]) -> Pieces:
-        if not parts:
-            return Pieces.none()
-        return Pieces(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("which", "rasters", "features", "sides")))
-
-    def kept(self, keep: np.ndarray) -> Pieces:
-        """Renumbered for the gaiji ``keep`` (bool per position) keeps; the others dropped."""
-        new = np.cumsum(keep) - 1
-        stays = keep[self.which]
-        return Pieces(new[self.which[stays]], self.rasters[stays], self.features[stays], self.sides[stays])
 
 
 @dataclass
@@ -391,64 +361,6 @@ def _withhold_framed(ranked: RankedBatch, ids: list[str], framed: set[str], *, n
     return replace(ranked, auto_accept=np.asarray(ranked.auto_accept, bool) & ~mask, evidence=evidence)
 
 
-#: the verifier's probability that rank 1 is the very glyph, which the picture as drawn does not
-#: reach and its reading without an edge piece does, for that reading to be taken: more likely
-#: the glyph than not, against less likely (a rule of thumb, not fitted: such gaiji are never
-#: auto-accepted and their evidence says why)
-PIECE_BELIEF = 0.5
-_PER_GAIJI = ("rows", "score", "image_score", "rerank_score", "reading_score", "radical_strokes_score", "gap",
-              "confidence", "auto_accept", "verify_score", "ucs_confidence", "no_match")
-_PER_GAIJI_LISTS = ("reading_matched", "stratum", "evidence")
-
-
-def _put_gaiji(ranked: RankedBatch, positions: np.ndarray, other: RankedBatch, take: np.ndarray) -> RankedBatch:
-    """``ranked`` with the gaiji at ``positions`` given the candidates of ``other``'s gaiji ``take``."""
-    changes: dict[str, Any] = {"trust_summary": None, "trust_rank1": None}
-    for name in _PER_GAIJI:
-        mine, theirs = getattr(ranked, name), getattr(other, name)
-        if mine is None or theirs is None:
-            continue
-        mine = np.array(mine, copy=True)
-        mine[positions] = np.asarray(theirs)[take]
-        changes[name] = mine
-    for name in _PER_GAIJI_LISTS:
-        mine, theirs = list(getattr(ranked, name)), getattr(other, name)
-        if len(mine) == len(ranked) and len(theirs) == len(other):
-            for p, t in zip(positions.tolist(), np.flatnonzero(take).tolist()):
-                mine[p] = theirs[t]
-            changes[name] = mine
-    return replace(ranked, **changes)
-
-
-def _read_without_pieces(index: MatchIndex, ranked: RankedBatch, batch: dict[str, Any], pieces: Pieces,
-                         matcher: str, top_k: int) -> tuple[RankedBatch, dict[str, Any], np.ndarray]:
-    """For the batch's gaiji whose pictures have a piece of ink cut off at an edge (a neighbouring
-    cell's glyph, when a scanned table is cut off its grid): rank them again without it, and take
-    that reading where the picture as drawn is no glyph the verifier believes (rank 1 below
-    :data:`PIECE_BELIEF`) and the reading without the piece is. Returns the ranking, the batch
-    with those gaiji's rasters, features and sides replaced, and their positions in the batch.
-    A glyph whose own part stands at the edge keeps its reading as drawn, which verifies."""
-    start, n = batch["start"], len(ranked)
-    mine = (pieces.which >= start) & (pieces.which < start + n)
-    none = np.zeros(0, np.int64)
-    if matcher != "v2" or not mine.any() or ranked.verify_score is None:
-        return ranked, batch, none
-    pos = pieces.which[mine] - start
-    hints = None if batch["hints"] is None else [batch["hints"][i] for i in pos]
-    other = rank_rasters_verified(index, pieces.rasters[mine], hints, top_k=top_k, features=pieces.features[mine],
-                                  sides=pieces.sides[mine])
-    take = (np.asarray(other.verify_score)[:, 0] >= PIECE_BELIEF) & (np.asarray(ranked.verify_score)[pos, 0] < PIECE_BELIEF)
-    if not take.any():
-        return ranked, batch, none
-    positions = pos[take]
-    batch = dict(batch)
-    for key, values in (("rasters", pieces.rasters), ("features", pieces.features), ("sides", pieces.sides)):
-        if batch.get(key) is not None:
-            batch[key] = np.array(batch[key], copy=True)
-            batch[key][positions] = values[mine][take]
-    return _put_gaiji(ranked, positions, other, take), batch, positions
-
-
 def withhold_framed(ranked: RankedBatch, ids: list[str], set_dir: str | Path) -> RankedBatch:
     """:func:`_withhold_framed` for the gaiji ``ids`` of the set in ``set_dir``, as its
     provenance lists them (``gaiji corpus`` writes each set's candidates so)."""
@@ -558,7 +470,7 @@ def match_gaiji_set(
     def after_mj(ranked: RankedBatch, batch: dict[str, Any]) -> RankedBatch:
         """Added reference sets ranked for the same gaiji and merged, then the same-glyph tie rule
         (issue 11) — in the ranking workers, batch by batch, as each gaiji is decided alone."""
-        ranked, batch, second = _read_without_pieces(index, ranked, batch, block_pieces, matcher, top_k)
+        ranked, batch, second = read_without_pieces(index, ranked, batch, block_pieces, matcher, top_k)
         ranked = rank_with_sets(index, set_indexes, ranked, batch["rasters"], batch["hints"], top_k=top_k,
                                 features=batch["features"], sides=batch["sides"])
         ranked = apply_tie_rule(ranked, same_glyph)

@@ -563,7 +563,7 @@ def create_app(
         try:
             n = max(1, min(SPOT_CHECK_MAX, int(data.get("n") or 12)))
         except (TypeError, ValueError):
-            return _error(400, 'send {"n": N}, N a whole number from 1 to %d' % SPOT_CHECK_MAX)
+            return _error(400, f'send {{"n": N}}, N a whole number from 1 to {SPOT_CHECK_MAX}')
         states = store.states()
         open_ = [gid for gid in states if _still_open(gid, states)]
         sample = secrets.token_hex(8)

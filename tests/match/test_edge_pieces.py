@@ -26,7 +26,7 @@ def with_neighbour(glyph: np.ndarray, neighbour: np.ndarray, share: float = 0.3,
     ncols = np.flatnonzero(neighbour.max(axis=0) > 127)
     piece = neighbour[:, ncols[0] : ncols[0] + int(share * (ncols[-1] - ncols[0]))]
     h = max(left.shape[0], piece.shape[0])
-    fit = lambda a: np.pad(a, ((0, h - a.shape[0]), (0, 0)))  # noqa: E731
+    fit = lambda a: np.pad(a, ((0, h - a.shape[0]), (0, 0)))
     return np.concatenate([fit(left), np.zeros((h, gap), np.uint8), fit(piece)], axis=1)
 
 
@@ -57,7 +57,7 @@ def test_a_neighbours_piece_is_read_past_and_never_auto_accepted(tmp_path, refer
     at = {gid: i for i, gid in enumerate(result.gaiji_ids)}
     assert result.blank_ids == ["blank"]
     rk = result.ranked
-    char = lambda gid: match_index.rows[int(rk.rows[at[gid], 0])].char  # noqa: E731
+    char = lambda gid: match_index.rows[int(rk.rows[at[gid], 0])].char
     # read past the piece: the right character, but never auto-accepted, and the evidence says why
     assert char("cut") == char("clean") == "桜"
     assert not rk.auto_accept[at["cut"]] and rk.evidence[at["cut"]].startswith(CUT_NOTE)

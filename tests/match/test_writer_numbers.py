@@ -95,7 +95,13 @@ def _ranked(auto: list[bool], no_match: list[float] | None, stratum: list[str], 
 
 
 def test_each_open_gaiji_is_given_one_reason_for_review() -> None:
-    from gaiji.match.verified import CUT_NOTE, FRAMED_NOTE, LOOKALIKE_NOTE, READING_FIRST_NOTE, READING_NOTE
+    from gaiji.match.verified import (
+        CUT_NOTE,
+        FRAMED_NOTE,
+        LOOKALIKE_NOTE,
+        READING_FIRST_NOTE,
+        READING_NOTE,
+    )
     from gaiji.match.writer import review_reasons
 
     twin = "verified against the shortlist" + LOOKALIKE_NOTE.format(char="緖", mj="MJ019283")
