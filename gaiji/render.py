@@ -101,18 +101,32 @@ def without_colour_marks(image: Image.Image, grey: np.ndarray) -> np.ndarray:
 
 
 def ink_intensity(image: Image.Image | np.ndarray) -> np.ndarray:
-    """Any image → float32 array, 1.0 = ink, 0.0 = paper.
+    """Any image → float32 array, 1.0 = ink, 0.0 = paper (see :func:`ink_and_marks`).
+
+    >>> a = np.full((8, 8), 255, np.uint8); a[2:6, 3] = 0
+    >>> float(ink_intensity(a)[3, 3]), float(ink_intensity(a)[0, 0])
+    (1.0, 0.0)
+    """
+    return ink_and_marks(image)[0]
+
+
+def ink_and_marks(image: Image.Image | np.ndarray) -> tuple[np.ndarray, bool]:
+    """Any image → float32 array, 1.0 = ink, 0.0 = paper; and whether marks in colour were
+    taken out of it (:func:`without_colour_marks`: the matcher never auto-accepts such a
+    picture — the colour taken for a mark may have been the glyph).
 
     Accepts PIL images of any mode (1, L, P, RGB, RGBA, I;16…) or 2-D/3-D arrays.
     Polarity is decided from the border: whichever value dominates the outermost pixels
     is paper.
 
     >>> a = np.full((8, 8), 255, np.uint8); a[2:6, 3] = 0
-    >>> ink_intensity(a)[3, 3], ink_intensity(a)[0, 0]
-    (np.float32(1.0), np.float32(0.0))
+    >>> ink, marked = ink_and_marks(a)
+    >>> ink[3, 3], ink[0, 0], marked
+    (np.float32(1.0), np.float32(0.0), False)
     >>> float(ink_intensity(255 - a)[3, 3])
     1.0
     """
+    marked = False
     if isinstance(image, Image.Image):
         if has_transparency(image):
             arr = grey_on_white(image)
@@ -123,18 +137,20 @@ def ink_intensity(image: Image.Image | np.ndarray) -> np.ndarray:
         else:
             arr = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
         if image.mode not in GREY_MODES:
-            arr = without_colour_marks(image, arr)
+            grey = arr
+            arr = without_colour_marks(image, grey)
+            marked = arr is not grey
     else:
         a = np.asarray(image)
         if a.ndim == 3:
             a = a[..., :3].mean(axis=2)
         if a.dtype == bool:
-            return a.astype(np.float32)
+            return a.astype(np.float32), False
         a = a.astype(np.float32)
         arr = a / 255.0 if a.max() > 1.0 else a
     if arr.ndim != 2 or arr.size == 0:
         raise ValueError(f"expected a 2-D image, got shape {arr.shape}")
-    return ink_of_grey(arr)
+    return ink_of_grey(arr), marked
 
 
 def ink_of_grey(arr: np.ndarray) -> np.ndarray:

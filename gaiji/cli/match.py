@@ -88,5 +88,7 @@ def _review_text(reasons: dict[str, int]) -> str:
     if reasons.get("cut_off"):
         parts.append(f"{reasons['cut_off']:,} with a piece of ink cut off at the picture's edge left out "
                      "(a neighbouring cell's glyph?; never auto-accepted)")
+    if reasons.get("colour_marks"):
+        parts.append(f"{reasons['colour_marks']:,} with marks in colour taken out (never auto-accepted)")
     parts.append(f"{reasons['below_threshold']:,} below the auto-accept threshold")
     return f"\n  left for review: {reasons['total']:,} — {', '.join(parts)}"

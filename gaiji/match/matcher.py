@@ -89,18 +89,22 @@ def hints_for(reading: str, extra: Mapping[str, str], radical_names: Mapping[str
     return QueryHints(readings=tuple(ledger_readings(reading)), radical=radical, strokes=strokes)
 
 
-def _prepare_chunk(paths: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, Pieces]:
-    """Decode, normalise (vectorised over same-size images) and describe a chunk of images; and
-    a second reading of those with a piece of ink cut off at an edge, without it
+Chunk = tuple[np.ndarray, np.ndarray, np.ndarray, Pieces, np.ndarray]
+
+
+def _prepare_chunk(paths: list[str]) -> Chunk:
+    """Decode, normalise (vectorised over same-size images) and describe a chunk of images: its
+    rasters, features and ink sides; a second reading of those with a piece of ink cut off at an
+    edge, without it; and which had marks in colour taken out
     (:func:`gaiji.match.prepare.prepare_paths_and_pieces`)."""
     from gaiji.match.prepare import prepare_paths_and_pieces
 
-    rasters, sides, which, other, other_sides = prepare_paths_and_pieces(paths)
+    rasters, sides, which, other, other_sides, marked = prepare_paths_and_pieces(paths)
     pieces = Pieces(which, other, glyph_features(other), other_sides.astype(np.int64))
-    return rasters, glyph_features(rasters), sides.astype(np.int64), pieces
+    return rasters, glyph_features(rasters), sides.astype(np.int64), pieces, marked
 
 
-def _prepare_chunk_here(paths: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, Pieces]:
+def _prepare_chunk_here(paths: list[str]) -> Chunk:
     """:func:`_prepare_chunk` in this process, with one thread everywhere, as a worker runs it."""
     with one_thread():
         return _prepare_chunk(paths)
@@ -162,6 +166,8 @@ class PreparingQueries:
         self.starts = list(range(0, self.n, CHUNK))
         #: the images with a piece of ink cut off at an edge, read again without it (set by :meth:`result`)
         self.pieces = Pieces.none()
+        #: per image, whether marks in colour were taken out of it (set by :meth:`result`)
+        self.marked = np.zeros(self.n, bool)
         self._chunks = [paths[i : i + CHUNK] for i in self.starts]
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Any] = []
@@ -171,8 +177,8 @@ class PreparingQueries:
                 self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start)
                 self._futures = [self._pool.submit(_prepare_chunk, chunk) for chunk in self._chunks]
 
-    def chunks(self) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray, Pieces]]:
-        """``(start, rasters, features, sides, pieces)`` per chunk, in order. Chunks with unreadable
+    def chunks(self) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray, Pieces, np.ndarray]]:
+        """``(start, rasters, features, sides, pieces, marked)`` per chunk, in order. Chunks with unreadable
         images are skipped until every chunk has been read; then one
         :class:`~gaiji.errors.UnreadableImages` names the images of all of them."""
         problems: list[tuple[str, str]] = []
@@ -205,11 +211,12 @@ class PreparingQueries:
         feats = np.zeros((self.n, FEATURE_DIM), np.float32)
         sides = np.zeros(self.n, np.int64)
         pieces = []
-        for start, r, f, sd, more in self.chunks():
+        for start, r, f, sd, more, marked in self.chunks():
             rasters[start : start + len(r)] = r
             feats[start : start + len(r)] = f
             sides[start : start + len(r)] = sd
             pieces.append(more.moved(start))
+            self.marked[start : start + len(r)] = marked
             progress(start + len(r), self.n, "reading glyphs")
         self.pieces = Pieces.joined(pieces)
         return rasters, feats, sides
@@ -222,7 +229,7 @@ def prepared_chunks(
 
     Large sets are spread over worker processes (one per core).
     """
-    for start, rasters, features, sides, _ in PreparingQueries(paths, workers=workers).chunks():
+    for start, rasters, features, sides, *_ in PreparingQueries(paths, workers=workers).chunks():
         yield start, rasters, features, sides
 
 
@@ -446,7 +453,7 @@ def match_gaiji_set(
         # features, merged by score) and same-glyph MJ entries (gaiji.match.twins: the tie rule)
         from gaiji.match.refsets import open_set_indexes, rank_with_sets
         from gaiji.match.twins import apply_tie_rule, same_glyph_groups
-        from gaiji.match.verified import CUT_NOTE
+        from gaiji.match.verified import CUT_NOTE, MARKS_NOTE
         from gaiji.reference.refsets import load_sets
 
         set_indexes = open_set_indexes(load_sets(Path(reference.home).parent) if ref_sets is None else ref_sets,
@@ -477,6 +484,8 @@ def match_gaiji_set(
         ids = block_ids[batch["start"] : batch["start"] + len(ranked)]
         if len(second):  # read without a piece cut off at the edge: perhaps not the whole glyph
             ranked = _withhold_framed(ranked, ids, {ids[i] for i in second}, note=CUT_NOTE)
+        if marked:  # marks in colour taken out: the colour may have been the glyph
+            ranked = _withhold_framed(ranked, ids, marked, note=MARKS_NOTE)
         if framed:
             ranked = _withhold_framed(ranked, ids, framed)
         if formatting is not None:  # the rows as text, here in the worker (the same text as written later)
@@ -490,6 +499,7 @@ def match_gaiji_set(
     parts: list[RankedBatch] = []
     framed = set(framed_pictures(gset.provenance))  # extract saw lines along their edges: never auto-accepted
     block_pieces = Pieces.none()  # of the block being ranked (read by after_mj in the workers)
+    marked: set[str] = set()  # pictures with marks in colour taken out: never auto-accepted
     block_ids: list[str] = []  # the gaiji of the block being ranked (read by after_mj in the workers)
     kept: list[str] = []
     n = len(records)
@@ -501,6 +511,7 @@ def match_gaiji_set(
             preparing = PreparingQueries(paths[block : block + BLOCK], workers=cores)
         t_block = time.monotonic()
         rasters, feats, sides = preparing.result(progress)
+        marked.update(r.gaiji_id for r, m in zip(block_records, preparing.marked) if m)
         timings["prepare"] = timings.get("prepare", 0.0) + time.monotonic() - t_block
         t_block = time.monotonic()
         empty = rasters.reshape(len(rasters), -1).max(axis=1) == 0

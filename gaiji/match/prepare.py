@@ -156,17 +156,22 @@ FAST_DECODE_MAX_BYTES = 1 << 20  # small PNG/BMP files: decoded by OpenCV when 8
 def decode_ink(path: str) -> np.ndarray:
     """A glyph image file → float32 ink (1 = ink), exactly as :func:`gaiji.render.ink_intensity`
     of :func:`gaiji.render.load_image` gives it; 8-bit grey and 1-bit files take a fast path."""
+    return decode_ink_and_marks(path)[0]
+
+
+def decode_ink_and_marks(path: str) -> tuple[np.ndarray, bool]:
+    """:func:`decode_ink`, and whether marks in colour were taken out (:func:`gaiji.render.ink_and_marks`)."""
     import os
 
     import cv2
 
-    from gaiji.render import load_image
+    from gaiji.render import ink_and_marks, load_image
 
     if os.path.getsize(path) <= FAST_DECODE_MAX_BYTES:
         a = cv2.imread(path, cv2.IMREAD_UNCHANGED)
         if a is not None and a.ndim == 2 and a.dtype == np.uint8 and a.size > 0:
-            return ink_of_grey(np.asarray(a, dtype=np.float32) / 255.0)
-    return ink_intensity(load_image(path))
+            return ink_of_grey(np.asarray(a, dtype=np.float32) / 255.0), False
+    return ink_and_marks(load_image(path))
 
 
 def _otsu_batch(ink: np.ndarray) -> np.ndarray:
@@ -271,16 +276,19 @@ def canonical_batch(inks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 def prepare_paths(paths: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Glyph image files → ``(canonical rasters (N, 64, 64) uint8, ink side (N,))`` in batches."""
-    return prepare_paths_and_pieces(paths)[:2]
+    rasters, sides, *_ = prepare_paths_and_pieces(paths)
+    return rasters, sides
 
 
 def prepare_paths_and_pieces(
     paths: list[str],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`prepare_paths`, and for the images with a piece of ink cut off at an edge
     (:func:`edge_pieces`) a second reading without it: ``(rasters, sides, which (M,), their
-    rasters (M, 64, 64), their sides (M,))`` — the matcher ranks both and takes the second only
-    where the first is no glyph it can verify and the second is (and never auto-accepts it).
+    rasters (M, 64, 64), their sides (M,), marked (N,))`` — the matcher ranks both and takes the
+    second only where the first is no glyph it can verify and the second is (and never
+    auto-accepts it). ``marked``: marks in colour were taken out of the picture
+    (:func:`gaiji.render.without_colour_marks`; never auto-accepted either).
 
     Every file is tried: when some cannot be read, :class:`gaiji.errors.UnreadableImages` names
     them all (and nothing is returned)."""
@@ -289,14 +297,17 @@ def prepare_paths_and_pieces(
     inks: list[np.ndarray] = []
     which: list[int] = []
     without: list[np.ndarray] = []
+    marked: list[bool] = []
     problems: list[tuple[str, str]] = []
-    for i, path in enumerate(paths):
+    for path in paths:
         try:
-            ink = remove_specks(decode_ink(path))
+            ink, was_marked = decode_ink_and_marks(path)
         except InputError as exc:
             problems.append((path, str(exc)))
             continue
+        ink = remove_specks(ink)
         inks.append(ink)
+        marked.append(was_marked)
         other = without_edge_pieces(ink)
         if other is not None:
             which.append(len(inks) - 1)
@@ -305,4 +316,4 @@ def prepare_paths_and_pieces(
         raise UnreadableImages(problems)
     rasters, sides = canonical_batch(inks)
     other_rasters, other_sides = canonical_batch(without)
-    return rasters, sides, np.asarray(which, np.int64), other_rasters, other_sides
+    return rasters, sides, np.asarray(which, np.int64), other_rasters, other_sides, np.asarray(marked, bool)

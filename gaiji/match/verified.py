@@ -359,6 +359,8 @@ FRAMED_NOTE = ("the picture has straight lines of ink along its edges (a scanned
                "candidates may read as part of the glyph — a box makes 木 look like 困: never auto-accepted; ")
 
 
+MARKS_NOTE = ("marks in colour (a pen's circle or tick, a seal) were taken out of the picture, which has dark ink "
+              "besides; the colour may have been the glyph: never auto-accepted; ")
 CUT_NOTE = ("a piece of ink cut off at the picture's edge (a neighbouring cell's glyph?) was left out; the rest "
             "may not be the whole glyph: never auto-accepted; ")
 
@@ -381,7 +383,8 @@ def evidence_notes(evidence: str) -> dict[str, Any]:
     another character (``lookalike``: char, mj), None where the text has none; and whether rank
     1 came with the ledger's reading (``reading_first``: bool), whether the picture has lines
     along its edges (``framed``: bool, :data:`FRAMED_NOTE`) and whether a piece of ink cut off at
-    its edge was left out (``cut_off``: bool, :data:`CUT_NOTE`)."""
+    its edge was left out (``cut_off``: bool, :data:`CUT_NOTE`), and whether marks in colour were
+    taken out of it (``colour_marks``: bool, :data:`MARKS_NOTE`)."""
     import re
 
     edited = re.match(r"looks like (?P<char>\S+) \((?P<mj>MJ\d+)\) (?P<how>mirrored|turned upside down|"
@@ -391,7 +394,8 @@ def evidence_notes(evidence: str) -> dict[str, Any]:
             "lookalike": lookalike.groupdict() if lookalike else None,
             "reading_first": "rank 1 came with the ledger's reading" in (evidence or ""),
             "framed": (evidence or "").startswith(FRAMED_NOTE[:40]),
-            "cut_off": CUT_NOTE[:40] in (evidence or "")}
+            "cut_off": CUT_NOTE[:40] in (evidence or ""),
+            "colour_marks": MARKS_NOTE[:40] in (evidence or "")}
 
 
 def _evidence(feats: np.ndarray, groups: np.ndarray, no_match: float, accepted: bool) -> str:

@@ -393,6 +393,7 @@ def review_reasons(ranked: RankedBatch, thresholds: Mapping[str, float | None] |
         "reading_first": noted("reading_first"),
         "framed": noted("framed"),
         "cut_off": noted("cut_off"),
+        "colour_marks": noted("colour_marks"),
     }
     left = open_.copy()
     counts = {"total": int(open_.sum())}

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from gaiji.match.prepare import decode_ink, query_raster_and_side
-from gaiji.render import ink_intensity
+from gaiji.match.prepare import decode_ink, decode_ink_and_marks, query_raster_and_side
+from gaiji.render import ink_and_marks, ink_intensity
 from tests.match.test_low_contrast import FULL
 
 RED, VERMILION_FILL, BLUE = (205, 35, 45), (240, 150, 140), (40, 70, 200)
@@ -67,3 +67,33 @@ def test_a_transparent_picture_with_a_mark_and_the_file_path_agree(tmp_path) -> 
     path = tmp_path / "marked.png"
     marked.save(path)
     assert np.array_equal(decode_ink(str(path)), ink_intensity(marked))
+    # the matcher is told which pictures had marks taken out (it never auto-accepts those)
+    assert decode_ink_and_marks(str(path))[1] and ink_and_marks(rgba)[1]
+    assert not ink_and_marks(coloured())[1] and not ink_and_marks(coloured(RED))[1]
+
+
+@pytest.mark.reference
+def test_a_picture_with_marks_taken_out_is_never_auto_accepted(tmp_path, reference, hanazono) -> None:  # type: ignore[no-untyped-def]
+    """The colour taken for a mark may have been the glyph: a gaiji written in blue beside a
+    printed character in black would otherwise be auto-accepted as the printed one."""
+    from gaiji.match.matcher import match_gaiji_set
+    from gaiji.match.verified import MARKS_NOTE, evidence_notes
+    from tests.match.test_edge_pieces import write_set
+
+    sakura, taka = hanazono.render("桜", 96) / 255.0, hanazono.render("高", 96) / 255.0
+    h = max(len(sakura), len(taka))
+    sakura, taka = (np.pad(a, ((0, h - len(a)), (0, 0))) for a in (sakura, taka))
+    blue = np.concatenate([sakura, taka], axis=1)[..., None] * 0  # the blue 桜 left, the black 高 right
+    rgb = np.full(blue.shape[:2] + (3,), 255.0)
+    w = sakura.shape[1]
+    rgb[:, :w] = 255 * (1 - sakura[..., None]) + np.asarray(BLUE) * sakura[..., None]
+    rgb[:, w:] = 255 * (1 - taka[..., None])
+    folder = tmp_path / "set"
+    write_set(folder, {})
+    Image.fromarray(np.round(rgb).astype(np.uint8), "RGB").save(folder / "glyphs" / "mixed.png")
+    (folder / "glyphs.csv").write_text((folder / "glyphs.csv").read_text(encoding="utf-8")
+                                       + f"mixed,test,,{rgb.shape[1]},{rgb.shape[0]},,,,glyphs/mixed.png\n", encoding="utf-8")
+    result = match_gaiji_set(folder, reference, ref_sets=[])
+    assert result.gaiji_ids == ["mixed"]
+    assert not result.ranked.auto_accept[0] and result.ranked.evidence[0].startswith(MARKS_NOTE)
+    assert evidence_notes(result.ranked.evidence[0])["colour_marks"]

@@ -172,10 +172,11 @@ def test_evidence_notes_read_back_what_the_matcher_wrote():
     assert notes["lookalike"] == {"char": "緖", "mj": "MJ019271"}
     assert not notes["reading_first"]
     assert evidence_notes("verified against the shortlist") == {"edited": None, "lookalike": None, "reading_first": False,
-                                                               "framed": False, "cut_off": False}
+                                                               "framed": False, "cut_off": False,
+                                                               "colour_marks": False}
     assert evidence_notes(FRAMED_NOTE + "verified against the shortlist")["framed"]
     assert evidence_notes("") == {"edited": None, "lookalike": None, "reading_first": False, "framed": False,
-                                  "cut_off": False}
+                                  "cut_off": False, "colour_marks": False}
 
 
 @pytest.mark.reference

@@ -121,7 +121,8 @@ def test_each_open_gaiji_is_given_one_reason_for_review() -> None:
     # reading brought before a framed picture before one read past a piece at its edge before the
     # threshold (reading candidates below rank 1 are no reason)
     assert reasons == {"total": 12, "no_match_suggested": 3, "which_variant": 2, "small_bitmap": 2,
-                       "lookalike": 1, "reading_first": 1, "framed": 1, "cut_off": 1, "below_threshold": 1}
+                       "lookalike": 1, "reading_first": 1, "framed": 1, "cut_off": 1, "colour_marks": 0,
+                       "below_threshold": 1}
     assert reasons["total"] == sum(v for k, v in reasons.items() if k != "total")
 
 
