@@ -352,24 +352,22 @@ def concat_batches(parts: list[RankedBatch]) -> RankedBatch:
     )
 
 
-def _withhold_framed(ranked: RankedBatch, ids: list[str], framed: set[str], *, note: str | None = None) -> RankedBatch:
-    """No auto-accept for gaiji whose pictures have straight lines of ink along their edges
-    (:mod:`gaiji.extract.frames`): a cell's border read as part of the glyph turns 木 into 困 and
-    二 into 三, and calibration never saw one. Their evidence says so first (``note``: another
-    reason, for gaiji withheld alike)."""
-    from gaiji.match.verified import FRAMED_NOTE
-
-    mask = np.array([g in framed for g in ids], bool)
+def _withhold(ranked: RankedBatch, ids: list[str], flagged: set[str], note: str) -> RankedBatch:
+    """No auto-accept for the gaiji ``flagged``, and their evidence begins with ``note``: pictures
+    with straight lines of ink along their edges (:mod:`gaiji.extract.frames`: a cell's border
+    read as part of the glyph turns 木 into 困 and 二 into 三, and calibration never saw one), read
+    without a piece at the edge (:mod:`gaiji.match.pieces`), or with marks in colour taken out."""
+    mask = np.array([g in flagged for g in ids], bool)
     if not mask.any():
         return ranked
     evidence = ranked.evidence
     if len(evidence) == len(ids):
-        evidence = [(note or FRAMED_NOTE) + e if m else e for e, m in zip(evidence, mask)]
+        evidence = [note + e if m else e for e, m in zip(evidence, mask)]
     return replace(ranked, auto_accept=np.asarray(ranked.auto_accept, bool) & ~mask, evidence=evidence)
 
 
 def withhold_framed(ranked: RankedBatch, ids: list[str], set_dir: str | Path) -> RankedBatch:
-    """:func:`_withhold_framed` for the gaiji ``ids`` of the set in ``set_dir``, as its
+    """:func:`_withhold` for the framed pictures among the gaiji ``ids`` of the set in ``set_dir``, as its
     provenance lists them (``gaiji corpus`` writes each set's candidates so)."""
     import json
 
@@ -379,8 +377,10 @@ def withhold_framed(ranked: RankedBatch, ids: list[str], set_dir: str | Path) ->
         provenance = json.loads((Path(set_dir) / PROVENANCE_JSON).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return ranked  # no provenance: nothing was flagged (read_gaiji_set reported it already)
+    from gaiji.match.verified import FRAMED_NOTE
+
     framed = set(framed_pictures(provenance))
-    return _withhold_framed(ranked, ids, framed) if framed else ranked
+    return _withhold(ranked, ids, framed, FRAMED_NOTE) if framed else ranked
 
 
 def _rank_workers(cores: int) -> int:
@@ -453,7 +453,7 @@ def match_gaiji_set(
         # features, merged by score) and same-glyph MJ entries (gaiji.match.twins: the tie rule)
         from gaiji.match.refsets import open_set_indexes, rank_with_sets
         from gaiji.match.twins import apply_tie_rule, same_glyph_groups
-        from gaiji.match.verified import CUT_NOTE, MARKS_NOTE
+        from gaiji.match.verified import CUT_NOTE, FRAMED_NOTE, MARKS_NOTE
         from gaiji.reference.refsets import load_sets
 
         set_indexes = open_set_indexes(load_sets(Path(reference.home).parent) if ref_sets is None else ref_sets,
@@ -483,11 +483,11 @@ def match_gaiji_set(
         ranked = apply_tie_rule(ranked, same_glyph)
         ids = block_ids[batch["start"] : batch["start"] + len(ranked)]
         if len(second):  # read without a piece cut off at the edge: perhaps not the whole glyph
-            ranked = _withhold_framed(ranked, ids, {ids[i] for i in second}, note=CUT_NOTE)
+            ranked = _withhold(ranked, ids, {ids[i] for i in second}, CUT_NOTE)
         if marked:  # marks in colour taken out: the colour may have been the glyph
-            ranked = _withhold_framed(ranked, ids, marked, note=MARKS_NOTE)
+            ranked = _withhold(ranked, ids, marked, MARKS_NOTE)
         if framed:
-            ranked = _withhold_framed(ranked, ids, framed)
+            ranked = _withhold(ranked, ids, framed, FRAMED_NOTE)
         if formatting is not None:  # the rows as text, here in the worker (the same text as written later)
             from gaiji.match.writer import format_rows
 

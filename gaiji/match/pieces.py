@@ -18,6 +18,7 @@ import numpy as np
 
 from gaiji.match.features import FEATURE_DIM
 from gaiji.match.ranking import RankedBatch
+from gaiji.match.verified import rank_rasters_verified
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,6 @@ def read_without_pieces(index: Any, ranked: RankedBatch, batch: dict[str, Any], 
         return ranked, batch, none
     pos = pieces.which[mine] - start
     hints = None if batch["hints"] is None else [batch["hints"][i] for i in pos]
-    from gaiji.match.verified import rank_rasters_verified
-
     other = rank_rasters_verified(index, pieces.rasters[mine], hints, top_k=top_k, features=pieces.features[mine],
                                   sides=pieces.sides[mine])
     take = (np.asarray(other.verify_score)[:, 0] >= PIECE_BELIEF) & (np.asarray(ranked.verify_score)[pos, 0] < PIECE_BELIEF)

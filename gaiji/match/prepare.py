@@ -79,11 +79,10 @@ def edge_pieces(ink: np.ndarray, *, min_side: int = MIN_SIDE) -> np.ndarray | No
     most 2 % ink: a scan's grain) that touches the picture's edge on that side, while the rest of
     the ink is the larger part (the piece is at most :data:`EDGE_PIECE_MAX` of the ink's width or
     height; the rest may touch the opposite edge: a grid off by a few pixels crops the glyph there).
-    A glyph whose own part stands at the edge (忄 of a scan cropped tight, 川) has one too: the
-    matcher reads such a picture
-    both ways and takes the reading without the piece only where the picture as drawn does not
-    verify (:func:`gaiji.match.matcher._read_without_pieces`). Pictures under ``min_side`` are
-    left alone (a 12–16 px bitmap is drawn edge to edge).
+    A glyph whose own part stands at the edge (忄 of a scan cropped tight, 竹) has one too: the
+    matcher reads such a picture both ways and takes the reading without the piece only where
+    the picture as drawn does not verify (:func:`gaiji.match.pieces.read_without_pieces`).
+    Pictures under ``min_side`` are left alone (a 12–16 px bitmap is drawn edge to edge).
 
     >>> a = np.zeros((60, 60), np.float32); a[10:50, 10:40] = 1; a[20:40, 55:60] = 1
     >>> m = edge_pieces(a); int(m.sum()), bool(m[30, 57]), bool(m[30, 20])
